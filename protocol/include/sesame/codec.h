@@ -1,0 +1,113 @@
+/*
+ * codec.h - parsing and building the JSON frames of the Sesame wire protocol (v1).
+ *
+ * A frame is one JSON object: {"t": "<type>", "id": <request id>, ...}. ses_frame_parse() checks
+ * the size, the nesting depth (before any parse, so a JSON bomb costs nothing), the JSON itself
+ * (duplicate keys are rejected), and the "t"/"id" envelope. The typed decoders below check every
+ * field of one request type and write their output only on success.
+ * No I/O, no logging; depends on jansson and libsodium only.
+ */
+#ifndef SESAME_CODEC_H
+#define SESAME_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sesame/limits.h"
+#include "sesame/roles.h"
+
+struct ses_frame {
+    json_t *root;     /* owned; freed by ses_frame_free() */
+    const char *type; /* borrowed from root: value of "t" */
+    int64_t id;       /* value of "id", 0..SES_REQUEST_ID_MAX */
+};
+
+/* Deepest nesting of text[0..len) (strings are skipped; 0 for a scalar). Returns depth, and stops
+ * counting (returning limit+1) once limit is passed, so it runs in O(len) with no recursion. */
+int ses_json_depth(const char *text, size_t len, int limit);
+
+/* Parses one frame of at most max_len bytes. On success fills *out (caller frees it with
+ * ses_frame_free) and returns 0. Errors: SES_ETOO_LARGE, SES_ETOO_DEEP, SES_EBAD_JSON,
+ * SES_EBAD_FRAME (not an object, "t" not a non-empty string, "id" not an integer in range).
+ * If the frame was an object with an integer "id", *id_out gets it even on error (for the reply),
+ * else -1. */
+int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_frame *out,
+                    int64_t *id_out);
+/* Frees the frame's JSON. NULL-safe; idempotent. */
+void ses_frame_free(struct ses_frame *frame);
+
+/* Field getters. Each returns 0, SES_EMISSING_FIELD (absent and required), or SES_EBAD_FIELD
+ * (wrong type, length or range). When the field is optional and absent they return 0 and leave
+ * *out untouched. Borrowed strings live as long as obj. */
+int ses_get_str(const json_t *obj, const char *key, size_t min_len, size_t max_len, bool required,
+                const char **out);
+int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bool required,
+                int64_t *out);
+int ses_get_b64(const json_t *obj, const char *key, uint8_t *out, size_t n);
+int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SES_ID_BYTES],
+               bool *present);
+
+/* A display name, device name or site: 1..SES_MAX_NAME_LEN bytes of valid UTF-8 with no control
+ * characters. Returns true if acceptable. */
+bool ses_name_valid(const char *s);
+
+/* --- typed requests -------------------------------------------------------------------------- */
+
+/* {"t":"enroll","id":N,"code":CODE,"sign_pk":B64,"box_pk":B64,"ts":MS,"sig":B64[,"device_name":S]} */
+struct ses_enroll_req {
+    uint8_t ticket[SES_CODE_TICKET_BYTES];
+    uint8_t secret[SES_CODE_SECRET_BYTES]; /* wipe after use */
+    uint8_t sign_pk[SES_SIGN_PK_BYTES];
+    uint8_t box_pk[SES_BOX_PK_BYTES];
+    uint64_t ts_ms;
+    uint8_t sig[SES_SIG_BYTES];
+    const char *device_name; /* borrowed from the frame; NULL if absent */
+};
+int ses_decode_enroll(const json_t *obj, struct ses_enroll_req *out);
+
+/* {"t":"auth","id":N,"device":ID,"snonce":B64,"cnonce":B64,"ts":MS,"sig":B64} */
+struct ses_auth_req {
+    uint8_t device_id[SES_ID_BYTES];
+    uint8_t snonce[SES_NONCE_BYTES];
+    uint8_t cnonce[SES_NONCE_BYTES];
+    uint64_t ts_ms;
+    uint8_t sig[SES_SIG_BYTES];
+};
+int ses_decode_auth(const json_t *obj, struct ses_auth_req *out);
+
+/* {"t":"invite","id":N,"role":R,"name":S[,"site":S][,"ttl":SECONDS]}
+ * or, for another device of an existing user, {"t":"invite","id":N,"user":ID[,"ttl":SECONDS]} */
+struct ses_invite_req {
+    bool for_user;                /* true: "user" given, role/name/site absent */
+    uint8_t user_id[SES_ID_BYTES];
+    enum ses_role role;
+    const char *name; /* borrowed */
+    const char *site; /* borrowed; NULL if absent */
+    uint32_t ttl_s;   /* 60..SES_CODE_TTL_MAX_S, default SES_CODE_TTL_DEFAULT_S */
+};
+int ses_decode_invite(const json_t *obj, struct ses_invite_req *out);
+
+/* {"t":"revoke","id":N,"device":ID} or {"t":"revoke","id":N,"user":ID} (exactly one) */
+struct ses_revoke_req {
+    bool is_user;
+    uint8_t target[SES_ID_BYTES];
+};
+int ses_decode_revoke(const json_t *obj, struct ses_revoke_req *out);
+
+/* --- replies --------------------------------------------------------------------------------- */
+
+/* Builds {"t":"error","id":id,"code":NAME,"num":err,"msg":msg-or-table-message} (id omitted when
+ * id < 0). Returns a malloc'd NUL-terminated string the caller frees with free(), or NULL on OOM. */
+char *ses_encode_error(int64_t id, int err, const char *msg);
+
+/* Serialises obj compactly (keys in insertion order). Caller frees with free(). NULL on OOM. */
+char *ses_encode(const json_t *obj);
+
+/* Sets obj[key] = base64url(bin[0..n)) / base32 id text. Returns 0 or SES_ENOMEM. */
+int ses_set_b64(json_t *obj, const char *key, const uint8_t *bin, size_t n);
+int ses_set_id(json_t *obj, const char *key, const uint8_t id[SES_ID_BYTES]);
+
+#endif

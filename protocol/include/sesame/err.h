@@ -1,0 +1,60 @@
+/*
+ * err.h - Sesame's one error table.
+ *
+ * Every error that can reach a peer has a stable name and a stable negative number; both go on the
+ * wire in error frames ({"t":"error","code":NAME,"num":NUM,...}) and are documented in PROTOCOL.md.
+ * Numbers are never reused or renumbered. Functions across Sesame return 0 on success or a negative
+ * SES_E* value.
+ */
+#ifndef SESAME_ERR_H
+#define SESAME_ERR_H
+
+/* XX(name, number, message) */
+#define SES_ERR_MAP(XX)                                                                            \
+    XX(BAD_JSON, -1, "frame is not valid JSON")                                                    \
+    XX(BAD_FRAME, -2, "frame must be a JSON object with a string \"t\" and an integer \"id\"")     \
+    XX(UNKNOWN_TYPE, -3, "unknown message type")                                                   \
+    XX(BAD_FIELD, -4, "a field has the wrong type or is out of range")                             \
+    XX(MISSING_FIELD, -5, "a required field is missing")                                           \
+    XX(TOO_LARGE, -6, "frame exceeds the size limit")                                              \
+    XX(TOO_DEEP, -7, "JSON nesting exceeds the depth limit")                                       \
+    XX(UNAUTHENTICATED, -8, "log in first")                                                        \
+    XX(ALREADY_AUTHENTICATED, -9, "this connection is already logged in")                          \
+    XX(AUTH_FAILED, -10, "authentication failed")                                                  \
+    XX(REPLAY, -11, "nonce was not issued on this connection or was already used")                 \
+    XX(CLOCK_SKEW, -12, "timestamp too far from server time")                                      \
+    XX(REVOKED, -13, "device or user is revoked")                                                  \
+    XX(CODE_INVALID, -14, "enrolment code is not valid")                                           \
+    XX(CODE_EXPIRED, -15, "enrolment code has expired")                                            \
+    XX(CODE_USED, -16, "enrolment code was already used")                                          \
+    XX(CODE_LOCKED, -17, "enrolment code is locked after too many attempts")                       \
+    XX(DENIED, -18, "not allowed for this role")                                                   \
+    XX(NOT_FOUND, -19, "no such object")                                                           \
+    XX(CONFLICT, -20, "conflicts with the current state")                                          \
+    XX(RATE_LIMITED, -21, "too many requests")                                                     \
+    XX(INTERNAL, -22, "internal server error")                                                     \
+    XX(UNSUPPORTED, -23, "unsupported protocol version or suite")                                  \
+    XX(TIMEOUT, -24, "timed out")                                                                  \
+    XX(CLOSED, -25, "connection closed")                                                           \
+    XX(IO, -26, "input/output error")                                                              \
+    XX(NOMEM, -27, "out of memory")                                                                \
+    XX(INVALID_ARG, -28, "invalid argument")                                                       \
+    XX(EXISTS, -29, "already exists")
+
+enum ses_err {
+    SES_OK = 0,
+#define XX(name, num, msg) SES_E##name = (num),
+    SES_ERR_MAP(XX)
+#undef XX
+};
+
+/* Stable wire name of an error ("BAD_JSON"), or "UNKNOWN" for a number not in the table. Static. */
+const char *ses_err_name(int err);
+
+/* Human message of an error, or "unknown error". Static string. */
+const char *ses_err_msg(int err);
+
+/* Number for a wire name, or 0 if the name is not in the table. */
+int ses_err_from_name(const char *name);
+
+#endif

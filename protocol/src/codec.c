@@ -1,0 +1,319 @@
+/*
+ * codec.c - frame parsing, field getters, typed request decoders and reply encoders (codec.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sesame/codec.h"
+#include "sesame/encode.h"
+#include "sesame/err.h"
+
+int ses_json_depth(const char *text, size_t len, int limit)
+{
+    int depth = 0, max = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max) {
+                max = depth;
+                if (max > limit)
+                    return limit + 1;
+            }
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+        }
+    }
+    return max;
+}
+
+int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_frame *out,
+                    int64_t *id_out)
+{
+    json_error_t jerr;
+    *id_out = -1;
+    memset(out, 0, sizeof *out);
+    if (len > max_len)
+        return SES_ETOO_LARGE;
+    if (ses_json_depth(text, len, SES_MAX_JSON_DEPTH) > SES_MAX_JSON_DEPTH)
+        return SES_ETOO_DEEP;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return SES_EBAD_JSON;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return SES_EBAD_FRAME;
+    }
+    json_t *id = json_object_get(root, "id");
+    if (json_is_integer(id) && json_integer_value(id) >= 0 &&
+        json_integer_value(id) <= SES_REQUEST_ID_MAX)
+        *id_out = json_integer_value(id);
+    json_t *t = json_object_get(root, "t");
+    if (*id_out < 0 || !json_is_string(t) || json_string_length(t) == 0 ||
+        json_string_length(t) > 32) {
+        json_decref(root);
+        return SES_EBAD_FRAME;
+    }
+    out->root = root;
+    out->type = json_string_value(t);
+    out->id = *id_out;
+    return 0;
+}
+
+void ses_frame_free(struct ses_frame *frame)
+{
+    if (frame == NULL)
+        return;
+    json_decref(frame->root);
+    frame->root = NULL;
+    frame->type = NULL;
+}
+
+int ses_get_str(const json_t *obj, const char *key, size_t min_len, size_t max_len, bool required,
+                const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return required ? SES_EMISSING_FIELD : 0;
+    if (!json_is_string(v))
+        return SES_EBAD_FIELD;
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (n < min_len || n > max_len || strlen(s) != n) /* no embedded NUL */
+        return SES_EBAD_FIELD;
+    *out = s;
+    return 0;
+}
+
+int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bool required,
+                int64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return required ? SES_EMISSING_FIELD : 0;
+    if (!json_is_integer(v))
+        return SES_EBAD_FIELD;
+    json_int_t x = json_integer_value(v);
+    if (x < min || x > max)
+        return SES_EBAD_FIELD;
+    *out = x;
+    return 0;
+}
+
+int ses_get_b64(const json_t *obj, const char *key, uint8_t *out, size_t n)
+{
+    const char *s = NULL;
+    int rc = ses_get_str(obj, key, 1, 4 * n, true, &s);
+    if (rc != 0)
+        return rc;
+    return ses_b64_decode(out, n, s, strlen(s));
+}
+
+int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SES_ID_BYTES],
+               bool *present)
+{
+    const char *s = NULL;
+    if (present)
+        *present = false;
+    int rc = ses_get_str(obj, key, 1, 64, required, &s);
+    if (rc != 0 || s == NULL)
+        return rc;
+    uint8_t tmp[SES_ID_BYTES];
+    if (ses_id_from_text(tmp, s) != 0)
+        return SES_EBAD_FIELD;
+    memcpy(out, tmp, SES_ID_BYTES);
+    if (present)
+        *present = true;
+    return 0;
+}
+
+bool ses_name_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > SES_MAX_NAME_LEN)
+        return false;
+    /* jansson already guarantees valid UTF-8; reject C0 controls and DEL */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* Every key of obj must be in allowed (NULL-terminated); "t" and "id" always are. */
+static int only_keys(const json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "t") == 0 || strcmp(key, "id") == 0)
+            continue;
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                ok = true;
+        if (!ok)
+            return SES_EBAD_FIELD;
+    }
+    return 0;
+}
+
+int ses_decode_enroll(const json_t *obj, struct ses_enroll_req *out)
+{
+    static const char *const keys[] = {"code", "sign_pk", "box_pk", "ts", "sig", "device_name",
+                                       NULL};
+    struct ses_enroll_req r;
+    const char *code = NULL;
+    int64_t ts = 0;
+    int rc;
+    memset(&r, 0, sizeof r);
+    if ((rc = ses_get_str(obj, "code", 1, 64, true, &code)) != 0 ||
+        (rc = ses_get_b64(obj, "sign_pk", r.sign_pk, sizeof r.sign_pk)) != 0 ||
+        (rc = ses_get_b64(obj, "box_pk", r.box_pk, sizeof r.box_pk)) != 0 ||
+        (rc = ses_get_int(obj, "ts", 0, INT64_MAX, true, &ts)) != 0 ||
+        (rc = ses_get_b64(obj, "sig", r.sig, sizeof r.sig)) != 0 ||
+        (rc = ses_get_str(obj, "device_name", 1, SES_MAX_NAME_LEN, false, &r.device_name)) != 0 ||
+        (rc = only_keys(obj, keys)) != 0)
+        goto out;
+    if (r.device_name != NULL && !ses_name_valid(r.device_name)) {
+        rc = SES_EBAD_FIELD;
+        goto out;
+    }
+    if ((rc = ses_code_parse(r.ticket, r.secret, code)) != 0)
+        goto out;
+    r.ts_ms = (uint64_t)ts;
+    *out = r;
+out:
+    sodium_memzero(&r, sizeof r);
+    return rc;
+}
+
+int ses_decode_auth(const json_t *obj, struct ses_auth_req *out)
+{
+    static const char *const keys[] = {"device", "snonce", "cnonce", "ts", "sig", NULL};
+    struct ses_auth_req r;
+    int64_t ts = 0;
+    int rc;
+    memset(&r, 0, sizeof r);
+    if ((rc = ses_get_id(obj, "device", true, r.device_id, NULL)) != 0 ||
+        (rc = ses_get_b64(obj, "snonce", r.snonce, sizeof r.snonce)) != 0 ||
+        (rc = ses_get_b64(obj, "cnonce", r.cnonce, sizeof r.cnonce)) != 0 ||
+        (rc = ses_get_int(obj, "ts", 0, INT64_MAX, true, &ts)) != 0 ||
+        (rc = ses_get_b64(obj, "sig", r.sig, sizeof r.sig)) != 0 ||
+        (rc = only_keys(obj, keys)) != 0)
+        return rc;
+    r.ts_ms = (uint64_t)ts;
+    *out = r;
+    return 0;
+}
+
+int ses_decode_invite(const json_t *obj, struct ses_invite_req *out)
+{
+    static const char *const keys[] = {"role", "name", "site", "ttl", "user", NULL};
+    struct ses_invite_req r;
+    const char *role = NULL;
+    int64_t ttl = SES_CODE_TTL_DEFAULT_S;
+    bool has_user = false;
+    int rc;
+    memset(&r, 0, sizeof r);
+    if ((rc = only_keys(obj, keys)) != 0 ||
+        (rc = ses_get_int(obj, "ttl", 60, SES_CODE_TTL_MAX_S, false, &ttl)) != 0 ||
+        (rc = ses_get_id(obj, "user", false, r.user_id, &has_user)) != 0)
+        return rc;
+    r.ttl_s = (uint32_t)ttl;
+    if (has_user) {
+        if (json_object_get(obj, "role") || json_object_get(obj, "name") ||
+            json_object_get(obj, "site"))
+            return SES_EBAD_FIELD;
+        r.for_user = true;
+        *out = r;
+        return 0;
+    }
+    if ((rc = ses_get_str(obj, "role", 1, 32, true, &role)) != 0 ||
+        (rc = ses_get_str(obj, "name", 1, SES_MAX_NAME_LEN, true, &r.name)) != 0 ||
+        (rc = ses_get_str(obj, "site", 1, SES_MAX_NAME_LEN, false, &r.site)) != 0)
+        return rc;
+    r.role = ses_role_from_name(role);
+    if (r.role == SES_ROLE_NONE || !ses_name_valid(r.name) ||
+        (r.site != NULL && !ses_name_valid(r.site)))
+        return SES_EBAD_FIELD;
+    *out = r;
+    return 0;
+}
+
+int ses_decode_revoke(const json_t *obj, struct ses_revoke_req *out)
+{
+    static const char *const keys[] = {"device", "user", NULL};
+    struct ses_revoke_req r;
+    bool has_dev = false, has_user = false;
+    uint8_t dev[SES_ID_BYTES], user[SES_ID_BYTES];
+    int rc;
+    memset(&r, 0, sizeof r);
+    if ((rc = only_keys(obj, keys)) != 0 ||
+        (rc = ses_get_id(obj, "device", false, dev, &has_dev)) != 0 ||
+        (rc = ses_get_id(obj, "user", false, user, &has_user)) != 0)
+        return rc;
+    if (!has_dev && !has_user)
+        return SES_EMISSING_FIELD;
+    if (has_dev && has_user)
+        return SES_EBAD_FIELD;
+    r.is_user = has_user;
+    memcpy(r.target, has_user ? user : dev, SES_ID_BYTES);
+    *out = r;
+    return 0;
+}
+
+char *ses_encode(const json_t *obj)
+{
+    return json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+char *ses_encode_error(int64_t id, int err, const char *msg)
+{
+    json_t *o = json_object();
+    char *s = NULL;
+    if (o == NULL)
+        return NULL;
+    if (json_object_set_new(o, "t", json_string("error")) != 0 ||
+        (id >= 0 && json_object_set_new(o, "id", json_integer(id)) != 0) ||
+        json_object_set_new(o, "code", json_string(ses_err_name(err))) != 0 ||
+        json_object_set_new(o, "num", json_integer(err)) != 0 ||
+        json_object_set_new(o, "msg", json_string(msg ? msg : ses_err_msg(err))) != 0)
+        goto out;
+    s = ses_encode(o);
+out:
+    json_decref(o);
+    return s;
+}
+
+int ses_set_b64(json_t *obj, const char *key, const uint8_t *bin, size_t n)
+{
+    char buf[512];
+    if (ses_b64_encode(buf, sizeof buf, bin, n) != 0)
+        return SES_EINVALID_ARG;
+    return json_object_set_new(obj, key, json_string(buf)) == 0 ? 0 : SES_ENOMEM;
+}
+
+int ses_set_id(json_t *obj, const char *key, const uint8_t id[SES_ID_BYTES])
+{
+    char buf[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(buf, id);
+    return json_object_set_new(obj, key, json_string(buf)) == 0 ? 0 : SES_ENOMEM;
+}
