@@ -51,7 +51,8 @@ int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_fra
         return SES_ETOO_LARGE;
     if (ses_json_depth(text, len, SES_MAX_JSON_DEPTH) > SES_MAX_JSON_DEPTH)
         return SES_ETOO_DEEP;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* JSON_DECODE_ANY: a valid scalar or array is BAD_FRAME (below), not BAD_JSON */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (root == NULL)
         return SES_EBAD_JSON;
     if (!json_is_object(root)) {
@@ -146,11 +147,36 @@ bool ses_name_valid(const char *s)
     size_t n = s ? strlen(s) : 0;
     if (n < 1 || n > SES_MAX_NAME_LEN)
         return false;
-    /* jansson already guarantees valid UTF-8; reject C0 controls and DEL */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
+    /* strict UTF-8 (callers are not only jansson strings); no C0, DEL or C1 controls */
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned char c = *p;
+        uint32_t cp;
+        int more;
+        if (c < 0x80) {
+            cp = c, more = 0;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            cp = c & 0x1f, more = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            cp = c & 0x0f, more = 2;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            cp = c & 0x07, more = 3;
+        } else {
             return false;
+        }
+        if (end - p <= more)
+            return false;
+        for (int i = 1; i <= more; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false; /* overlong, out of range, surrogate */
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+            return false;
+        p += more + 1;
     }
     return true;
 }
@@ -177,8 +203,8 @@ static int only_keys(const json_t *obj, const char *const *allowed)
 
 int ses_decode_enroll(const json_t *obj, struct ses_enroll_req *out)
 {
-    static const char *const keys[] = {"code", "sign_pk", "box_pk", "ts", "sig", "device_name",
-                                       NULL};
+    static const char *const keys[] = {"code", "sign_pk",     "box_pk", "ts",
+                                       "sig",  "device_name", NULL};
     struct ses_enroll_req r;
     const char *code = NULL;
     int64_t ts = 0;

@@ -3,6 +3,7 @@
  * Decoders are strict: exact length, canonical trailing bits, no stray characters.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -133,22 +134,23 @@ int ses_code_parse(uint8_t ticket[SES_CODE_TICKET_BYTES], uint8_t secret[SES_COD
 {
     char compact[40];
     size_t n = 0;
+    bool dash = false;
+    int rc = SES_ECODE_INVALID;
     if (text == NULL)
         return SES_ECODE_INVALID;
     for (const char *p = text; *p; p++) {
-        if (*p == '-' && n == 8)
+        if (*p == '-' && n == 8 && !dash) { /* at most one dash, after the ticket */
+            dash = true;
             continue;
+        }
         if (n >= 34)
-            return SES_ECODE_INVALID;
+            goto out; /* too long */
         compact[n++] = *p;
     }
-    if (n != 34)
-        return SES_ECODE_INVALID;
-    if (ses_b32_decode(ticket, SES_CODE_TICKET_BYTES, compact, 8) != 0 ||
-        ses_b32_decode(secret, SES_CODE_SECRET_BYTES, compact + 8, 26) != 0) {
-        sodium_memzero(compact, sizeof compact);
-        return SES_ECODE_INVALID;
-    }
-    sodium_memzero(compact, sizeof compact);
-    return 0;
+    if (n == 34 && ses_b32_decode(ticket, SES_CODE_TICKET_BYTES, compact, 8) == 0 &&
+        ses_b32_decode(secret, SES_CODE_SECRET_BYTES, compact + 8, 26) == 0)
+        rc = 0;
+out:
+    sodium_memzero(compact, sizeof compact); /* every path: it holds secret characters */
+    return rc;
 }

@@ -6,8 +6,9 @@
 #include "sesame/roles.h"
 
 static const char *const role_names[SES_ROLE_COUNT] = {
-    [SES_ROLE_NONE] = "none",          [SES_ROLE_ADMIN] = "admin", [SES_ROLE_NURSE] = "nurse",
-    [SES_ROLE_PSYCHIATRIST] = "psychiatrist", [SES_ROLE_GP] = "gp",       [SES_ROLE_AUDITOR] = "auditor",
+    [SES_ROLE_NONE] = "none",   [SES_ROLE_ADMIN] = "admin",
+    [SES_ROLE_NURSE] = "nurse", [SES_ROLE_PSYCHIATRIST] = "psychiatrist",
+    [SES_ROLE_GP] = "gp",       [SES_ROLE_AUDITOR] = "auditor",
 };
 
 const char *ses_role_name(enum ses_role role)

@@ -56,7 +56,8 @@ bool ses_name_valid(const char *s);
 
 /* --- typed requests -------------------------------------------------------------------------- */
 
-/* {"t":"enroll","id":N,"code":CODE,"sign_pk":B64,"box_pk":B64,"ts":MS,"sig":B64[,"device_name":S]} */
+/* {"t":"enroll","id":N,"code":CODE,"sign_pk":B64,"box_pk":B64,"ts":MS,"sig":B64[,"device_name":S]}
+ */
 struct ses_enroll_req {
     uint8_t ticket[SES_CODE_TICKET_BYTES];
     uint8_t secret[SES_CODE_SECRET_BYTES]; /* wipe after use */
@@ -81,7 +82,7 @@ int ses_decode_auth(const json_t *obj, struct ses_auth_req *out);
 /* {"t":"invite","id":N,"role":R,"name":S[,"site":S][,"ttl":SECONDS]}
  * or, for another device of an existing user, {"t":"invite","id":N,"user":ID[,"ttl":SECONDS]} */
 struct ses_invite_req {
-    bool for_user;                /* true: "user" given, role/name/site absent */
+    bool for_user; /* true: "user" given, role/name/site absent */
     uint8_t user_id[SES_ID_BYTES];
     enum ses_role role;
     const char *name; /* borrowed */
@@ -100,7 +101,8 @@ int ses_decode_revoke(const json_t *obj, struct ses_revoke_req *out);
 /* --- replies --------------------------------------------------------------------------------- */
 
 /* Builds {"t":"error","id":id,"code":NAME,"num":err,"msg":msg-or-table-message} (id omitted when
- * id < 0). Returns a malloc'd NUL-terminated string the caller frees with free(), or NULL on OOM. */
+ * id < 0). Returns a malloc'd NUL-terminated string the caller frees with free(), or NULL on OOM.
+ */
 char *ses_encode_error(int64_t id, int err, const char *msg);
 
 /* Serialises obj compactly (keys in insertion order). Caller frees with free(). NULL on OOM. */

@@ -20,9 +20,9 @@
 #define SES_CODE_MAX_ATTEMPTS 5        /* wrong secrets for one ticket before it locks */
 #define SES_REQUEST_ID_MAX 9007199254740991LL /* 2^53-1: ids must survive a JS number */
 
-#define SES_ID_BYTES 16     /* user, device ids */
-#define SES_ID_TEXT_LEN 26  /* base32 text of an id, without NUL */
-#define SES_NONCE_BYTES 32  /* server and client nonces */
+#define SES_ID_BYTES 16    /* user, device ids */
+#define SES_ID_TEXT_LEN 26 /* base32 text of an id, without NUL */
+#define SES_NONCE_BYTES 32 /* server and client nonces */
 #define SES_SIGN_PK_BYTES 32
 #define SES_SIGN_SK_BYTES 64
 #define SES_SIG_BYTES 64

@@ -1,0 +1,36 @@
+/*
+ * authz.h - authorization as a pure function of (principal, action): default deny.
+ * No I/O, no clock, no store. A role may do an action only if the policy table says so
+ * explicitly; a revoked or unknown principal may do nothing.
+ */
+#ifndef SESAME_AUTHZ_H
+#define SESAME_AUTHZ_H
+
+#include <stdbool.h>
+
+#include "sesame/roles.h"
+
+enum ses_action {
+    SES_ACT_PING = 0,
+    SES_ACT_WHOAMI,
+    SES_ACT_INVITE,
+    SES_ACT_LIST_USERS,
+    SES_ACT_LIST_DEVICES,
+    SES_ACT_REVOKE,
+    SES_ACT_TEST_CLOCK,
+    SES_ACT_COUNT
+};
+
+struct ses_principal {
+    enum ses_role role;
+    bool revoked;
+};
+
+/* Returns 0 if p may perform action, SES_EDENIED otherwise (also for out-of-range values). */
+int ses_authz_check(const struct ses_principal *p, enum ses_action action)
+    __attribute__((warn_unused_result));
+
+/* Name of an action for audit records ("invite"), or "unknown". Static string. */
+const char *ses_action_name(enum ses_action action);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * config.c - table-driven options for sesamed (config.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sesame/limits.h"
+
+#include "config.h"
+
+enum opt_kind { OPT_LISTEN, OPT_PATH, OPT_LEVEL, OPT_INT, OPT_BOOL };
+
+struct opt {
+    const char *name;
+    enum opt_kind kind;
+    size_t offset;
+    long min, max; /* OPT_INT */
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct ses_config, f)
+static const struct opt opts[] = {
+    {"listen", OPT_LISTEN, 0, 0, 0, "HOST:PORT to listen on (port 0: any free port)"},
+    {"cert", OPT_PATH, OFF(cert), 0, 0, "TLS certificate chain, PEM"},
+    {"key", OPT_PATH, OFF(key), 0, 0, "TLS private key, PEM (mode 0600)"},
+    {"ready_file", OPT_PATH, OFF(ready_file), 0, 0, "file written with port= and pid= when ready"},
+    {"log_level", OPT_LEVEL, OFF(log_level), 0, 0, "err, warn, notice, info or debug"},
+    {"preauth_timeout", OPT_INT, OFF(preauth_timeout_s), 1, 60, "seconds allowed to log in"},
+    {"max_conns_per_ip", OPT_INT, OFF(max_conns_per_ip), 1, 100000,
+     "concurrent connections per peer address"},
+    {"test_hooks", OPT_BOOL, OFF(test_hooks), 0, 0, "accept test_clock frames (test builds only)"},
+};
+#undef OFF
+
+void ses_config_defaults(struct ses_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8443;
+    cfg->log_level = SES_LOG_NOTICE;
+    cfg->preauth_timeout_s = SES_PREAUTH_TIMEOUT_S;
+    cfg->max_conns_per_ip = 256;
+}
+
+static const struct opt *find_opt(const char *name)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+bool ses_config_is_flag(const char *name)
+{
+    const struct opt *o = find_opt(name);
+    return o != NULL && o->kind == OPT_BOOL;
+}
+
+static int parse_listen(struct ses_config *cfg, const char *v, char *err, size_t err_len)
+{
+    const char *colon = strrchr(v, ':');
+    char *end = NULL;
+    if (colon == NULL || colon == v || (size_t)(colon - v) >= sizeof cfg->listen_host) {
+        snprintf(err, err_len, "listen: expected HOST:PORT, got '%s'", v);
+        return -1;
+    }
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+        snprintf(err, err_len, "listen: port must be 0..65535, got '%s'", colon + 1);
+        return -1;
+    }
+    const char *h = v;
+    size_t hl = (size_t)(colon - v);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') { /* [::1]:8443 */
+        h++;
+        hl -= 2;
+    }
+    memcpy(cfg->listen_host, h, hl);
+    cfg->listen_host[hl] = '\0';
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
+                   const char *base_dir, char *err, size_t err_len)
+{
+    const struct opt *o = find_opt(name);
+    if (o == NULL) {
+        snprintf(err, err_len, "unknown option '%s'", name);
+        return -1;
+    }
+    char *field = (char *)cfg + o->offset;
+    switch (o->kind) {
+    case OPT_LISTEN:
+        return parse_listen(cfg, value, err, err_len);
+    case OPT_PATH: {
+        int n;
+        if (value[0] == '\0') {
+            snprintf(err, err_len, "%s: empty path", name);
+            return -1;
+        }
+        if (value[0] != '/' && base_dir != NULL)
+            n = snprintf(field, SES_PATH_MAX, "%s/%s", base_dir, value);
+        else
+            n = snprintf(field, SES_PATH_MAX, "%s", value);
+        if (n < 0 || n >= SES_PATH_MAX) {
+            snprintf(err, err_len, "%s: path too long", name);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_LEVEL:
+        if (ses_log_level_parse(value, (enum ses_log_level *)(void *)field) != 0) {
+            snprintf(err, err_len, "%s: expected err, warn, notice, info or debug, got '%s'", name,
+                     value);
+            return -1;
+        }
+        return 0;
+    case OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long x = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || x < o->min || x > o->max) {
+            snprintf(err, err_len, "%s: expected an integer %ld..%ld, got '%s'", name, o->min,
+                     o->max, value);
+            return -1;
+        }
+        *(int *)(void *)field = (int)x;
+        return 0;
+    }
+    case OPT_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+            *(bool *)(void *)field = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+            *(bool *)(void *)field = false;
+        else {
+            snprintf(err, err_len, "%s: expected true or false, got '%s'", name, value);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+int ses_config_load_file(struct ses_config *cfg, const char *path, bool optional, char *err,
+                         size_t err_len)
+{
+    char line[SES_PATH_MAX + 256], base[SES_PATH_MAX], msg[512];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (optional && errno == ENOENT)
+            return 0;
+        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    snprintf(base, sizeof base, "%s", path);
+    char *slash = strrchr(base, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        snprintf(base, sizeof base, ".");
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            snprintf(err, err_len, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, err_len, "%s:%d: expected 'key = value', got '%s'", path, lineno, s);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        if (ses_config_set(cfg, k, v, base, msg, sizeof msg) != 0) {
+            snprintf(err, err_len, "%s:%d: %s", path, lineno, msg);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int ses_config_check(const struct ses_config *cfg, char *err, size_t err_len)
+{
+    if (cfg->data[0] == '\0') {
+        snprintf(err, err_len, "--data DIR is required");
+        return -1;
+    }
+    if (cfg->cert[0] == '\0' || cfg->key[0] == '\0') {
+        snprintf(err, err_len, "a TLS certificate and key are required (--cert F --key F)");
+        return -1;
+    }
+    return 0;
+}
+
+const char *ses_config_template(void)
+{
+    return "# sesamed.conf - options of `sesamed serve` for this data directory.\n"
+           "# One 'key = value' per line; command-line flags (--key value) override these.\n"
+           "# Relative paths are relative to this file's directory.\n"
+           "#\n"
+           "# listen = 127.0.0.1:8443\n"
+           "# cert = /etc/sesame/server.crt\n"
+           "# key = /etc/sesame/server.key\n"
+           "# ready_file = ready\n"
+           "# log_level = notice\n"
+           "# preauth_timeout = 10\n"
+           "# max_conns_per_ip = 256\n";
+}

@@ -1,0 +1,52 @@
+/*
+ * config.h - sesamed's options. One table drives both the config file (DIR/sesamed.conf,
+ * "key = value" lines, '#' comments) and the command-line flags (--key value, '_' written '-');
+ * flags override the file. Errors name the file, the line and the option.
+ */
+#ifndef SESAME_CONFIG_H
+#define SESAME_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#define SES_CONF_FILE "sesamed.conf"
+#define SES_PATH_MAX 4096
+
+struct ses_config {
+    char data[SES_PATH_MAX];       /* data directory (required) */
+    char listen_host[256];         /* default 127.0.0.1 */
+    int listen_port;               /* 0..65535; 0 = any free port; default 8443 */
+    char cert[SES_PATH_MAX];       /* TLS certificate chain (PEM) */
+    char key[SES_PATH_MAX];        /* TLS private key (PEM), mode 0600 recommended */
+    char ready_file[SES_PATH_MAX]; /* written with port= and pid= once listening; "" = none */
+    enum ses_log_level log_level;  /* default notice */
+    int preauth_timeout_s;         /* 1..60; default SES_PREAUTH_TIMEOUT_S */
+    int max_conns_per_ip;          /* 1..100000; default 256 */
+    bool test_hooks;               /* accept test_clock frames (only in SESAME_TEST_HOOKS builds) */
+};
+
+/* Fills cfg with the defaults. */
+void ses_config_defaults(struct ses_config *cfg);
+
+/* Applies one option by name (file spelling, e.g. "listen", "log_level"). Returns 0, or -1 with a
+ * message in err (err_len bytes). base_dir, if not NULL, resolves relative paths. */
+int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
+                   const char *base_dir, char *err, size_t err_len);
+
+/* Reads a config file. A missing file is not an error when optional is true. Returns 0, or -1 with
+ * "FILE:LINE: message" in err. */
+int ses_config_load_file(struct ses_config *cfg, const char *path, bool optional, char *err,
+                         size_t err_len);
+
+/* Whether an option name is a boolean flag (takes no value on the command line). */
+bool ses_config_is_flag(const char *name);
+
+/* Cross-field checks before serving (cert and key set, ...). Returns 0 or -1 with err. */
+int ses_config_check(const struct ses_config *cfg, char *err, size_t err_len);
+
+/* The commented default config file written by `sesamed init`. Static string. */
+const char *ses_config_template(void);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * daemon.c - wiring: `init` creates a data directory; `serve` owns the libuv loop, signals, the
+ * store, the server keys and the transport, and shuts them down in order (daemon.h).
+ *
+ * Shutdown order (libwebsockets-notes.md): stop accepting and close every connection
+ * (lws_context_destroy), close our own handles, run the loop until it is dry, close the store,
+ * then uv_loop_close() must return 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "sesame/encode.h"
+#include "sesame/err.h"
+
+#include "daemon.h"
+#include "log.h"
+#include "session.h"
+
+static int path_join(char *out, size_t cap, const char *dir, const char *file)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, file);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(text);
+    int rc = write(fd, text, n) == (ssize_t)n ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
+{
+    struct ses_daemon d;
+    char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX], conf_path[SES_PATH_MAX];
+    char code[SES_CODE_TEXT_LEN + 1], user_txt[SES_ID_TEXT_LEN + 1], sid[64];
+    struct ses_user admin;
+    int64_t expires = 0, now;
+    int rc, status = 1;
+    bool created_dir = false;
+
+    memset(&d, 0, sizeof d);
+    if (path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0 ||
+        path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
+        path_join(conf_path, sizeof conf_path, dir, SES_CONF_FILE) != 0) {
+        fprintf(stderr, "sesamed: data directory path too long\n");
+        return 2;
+    }
+    if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0) {
+        fprintf(stderr, "sesamed: %s already holds a Sesame data directory; refusing to touch it\n",
+                dir);
+        return 1;
+    }
+    if (mkdir(dir, 0700) == 0)
+        created_dir = true;
+    else if (errno != EEXIST) {
+        fprintf(stderr, "sesamed: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    umask(077);
+    if (ses_server_keys_create(key_path, &d.keys) != 0) {
+        fprintf(stderr, "sesamed: cannot create the server key in %s\n", dir);
+        goto fail;
+    }
+    if ((rc = ses_store_open(db_path, true, &d.store)) != 0) {
+        fprintf(stderr, "sesamed: cannot create the database %s: %s\n", db_path, ses_err_msg(rc));
+        goto fail;
+    }
+    now = ses_clock_now_ms(&d.clock);
+    memset(&admin, 0, sizeof admin);
+    randombytes_buf(admin.id, sizeof admin.id);
+    admin.role = SES_ROLE_ADMIN;
+    snprintf(admin.name, sizeof admin.name, "%s", admin_name);
+    admin.created_ms = now;
+    ses_id_to_text(user_txt, admin.id);
+    char object[64];
+    snprintf(object, sizeof object, "user:%s", user_txt);
+    struct ses_audit_rec rec_init = {.ts_ms = now, .action = "init", .outcome = "ok"};
+    struct ses_audit_rec rec_inv = {
+        .ts_ms = now, .action = "user.invite", .object = object, .outcome = "ok"};
+    if ((rc = ses_store_begin(d.store)) != 0 ||
+        (rc = ses_store_meta_put(d.store, "server_id", d.keys->server_id, 16)) != 0 ||
+        (rc = ses_store_audit_append(d.store, &rec_init, NULL)) != 0 ||
+        (rc = ses_store_user_insert(d.store, &admin)) != 0 ||
+        (rc = ses_daemon_new_code(&d, admin.id, now, SES_CODE_TTL_DEFAULT_S, code, &expires)) !=
+            0 ||
+        (rc = ses_store_audit_append(d.store, &rec_inv, NULL)) != 0 ||
+        (rc = ses_store_commit(d.store)) != 0) {
+        ses_store_rollback(d.store);
+        fprintf(stderr, "sesamed: cannot initialise the database: %s\n", ses_err_msg(rc));
+        goto fail;
+    }
+    if (access(conf_path, F_OK) != 0 && write_file(conf_path, ses_config_template(), 0600) != 0)
+        fprintf(stderr, "sesamed: warning: cannot write %s\n", conf_path);
+    (void)ses_b64_encode(sid, sizeof sid, d.keys->server_id, 16);
+    if (json) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I, s:s}", "data", dir, "admin_code", code, "admin_user",
+                      user_txt, "expires", (json_int_t)expires, "server_id", sid);
+        char *text = o ? ses_encode(o) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(o);
+    } else {
+        printf("Sesame data directory ready: %s\n"
+               "Server id: %s\n"
+               "First admin enrolment code (single use, expires in 24 h):\n\n    %s\n\n"
+               "Enrol the admin's device with:\n"
+               "    sesame enroll --server wss://localhost:PORT --ca CA_FILE --code %s\n",
+               dir, sid, code, code);
+    }
+    fflush(stdout);
+    sodium_memzero(code, sizeof code);
+    status = 0;
+    ses_store_close(d.store);
+    ses_server_keys_free(d.keys);
+    return status;
+fail:
+    ses_store_close(d.store);
+    ses_server_keys_free(d.keys);
+    unlink(db_path);
+    char side[SES_PATH_MAX + 8];
+    snprintf(side, sizeof side, "%s-wal", db_path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db_path);
+    unlink(side);
+    unlink(key_path);
+    if (created_dir)
+        rmdir(dir);
+    return status;
+}
+
+static int write_ready_file(const char *path, int port)
+{
+    char tmp[SES_PATH_MAX + 8], text[64];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(text, sizeof text, "port=%d\npid=%ld\n", port, (long)getpid());
+    unlink(tmp);
+    if (write_file(tmp, text, 0644) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct ses_daemon *d = h->data;
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    SES_LOG(SES_LOG_NOTICE, "daemon", "signal %d: shutting down", signum);
+    ses_sessions_close_all(d);
+    ses_transport_stop(d->tp);
+    uv_signal_stop(&d->sig_term);
+    uv_signal_stop(&d->sig_int);
+    uv_close((uv_handle_t *)&d->sig_term, NULL);
+    uv_close((uv_handle_t *)&d->sig_int, NULL);
+}
+
+static int audit_server_event(struct ses_daemon *d, const char *action)
+{
+    struct ses_audit_rec rec = {
+        .ts_ms = ses_clock_now_ms(&d->clock), .action = action, .outcome = "ok"};
+    int rc = ses_store_begin(d->store);
+    if (rc == 0 && (rc = ses_store_audit_append(d->store, &rec, NULL)) == 0)
+        rc = ses_store_commit(d->store);
+    if (rc != 0)
+        ses_store_rollback(d->store);
+    return rc;
+}
+
+int ses_daemon_serve(const struct ses_config *cfg)
+{
+    struct ses_daemon *d = calloc(1, sizeof *d);
+    char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX];
+    uint8_t stored_id[16];
+    size_t stored_len = 0;
+    int status = 1, rc;
+    if (d == NULL)
+        return 1;
+    d->cfg = *cfg;
+    ses_log_set_level(cfg->log_level);
+    if (path_join(db_path, sizeof db_path, cfg->data, SES_DB_FILE) != 0 ||
+        path_join(key_path, sizeof key_path, cfg->data, SES_KEY_FILE) != 0) {
+        free(d);
+        return 2;
+    }
+    if (access(db_path, F_OK) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%s is not a Sesame data directory (run sesamed init)",
+                cfg->data);
+        free(d);
+        return 1;
+    }
+    if (ses_server_keys_load(key_path, &d->keys) != 0)
+        goto out_free;
+    if ((rc = ses_store_open(db_path, false, &d->store)) != 0)
+        goto out_free;
+    if (ses_store_meta_get(d->store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
+        stored_len != 16 || sodium_memcmp(stored_id, d->keys->server_id, 16) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%s does not belong to the database in %s", key_path,
+                cfg->data);
+        goto out_free;
+    }
+    if (uv_loop_init(&d->loop) != 0)
+        goto out_free;
+    uv_signal_init(&d->loop, &d->sig_term);
+    uv_signal_init(&d->loop, &d->sig_int);
+    d->sig_term.data = d->sig_int.data = d;
+    uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&d->sig_int, on_signal, SIGINT);
+
+    struct ses_transport_opts topts = {.host = cfg->listen_host,
+                                       .port = cfg->listen_port,
+                                       .cert_file = cfg->cert,
+                                       .key_file = cfg->key};
+    if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
+        uv_close((uv_handle_t *)&d->sig_term, NULL);
+        uv_close((uv_handle_t *)&d->sig_int, NULL);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+        goto out_free;
+    }
+    if (audit_server_event(d, "server.start") != 0)
+        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.start audit record");
+    SES_LOG(SES_LOG_NOTICE, "daemon", "listening on wss://%s:%d (subprotocol sesame.1)",
+            cfg->listen_host, d->port);
+    status = 0;
+    if (cfg->ready_file[0] && write_ready_file(cfg->ready_file, d->port) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "cannot write ready file %s", cfg->ready_file);
+        status = 1;
+        d->stopping = true;
+        ses_transport_stop(d->tp);
+        uv_close((uv_handle_t *)&d->sig_term, NULL);
+        uv_close((uv_handle_t *)&d->sig_int, NULL);
+    }
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    ses_transport_free(d->tp);
+    if (d->n_sessions != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->n_sessions);
+        status = 1;
+    }
+    if (status == 0 && audit_server_event(d, "server.stop") != 0)
+        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.stop audit record");
+    rc = uv_loop_close(&d->loop);
+    if (rc != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "uv_loop_close: %s", uv_strerror(rc));
+        status = 1;
+    }
+    if (cfg->ready_file[0])
+        unlink(cfg->ready_file);
+    SES_LOG(SES_LOG_NOTICE, "daemon", "stopped");
+out_free:
+    ses_store_close(d->store);
+    ses_server_keys_free(d->keys);
+    free(d);
+    return status;
+}

@@ -1,0 +1,48 @@
+/*
+ * daemon.h - struct ses_daemon, the one context object of sesamed, and its two entry points:
+ * `init` (create a data directory) and `serve` (run the event loop). Only daemon.c and main.c
+ * know every module; the others receive what they need through this struct or parameters.
+ */
+#ifndef SESAME_DAEMON_H
+#define SESAME_DAEMON_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+#include "transport.h"
+
+struct ses_session;
+
+struct ses_daemon {
+    uv_loop_t loop;
+    struct ses_config cfg;
+    struct ses_clock clock;
+    struct ses_store *store;
+    struct ses_server_keys *keys;
+    struct ses_transport *tp;
+    uv_signal_t sig_term, sig_int;
+    struct ses_session *sessions; /* every open connection */
+    int n_sessions;
+    bool stopping;
+    int port;
+};
+
+/* `sesamed init`: creates dir (0700) with the database, the server key, a commented config file,
+ * and a first admin user with a single-use enrolment code, which it prints (JSON when json).
+ * Refuses, changing nothing, if dir already holds a database or key. Returns the exit status. */
+int ses_daemon_init_data(const char *dir, bool json, const char *admin_name);
+
+/* `sesamed serve`: runs until SIGTERM/SIGINT. Returns the exit status (0 on clean shutdown). */
+int ses_daemon_serve(const struct ses_config *cfg);
+
+/* Builds a new enrolment code for user_id inside the caller's transaction: stores its ticket and
+ * keyed secret hash, and writes its text into code_text. Returns 0 or an SES_E* code. */
+int ses_daemon_new_code(struct ses_daemon *d, const uint8_t user_id[16], int64_t now_ms,
+                        uint32_t ttl_s, char code_text[36], int64_t *expires_ms);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * session.c - connection lifecycle and request dispatch (session.h).
+ *
+ * Before login a connection may send exactly one frame of at most 1 KiB, `enroll` or `auth`;
+ * whatever happens to it, a failure is answered with its error and the connection is closed
+ * (1008; 1009 when too large). After login every request is parsed, checked against the dispatch
+ * table and the authorization policy, and answered; errors leave the connection open.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sesame/encode.h"
+#include "sesame/err.h"
+
+#include "authz.h"
+#include "log.h"
+#include "session.h"
+
+#define CLOSE_NORMAL 1000
+#define CLOSE_GOING_AWAY 1001
+#define CLOSE_POLICY 1008
+#define CLOSE_TOO_BIG 1009
+#define CLOSE_REVOKED 4001
+
+struct route {
+    const char *type;
+    ses_handler_fn fn;
+    enum ses_action action;
+    bool preauth; /* allowed (only) before login */
+    bool test_hook;
+};
+
+static const struct route routes[] = {
+    {"enroll", ses_handle_enroll, SES_ACT_COUNT, true, false},
+    {"auth", ses_handle_auth, SES_ACT_COUNT, true, false},
+    {"ping", ses_handle_ping, SES_ACT_PING, false, false},
+    {"whoami", ses_handle_whoami, SES_ACT_WHOAMI, false, false},
+    {"invite", ses_handle_invite, SES_ACT_INVITE, false, false},
+    {"users", ses_handle_users, SES_ACT_LIST_USERS, false, false},
+    {"devices", ses_handle_devices, SES_ACT_LIST_DEVICES, false, false},
+    {"revoke", ses_handle_revoke, SES_ACT_REVOKE, false, false},
+    {"test_clock", ses_handle_test_clock, SES_ACT_TEST_CLOCK, false, true},
+};
+
+static const struct route *find_route(const struct ses_daemon *d, const char *type)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(routes[i].type, type) != 0)
+            continue;
+#ifdef SESAME_TEST_HOOKS
+        if (routes[i].test_hook && !d->cfg.test_hooks)
+            return NULL;
+#else
+        (void)d;
+        if (routes[i].test_hook)
+            return NULL;
+#endif
+        return &routes[i];
+    }
+    return NULL;
+}
+
+int ses_session_send(struct ses_session *s, json_t *msg)
+{
+    int rc = SES_ECLOSED;
+    if (msg == NULL)
+        return SES_ENOMEM;
+    if (s->tc != NULL) {
+        char *text = ses_encode(msg);
+        rc = text ? ses_transport_send(s->tc, text, strlen(text)) : SES_ENOMEM;
+        free(text);
+    }
+    json_decref(msg);
+    return rc;
+}
+
+static void send_error(struct ses_session *s, int64_t id, int err)
+{
+    /* numbers below UNSUPPORTED are local to a program (I/O, memory...): the peer sees INTERNAL */
+    if (err < SES_EUNSUPPORTED)
+        err = SES_EINTERNAL;
+    char *text = ses_encode_error(id, err, NULL);
+    if (text != NULL && s->tc != NULL)
+        (void)ses_transport_send(s->tc, text, strlen(text));
+    free(text);
+}
+
+static void close_session(struct ses_session *s, int code, const char *reason)
+{
+    if (s->tc != NULL && s->state != SES_S_CLOSING)
+        ses_transport_close(s->tc, code, reason);
+    s->state = SES_S_CLOSING;
+}
+
+int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome)
+{
+    bool authed = s->state == SES_S_AUTHED;
+    struct ses_audit_rec rec = {
+        .ts_ms = ses_clock_now_ms(&s->d->clock),
+        .actor_user = authed ? s->user_id : NULL,
+        .actor_device = authed ? s->device_id : NULL,
+        .actor_role = authed ? ses_role_name(s->role) : NULL,
+        .action = action,
+        .object = object,
+        .outcome = outcome == 0 ? "ok" : ses_err_name(outcome),
+        .peer = s->peer,
+    };
+    return ses_store_audit_append(s->d->store, &rec, NULL);
+}
+
+/* Records a denial in its own transaction (every DENY is audited). */
+static void audit_denied(struct ses_session *s, enum ses_action action)
+{
+    struct ses_store *st = s->d->store;
+    if (ses_store_begin(st) != 0)
+        return;
+    if (ses_session_audit(s, "authz.denied", ses_action_name(action), SES_EDENIED) != 0 ||
+        ses_store_commit(st) != 0)
+        ses_store_rollback(st);
+}
+
+static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
+{
+    struct ses_daemon *d = ud;
+    int same_peer = 0;
+    if (d->stopping)
+        return NULL;
+    for (struct ses_session *o = d->sessions; o; o = o->next)
+        if (strcmp(o->peer, peer) == 0)
+            same_peer++;
+    if (same_peer >= d->cfg.max_conns_per_ip) {
+        SES_LOG(SES_LOG_WARN, "session", "peer=%s refused: %d connections open", peer, same_peer);
+        return NULL;
+    }
+    struct ses_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->d = d;
+    s->tc = tc;
+    snprintf(s->peer, sizeof s->peer, "%s", peer);
+    randombytes_buf(s->snonce, sizeof s->snonce);
+    s->next = d->sessions;
+    if (d->sessions)
+        d->sessions->prev = s;
+    d->sessions = s;
+    d->n_sessions++;
+
+    ses_transport_set_limit(tc, SES_MAX_PREAUTH_FRAME);
+    ses_transport_set_timeout(tc, d->cfg.preauth_timeout_s);
+    json_t *hello = json_pack("{s:s, s:i}", "t", "hello", "v", SES_PROTO_VERSION);
+    if (hello == NULL || ses_set_b64(hello, "server_id", d->keys->server_id, 16) != 0 ||
+        ses_set_b64(hello, "nonce", s->snonce, sizeof s->snonce) != 0 ||
+        json_object_set_new(hello, "time", json_integer(ses_clock_now_ms(&d->clock))) != 0) {
+        json_decref(hello);
+        close_session(s, CLOSE_POLICY, "internal error");
+        return s;
+    }
+    (void)ses_session_send(s, hello);
+    SES_LOG(SES_LOG_INFO, "session", "peer=%s connected", peer);
+    return s;
+}
+
+static void dispatch(struct ses_session *s, const char *data, size_t len)
+{
+    struct ses_frame f;
+    int64_t id = -1;
+    bool preauth = s->state == SES_S_PREAUTH;
+    json_t *reply = NULL;
+    int rc = ses_frame_parse(data, len, preauth ? SES_MAX_PREAUTH_FRAME : SES_MAX_FRAME, &f, &id);
+    const struct route *r = NULL;
+    if (rc != 0)
+        goto done;
+    r = find_route(s->d, f.type);
+    if (r == NULL) {
+        rc = preauth ? SES_EUNAUTHENTICATED : SES_EUNKNOWN_TYPE;
+    } else if (preauth && !r->preauth) {
+        rc = SES_EUNAUTHENTICATED;
+    } else if (!preauth && r->preauth) {
+        rc = SES_EALREADY_AUTHENTICATED;
+    } else {
+        if (!preauth) {
+            struct ses_principal p = {.role = s->role, .revoked = false};
+            rc = ses_authz_check(&p, r->action);
+            if (rc != 0)
+                audit_denied(s, r->action);
+        }
+        if (rc == 0)
+            rc = r->fn(s, &f, &reply);
+    }
+done:
+    if (rc == 0 && reply != NULL) {
+        /* reply gets "t" (the handler's choice, default = request type) and "id" first */
+        json_t *out = json_object();
+        json_t *t = json_object_get(reply, "t");
+        json_object_set_new(out, "t", t ? json_incref(t) : json_string(f.type));
+        json_object_set_new(out, "id", json_integer(id));
+        json_object_del(reply, "t");
+        json_object_update(out, reply);
+        json_decref(reply);
+        (void)ses_session_send(s, out);
+    } else if (rc != 0) {
+        json_decref(reply);
+        send_error(s, id, rc);
+    }
+    ses_frame_free(&f);
+    if (preauth && s->state != SES_S_AUTHED)
+        close_session(s, rc == 0 ? CLOSE_NORMAL : CLOSE_POLICY, rc == 0 ? "enrolled" : "refused");
+}
+
+static void on_frame(void *session, const char *data, size_t len)
+{
+    struct ses_session *s = session;
+    if (s->state == SES_S_CLOSING)
+        return;
+    dispatch(s, data, len);
+}
+
+static void on_oversize(void *session)
+{
+    struct ses_session *s = session;
+    if (s->state == SES_S_CLOSING)
+        return;
+    send_error(s, -1, SES_ETOO_LARGE);
+    close_session(s, CLOSE_TOO_BIG, "frame too large");
+}
+
+static void on_close(void *session)
+{
+    struct ses_session *s = session;
+    struct ses_daemon *d = s->d;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        d->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    d->n_sessions--;
+    SES_LOG(SES_LOG_INFO, "session", "peer=%s closed", s->peer);
+    sodium_memzero(s->snonce, sizeof s->snonce);
+    free(s);
+}
+
+const struct ses_transport_cbs ses_session_cbs = {
+    .on_open = on_open,
+    .on_frame = on_frame,
+    .on_oversize = on_oversize,
+    .on_close = on_close,
+};
+
+int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, const uint8_t *user)
+{
+    int n = 0;
+    for (struct ses_session *s = d->sessions; s; s = s->next) {
+        if (s->state != SES_S_AUTHED)
+            continue;
+        if ((device && memcmp(s->device_id, device, SES_ID_BYTES) == 0) ||
+            (!device && user && memcmp(s->user_id, user, SES_ID_BYTES) == 0)) {
+            (void)ses_session_send(s, json_pack("{s:s, s:s}", "t", "closing", "reason", "revoked"));
+            close_session(s, CLOSE_REVOKED, "revoked");
+            n++;
+        }
+    }
+    return n;
+}
+
+void ses_sessions_close_all(struct ses_daemon *d)
+{
+    for (struct ses_session *s = d->sessions; s; s = s->next)
+        close_session(s, CLOSE_GOING_AWAY, "server shutting down");
+}

@@ -1,0 +1,67 @@
+/*
+ * session.h - one client connection's protocol state: hello and nonce, the single pre-login
+ * frame, login, then request dispatch with authorization. Replies and pushes go out through the
+ * transport; the daemon keeps every session in a list so revocation can close them.
+ */
+#ifndef SESAME_SESSION_H
+#define SESAME_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sesame/codec.h"
+#include "sesame/limits.h"
+#include "sesame/roles.h"
+
+#include "daemon.h"
+#include "transport.h"
+
+enum ses_session_state { SES_S_PREAUTH, SES_S_AUTHED, SES_S_CLOSING };
+
+struct ses_session {
+    struct ses_daemon *d;
+    struct ses_tconn *tc; /* NULL once the transport closed */
+    char peer[64];
+    enum ses_session_state state;
+    uint8_t snonce[SES_NONCE_BYTES];
+    bool snonce_used;
+    uint8_t user_id[SES_ID_BYTES]; /* valid when state == SES_S_AUTHED */
+    uint8_t device_id[SES_ID_BYTES];
+    enum ses_role role;
+    int close_after_reply; /* close code to use after the pre-login reply, 0 = stay open */
+    struct ses_session *prev, *next;
+};
+
+/* The callbacks the transport calls (transport.h); ud is the struct ses_daemon. */
+extern const struct ses_transport_cbs ses_session_cbs;
+
+/* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */
+int ses_session_send(struct ses_session *s, json_t *msg);
+
+/* Closes every session of device (or, when device is NULL, of user) with the push
+ * {"t":"closing","reason":"revoked"} and close code 4001. Returns how many were closed. */
+int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, const uint8_t *user);
+
+/* Closes every session (shutdown), with code 1001. */
+void ses_sessions_close_all(struct ses_daemon *d);
+
+/* Writes an audit record for the session's principal (or an anonymous peer before login).
+ * Call inside a transaction. Returns 0 or SES_EIO. */
+int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome);
+
+/* Handlers: decode f, act, set *reply (a new object without "t"/"id"; the caller adds them) and
+ * return 0, or return a negative SES_E* code (the caller sends the error frame). */
+typedef int (*ses_handler_fn)(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_ping(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_whoami(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_users(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_devices(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+
+#endif

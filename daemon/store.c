@@ -1,0 +1,275 @@
+/*
+ * store.c - opening the database, schema migrations (PRAGMA user_version), transactions and the
+ * prepared-statement cache (store.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sesame/err.h"
+
+#include "log.h"
+#include "store_internal.h"
+
+static const char *const sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_USER_INSERT] = "INSERT INTO users(id, role, name, site, state, created_ms) "
+                       "VALUES(?1, ?2, ?3, ?4, 'active', ?5)",
+    [ST_USER_GET] = "SELECT id, role, name, site, state, created_ms, "
+                    "(SELECT count(*) FROM devices d WHERE d.user_id = u.id) "
+                    "FROM users u WHERE id = ?1",
+    [ST_USER_LIST] = "SELECT id, role, name, site, state, created_ms, "
+                     "(SELECT count(*) FROM devices d WHERE d.user_id = u.id) "
+                     "FROM users u ORDER BY created_ms, id",
+    [ST_USER_REVOKE] = "UPDATE users SET state = 'revoked', revoked_ms = ?2 "
+                       "WHERE id = ?1 AND state = 'active'",
+    [ST_ADMIN_COUNT] = "SELECT count(*) FROM users WHERE role = 'admin' AND state = 'active'",
+    [ST_DEVICE_INSERT] = "INSERT INTO devices(id, user_id, name, sign_pk, box_pk, state, "
+                         "created_ms) VALUES(?1, ?2, ?3, ?4, ?5, 'active', ?6)",
+    [ST_DEVICE_GET] = "SELECT id, user_id, name, sign_pk, box_pk, state, created_ms, "
+                      "last_login_ms FROM devices WHERE id = ?1",
+    [ST_DEVICE_LIST] = "SELECT id, user_id, name, sign_pk, box_pk, state, created_ms, "
+                       "last_login_ms FROM devices ORDER BY created_ms, id",
+    [ST_DEVICE_LIST_USER] = "SELECT id, user_id, name, sign_pk, box_pk, state, created_ms, "
+                            "last_login_ms FROM devices WHERE user_id = ?1 ORDER BY created_ms, id",
+    [ST_DEVICE_REVOKE] = "UPDATE devices SET state = 'revoked', revoked_ms = ?2 "
+                         "WHERE id = ?1 AND state = 'active'",
+    [ST_DEVICE_REVOKE_USER] = "UPDATE devices SET state = 'revoked', revoked_ms = ?2 "
+                              "WHERE user_id = ?1 AND state = 'active'",
+    [ST_DEVICE_TOUCH] = "UPDATE devices SET last_login_ms = ?2 WHERE id = ?1",
+    [ST_CODE_INSERT] = "INSERT INTO enrol_codes(ticket, secret_hash, user_id, created_ms, "
+                       "expires_ms, attempts_left) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_CODE_GET] = "SELECT ticket, secret_hash, user_id, created_ms, expires_ms, attempts_left, "
+                    "used_ms FROM enrol_codes WHERE ticket = ?1",
+    [ST_CODE_ATTEMPTS] = "UPDATE enrol_codes SET attempts_left = ?2 WHERE ticket = ?1",
+    [ST_CODE_USED] = "UPDATE enrol_codes SET used_ms = ?2, used_by_device = ?3 "
+                     "WHERE ticket = ?1 AND used_ms IS NULL",
+    [ST_AUDIT_APPEND] = "INSERT INTO audit(ts_ms, actor_user, actor_device, actor_role, action, "
+                        "object, outcome, peer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+};
+
+/* Migrations: migrations[i] takes the schema from version i to i+1. */
+static const char *const migrations[SES_SCHEMA_VERSION] = {
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE users("
+    "  id BLOB PRIMARY KEY CHECK(length(id) = 16),"
+    "  role TEXT NOT NULL CHECK(role IN ('admin','nurse','psychiatrist','gp','auditor')),"
+    "  name TEXT NOT NULL, site TEXT,"
+    "  state TEXT NOT NULL CHECK(state IN ('active','revoked')),"
+    "  created_ms INTEGER NOT NULL, revoked_ms INTEGER);"
+    "CREATE TABLE devices("
+    "  id BLOB PRIMARY KEY CHECK(length(id) = 16),"
+    "  user_id BLOB NOT NULL REFERENCES users(id), name TEXT,"
+    "  sign_pk BLOB NOT NULL UNIQUE CHECK(length(sign_pk) = 32),"
+    "  box_pk BLOB NOT NULL CHECK(length(box_pk) = 32),"
+    "  state TEXT NOT NULL CHECK(state IN ('active','revoked')),"
+    "  created_ms INTEGER NOT NULL, last_login_ms INTEGER, revoked_ms INTEGER);"
+    "CREATE INDEX devices_user ON devices(user_id);"
+    "CREATE TABLE enrol_codes("
+    "  ticket BLOB PRIMARY KEY CHECK(length(ticket) = 5),"
+    "  secret_hash BLOB NOT NULL CHECK(length(secret_hash) = 32),"
+    "  user_id BLOB NOT NULL REFERENCES users(id),"
+    "  created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    "  attempts_left INTEGER NOT NULL, used_ms INTEGER, used_by_device BLOB);"
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+    "  actor_user BLOB, actor_device BLOB, actor_role TEXT,"
+    "  action TEXT NOT NULL, object TEXT, outcome TEXT NOT NULL, peer TEXT);",
+};
+
+sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id)
+{
+    if (st->stmts[id] == NULL && sqlite3_prepare_v3(st->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                                    &st->stmts[id], NULL) != SQLITE_OK) {
+        SES_LOG(SES_LOG_ERR, "store", "prepare failed: %s", sqlite3_errmsg(st->db));
+        return NULL;
+    }
+    return st->stmts[id];
+}
+
+void store_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+int store_exec(struct ses_store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    int ext = sqlite3_extended_errcode(st->db);
+    store_done(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc == SQLITE_CONSTRAINT &&
+        (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
+        return SES_EEXISTS;
+    SES_LOG(SES_LOG_ERR, "store", "step failed: %s", sqlite3_errmsg(st->db));
+    return SES_EIO;
+}
+
+static int exec_sql(sqlite3 *db, const char *text)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK) {
+        SES_LOG(SES_LOG_ERR, "store", "%s", msg ? msg : "exec failed");
+        sqlite3_free(msg);
+        return SES_EIO;
+    }
+    return 0;
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = SES_EIO;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        *v = sqlite3_column_int(s, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int migrate(sqlite3 *db)
+{
+    int v = 0;
+    char pragma[64];
+    if (user_version(db, &v) != 0)
+        return SES_EIO;
+    if (v > SES_SCHEMA_VERSION) {
+        SES_LOG(SES_LOG_ERR, "store", "database schema %d is newer than this sesamed (%d)", v,
+                SES_SCHEMA_VERSION);
+        return SES_EUNSUPPORTED;
+    }
+    for (; v < SES_SCHEMA_VERSION; v++) {
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (exec_sql(db, "BEGIN IMMEDIATE") != 0)
+            return SES_EIO;
+        if (exec_sql(db, migrations[v]) != 0 || exec_sql(db, pragma) != 0) {
+            exec_sql(db, "ROLLBACK");
+            return SES_EIO;
+        }
+        if (exec_sql(db, "COMMIT") != 0)
+            return SES_EIO;
+    }
+    return 0;
+}
+
+int ses_store_open(const char *path, bool create, struct ses_store **out)
+{
+    struct ses_store *st = calloc(1, sizeof *st);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (st == NULL)
+        return SES_ENOMEM;
+    if (create) {
+        if (access(path, F_OK) == 0) {
+            free(st);
+            return SES_EEXISTS;
+        }
+        flags |= SQLITE_OPEN_CREATE;
+    }
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        SES_LOG(SES_LOG_ERR, "store", "cannot open %s: %s", path,
+                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        ses_store_close(st);
+        return SES_EIO;
+    }
+    if (create)
+        chmod(path, 0600);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 1 << 20);
+    sqlite3_busy_timeout(st->db, 5000);
+    int rc = exec_sql(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
+    if (rc == 0)
+        rc = migrate(st->db);
+    if (rc != 0) {
+        ses_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void ses_store_close(struct ses_store *st)
+{
+    if (st == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+        SES_LOG(SES_LOG_ERR, "store", "close failed: %s", sqlite3_errmsg(st->db));
+    free(st);
+}
+
+int ses_store_begin(struct ses_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_BEGIN);
+    if (s == NULL || store_exec(st, s) != 0)
+        return SES_EIO;
+    st->in_txn = true;
+    return 0;
+}
+
+int ses_store_commit(struct ses_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_COMMIT);
+    if (s == NULL || store_exec(st, s) != 0) {
+        ses_store_rollback(st);
+        return SES_EIO;
+    }
+    st->in_txn = false;
+    return 0;
+}
+
+void ses_store_rollback(struct ses_store *st)
+{
+    if (!st->in_txn)
+        return;
+    sqlite3_stmt *s = store_stmt(st, ST_ROLLBACK);
+    if (s != NULL)
+        (void)store_exec(st, s);
+    st->in_txn = false;
+}
+
+int ses_store_meta_put(struct ses_store *st, const char *key, const void *val, size_t len)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_META_PUT);
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
+    return store_exec(st, s);
+}
+
+int ses_store_meta_get(struct ses_store *st, const char *key, void *buf, size_t cap, size_t *len)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_META_GET);
+    int rc = SES_ENOT_FOUND;
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        if (n > cap) {
+            rc = SES_EIO;
+        } else {
+            memcpy(buf, sqlite3_column_blob(s, 0), n);
+            *len = n;
+            rc = 0;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = SES_EIO;
+    }
+    store_done(s);
+    return rc;
+}

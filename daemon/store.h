@@ -1,0 +1,118 @@
+/*
+ * store.h - Sesame's persistent state in one SQLite file (WAL, synchronous=FULL).
+ *
+ * The store is the only code that includes sqlite3.h; everything else calls the typed functions
+ * below. Functions return 0 or a negative SES_E* code: SES_ENOT_FOUND for a missing row,
+ * SES_EEXISTS for a uniqueness clash, SES_ECONFLICT when a conditional update changed nothing,
+ * SES_EIO for any SQLite failure. Outputs are written only on success. A change and its audit
+ * record are written between ses_store_begin() and ses_store_commit() so they land together.
+ * Single-threaded: call from the thread that opened the store.
+ */
+#ifndef SESAME_STORE_H
+#define SESAME_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sesame/limits.h"
+#include "sesame/roles.h"
+
+#define SES_DB_FILE "sesame.db"
+#define SES_SCHEMA_VERSION 1
+
+struct ses_store;
+
+/* Opens (create=false) or creates (create=true: the file must not exist) the database at path and
+ * brings its schema to SES_SCHEMA_VERSION. *out is freed with ses_store_close(). */
+int ses_store_open(const char *path, bool create, struct ses_store **out);
+/* Finalizes statements and closes the database. NULL-safe. */
+void ses_store_close(struct ses_store *st);
+
+int ses_store_begin(struct ses_store *st);
+int ses_store_commit(struct ses_store *st);
+/* Rolls back the open transaction, if any. */
+void ses_store_rollback(struct ses_store *st);
+
+/* Small named blobs (server id, ...). get: SES_ENOT_FOUND, or SES_EIO if cap is too small. */
+int ses_store_meta_put(struct ses_store *st, const char *key, const void *val, size_t len);
+int ses_store_meta_get(struct ses_store *st, const char *key, void *buf, size_t cap, size_t *len);
+
+struct ses_user {
+    uint8_t id[SES_ID_BYTES];
+    enum ses_role role;
+    char name[SES_MAX_NAME_LEN + 1];
+    char site[SES_MAX_NAME_LEN + 1]; /* "" = none */
+    bool revoked;
+    int64_t created_ms;
+    int n_devices; /* filled by get/list: devices of any state */
+};
+
+struct ses_device {
+    uint8_t id[SES_ID_BYTES];
+    uint8_t user_id[SES_ID_BYTES];
+    char name[SES_MAX_NAME_LEN + 1]; /* "" = none */
+    uint8_t sign_pk[SES_SIGN_PK_BYTES];
+    uint8_t box_pk[SES_BOX_PK_BYTES];
+    bool revoked;
+    int64_t created_ms;
+    int64_t last_login_ms; /* 0 = never */
+};
+
+struct ses_code {
+    uint8_t ticket[SES_CODE_TICKET_BYTES];
+    uint8_t secret_hash[32]; /* BLAKE2b-256(secret, key = server pepper) */
+    uint8_t user_id[SES_ID_BYTES];
+    int64_t created_ms;
+    int64_t expires_ms;
+    int attempts_left;
+    int64_t used_ms; /* 0 = unused */
+};
+
+typedef void (*ses_user_cb)(void *ud, const struct ses_user *u);
+typedef void (*ses_device_cb)(void *ud, const struct ses_device *d);
+
+int ses_store_user_insert(struct ses_store *st, const struct ses_user *u);
+int ses_store_user_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_user *u);
+int ses_store_user_list(struct ses_store *st, ses_user_cb cb, void *ud);
+/* Marks an active user revoked. SES_ENOT_FOUND, or SES_ECONFLICT if already revoked. */
+int ses_store_user_revoke(struct ses_store *st, const uint8_t id[SES_ID_BYTES], int64_t now_ms);
+int ses_store_count_active_admins(struct ses_store *st, int *n);
+
+/* SES_EEXISTS if the signing key is already enrolled. */
+int ses_store_device_insert(struct ses_store *st, const struct ses_device *d);
+int ses_store_device_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
+                         struct ses_device *d);
+/* Lists all devices, or those of one user when user_id is not NULL. */
+int ses_store_device_list(struct ses_store *st, const uint8_t *user_id, ses_device_cb cb, void *ud);
+/* Marks an active device revoked. SES_ENOT_FOUND, or SES_ECONFLICT if already revoked. */
+int ses_store_device_revoke(struct ses_store *st, const uint8_t id[SES_ID_BYTES], int64_t now_ms);
+/* Marks every active device of a user revoked. */
+int ses_store_device_revoke_user(struct ses_store *st, const uint8_t user_id[SES_ID_BYTES],
+                                 int64_t now_ms);
+int ses_store_device_touch_login(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
+                                 int64_t now_ms);
+
+int ses_store_code_insert(struct ses_store *st, const struct ses_code *c);
+int ses_store_code_get(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
+                       struct ses_code *c);
+int ses_store_code_set_attempts(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
+                                int attempts_left);
+/* Marks an unused code used. SES_ECONFLICT if it was already used. */
+int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
+                             int64_t now_ms, const uint8_t device_id[SES_ID_BYTES]);
+
+/* One audit record (PROTOCOL.md §8). Pointers may be NULL where the field does not apply. */
+struct ses_audit_rec {
+    int64_t ts_ms;
+    const uint8_t *actor_user;   /* 16 bytes or NULL */
+    const uint8_t *actor_device; /* 16 bytes or NULL */
+    const char *actor_role;      /* role name or NULL */
+    const char *action;          /* e.g. "auth.login" */
+    const char *object;          /* e.g. "device:<id>" or NULL */
+    const char *outcome;         /* "ok" or an error code name */
+    const char *peer;            /* peer address or NULL */
+};
+int ses_store_audit_append(struct ses_store *st, const struct ses_audit_rec *rec, int64_t *seq);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * store_internal.h - what the store_*.c files share: the connection, the prepared-statement cache
+ * and bind/step helpers. Private to the store.
+ */
+#ifndef SESAME_STORE_INTERNAL_H
+#define SESAME_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_META_PUT,
+    ST_META_GET,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_LIST,
+    ST_USER_REVOKE,
+    ST_ADMIN_COUNT,
+    ST_DEVICE_INSERT,
+    ST_DEVICE_GET,
+    ST_DEVICE_LIST,
+    ST_DEVICE_LIST_USER,
+    ST_DEVICE_REVOKE,
+    ST_DEVICE_REVOKE_USER,
+    ST_DEVICE_TOUCH,
+    ST_CODE_INSERT,
+    ST_CODE_GET,
+    ST_CODE_ATTEMPTS,
+    ST_CODE_USED,
+    ST_AUDIT_APPEND,
+    ST_COUNT
+};
+
+struct ses_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+    bool in_txn;
+};
+
+/* Prepared statement for id (prepared once, reset and cleared for reuse), or NULL on error. */
+sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id);
+/* Steps a statement that returns no rows, then resets it. 0, SES_EEXISTS (constraint), SES_EIO. */
+int store_exec(struct ses_store *st, sqlite3_stmt *s);
+/* Resets and clears a statement after reading rows. */
+void store_done(sqlite3_stmt *s);
+
+#endif

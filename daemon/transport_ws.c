@@ -1,0 +1,326 @@
+/*
+ * transport_ws.c - libwebsockets 4.1.6 on the daemon's libuv loop (foreign loop), TLS 1.2+, one
+ * protocol "sesame.1" (transport.h). The only file that includes libwebsockets.h.
+ *
+ * Rules from libwebsockets-notes.md and security.md §5: writes only from SERVER_WRITEABLE with
+ * LWS_PRE headroom; reassembly and size caps are ours; `in` is never read in
+ * HTTP_CONFIRM_UPGRADE; connections that do not ask for sesame.1 are refused.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "sesame/err.h"
+#include "sesame/limits.h"
+
+#include "log.h"
+#include "transport.h"
+
+#define SES_MAX_OUTQ_BYTES (8u * 1024 * 1024) /* queued replies per connection before we give up   \
+                                               */
+
+struct outmsg {
+    struct outmsg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE headroom + payload */
+};
+
+struct ses_tconn {
+    struct lws *wsi;
+    void *session;
+    struct ses_transport *tp;
+    struct outmsg *head, *tail;
+    size_t queued;
+    char *rx;
+    size_t rx_len, rx_cap, max_frame;
+    int discarding; /* skipping the rest of an oversize message */
+    int close_code; /* 0 = open */
+    char close_reason[64];
+};
+
+struct ses_transport {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    const struct ses_transport_cbs *cbs;
+    void *ud;
+    void *foreign_loops[1];
+};
+
+static void free_queue(struct ses_tconn *tc)
+{
+    struct outmsg *m = tc->head;
+    while (m) {
+        struct outmsg *n = m->next;
+        free(m);
+        m = n;
+    }
+    tc->head = tc->tail = NULL;
+    tc->queued = 0;
+}
+
+static int on_receive(struct ses_tconn *tc, const char *in, size_t len)
+{
+    struct lws *wsi = tc->wsi;
+    if (lws_is_first_fragment(wsi)) {
+        tc->rx_len = 0;
+        tc->discarding = 0;
+    }
+    if (!tc->discarding && tc->rx_len + len > tc->max_frame) {
+        tc->discarding = 1;
+        tc->rx_len = 0;
+        if (tc->session && tc->tp->cbs->on_oversize)
+            tc->tp->cbs->on_oversize(tc->session);
+    }
+    if (!tc->discarding && len > 0) {
+        if (tc->rx_len + len > tc->rx_cap) {
+            size_t cap = tc->rx_cap ? tc->rx_cap : 4096;
+            while (cap < tc->rx_len + len)
+                cap *= 2;
+            char *n = realloc(tc->rx, cap);
+            if (n == NULL)
+                return -1;
+            tc->rx = n;
+            tc->rx_cap = cap;
+        }
+        memcpy(tc->rx + tc->rx_len, in, len);
+        tc->rx_len += len;
+    }
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        if (!tc->discarding && tc->session && tc->close_code == 0)
+            tc->tp->cbs->on_frame(tc->session, tc->rx, tc->rx_len);
+        tc->rx_len = 0;
+        tc->discarding = 0;
+        /* keep small buffers, drop big ones */
+        if (tc->rx_cap > 65536) {
+            free(tc->rx);
+            tc->rx = NULL;
+            tc->rx_cap = 0;
+        }
+    }
+    return 0;
+}
+
+static int on_writeable(struct ses_tconn *tc)
+{
+    struct outmsg *m = tc->head;
+    if (m != NULL) {
+        int n = lws_write(tc->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        tc->head = m->next;
+        if (tc->head == NULL)
+            tc->tail = NULL;
+        tc->queued -= m->len;
+        size_t want = m->len;
+        free(m);
+        if (n < (int)want)
+            return -1;
+        if (tc->head != NULL || tc->close_code != 0)
+            lws_callback_on_writable(tc->wsi);
+        return 0;
+    }
+    if (tc->close_code != 0) {
+        lws_close_reason(tc->wsi, (enum lws_close_status)tc->close_code,
+                         (unsigned char *)tc->close_reason, strlen(tc->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static int callback_sesame(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len)
+{
+    struct ses_tconn *tc = user;
+    struct ses_transport *tp = lws_context_user(lws_get_context(wsi));
+    char peer[64];
+
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(tc, 0, sizeof *tc);
+        tc->wsi = wsi;
+        tc->tp = tp;
+        tc->max_frame = SES_MAX_PREAUTH_FRAME;
+        peer[0] = '\0';
+        lws_get_peer_simple(wsi, peer, sizeof peer);
+        tc->session = tp->cbs->on_open(tp->ud, tc, peer);
+        if (tc->session == NULL)
+            return -1;
+        break;
+    case LWS_CALLBACK_RECEIVE:
+        if (tc->session == NULL)
+            return -1;
+        return on_receive(tc, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(tc);
+    case LWS_CALLBACK_CLOSED:
+        if (tc->session != NULL) {
+            tp->cbs->on_close(tc->session);
+            tc->session = NULL;
+        }
+        free_queue(tc);
+        free(tc->rx);
+        tc->rx = NULL;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* protocols[0] serves plain HTTP (nothing yet) and refuses WebSocket upgrades that did not ask
+ * for sesame.1. Its `in` is never read on HTTP_CONFIRM_UPGRADE (lws 4.1.6 use-after-free). */
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return -1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+            return -1;
+        return lws_http_transaction_completed(wsi);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback_http, 0, 0, 0, NULL, 0},
+    {SES_SUBPROTOCOL, callback_sesame, sizeof(struct ses_tconn), 16384, 0, NULL, 16384},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_bridge(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        n--;
+    SES_LOG(level == LLL_ERR ? SES_LOG_WARN : SES_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
+
+int ses_transport_start(uv_loop_t *loop, const struct ses_transport_opts *opts,
+                        const struct ses_transport_cbs *cbs, void *ud, struct ses_transport **out,
+                        int *port_out)
+{
+    struct lws_context_creation_info info;
+    struct ses_transport *tp = calloc(1, sizeof *tp);
+    if (tp == NULL)
+        return SES_ENOMEM;
+    tp->cbs = cbs;
+    tp->ud = ud;
+    tp->foreign_loops[0] = loop;
+
+    lws_set_log_level(ses_log_get_level() >= SES_LOG_DEBUG ? (LLL_ERR | LLL_WARN) : LLL_ERR,
+                      lws_log_bridge);
+
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.foreign_loops = tp->foreign_loops;
+    info.user = tp;
+    info.pcontext = &tp->ctx;
+    info.timeout_secs = 10;
+    info.timeout_secs_ah_idle = 10;
+    info.max_http_header_data = 4096;
+    info.max_http_header_pool = 64;
+    tp->ctx = lws_create_context(&info);
+    if (tp->ctx == NULL) {
+        SES_LOG(SES_LOG_ERR, "transport",
+                "lws_create_context failed (is libwebsockets-evlib-uv "
+                "installed?)");
+        free(tp);
+        return SES_EIO;
+    }
+
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                   LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.port = opts->port;
+    info.iface = opts->host;
+    info.protocols = protocols;
+    info.vhost_name = "sesame";
+    info.ssl_cert_filepath = opts->cert_file;
+    info.ssl_private_key_filepath = opts->key_file;
+    info.alpn = "http/1.1";
+    info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_RENEGOTIATION;
+    info.ssl_cipher_list = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                           "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+    info.tls1_3_plus_cipher_list =
+        "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+    info.foreign_loops = tp->foreign_loops;
+    tp->vh = lws_create_vhost(tp->ctx, &info);
+    if (tp->vh == NULL) {
+        SES_LOG(SES_LOG_ERR, "transport", "cannot listen on %s:%d with the given certificate",
+                opts->host, opts->port);
+        lws_context_destroy(tp->ctx);
+        free(tp);
+        return SES_EIO;
+    }
+    *port_out = lws_get_vhost_listen_port(tp->vh);
+    *out = tp;
+    return 0;
+}
+
+void ses_transport_stop(struct ses_transport *tp)
+{
+    if (tp == NULL)
+        return;
+    if (tp->ctx != NULL)
+        lws_context_destroy(tp->ctx);
+}
+
+void ses_transport_free(struct ses_transport *tp)
+{
+    free(tp);
+}
+
+int ses_transport_send(struct ses_tconn *tc, const char *data, size_t len)
+{
+    if (tc->close_code != 0)
+        return SES_ECLOSED;
+    if (tc->queued + len > SES_MAX_OUTQ_BYTES) {
+        SES_LOG(SES_LOG_WARN, "transport", "peer does not read; closing");
+        ses_transport_close(tc, LWS_CLOSE_STATUS_POLICY_VIOLATION, "slow reader");
+        return SES_ETOO_LARGE;
+    }
+    struct outmsg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (m == NULL)
+        return SES_ENOMEM;
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, data, len);
+    if (tc->tail)
+        tc->tail->next = m;
+    else
+        tc->head = m;
+    tc->tail = m;
+    tc->queued += len;
+    lws_callback_on_writable(tc->wsi);
+    return 0;
+}
+
+void ses_transport_close(struct ses_tconn *tc, int code, const char *reason)
+{
+    if (tc->close_code != 0)
+        return;
+    tc->close_code = code;
+    snprintf(tc->close_reason, sizeof tc->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(tc->wsi);
+}
+
+void ses_transport_set_limit(struct ses_tconn *tc, size_t max_frame)
+{
+    tc->max_frame = max_frame;
+}
+
+void ses_transport_set_timeout(struct ses_tconn *tc, int secs)
+{
+    if (secs > 0)
+        lws_set_timeout(tc->wsi, PENDING_TIMEOUT_USER_OK, secs);
+    else
+        lws_set_timeout(tc->wsi, NO_PENDING_TIMEOUT, 0);
+}
