@@ -88,7 +88,7 @@ int ses_get_str(const json_t *obj, const char *key, size_t min_len, size_t max_l
                 const char **out)
 {
     json_t *v = json_object_get(obj, key);
-    if (v == NULL)
+    if (v == NULL || (!required && json_is_null(v)))
         return required ? SES_EMISSING_FIELD : 0;
     if (!json_is_string(v))
         return SES_EBAD_FIELD;
@@ -104,7 +104,7 @@ int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bo
                 int64_t *out)
 {
     json_t *v = json_object_get(obj, key);
-    if (v == NULL)
+    if (v == NULL || (!required && json_is_null(v)))
         return required ? SES_EMISSING_FIELD : 0;
     if (!json_is_integer(v))
         return SES_EBAD_FIELD;
@@ -118,10 +118,17 @@ int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bo
 int ses_get_b64(const json_t *obj, const char *key, uint8_t *out, size_t n)
 {
     const char *s = NULL;
+    uint8_t tmp[256];
     int rc = ses_get_str(obj, key, 1, 4 * n, true, &s);
     if (rc != 0)
         return rc;
-    return ses_b64_decode(out, n, s, strlen(s));
+    if (n > sizeof tmp)
+        return SES_EINVALID_ARG;
+    rc = ses_b64_decode(tmp, n, s, strlen(s));
+    if (rc == 0)
+        memcpy(out, tmp, n); /* output written only on success */
+    sodium_memzero(tmp, sizeof tmp);
+    return rc;
 }
 
 int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SES_ID_BYTES],
@@ -175,6 +182,11 @@ bool ses_name_valid(const char *s)
             (cp >= 0xd800 && cp <= 0xdfff))
             return false; /* overlong, out of range, surrogate */
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+            return false;
+        /* invisible and bidirectional-override characters can disguise a name shown to
+         * clinicians: zero-width and direction marks, embeddings/overrides, isolates, BOM */
+        if ((cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
             return false;
         p += more + 1;
     }

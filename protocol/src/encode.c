@@ -77,9 +77,12 @@ int ses_b32_decode(uint8_t *bin, size_t n, const char *text, size_t len)
     /* leftover bits must be zero (canonical encoding) */
     if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
         return SES_EBAD_FIELD;
-    if (o != n)
+    if (o != n) {
+        sodium_memzero(tmp, sizeof tmp);
         return SES_EBAD_FIELD;
+    }
     memcpy(bin, tmp, n);
+    sodium_memzero(tmp, sizeof tmp);
     return 0;
 }
 

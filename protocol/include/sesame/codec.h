@@ -40,8 +40,8 @@ int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_fra
 void ses_frame_free(struct ses_frame *frame);
 
 /* Field getters. Each returns 0, SES_EMISSING_FIELD (absent and required), or SES_EBAD_FIELD
- * (wrong type, length or range). When the field is optional and absent they return 0 and leave
- * *out untouched. Borrowed strings live as long as obj. */
+ * (wrong type, length or range). When the field is optional and absent (or null) they return 0
+ * and leave *out untouched. Borrowed strings live as long as obj. */
 int ses_get_str(const json_t *obj, const char *key, size_t min_len, size_t max_len, bool required,
                 const char **out);
 int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bool required,
@@ -50,8 +50,9 @@ int ses_get_b64(const json_t *obj, const char *key, uint8_t *out, size_t n);
 int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SES_ID_BYTES],
                bool *present);
 
-/* A display name, device name or site: 1..SES_MAX_NAME_LEN bytes of valid UTF-8 with no control
- * characters. Returns true if acceptable. */
+/* A display name, device name or site: 1..SES_MAX_NAME_LEN bytes of strict UTF-8 without control
+ * characters (C0, DEL, C1) and without invisible or bidirectional-override characters (U+200B..200F,
+ * U+202A..202E, U+2066..2069, U+FEFF). Returns true if acceptable. */
 bool ses_name_valid(const char *s);
 
 /* --- typed requests -------------------------------------------------------------------------- */
@@ -108,7 +109,8 @@ char *ses_encode_error(int64_t id, int err, const char *msg);
 /* Serialises obj compactly (keys in insertion order). Caller frees with free(). NULL on OOM. */
 char *ses_encode(const json_t *obj);
 
-/* Sets obj[key] = base64url(bin[0..n)) / base32 id text. Returns 0 or SES_ENOMEM. */
+/* Sets obj[key] = base64url(bin[0..n)) / base32 id text. Returns 0, SES_ENOMEM, or
+ * SES_EINVALID_ARG when n > 383 (the encoder's buffer). */
 int ses_set_b64(json_t *obj, const char *key, const uint8_t *bin, size_t n);
 int ses_set_id(json_t *obj, const char *key, const uint8_t id[SES_ID_BYTES]);
 
