@@ -1308,21 +1308,13 @@ static void test_invite_fields(void **state)
         assert_int_equal(with_field(dec_invite, base, k, json_null()),
                          strcmp(k, "site") == 0 ? 0 : SES_EBAD_FIELD);
         /* invisible / bidi-override characters can disguise a name */
-        assert_int_equal(with_field(dec_invite, base, k,
-                                    json_string("Drâ®"
-                                                "X")),
+        assert_int_equal(with_field(dec_invite, base, k, json_string("Dr\xe2\x80\xaeX")),
                          SES_EBAD_FIELD); /* U+202E */
-        assert_int_equal(with_field(dec_invite, base, k,
-                                    json_string("Aâ"
-                                                "B")),
+        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x80\x8b" "B")),
                          SES_EBAD_FIELD); /* U+200B */
-        assert_int_equal(with_field(dec_invite, base, k,
-                                    json_string("Aâ¦"
-                                                "B")),
+        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x81\xa6" "B")),
                          SES_EBAD_FIELD); /* U+2066 */
-        assert_int_equal(with_field(dec_invite, base, k,
-                                    json_string("Aâ"
-                                                "B")),
+        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x80\x94" "B")),
                          0); /* an em dash is fine */
     }
     free(s64);
