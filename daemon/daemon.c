@@ -156,6 +156,33 @@ static int write_ready_file(const char *path, int port)
     return 0;
 }
 
+#define SES_SHUTDOWN_GRACE_MS 1000 /* time given to clients to complete the close handshake */
+
+/* Second half of shutdown: the sessions are closed (or the grace time is over). */
+static void finish_stop(struct ses_daemon *d)
+{
+    if (d->tp == NULL || uv_is_closing((uv_handle_t *)&d->grace))
+        return;
+    uv_timer_stop(&d->grace);
+    uv_close((uv_handle_t *)&d->grace, NULL);
+    ses_transport_stop(d->tp);
+    uv_signal_stop(&d->sig_term);
+    uv_signal_stop(&d->sig_int);
+    uv_close((uv_handle_t *)&d->sig_term, NULL);
+    uv_close((uv_handle_t *)&d->sig_int, NULL);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    finish_stop(t->data);
+}
+
+void ses_daemon_session_gone(struct ses_daemon *d)
+{
+    if (d->stopping && d->n_sessions == 0)
+        finish_stop(d);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct ses_daemon *d = h->data;
@@ -163,12 +190,12 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     d->stopping = true;
     SES_LOG(SES_LOG_NOTICE, "daemon", "signal %d: shutting down", signum);
-    ses_sessions_close_all(d);
-    ses_transport_stop(d->tp);
-    uv_signal_stop(&d->sig_term);
-    uv_signal_stop(&d->sig_int);
-    uv_close((uv_handle_t *)&d->sig_term, NULL);
-    uv_close((uv_handle_t *)&d->sig_int, NULL);
+    if (d->n_sessions == 0) {
+        finish_stop(d);
+        return;
+    }
+    ses_sessions_close_all(d); /* close 1001; each on_close counts down */
+    uv_timer_start(&d->grace, on_grace, SES_SHUTDOWN_GRACE_MS, 0);
 }
 
 static int audit_server_event(struct ses_daemon *d, const char *action)
@@ -219,7 +246,8 @@ int ses_daemon_serve(const struct ses_config *cfg)
         goto out_free;
     uv_signal_init(&d->loop, &d->sig_term);
     uv_signal_init(&d->loop, &d->sig_int);
-    d->sig_term.data = d->sig_int.data = d;
+    uv_timer_init(&d->loop, &d->grace);
+    d->sig_term.data = d->sig_int.data = d->grace.data = d;
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
 
@@ -228,6 +256,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
                                        .cert_file = cfg->cert,
                                        .key_file = cfg->key};
     if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
+        uv_close((uv_handle_t *)&d->grace, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -243,9 +272,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         SES_LOG(SES_LOG_ERR, "daemon", "cannot write ready file %s", cfg->ready_file);
         status = 1;
         d->stopping = true;
-        ses_transport_stop(d->tp);
-        uv_close((uv_handle_t *)&d->sig_term, NULL);
-        uv_close((uv_handle_t *)&d->sig_int, NULL);
+        finish_stop(d);
     }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     ses_transport_free(d->tp);

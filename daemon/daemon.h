@@ -26,6 +26,7 @@ struct ses_daemon {
     struct ses_server_keys *keys;
     struct ses_transport *tp;
     uv_signal_t sig_term, sig_int;
+    uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
     struct ses_session *sessions; /* every open connection */
     int n_sessions;
     bool stopping;
@@ -39,6 +40,10 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name);
 
 /* `sesamed serve`: runs until SIGTERM/SIGINT. Returns the exit status (0 on clean shutdown). */
 int ses_daemon_serve(const struct ses_config *cfg);
+
+/* Called by the session layer when a session ends: finishes a shutdown once the last one is gone.
+ */
+void ses_daemon_session_gone(struct ses_daemon *d);
 
 /* Builds a new enrolment code for user_id inside the caller's transaction: stores its ticket and
  * keyed secret hash, and writes its text into code_text. Returns 0 or an SES_E* code. */

@@ -96,6 +96,15 @@ int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t *
     struct ses_store *st = s->d->store;
     char object[64], ticket_txt[16], dev_txt[SES_ID_TEXT_LEN + 1];
     int rc = ses_decode_enroll(f->root, &req);
+    if (rc == SES_ECODE_INVALID) {
+        /* a well-formed request with a code that cannot be one: still an enrolment attempt */
+        s->snonce_used = true;
+        if (ses_store_begin(st) == 0) {
+            if (ses_session_audit(s, "device.enroll", NULL, rc) != 0 || ses_store_commit(st) != 0)
+                ses_store_rollback(st);
+        }
+        return rc;
+    }
     if (rc != 0)
         return rc;
     (void)ses_b32_encode(ticket_txt, sizeof ticket_txt, req.ticket, SES_CODE_TICKET_BYTES, 1);

@@ -240,6 +240,7 @@ static void on_close(void *session)
     SES_LOG(SES_LOG_INFO, "session", "peer=%s closed", s->peer);
     sodium_memzero(s->snonce, sizeof s->snonce);
     free(s);
+    ses_daemon_session_gone(d);
 }
 
 const struct ses_transport_cbs ses_session_cbs = {

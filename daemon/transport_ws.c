@@ -18,8 +18,9 @@
 #include "log.h"
 #include "transport.h"
 
-#define SES_MAX_OUTQ_BYTES (8u * 1024 * 1024) /* queued replies per connection before we give up   \
-                                               */
+#define SES_MAX_OUTQ_BYTES                                                                         \
+    (8u * 1024 * 1024) /* queued replies per connection before we give up                          \
+                        */
 
 struct outmsg {
     struct outmsg *next;
@@ -37,6 +38,7 @@ struct ses_tconn {
     size_t rx_len, rx_cap, max_frame;
     int discarding; /* skipping the rest of an oversize message */
     int close_code; /* 0 = open */
+    int close_sent; /* the close frame was handed to lws */
     char close_reason[64];
 };
 
@@ -119,10 +121,14 @@ static int on_writeable(struct ses_tconn *tc)
             lws_callback_on_writable(tc->wsi);
         return 0;
     }
-    if (tc->close_code != 0) {
+    if (tc->close_code != 0 && !tc->close_sent) {
+        /* Returning -1 here would drop the socket before the close frame is written (Debian's
+         * 4.1.6 closes twice on libuv); an async kill with this reason lets lws send the close
+         * frame with our code and finish the close handshake. */
         lws_close_reason(tc->wsi, (enum lws_close_status)tc->close_code,
                          (unsigned char *)tc->close_reason, strlen(tc->close_reason));
-        return -1;
+        lws_set_timeout(tc->wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, LWS_TO_KILL_ASYNC);
+        tc->close_sent = 1;
     }
     return 0;
 }
@@ -275,6 +281,11 @@ void ses_transport_stop(struct ses_transport *tp)
 
 void ses_transport_free(struct ses_transport *tp)
 {
+    if (tp == NULL)
+        return;
+    /* with a foreign loop, 4.1.6 frees the context only on a second destroy once the loop ran */
+    if (tp->ctx != NULL)
+        lws_context_destroy(tp->ctx);
     free(tp);
 }
 
