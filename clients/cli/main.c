@@ -1,0 +1,128 @@
+/*
+ * main.c - the `sesame` command-line client: global options (accepted anywhere on the command
+ * line), command dispatch and the usage text. The commands live in cmd_*.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+
+void cli_print_usage(FILE *out)
+{
+    fputs("Usage: sesame [--home DIR] [--json] [--timeout MS] COMMAND [OPTIONS]\n"
+          "\n"
+          "Commands:\n"
+          "  enroll --server wss://HOST:PORT --ca FILE --code CODE [--name DEVICE_NAME]\n"
+          "                      enrol this device with an enrolment code, then log in\n"
+          "  whoami              log in and show this device's user, role and site\n"
+          "  admin invite --role ROLE --name NAME [--site SITE] [--ttl SECONDS]\n"
+          "                      invite a new user; prints the enrolment code\n"
+          "                      (roles: admin, nurse, psychiatrist, gp, auditor)\n"
+          "  admin invite --user USER_ID [--ttl SECONDS]\n"
+          "                      enrolment code for another device of an existing user\n"
+          "  admin users         list the users\n"
+          "  admin devices [--user USER_ID]\n"
+          "                      list the devices (of one user)\n"
+          "  admin revoke --device DEVICE_ID | --user USER_ID\n"
+          "                      revoke a device, or a user with all their devices\n"
+          "  help                show this text\n"
+          "\n"
+          "Global options:\n"
+          "  --home DIR     profile folder (default: $SESAME_HOME, else ~/.config/sesame)\n"
+          "  --json         print exactly one JSON object (the server's reply) on stdout\n"
+          "  --timeout MS   connection and request timeout in milliseconds (default 10000)\n"
+          "\n"
+          "Exit status: 0 success, 1 error reply from the server, 2 usage error,\n"
+          "3 connection, TLS or timeout failure, 4 local file problem (e.g. not enrolled).\n",
+          out);
+}
+
+/* Takes --home, --json and --timeout out of argv (anywhere); the rest stays in order in rest.
+ * Returns 0 or CLI_EUSAGE (error printed). */
+static int parse_globals(int argc, char **argv, struct cli *cli, char **rest, int *n_rest)
+{
+    *n_rest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        int is_home = strcmp(a, "--home") == 0 || strncmp(a, "--home=", 7) == 0;
+        int is_timeout = strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0;
+        if (strcmp(a, "--json") == 0) {
+            cli->json = 1;
+            continue;
+        }
+        if (!is_home && !is_timeout) {
+            rest[(*n_rest)++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (eq != NULL)
+            val = eq + 1;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return cli_usage_error(NULL, "option '%s' needs a value", a);
+        if (is_home) {
+            if (val[0] == '\0')
+                return cli_usage_error(NULL, "--home needs a folder");
+            cli->home_opt = val;
+        } else {
+            char *end = NULL;
+            errno = 0;
+            long ms = strtol(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || ms <= 0 || ms > 86400000L)
+                return cli_usage_error(NULL, "--timeout needs milliseconds (1..86400000)");
+            cli->timeout_ms = (int)ms;
+        }
+    }
+    rest[*n_rest] = NULL;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {NULL, 0, DEFAULT_TIMEOUT_MS, 0, NULL};
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, status;
+
+    if (rest == NULL)
+        return cli_error(CLI_ELOCAL, "out of memory");
+    if (sodium_init() < 0) {
+        free(rest);
+        return cli_error(CLI_ELOCAL, "cannot initialise libsodium");
+    }
+    status = parse_globals(argc, argv, &cli, rest, &n_rest);
+    if (status != 0) {
+        free(rest);
+        return status;
+    }
+    const char *cmd = n_rest > 0 ? rest[0] : NULL;
+    cli.argc = n_rest > 0 ? n_rest - 1 : 0;
+    cli.argv = rest + 1;
+
+    if (cmd == NULL || strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "-h") == 0) {
+        cli_print_usage(stdout);
+        status = CLI_OK;
+    } else if (strcmp(cmd, "enroll") == 0) {
+        status = cmd_enroll(&cli);
+    } else if (strcmp(cmd, "whoami") == 0) {
+        status = cmd_whoami(&cli);
+    } else if (strcmp(cmd, "admin") == 0) {
+        status = cmd_admin(&cli);
+    } else if (cmd[0] == '-') {
+        status = cli_usage_error(NULL, "unknown option '%s'", cmd);
+    } else {
+        status = cli_usage_error(NULL, "unknown command '%s'", cmd);
+    }
+    free(rest);
+    if (fflush(stdout) != 0 && status == CLI_OK)
+        status = CLI_ELOCAL;
+    return status;
+}
