@@ -21,8 +21,9 @@ static void copy_blob(uint8_t *dst, size_t n, sqlite3_stmt *s, int col)
         memcpy(dst, sqlite3_column_blob(s, col), n);
 }
 
-static void read_user(sqlite3_stmt *s, struct ses_user *u)
+static void read_user(sqlite3_stmt *s, void *out)
 {
+    struct ses_user *u = out;
     char role[32];
     memset(u, 0, sizeof *u);
     copy_blob(u->id, sizeof u->id, s, 0);
@@ -35,8 +36,9 @@ static void read_user(sqlite3_stmt *s, struct ses_user *u)
     u->n_devices = sqlite3_column_int(s, 6);
 }
 
-static void read_device(sqlite3_stmt *s, struct ses_device *d)
+static void read_device(sqlite3_stmt *s, void *out)
 {
+    struct ses_device *d = out;
     memset(d, 0, sizeof *d);
     copy_blob(d->id, sizeof d->id, s, 0);
     copy_blob(d->user_id, sizeof d->user_id, s, 1);
@@ -57,6 +59,40 @@ static int exec_one(struct ses_store *st, sqlite3_stmt *s)
     return rc;
 }
 
+typedef void (*row_reader)(sqlite3_stmt *s, void *out);
+
+/* Binds key as ?1, steps once and reads the row: 0, SES_ENOT_FOUND or SES_EIO. */
+static int get_row(struct ses_store *st, enum stmt_id id, const void *key, int key_len,
+                   row_reader read, void *out)
+{
+    sqlite3_stmt *s = store_stmt(st, id);
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_blob(s, 1, key, key_len, SQLITE_STATIC);
+    int step = sqlite3_step(s), rc = SES_ENOT_FOUND;
+    if (step == SQLITE_ROW) {
+        read(s, out);
+        rc = 0;
+    } else if (step != SQLITE_DONE) {
+        rc = SES_EIO;
+    }
+    store_done(s);
+    return rc;
+}
+
+/* Binds id as ?1 and now as ?2 and runs a "mark revoked" update: 0, SES_ECONFLICT (already
+ * revoked) or SES_EIO. The caller has checked that the row exists. */
+static int revoke_row(struct ses_store *st, enum stmt_id id, const uint8_t key[SES_ID_BYTES],
+                      int64_t now_ms)
+{
+    sqlite3_stmt *s = store_stmt(st, id);
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_blob(s, 1, key, SES_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    return exec_one(st, s);
+}
+
 int ses_store_user_insert(struct ses_store *st, const struct ses_user *u)
 {
     sqlite3_stmt *s = store_stmt(st, ST_USER_INSERT);
@@ -73,19 +109,7 @@ int ses_store_user_insert(struct ses_store *st, const struct ses_user *u)
 
 int ses_store_user_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_user *u)
 {
-    sqlite3_stmt *s = store_stmt(st, ST_USER_GET);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_blob(s, 1, id, SES_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(s), rc = SES_ENOT_FOUND;
-    if (step == SQLITE_ROW) {
-        read_user(s, u);
-        rc = 0;
-    } else if (step != SQLITE_DONE) {
-        rc = SES_EIO;
-    }
-    store_done(s);
-    return rc;
+    return get_row(st, ST_USER_GET, id, SES_ID_BYTES, read_user, u);
 }
 
 int ses_store_user_list(struct ses_store *st, ses_user_cb cb, void *ud)
@@ -107,14 +131,7 @@ int ses_store_user_revoke(struct ses_store *st, const uint8_t id[SES_ID_BYTES], 
 {
     struct ses_user u;
     int rc = ses_store_user_get(st, id, &u);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s = store_stmt(st, ST_USER_REVOKE);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_blob(s, 1, id, SES_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_ms);
-    return exec_one(st, s);
+    return rc != 0 ? rc : revoke_row(st, ST_USER_REVOKE, id, now_ms);
 }
 
 int ses_store_count_active_admins(struct ses_store *st, int *n)
@@ -148,19 +165,7 @@ int ses_store_device_insert(struct ses_store *st, const struct ses_device *d)
 
 int ses_store_device_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_device *d)
 {
-    sqlite3_stmt *s = store_stmt(st, ST_DEVICE_GET);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_blob(s, 1, id, SES_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(s), rc = SES_ENOT_FOUND;
-    if (step == SQLITE_ROW) {
-        read_device(s, d);
-        rc = 0;
-    } else if (step != SQLITE_DONE) {
-        rc = SES_EIO;
-    }
-    store_done(s);
-    return rc;
+    return get_row(st, ST_DEVICE_GET, id, SES_ID_BYTES, read_device, d);
 }
 
 int ses_store_device_list(struct ses_store *st, const uint8_t *user_id, ses_device_cb cb, void *ud)
@@ -184,14 +189,7 @@ int ses_store_device_revoke(struct ses_store *st, const uint8_t id[SES_ID_BYTES]
 {
     struct ses_device d;
     int rc = ses_store_device_get(st, id, &d);
-    if (rc != 0)
-        return rc;
-    sqlite3_stmt *s = store_stmt(st, ST_DEVICE_REVOKE);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_blob(s, 1, id, SES_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_ms);
-    return exec_one(st, s);
+    return rc != 0 ? rc : revoke_row(st, ST_DEVICE_REVOKE, id, now_ms);
 }
 
 int ses_store_device_revoke_user(struct ses_store *st, const uint8_t user_id[SES_ID_BYTES],
@@ -230,29 +228,23 @@ int ses_store_code_insert(struct ses_store *st, const struct ses_code *c)
     return store_exec(st, s);
 }
 
+static void read_code(sqlite3_stmt *s, void *out)
+{
+    struct ses_code *c = out;
+    memset(c, 0, sizeof *c);
+    copy_blob(c->ticket, sizeof c->ticket, s, 0);
+    copy_blob(c->secret_hash, sizeof c->secret_hash, s, 1);
+    copy_blob(c->user_id, sizeof c->user_id, s, 2);
+    c->created_ms = sqlite3_column_int64(s, 3);
+    c->expires_ms = sqlite3_column_int64(s, 4);
+    c->attempts_left = sqlite3_column_int(s, 5);
+    c->used_ms = sqlite3_column_int64(s, 6);
+}
+
 int ses_store_code_get(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
                        struct ses_code *c)
 {
-    sqlite3_stmt *s = store_stmt(st, ST_CODE_GET);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_blob(s, 1, ticket, SES_CODE_TICKET_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(s), rc = SES_ENOT_FOUND;
-    if (step == SQLITE_ROW) {
-        memset(c, 0, sizeof *c);
-        copy_blob(c->ticket, sizeof c->ticket, s, 0);
-        copy_blob(c->secret_hash, sizeof c->secret_hash, s, 1);
-        copy_blob(c->user_id, sizeof c->user_id, s, 2);
-        c->created_ms = sqlite3_column_int64(s, 3);
-        c->expires_ms = sqlite3_column_int64(s, 4);
-        c->attempts_left = sqlite3_column_int(s, 5);
-        c->used_ms = sqlite3_column_int64(s, 6);
-        rc = 0;
-    } else if (step != SQLITE_DONE) {
-        rc = SES_EIO;
-    }
-    store_done(s);
-    return rc;
+    return get_row(st, ST_CODE_GET, ticket, SES_CODE_TICKET_BYTES, read_code, c);
 }
 
 int ses_store_code_set_attempts(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
