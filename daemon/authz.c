@@ -24,6 +24,7 @@ static const struct {
     [SES_ACT_LIST_DEVICES] = {"devices", R(SES_ROLE_ADMIN)},
     [SES_ACT_REVOKE] = {"revoke", R(SES_ROLE_ADMIN)},
     [SES_ACT_TEST_CLOCK] = {"test_clock", EVERY_ROLE},
+    [SES_ACT_AUDIT_READ] = {"audit_read", R(SES_ROLE_AUDITOR) | R(SES_ROLE_ADMIN)},
 };
 
 int ses_authz_check(const struct ses_principal *p, enum ses_action action)

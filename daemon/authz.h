@@ -18,6 +18,7 @@ enum ses_action {
     SES_ACT_LIST_DEVICES,
     SES_ACT_REVOKE,
     SES_ACT_TEST_CLOCK,
+    SES_ACT_AUDIT_READ,
     SES_ACT_COUNT
 };
 

@@ -31,6 +31,12 @@ static const struct opt opts[] = {
     {"max_conns_per_ip", OPT_INT, OFF(max_conns_per_ip), 1, 100000,
      "concurrent connections per peer address"},
     {"test_hooks", OPT_BOOL, OFF(test_hooks), 0, 0, "accept test_clock frames (test builds only)"},
+    {"checkpoint_every", OPT_INT, OFF(checkpoint_every), 1, 1000000,
+     "sign an audit checkpoint after this many records"},
+    {"checkpoint_interval", OPT_INT, OFF(checkpoint_interval_s), 1, 86400,
+     "sign an audit checkpoint this often (seconds) if the log grew"},
+    {"audit_retention_days", OPT_INT, OFF(audit_retention_days), 0, 36500,
+     "prune audit record bytes older than this many days (0 = keep)"},
 };
 #undef OFF
 
@@ -42,6 +48,9 @@ void ses_config_defaults(struct ses_config *cfg)
     cfg->log_level = SES_LOG_NOTICE;
     cfg->preauth_timeout_s = SES_PREAUTH_TIMEOUT_S;
     cfg->max_conns_per_ip = 256;
+    cfg->checkpoint_every = 256;
+    cfg->checkpoint_interval_s = 60;
+    cfg->audit_retention_days = 0;
 }
 
 static const struct opt *find_opt(const char *name)
@@ -226,5 +235,8 @@ const char *ses_config_template(void)
            "# ready_file = ready\n"
            "# log_level = notice\n"
            "# preauth_timeout = 10\n"
-           "# max_conns_per_ip = 256\n";
+           "# max_conns_per_ip = 256\n"
+           "# checkpoint_every = 256\n"
+           "# checkpoint_interval = 60\n"
+           "# audit_retention_days = 0\n";
 }

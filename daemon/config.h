@@ -25,6 +25,9 @@ struct ses_config {
     int preauth_timeout_s;         /* 1..60; default SES_PREAUTH_TIMEOUT_S */
     int max_conns_per_ip;          /* 1..100000; default 256 */
     bool test_hooks;               /* accept test_clock frames (only in SESAME_TEST_HOOKS builds) */
+    int checkpoint_every;          /* sign a checkpoint after this many records; default 256 */
+    int checkpoint_interval_s;     /* ... or this many seconds if the log grew; default 60 */
+    int audit_retention_days;      /* prune record bytes older than this; 0 = keep (default) */
 };
 
 /* Fills cfg with the defaults. */

@@ -45,6 +45,7 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
 {
     struct ses_daemon d;
     char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX], conf_path[SES_PATH_MAX];
+    char log_path[SES_PATH_MAX], vkey[512];
     char code[SES_CODE_TEXT_LEN + 1], user_txt[SES_ID_TEXT_LEN + 1], sid[64];
     struct ses_user admin;
     int64_t expires = 0, now;
@@ -54,11 +55,12 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     memset(&d, 0, sizeof d);
     if (path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0 ||
         path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
-        path_join(conf_path, sizeof conf_path, dir, SES_CONF_FILE) != 0) {
+        path_join(conf_path, sizeof conf_path, dir, SES_CONF_FILE) != 0 ||
+        path_join(log_path, sizeof log_path, dir, SES_LOG_KEY_FILE) != 0) {
         fprintf(stderr, "sesamed: data directory path too long\n");
         return 2;
     }
-    if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0) {
+    if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0 || access(log_path, F_OK) == 0) {
         fprintf(stderr, "sesamed: %s already holds a Sesame data directory; refusing to touch it\n",
                 dir);
         return 1;
@@ -70,8 +72,9 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
         return 1;
     }
     umask(077);
-    if (ses_server_keys_create(key_path, &d.keys) != 0) {
-        fprintf(stderr, "sesamed: cannot create the server key in %s\n", dir);
+    if (ses_server_keys_create(key_path, &d.keys) != 0 ||
+        ses_log_key_create(log_path, &d.log_key) != 0) {
+        fprintf(stderr, "sesamed: cannot create the server keys in %s\n", dir);
         goto fail;
     }
     if ((rc = ses_store_open(db_path, true, &d.store)) != 0) {
@@ -105,10 +108,11 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     if (access(conf_path, F_OK) != 0 && write_file(conf_path, ses_config_template(), 0600) != 0)
         fprintf(stderr, "sesamed: warning: cannot write %s\n", conf_path);
     (void)ses_b64_encode(sid, sizeof sid, d.keys->server_id, 16);
+    (void)ses_auditlog_vkey(vkey, sizeof vkey, d.keys->server_id, d.log_key->pk);
     if (json) {
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:I, s:s}", "data", dir, "admin_code", code, "admin_user",
-                      user_txt, "expires", (json_int_t)expires, "server_id", sid);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "data", dir, "admin_code", code,
+                              "admin_user", user_txt, "expires", (json_int_t)expires,
+                              "server_id", sid, "log_key", vkey);
         char *text = o ? ses_encode(o) : NULL;
         if (text)
             printf("%s\n", text);
@@ -117,21 +121,25 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     } else {
         printf("Sesame data directory ready: %s\n"
                "Server id: %s\n"
+               "Audit log key (auditors pin it: sesame audit verify --log-key KEY):\n    %s\n"
                "First admin enrolment code (single use, expires in 24 h):\n\n    %s\n\n"
                "Enrol the admin's device with:\n"
                "    sesame enroll --server wss://localhost:PORT --ca CA_FILE --code %s\n",
-               dir, sid, code, code);
+               dir, sid, vkey, code, code);
     }
     fflush(stdout);
     sodium_memzero(code, sizeof code);
     status = 0;
     ses_store_close(d.store);
     ses_server_keys_free(d.keys);
+    ses_log_key_free(d.log_key);
     return status;
 fail:
     ses_store_close(d.store);
     ses_server_keys_free(d.keys);
+    ses_log_key_free(d.log_key);
     unlink(db_path);
+    unlink(log_path);
     char side[SES_PATH_MAX + 8];
     snprintf(side, sizeof side, "%s-wal", db_path);
     unlink(side);
@@ -140,6 +148,30 @@ fail:
     unlink(key_path);
     if (created_dir)
         rmdir(dir);
+    return status;
+}
+
+int ses_daemon_print_log_key(const char *dir)
+{
+    char key_path[SES_PATH_MAX], log_path[SES_PATH_MAX], vkey[512];
+    struct ses_server_keys *keys = NULL;
+    struct ses_log_key *lk = NULL;
+    int status = 1;
+    if (path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
+        path_join(log_path, sizeof log_path, dir, SES_LOG_KEY_FILE) != 0)
+        return 2;
+    if (ses_server_keys_load(key_path, &keys) == 0 && ses_log_key_load(log_path, &lk) == 0 &&
+        ses_auditlog_vkey(vkey, sizeof vkey, keys->server_id, lk->pk) == 0) {
+        printf("%s\n", vkey);
+        status = 0;
+    } else {
+        fprintf(stderr,
+                "sesamed: cannot read the keys of %s (run sesamed serve once to create "
+                "the log key of an older data directory)\n",
+                dir);
+    }
+    ses_server_keys_free(keys);
+    ses_log_key_free(lk);
     return status;
 }
 
@@ -165,6 +197,7 @@ static void finish_stop(struct ses_daemon *d)
         return;
     uv_timer_stop(&d->grace);
     uv_close((uv_handle_t *)&d->grace, NULL);
+    ses_auditlog_stop(d);
     ses_transport_stop(d->tp);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
@@ -213,7 +246,7 @@ static int audit_server_event(struct ses_daemon *d, const char *action)
 int ses_daemon_serve(const struct ses_config *cfg)
 {
     struct ses_daemon *d = calloc(1, sizeof *d);
-    char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX];
+    char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX], log_path[SES_PATH_MAX];
     uint8_t stored_id[16];
     size_t stored_len = 0;
     int status = 1, rc;
@@ -234,6 +267,16 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     if (ses_server_keys_load(key_path, &d->keys) != 0)
         goto out_free;
+    if (path_join(log_path, sizeof log_path, cfg->data, SES_LOG_KEY_FILE) != 0)
+        goto out_free;
+    if (access(log_path, F_OK) != 0) { /* data directories made before the Merkle log */
+        SES_LOG(SES_LOG_NOTICE, "daemon", "creating the audit log key %s", log_path);
+        if (ses_log_key_create(log_path, &d->log_key) != 0)
+            goto out_free;
+    } else if (ses_log_key_load(log_path, &d->log_key) != 0) {
+        goto out_free;
+    }
+    ses_auditlog_origin(d->origin, d->keys->server_id);
     if ((rc = ses_store_open(db_path, false, &d->store)) != 0)
         goto out_free;
     if (ses_store_meta_get(d->store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
@@ -265,6 +308,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     if (audit_server_event(d, "server.start") != 0)
         SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.start audit record");
+    ses_auditlog_start(d);
     SES_LOG(SES_LOG_NOTICE, "daemon", "listening on wss://%s:%d (subprotocol sesame.1)",
             cfg->listen_host, d->port);
     status = 0;
@@ -282,6 +326,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     if (status == 0 && audit_server_event(d, "server.stop") != 0)
         SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.stop audit record");
+    (void)ses_auditlog_checkpoint(d); /* the final checkpoint covers server.stop */
     rc = uv_loop_close(&d->loop);
     if (rc != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "uv_loop_close: %s", uv_strerror(rc));
@@ -293,6 +338,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
 out_free:
     ses_store_close(d->store);
     ses_server_keys_free(d->keys);
+    ses_log_key_free(d->log_key);
     free(d);
     return status;
 }

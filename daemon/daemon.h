@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "auditlog.h"
 #include "clock.h"
 #include "config.h"
 #include "keys.h"
@@ -24,6 +25,10 @@ struct ses_daemon {
     struct ses_clock clock;
     struct ses_store *store;
     struct ses_server_keys *keys;
+    struct ses_log_key *log_key; /* signs audit checkpoints only */
+    char origin[SES_ORIGIN_MAX]; /* audit log origin = log key name */
+    uint64_t ckpt_size;          /* size of the latest signed checkpoint */
+    uv_timer_t ckpt_timer, prune_timer;
     struct ses_transport *tp;
     uv_signal_t sig_term, sig_int;
     uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
@@ -37,6 +42,9 @@ struct ses_daemon {
  * and a first admin user with a single-use enrolment code, which it prints (JSON when json).
  * Refuses, changing nothing, if dir already holds a database or key. Returns the exit status. */
 int ses_daemon_init_data(const char *dir, bool json, const char *admin_name);
+
+/* `sesamed log-key`: prints the audit log's verifier key (vkey) for auditors to pin. */
+int ses_daemon_print_log_key(const char *dir);
 
 /* `sesamed serve`: runs until SIGTERM/SIGINT. Returns the exit status (0 on clean shutdown). */
 int ses_daemon_serve(const struct ses_config *cfg);

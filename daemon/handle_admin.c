@@ -248,6 +248,7 @@ int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json
         return rc;
     ses_clock_advance(&s->d->clock, ms);
     SES_LOG(SES_LOG_NOTICE, "test", "clock advanced by %lld ms", (long long)ms);
+    (void)ses_auditlog_prune(s->d); /* time-based jobs see the new time at once */
     *reply = json_pack("{s:I}", "now", (json_int_t)ses_clock_now_ms(&s->d->clock));
     return *reply ? 0 : SES_ENOMEM;
 }

@@ -1,7 +1,8 @@
 /*
- * keys.h - the server's secret material in DATA/server.key (mode 0600): its Ed25519 identity key
- * (server_id = kid16 of the public key) and the pepper that keys enrolment-code hashes.
- * Held in sodium_malloc'd memory and wiped on free.
+ * keys.h - the server's secret material, each in its own owner-only file of the data directory:
+ * server.key holds its Ed25519 identity key (server_id = kid16 of the public key) and the pepper
+ * that keys enrolment-code hashes; log.key holds the Ed25519 key that signs audit-log checkpoints
+ * and nothing else. Held in sodium_malloc'd memory and wiped on free.
  */
 #ifndef SESAME_KEYS_H
 #define SESAME_KEYS_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #define SES_KEY_FILE "server.key"
+#define SES_LOG_KEY_FILE "log.key"
 
 struct ses_server_keys {
     uint8_t sign_pk[32];
@@ -24,5 +26,15 @@ int ses_server_keys_create(const char *path, struct ses_server_keys **out);
 int ses_server_keys_load(const char *path, struct ses_server_keys **out);
 /* Wipes and frees. NULL-safe. */
 void ses_server_keys_free(struct ses_server_keys *k);
+
+struct ses_log_key {
+    uint8_t pk[32];
+    uint8_t sk[64];
+};
+
+/* Same contracts as the server key functions, for log.key. */
+int ses_log_key_create(const char *path, struct ses_log_key **out);
+int ses_log_key_load(const char *path, struct ses_log_key **out);
+void ses_log_key_free(struct ses_log_key *k);
 
 #endif

@@ -18,9 +18,12 @@ static void usage(FILE *f)
             "usage:\n"
             "  sesamed init --data DIR [--json] [--admin-name NAME]\n"
             "      create a data directory and print the first admin's enrolment code\n"
+            "  sesamed log-key --data DIR\n"
+            "      print the audit log's verifier key, for auditors to pin\n"
             "  sesamed serve --data DIR [--listen HOST:PORT] [--cert FILE] [--key FILE]\n"
             "                [--ready-file FILE] [--log-level LEVEL] [--preauth-timeout S]\n"
-            "                [--max-conns-per-ip N]%s\n"
+            "                [--max-conns-per-ip N] [--checkpoint-every N]\n"
+            "                [--checkpoint-interval S] [--audit-retention-days D]%s\n"
             "      serve wss://HOST:PORT (default 127.0.0.1:8443); options also come from\n"
             "      DIR/sesamed.conf (key = value); flags override the file\n",
 #ifdef SESAME_TEST_HOOKS
@@ -137,6 +140,13 @@ int main(int argc, char **argv)
         return cmd_init(argc - 2, argv + 2);
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "log-key") == 0) {
+        if (argc != 4 || strcmp(argv[2], "--data") != 0) {
+            fprintf(stderr, "usage: sesamed log-key --data DIR\n");
+            return 2;
+        }
+        return ses_daemon_print_log_key(argv[3]);
+    }
     fprintf(stderr, "sesamed: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

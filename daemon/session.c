@@ -42,6 +42,12 @@ static const struct route routes[] = {
     {"devices", ses_handle_devices, SES_ACT_LIST_DEVICES, false, false},
     {"revoke", ses_handle_revoke, SES_ACT_REVOKE, false, false},
     {"test_clock", ses_handle_test_clock, SES_ACT_TEST_CLOCK, false, true},
+    {"audit_checkpoint", ses_handle_audit_checkpoint, SES_ACT_AUDIT_READ, false, false},
+    {"audit_leaves", ses_handle_audit_leaves, SES_ACT_AUDIT_READ, false, false},
+    {"audit_tail", ses_handle_audit_tail, SES_ACT_AUDIT_READ, false, false},
+    {"audit_show", ses_handle_audit_show, SES_ACT_AUDIT_READ, false, false},
+    {"audit_prove", ses_handle_audit_prove, SES_ACT_AUDIT_READ, false, false},
+    {"audit_consistency", ses_handle_audit_consistency, SES_ACT_AUDIT_READ, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)
@@ -205,6 +211,7 @@ done:
         send_error(s, id, rc);
     }
     ses_frame_free(&f);
+    ses_auditlog_after_write(s->d);
     if (preauth && s->state != SES_S_AUTHED)
         close_session(s, rc == 0 ? CLOSE_NORMAL : CLOSE_POLICY, rc == 0 ? "enrolled" : "refused");
 }

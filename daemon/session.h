@@ -30,7 +30,7 @@ struct ses_session {
     uint8_t user_id[SES_ID_BYTES]; /* valid when state == SES_S_AUTHED */
     uint8_t device_id[SES_ID_BYTES];
     enum ses_role role;
-    int close_after_reply; /* close code to use after the pre-login reply, 0 = stay open */
+    bool audit_read_logged; /* this connection's first audit read was recorded */
     struct ses_session *prev, *next;
 };
 
@@ -63,5 +63,11 @@ int ses_handle_users(struct ses_session *s, const struct ses_frame *f, json_t **
 int ses_handle_devices(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_checkpoint(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_leaves(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_tail(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_audit_consistency(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 
 #endif

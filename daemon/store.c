@@ -50,8 +50,27 @@ static const char *const sql[ST_COUNT] = {
     [ST_CODE_ATTEMPTS] = "UPDATE enrol_codes SET attempts_left = ?2 WHERE ticket = ?1",
     [ST_CODE_USED] = "UPDATE enrol_codes SET used_ms = ?2, used_by_device = ?3 "
                      "WHERE ticket = ?1 AND used_ms IS NULL",
-    [ST_AUDIT_APPEND] = "INSERT INTO audit(ts_ms, actor_user, actor_device, actor_role, action, "
-                        "object, outcome, peer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_AUDIT_APPEND] = "INSERT INTO audit(seq, ts_ms, actor_user, actor_device, actor_role, "
+                        "action, object, outcome, peer, record, leaf_hash) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_AUDIT_SIZE] = "SELECT max(idx) FROM audit_node WHERE level = 0",
+    [ST_NODE_GET] = "SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2",
+    [ST_NODE_PUT] = "INSERT INTO audit_node(level, idx, hash) VALUES(?1, ?2, ?3)",
+    [ST_AUDIT_GET] = "SELECT seq, record, leaf_hash FROM audit WHERE seq = ?1",
+    [ST_AUDIT_RANGE] = "SELECT seq, record, leaf_hash FROM audit WHERE seq >= ?1 AND seq < ?2 "
+                       "ORDER BY seq",
+    [ST_AUDIT_QUERY] = "SELECT seq, record, leaf_hash FROM audit WHERE seq > ?1 "
+                       "AND (?2 IS NULL OR actor_user = ?2) AND (?3 IS NULL OR action = ?3) "
+                       "AND (?4 = 0 OR ts_ms >= ?4) AND (?5 = 0 OR ts_ms <= ?5) "
+                       "ORDER BY seq LIMIT ?6",
+    [ST_AUDIT_PRUNE] = "UPDATE audit SET record = NULL WHERE ts_ms < ?1 AND record IS NOT NULL "
+                       "RETURNING seq",
+    [ST_AUDIT_BACKFILL] = "SELECT seq, ts_ms, actor_user, actor_device, actor_role, action, "
+                          "object, outcome, peer FROM audit WHERE leaf_hash IS NULL ORDER BY seq",
+    [ST_AUDIT_SET_LEAF] = "UPDATE audit SET record = ?2, leaf_hash = ?3 WHERE seq = ?1",
+    [ST_CKPT_PUT] = "INSERT OR IGNORE INTO audit_checkpoint(size, root, note, created_ms) "
+                    "VALUES(?1, ?2, ?3, ?4)",
+    [ST_CKPT_LATEST] = "SELECT size, note FROM audit_checkpoint ORDER BY size DESC LIMIT 1",
 };
 
 /* Migrations: migrations[i] takes the schema from version i to i+1. */
@@ -81,6 +100,18 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "  seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
     "  actor_user BLOB, actor_device BLOB, actor_role TEXT,"
     "  action TEXT NOT NULL, object TEXT, outcome TEXT NOT NULL, peer TEXT);",
+    /* 2: the audit log becomes a Merkle tree (rows of version 1 are backfilled in C) */
+    "ALTER TABLE audit ADD COLUMN record BLOB;"
+    "ALTER TABLE audit ADD COLUMN leaf_hash BLOB;"
+    "CREATE INDEX audit_ts ON audit(ts_ms);"
+    "CREATE INDEX audit_actor ON audit(actor_user, seq);"
+    "CREATE TABLE audit_node("
+    "  level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL CHECK(length(hash) = 32),"
+    "  PRIMARY KEY(level, idx)) WITHOUT ROWID;"
+    "CREATE TABLE audit_checkpoint("
+    "  size INTEGER PRIMARY KEY, root BLOB NOT NULL CHECK(length(root) = 32),"
+    "  note TEXT NOT NULL, created_ms INTEGER NOT NULL);",
 };
 
 sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id)
@@ -191,6 +222,8 @@ int ses_store_open(const char *path, bool create, struct ses_store **out)
                               "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
     if (rc == 0)
         rc = migrate(st->db);
+    if (rc == 0)
+        rc = store_audit_backfill(st);
     if (rc != 0) {
         ses_store_close(st);
         return rc;

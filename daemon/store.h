@@ -19,7 +19,7 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
-#define SES_SCHEMA_VERSION 1
+#define SES_SCHEMA_VERSION 2
 
 struct ses_store;
 
@@ -113,6 +113,58 @@ struct ses_audit_rec {
     const char *outcome;         /* "ok" or an error code name */
     const char *peer;            /* peer address or NULL */
 };
+/* Appends one audit record as the next leaf of the Merkle tree: writes its canonical bytes
+ * (PROTOCOL.md §8), its leaf hash and every complete subtree hash it completes. Call inside the
+ * transaction of the change it records. *seq (if not NULL) gets its seq (= leaf index + 1). */
 int ses_store_audit_append(struct ses_store *st, const struct ses_audit_rec *rec, int64_t *seq);
+
+/* --- the audit log as a Merkle tree (store_audit.c) ------------------------------------------ */
+
+/* Number of leaves (records) in the tree. */
+int ses_store_audit_size(struct ses_store *st, uint64_t *size);
+/* Root of the tree of the first size leaves (size <= current size). */
+int ses_store_audit_root(struct ses_store *st, uint64_t size, uint8_t root[32]);
+/* Inclusion proof of leaf index in the tree of size leaves; up to 64 hashes. SES_EBAD_FIELD for
+ * index >= size or size beyond the tree. */
+int ses_store_audit_inclusion(struct ses_store *st, uint64_t index, uint64_t size,
+                              uint8_t proof[64][32], size_t *count);
+/* Consistency proof between sizes m <= n. SES_EBAD_FIELD for impossible sizes. */
+int ses_store_audit_consistency(struct ses_store *st, uint64_t m, uint64_t n, uint8_t proof[64][32],
+                                size_t *count);
+
+/* One stored record: rec is NULL once pruned (rec_len 0). Borrowed for the callback's duration. */
+struct ses_audit_row {
+    int64_t seq;
+    const char *rec;
+    size_t rec_len;
+    uint8_t leaf_hash[32];
+};
+typedef int (*ses_audit_row_cb)(void *ud, const struct ses_audit_row *row);
+
+/* Record seq. SES_ENOT_FOUND if there is none. */
+int ses_store_audit_get(struct ses_store *st, int64_t seq, ses_audit_row_cb cb, void *ud);
+/* Records from..from+count-1 that exist, in seq order. */
+int ses_store_audit_range(struct ses_store *st, int64_t from, int64_t count, ses_audit_row_cb cb,
+                          void *ud);
+
+struct ses_audit_query {
+    int64_t since;          /* seq > since */
+    const uint8_t *actor;   /* 16-byte user id, or NULL */
+    const char *action;     /* or NULL */
+    int64_t from_ts, to_ts; /* ts_ms range, inclusive; 0 = open */
+    int limit;              /* 1..1000 */
+};
+int ses_store_audit_query(struct ses_store *st, const struct ses_audit_query *q,
+                          ses_audit_row_cb cb, void *ud);
+
+/* Drops the bytes of records with ts_ms < before_ms (their leaf hashes stay). first and last get
+ * the seq range touched and n the count (0 when nothing was pruned). */
+int ses_store_audit_prune(struct ses_store *st, int64_t before_ms, int64_t *first, int64_t *last,
+                          int64_t *n);
+
+/* Signed checkpoints. latest: SES_ENOT_FOUND when none; note is NUL-terminated (cap bytes). */
+int ses_store_checkpoint_put(struct ses_store *st, uint64_t size, const uint8_t root[32],
+                             const char *note, int64_t created_ms);
+int ses_store_checkpoint_latest(struct ses_store *st, uint64_t *size, char *note, size_t cap);
 
 #endif

@@ -32,6 +32,17 @@ enum stmt_id {
     ST_CODE_ATTEMPTS,
     ST_CODE_USED,
     ST_AUDIT_APPEND,
+    ST_AUDIT_SIZE,
+    ST_NODE_GET,
+    ST_NODE_PUT,
+    ST_AUDIT_GET,
+    ST_AUDIT_RANGE,
+    ST_AUDIT_QUERY,
+    ST_AUDIT_PRUNE,
+    ST_AUDIT_BACKFILL,
+    ST_AUDIT_SET_LEAF,
+    ST_CKPT_PUT,
+    ST_CKPT_LATEST,
     ST_COUNT
 };
 
@@ -47,5 +58,7 @@ sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id);
 int store_exec(struct ses_store *st, sqlite3_stmt *s);
 /* Resets and clears a statement after reading rows. */
 void store_done(sqlite3_stmt *s);
+/* Gives every audit row written before schema 2 its canonical bytes, leaf hash and tree nodes. */
+int store_audit_backfill(struct ses_store *st);
 
 #endif

@@ -269,27 +269,3 @@ int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE
     sqlite3_bind_blob(s, 3, device_id, SES_ID_BYTES, SQLITE_STATIC);
     return exec_one(st, s);
 }
-
-int ses_store_audit_append(struct ses_store *st, const struct ses_audit_rec *r, int64_t *seq)
-{
-    sqlite3_stmt *s = store_stmt(st, ST_AUDIT_APPEND);
-    if (s == NULL)
-        return SES_EIO;
-    sqlite3_bind_int64(s, 1, r->ts_ms);
-    if (r->actor_user)
-        sqlite3_bind_blob(s, 2, r->actor_user, SES_ID_BYTES, SQLITE_STATIC);
-    if (r->actor_device)
-        sqlite3_bind_blob(s, 3, r->actor_device, SES_ID_BYTES, SQLITE_STATIC);
-    if (r->actor_role)
-        sqlite3_bind_text(s, 4, r->actor_role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, r->action, -1, SQLITE_STATIC);
-    if (r->object)
-        sqlite3_bind_text(s, 6, r->object, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, r->outcome, -1, SQLITE_STATIC);
-    if (r->peer)
-        sqlite3_bind_text(s, 8, r->peer, -1, SQLITE_STATIC);
-    int rc = store_exec(st, s);
-    if (rc == 0 && seq)
-        *seq = sqlite3_last_insert_rowid(st->db);
-    return rc;
-}

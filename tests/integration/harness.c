@@ -1049,11 +1049,14 @@ static const char **skip_plus_audit(const char *const skip[])
     int n = 0;
     while (skip != NULL && skip[n] != NULL)
         n++;
-    const char **l = calloc((size_t)n + 2, sizeof *l);
+    const char **l = calloc((size_t)n + 4, sizeof *l);
     assert_non_null(l);
     for (int i = 0; i < n; i++)
         l[i] = skip[i];
+    /* the audit log: its records, and the Merkle nodes and checkpoints derived from them */
     l[n] = "audit";
+    l[n + 1] = "audit_node";
+    l[n + 2] = "audit_checkpoint";
     return l;
 }
 

@@ -81,8 +81,16 @@ static void test_init_creates_data_dir(void **state)
     assert_in_range(e->init.expires, t0 + 86400000, t1 + 86400000);
     uint8_t sid[16];
     assert_int_equal(ses_b64_decode(sid, 16, e->init.server_id, strlen(e->init.server_id)), 0);
-    /* exactly these five members */
-    assert_int_equal(json_object_size(e->init.json), 5);
+    /* exactly these six members; the audit log's verifier key is named after the server id */
+    assert_int_equal(json_object_size(e->init.json), 6);
+    const char *vkey = json_string_value(json_object_get(e->init.json, "log_key"));
+    assert_non_null(vkey);
+    char want_prefix[80];
+    snprintf(want_prefix, sizeof want_prefix, "sesame/audit/%s+", e->init.server_id);
+    assert_int_equal(strncmp(vkey, want_prefix, strlen(want_prefix)), 0);
+    char *log_key = h_path(e->data, "log.key");
+    assert_int_equal(file_mode(log_key), 0600);
+    free(log_key);
 
     char uhex[33];
     h_id_hex(uhex, e->init.admin_user);

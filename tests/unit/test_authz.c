@@ -19,6 +19,7 @@ static const int expected[SES_ACT_COUNT][5] = {
     [SES_ACT_INVITE] = {1, 0, 0, 0, 0},       [SES_ACT_LIST_USERS] = {1, 0, 0, 0, 0},
     [SES_ACT_LIST_DEVICES] = {1, 0, 0, 0, 0}, [SES_ACT_REVOKE] = {1, 0, 0, 0, 0},
     [SES_ACT_TEST_CLOCK] = {1, 1, 1, 1, 1},
+    [SES_ACT_AUDIT_READ] = {1, 0, 0, 0, 1},
 };
 
 static void table_matches_policy(void **state)

@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 #define SES_MERKLE_HASH_BYTES 32
-#define SES_MERKLE_MAX_PROOF 64                      /* hashes in any inclusion/consistency proof */
-#define SES_MERKLE_MAX_SIZE ((uint64_t)1 << 63)      /* largest supported tree size (leaves) */
-#define SES_MERKLE_LEVELS 64                         /* levels 0..63 of complete subtrees */
+#define SES_MERKLE_MAX_PROOF 64                 /* hashes in any inclusion/consistency proof */
+#define SES_MERKLE_MAX_SIZE ((uint64_t)1 << 63) /* largest supported tree size (leaves) */
+#define SES_MERKLE_LEVELS 64                    /* levels 0..63 of complete subtrees */
 
 /* leaf hash = SHA-256(0x00 || data[0..len)). data may be NULL when len is 0. */
 void ses_merkle_leaf_hash(uint8_t out[SES_MERKLE_HASH_BYTES], const uint8_t *data, size_t len);
@@ -89,8 +89,8 @@ int ses_merkle_verify_consistency(uint64_t size1, uint64_t size2,
                                   const uint8_t root2[SES_MERKLE_HASH_BYTES],
                                   const uint8_t (*proof)[SES_MERKLE_HASH_BYTES], size_t count);
 
-/* The writer's right edge: for each set bit `level` of size, node[level] is the hash of the complete
- * subtree (level, (size >> level) - 1). Plain value, caller-owned; copy freely. */
+/* The writer's right edge: for each set bit `level` of size, node[level] is the hash of the
+ * complete subtree (level, (size >> level) - 1). Plain value, caller-owned; copy freely. */
 struct ses_merkle_frontier {
     uint64_t size;
     uint8_t node[SES_MERKLE_LEVELS][SES_MERKLE_HASH_BYTES];

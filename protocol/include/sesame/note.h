@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SES_NOTE_MAX_SIGS 16        /* signature lines accepted in one note (the spec's minimum) */
-#define SES_NOTE_NAME_MAX 255       /* bytes of a key name */
+#define SES_NOTE_MAX_SIGS 16  /* signature lines accepted in one note (the spec's minimum) */
+#define SES_NOTE_NAME_MAX 255 /* bytes of a key name */
 #define SES_NOTE_KEY_ID_BYTES 4
-#define SES_NOTE_ALG_ED25519 0x01   /* signature type byte of Ed25519 keys */
+#define SES_NOTE_ALG_ED25519 0x01     /* signature type byte of Ed25519 keys */
 #define SES_CHECKPOINT_ORIGIN_MAX 255 /* bytes of a checkpoint origin */
 #define SES_NOTE_ROOT_BYTES 32
 /* Longest vkey text: name + '+' + 8 hex + '+' + 44 base64 characters (no NUL). */

@@ -1,0 +1,134 @@
+/*
+ * auditlog.c - checkpoints and retention of the audit log (auditlog.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sesame/encode.h"
+#include "sesame/err.h"
+#include "sesame/note.h"
+
+#include "auditlog.h"
+#include "daemon.h"
+#include "log.h"
+
+#define DAY_MS (86400LL * 1000)
+
+void ses_auditlog_origin(char out[SES_ORIGIN_MAX], const uint8_t server_id[16])
+{
+    char sid[32];
+    (void)ses_b64_encode(sid, sizeof sid, server_id, 16);
+    snprintf(out, SES_ORIGIN_MAX, "sesame/audit/%s", sid);
+}
+
+int ses_auditlog_vkey(char *out, size_t cap, const uint8_t server_id[16], const uint8_t pk[32])
+{
+    char origin[SES_ORIGIN_MAX];
+    ses_auditlog_origin(origin, server_id);
+    return ses_note_vkey_format(out, cap, origin, pk) == 0 ? 0 : SES_EINVALID_ARG;
+}
+
+int ses_auditlog_checkpoint(struct ses_daemon *d)
+{
+    char note[SES_CHECKPOINT_MAX];
+    uint8_t root[32];
+    uint64_t size = 0;
+    size_t len = 0;
+    int rc = ses_store_audit_size(d->store, &size);
+    if (rc != 0 || size <= d->ckpt_size)
+        return rc;
+    if ((rc = ses_store_audit_root(d->store, size, root)) != 0 ||
+        (rc = ses_checkpoint_sign(note, sizeof note, &len, d->origin, size, root, d->origin,
+                                  d->log_key->sk)) != 0) {
+        SES_LOG(SES_LOG_ERR, "audit", "cannot sign a checkpoint of size %llu: %s",
+                (unsigned long long)size, ses_err_name(rc));
+        return rc;
+    }
+    if ((rc = ses_store_begin(d->store)) == 0 &&
+        (rc = ses_store_checkpoint_put(d->store, size, root, note, ses_clock_now_ms(&d->clock))) ==
+            0)
+        rc = ses_store_commit(d->store);
+    if (rc != 0) {
+        ses_store_rollback(d->store);
+        SES_LOG(SES_LOG_ERR, "audit", "cannot store the checkpoint of size %llu",
+                (unsigned long long)size);
+        return rc;
+    }
+    d->ckpt_size = size;
+    SES_LOG(SES_LOG_INFO, "audit", "checkpoint size=%llu", (unsigned long long)size);
+    return 0;
+}
+
+void ses_auditlog_after_write(struct ses_daemon *d)
+{
+    uint64_t size = 0;
+    if (ses_store_audit_size(d->store, &size) == 0 &&
+        size >= d->ckpt_size + (uint64_t)d->cfg.checkpoint_every)
+        (void)ses_auditlog_checkpoint(d);
+}
+
+int ses_auditlog_prune(struct ses_daemon *d)
+{
+    int64_t first = 0, last = 0, n = 0, now = ses_clock_now_ms(&d->clock);
+    char object[64];
+    if (d->cfg.audit_retention_days <= 0)
+        return 0;
+    int rc = ses_store_begin(d->store);
+    if (rc == 0)
+        rc = ses_store_audit_prune(d->store, now - d->cfg.audit_retention_days * DAY_MS, &first,
+                                   &last, &n);
+    if (rc == 0 && n > 0) {
+        snprintf(object, sizeof object, "seq:%lld-%lld", (long long)first, (long long)last);
+        struct ses_audit_rec rec = {
+            .ts_ms = now, .action = "audit.prune", .object = object, .outcome = "ok"};
+        rc = ses_store_audit_append(d->store, &rec, NULL);
+    }
+    if (rc == 0)
+        rc = ses_store_commit(d->store);
+    if (rc != 0) {
+        ses_store_rollback(d->store);
+        SES_LOG(SES_LOG_ERR, "audit", "pruning failed: %s", ses_err_name(rc));
+        return rc;
+    }
+    if (n > 0)
+        SES_LOG(SES_LOG_NOTICE, "audit", "pruned the bytes of %lld records (seq %lld-%lld)",
+                (long long)n, (long long)first, (long long)last);
+    return 0;
+}
+
+static void on_ckpt_timer(uv_timer_t *t)
+{
+    (void)ses_auditlog_checkpoint(t->data);
+}
+
+static void on_prune_timer(uv_timer_t *t)
+{
+    (void)ses_auditlog_prune(t->data);
+}
+
+int ses_auditlog_start(struct ses_daemon *d)
+{
+    char note[SES_CHECKPOINT_MAX];
+    uint64_t size = 0;
+    if (ses_store_checkpoint_latest(d->store, &size, note, sizeof note) == 0)
+        d->ckpt_size = size;
+    (void)ses_auditlog_prune(d);
+    (void)ses_auditlog_checkpoint(d);
+    uint64_t every = (uint64_t)d->cfg.checkpoint_interval_s * 1000;
+    uv_timer_init(&d->loop, &d->ckpt_timer);
+    uv_timer_init(&d->loop, &d->prune_timer);
+    d->ckpt_timer.data = d->prune_timer.data = d;
+    uv_timer_start(&d->ckpt_timer, on_ckpt_timer, every, every);
+    uv_timer_start(&d->prune_timer, on_prune_timer, DAY_MS, DAY_MS);
+    return 0;
+}
+
+void ses_auditlog_stop(struct ses_daemon *d)
+{
+    if (uv_is_closing((uv_handle_t *)&d->ckpt_timer))
+        return;
+    uv_timer_stop(&d->ckpt_timer);
+    uv_timer_stop(&d->prune_timer);
+    uv_close((uv_handle_t *)&d->ckpt_timer, NULL);
+    uv_close((uv_handle_t *)&d->prune_timer, NULL);
+}
