@@ -13,7 +13,10 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "sesame/err.h"
+#include "sesame/merkle.h"
 
 #include "store.h"
 
@@ -222,6 +225,268 @@ static void audit_and_transactions(void **state)
     assert_int_equal(ses_store_meta_get(f->st, "server_id", buf, 8, &n), SES_EIO);
 }
 
+/* --- the audit log as a Merkle tree ------------------------------------------------------------
+ */
+
+struct rows {
+    int64_t seq[300];
+    char *rec[300];
+    uint8_t hash[300][32];
+    int n;
+};
+
+static int take_row(void *ud, const struct ses_audit_row *row)
+{
+    struct rows *r = ud;
+    r->seq[r->n] = row->seq;
+    r->rec[r->n] = row->rec ? strndup(row->rec, row->rec_len) : NULL;
+    memcpy(r->hash[r->n], row->leaf_hash, 32);
+    r->n++;
+    return 0;
+}
+
+static void free_rows(struct rows *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->rec[i]);
+    r->n = 0;
+}
+
+static void append_n(struct ses_store *st, int n, int64_t ts0)
+{
+    uint8_t user[16] = {1, 2, 3}, dev[16] = {4, 5, 6};
+    for (int i = 0; i < n; i++) {
+        char obj[32];
+        snprintf(obj, sizeof obj, "device:%d", i);
+        struct ses_audit_rec r = {.ts_ms = ts0 + i,
+                                  .actor_user = i % 2 ? user : NULL,
+                                  .actor_device = i % 2 ? dev : NULL,
+                                  .actor_role = i % 2 ? "admin" : NULL,
+                                  .action = "auth.login",
+                                  .object = obj,
+                                  .outcome = i % 3 ? "ok" : "AUTH_FAILED",
+                                  .peer = "127.0.0.1"};
+        int64_t seq = 0;
+        assert_int_equal(ses_store_audit_append(st, &r, &seq), 0);
+    }
+}
+
+static void audit_canonical_bytes(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t user[16], dev[16];
+    for (int i = 0; i < 16; i++) {
+        user[i] = (uint8_t)i;
+        dev[i] = (uint8_t)(0xf0 + i);
+    }
+    struct ses_audit_rec r = {.ts_ms = 1767225600123,
+                              .actor_user = user,
+                              .actor_device = dev,
+                              .actor_role = "nurse",
+                              .action = "auth.login",
+                              .object = "a\"b\\c\n",
+                              .outcome = "ok",
+                              .peer = "127.0.0.1"};
+    /* expected ids below were checked against an independent base32 encoder */
+    struct ses_audit_rec anon = {.ts_ms = 5, .action = "init", .outcome = "ok"};
+    int64_t seq = 0;
+    assert_int_equal(ses_store_audit_append(f->st, &anon, &seq), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(ses_store_audit_append(f->st, &r, &seq), 0);
+    assert_int_equal(seq, 2);
+    struct rows rows = {.n = 0};
+    assert_int_equal(ses_store_audit_range(f->st, 1, 10, take_row, &rows), 0);
+    assert_int_equal(rows.n, 2);
+    assert_string_equal(rows.rec[0], "{\"v\":1,\"seq\":1,\"ts\":5,\"actor\":{\"user\":null,"
+                                     "\"device\":null,\"role\":null},\"action\":\"init\","
+                                     "\"object\":null,\"outcome\":\"ok\",\"peer\":null}");
+    assert_string_equal(rows.rec[1],
+                        "{\"v\":1,\"seq\":2,\"ts\":1767225600123,\"actor\":{\"user\":"
+                        "\"aaaqeayeaudaocajbifqydiob4\",\"device\":\"6dy7f47u6x3pp6hz7l57z7p674\","
+                        "\"role\":\"nurse\"},\"action\":\"auth.login\",\"object\":\"a\\\"b\\\\c"
+                        "\\u000a\",\"outcome\":\"ok\",\"peer\":\"127.0.0.1\"}");
+    /* the stored leaf hash is SHA-256(0x00 || bytes) of exactly those bytes */
+    for (int i = 0; i < 2; i++) {
+        uint8_t want[32];
+        ses_merkle_leaf_hash(want, (const uint8_t *)rows.rec[i], strlen(rows.rec[i]));
+        assert_memory_equal(rows.hash[i], want, 32);
+    }
+    free_rows(&rows);
+}
+
+static void audit_tree_roots_and_proofs(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 100 };
+    append_n(f->st, N, 1000);
+    uint64_t size = 0;
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, N);
+    struct rows rows = {.n = 0};
+    assert_int_equal(ses_store_audit_range(f->st, 1, N, take_row, &rows), 0);
+    assert_int_equal(rows.n, N);
+    /* reference roots for every size, from the leaf hashes with an in-memory frontier */
+    static uint8_t roots[N + 1][32];
+    struct ses_merkle_frontier fr;
+    ses_merkle_frontier_init(&fr);
+    for (int k = 0; k < N; k++) {
+        assert_int_equal(rows.seq[k], k + 1);
+        assert_int_equal(ses_merkle_append(&fr, rows.hash[k], NULL, NULL), 0);
+        ses_merkle_frontier_root(&fr, roots[k + 1]);
+        uint8_t got[32];
+        assert_int_equal(ses_store_audit_root(f->st, (uint64_t)k + 1, got), 0);
+        assert_memory_equal(got, roots[k + 1], 32);
+    }
+    uint8_t proof[64][32], got[32];
+    size_t count = 0;
+    for (uint64_t n = 1; n <= N; n += 7)
+        for (uint64_t i = 0; i < n; i++) {
+            assert_int_equal(ses_store_audit_inclusion(f->st, i, n, proof, &count), 0);
+            assert_int_equal(ses_merkle_verify_inclusion(
+                                 rows.hash[i], i, n, (const uint8_t(*)[32])proof, count, roots[n]),
+                             0);
+        }
+    for (uint64_t m = 1; m <= N; m += 5)
+        for (uint64_t n = m; n <= N; n += 3) {
+            assert_int_equal(ses_store_audit_consistency(f->st, m, n, proof, &count), 0);
+            assert_int_equal(ses_merkle_verify_consistency(m, n, roots[m], roots[n],
+                                                           (const uint8_t(*)[32])proof, count),
+                             0);
+        }
+    /* impossible sizes are refused */
+    assert_int_equal(ses_store_audit_root(f->st, N + 1, got), SES_EBAD_FIELD);
+    assert_int_equal(ses_store_audit_inclusion(f->st, N, N, proof, &count), SES_EBAD_FIELD);
+    assert_int_equal(ses_store_audit_inclusion(f->st, 0, N + 1, proof, &count), SES_EBAD_FIELD);
+    assert_int_equal(ses_store_audit_consistency(f->st, 0, N, proof, &count), SES_EBAD_FIELD);
+    assert_int_equal(ses_store_audit_consistency(f->st, 5, 4, proof, &count), SES_EBAD_FIELD);
+    free_rows(&rows);
+}
+
+static void audit_rollback_takes_the_leaf(void **state)
+{
+    struct fixture *f = *state;
+    append_n(f->st, 3, 0);
+    uint8_t before[32], after[32];
+    assert_int_equal(ses_store_audit_root(f->st, 3, before), 0);
+    assert_int_equal(ses_store_begin(f->st), 0);
+    append_n(f->st, 5, 100);
+    ses_store_rollback(f->st);
+    uint64_t size = 0;
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, 3);
+    append_n(f->st, 1, 200);
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, 4);
+    assert_int_equal(ses_store_audit_root(f->st, 3, after), 0);
+    assert_memory_equal(before, after, 32);
+}
+
+static void audit_prune_keeps_hashes(void **state)
+{
+    struct fixture *f = *state;
+    append_n(f->st, 20, 1000); /* ts 1000..1019 */
+    uint8_t before[32], after[32];
+    assert_int_equal(ses_store_audit_root(f->st, 20, before), 0);
+    int64_t first = -1, last = -1, n = -1;
+    assert_int_equal(ses_store_audit_prune(f->st, 1010, &first, &last, &n), 0);
+    assert_int_equal(first, 1);
+    assert_int_equal(last, 10);
+    assert_int_equal(n, 10);
+    assert_int_equal(ses_store_audit_prune(f->st, 1010, &first, &last, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(ses_store_audit_root(f->st, 20, after), 0);
+    assert_memory_equal(before, after, 32);
+    struct rows rows = {.n = 0};
+    assert_int_equal(ses_store_audit_range(f->st, 9, 4, take_row, &rows), 0);
+    assert_int_equal(rows.n, 4);
+    assert_null(rows.rec[0]);
+    assert_null(rows.rec[1]);
+    assert_non_null(rows.rec[2]);
+    uint8_t zero[32] = {0};
+    assert_memory_not_equal(rows.hash[0], zero, 32);
+    free_rows(&rows);
+    /* tail filters */
+    struct ses_audit_query q = {.since = 15, .action = "auth.login", .limit = 3};
+    assert_int_equal(ses_store_audit_query(f->st, &q, take_row, &rows), 0);
+    assert_int_equal(rows.n, 3);
+    assert_int_equal(rows.seq[0], 16);
+    assert_int_equal(rows.seq[2], 18);
+    free_rows(&rows);
+    struct ses_audit_query none = {.action = "device.revoke", .limit = 10};
+    assert_int_equal(ses_store_audit_query(f->st, &none, take_row, &rows), 0);
+    assert_int_equal(rows.n, 0);
+    assert_int_equal(ses_store_audit_get(f->st, 21, take_row, &rows), SES_ENOT_FOUND);
+}
+
+static void schema1_rows_are_backfilled(void **state)
+{
+    struct fixture *f = *state;
+    ses_store_close(f->st);
+    f->st = NULL;
+    unlink(f->path);
+    /* a database as schema version 1 left it: audit rows without bytes or tree */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+                                  "CREATE TABLE users(id BLOB PRIMARY KEY, role TEXT NOT NULL, "
+                                  "name TEXT NOT NULL, site TEXT, state TEXT NOT NULL, created_ms "
+                                  "INTEGER NOT NULL, revoked_ms INTEGER);"
+                                  "CREATE TABLE devices(id BLOB PRIMARY KEY, user_id BLOB, name "
+                                  "TEXT, sign_pk BLOB UNIQUE, box_pk BLOB, state TEXT, created_ms "
+                                  "INTEGER, last_login_ms INTEGER, revoked_ms INTEGER);"
+                                  "CREATE TABLE enrol_codes(ticket BLOB PRIMARY KEY, secret_hash "
+                                  "BLOB, user_id BLOB, created_ms INTEGER, expires_ms INTEGER, "
+                                  "attempts_left INTEGER, used_ms INTEGER, used_by_device BLOB);"
+                                  "CREATE TABLE audit(seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT "
+                                  "NULL, actor_user BLOB, actor_device BLOB, actor_role TEXT, "
+                                  "action TEXT NOT NULL, object TEXT, outcome TEXT NOT NULL, peer "
+                                  "TEXT);"
+                                  "INSERT INTO audit(ts_ms, action, outcome) VALUES(5, 'init', "
+                                  "'ok');"
+                                  "INSERT INTO audit(ts_ms, action, object, outcome, peer) "
+                                  "VALUES(6, 'auth.login', 'device:x', 'AUTH_FAILED', '::1');"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ses_store_open(f->path, false, &f->st), 0);
+    uint64_t size = 0;
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, 2);
+    struct rows rows = {.n = 0};
+    assert_int_equal(ses_store_audit_range(f->st, 1, 2, take_row, &rows), 0);
+    assert_string_equal(rows.rec[0], "{\"v\":1,\"seq\":1,\"ts\":5,\"actor\":{\"user\":null,"
+                                     "\"device\":null,\"role\":null},\"action\":\"init\","
+                                     "\"object\":null,\"outcome\":\"ok\",\"peer\":null}");
+    uint8_t l0[32], l1[32], want[32], got[32];
+    ses_merkle_leaf_hash(l0, (const uint8_t *)rows.rec[0], strlen(rows.rec[0]));
+    ses_merkle_leaf_hash(l1, (const uint8_t *)rows.rec[1], strlen(rows.rec[1]));
+    ses_merkle_node_hash(want, l0, l1);
+    assert_int_equal(ses_store_audit_root(f->st, 2, got), 0);
+    assert_memory_equal(got, want, 32);
+    free_rows(&rows);
+    append_n(f->st, 1, 7); /* appending continues at seq 3 */
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, 3);
+}
+
+static void checkpoints(void **state)
+{
+    struct fixture *f = *state;
+    char note[256];
+    uint64_t size = 0;
+    uint8_t root[32] = {7};
+    assert_int_equal(ses_store_checkpoint_latest(f->st, &size, note, sizeof note), SES_ENOT_FOUND);
+    assert_int_equal(ses_store_checkpoint_put(f->st, 3, root, "note three", 1), 0);
+    assert_int_equal(ses_store_checkpoint_put(f->st, 9, root, "note nine", 2), 0);
+    assert_int_equal(ses_store_checkpoint_put(f->st, 5, root, "note five", 3), 0);
+    assert_int_equal(ses_store_checkpoint_latest(f->st, &size, note, sizeof note), 0);
+    assert_int_equal(size, 9);
+    assert_string_equal(note, "note nine");
+    assert_int_equal(ses_store_checkpoint_latest(f->st, &size, note, 4), SES_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +495,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(devices, setup, teardown),
         cmocka_unit_test_setup_teardown(codes, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_canonical_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_tree_roots_and_proofs, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_rollback_takes_the_leaf, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_prune_keeps_hashes, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema1_rows_are_backfilled, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
