@@ -70,6 +70,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_AUDIT_SET_LEAF] = "UPDATE audit SET record = ?2, leaf_hash = ?3 WHERE seq = ?1",
     [ST_CKPT_PUT] = "INSERT OR IGNORE INTO audit_checkpoint(size, root, note, created_ms) "
                     "VALUES(?1, ?2, ?3, ?4)",
+    [ST_SAVEPOINT] = "SAVEPOINT job",
+    [ST_RELEASE] = "RELEASE job",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
     [ST_CKPT_LATEST] = "SELECT size, note FROM audit_checkpoint ORDER BY size DESC LIMIT 1",
 };
 
@@ -271,6 +274,25 @@ void ses_store_rollback(struct ses_store *st)
     if (s != NULL)
         (void)store_exec(st, s);
     st->in_txn = false;
+}
+
+int ses_store_savepoint(struct ses_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_SAVEPOINT);
+    return s == NULL ? SES_EIO : store_exec(st, s);
+}
+
+int ses_store_savepoint_release(struct ses_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_RELEASE);
+    return s == NULL ? SES_EIO : store_exec(st, s);
+}
+
+void ses_store_savepoint_rollback(struct ses_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_ROLLBACK_TO);
+    if (s != NULL && store_exec(st, s) == 0)
+        (void)ses_store_savepoint_release(st);
 }
 
 int ses_store_meta_put(struct ses_store *st, const char *key, const void *val, size_t len)

@@ -34,6 +34,12 @@ int ses_store_commit(struct ses_store *st);
 /* Rolls back the open transaction, if any. */
 void ses_store_rollback(struct ses_store *st);
 
+/* A savepoint inside the open transaction: release keeps its changes, rollback undoes them (and
+ * releases it). Used by the writer to undo one failed job of a batch. */
+int ses_store_savepoint(struct ses_store *st);
+int ses_store_savepoint_release(struct ses_store *st);
+void ses_store_savepoint_rollback(struct ses_store *st);
+
 /* Small named blobs (server id, ...). get: SES_ENOT_FOUND, or SES_EIO if cap is too small. */
 int ses_store_meta_put(struct ses_store *st, const char *key, const void *val, size_t len);
 int ses_store_meta_get(struct ses_store *st, const char *key, void *buf, size_t cap, size_t *len);

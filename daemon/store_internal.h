@@ -43,6 +43,9 @@ enum stmt_id {
     ST_AUDIT_SET_LEAF,
     ST_CKPT_PUT,
     ST_CKPT_LATEST,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 

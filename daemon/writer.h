@@ -1,0 +1,48 @@
+/*
+ * writer.h - the one writer: a thread that owns a SQLite connection and commits many changes per
+ * transaction (group commit), so the event loop never waits for fsync.
+ *
+ * A job is a pair of callbacks: run() executes on the writer thread inside the batch's
+ * transaction, within its own savepoint (a job that fails is rolled back alone); done() executes
+ * later on the loop thread, after the batch committed (or failed), with the job's result. A
+ * client is told "stored" only from done(), i.e. after the commit. Jobs run in submission order.
+ */
+#ifndef SESAME_WRITER_H
+#define SESAME_WRITER_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "store.h"
+
+#define SES_WRITER_MAX_BATCH 1024 /* jobs per transaction */
+
+struct ses_writer;
+
+/* Runs on the writer thread. Returns 0 or an SES_E* code (the job's changes are then undone). */
+typedef int (*ses_write_fn)(struct ses_store *st, void *arg);
+/* Runs on the loop thread after the commit: rc is run()'s result, or SES_EIO when the batch's
+ * commit failed (nothing of it was stored). Owns arg from then on. */
+typedef void (*ses_write_done_fn)(void *arg, int rc);
+
+struct ses_writer_stats {
+    uint64_t jobs;    /* jobs completed */
+    uint64_t batches; /* transactions committed or failed */
+    uint64_t max_batch;
+};
+
+/* Opens db_path on a new thread and starts it. The async handle lives on loop. */
+int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **out);
+
+/* Queues a job. Returns 0, SES_ENOMEM, or SES_ECLOSED once stopping. Thread: loop only. */
+int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done, void *arg);
+
+/* Runs every queued job, joins the thread, delivers the last done() calls and closes the async
+ * handle; run the loop afterwards until it is dry, then ses_writer_free(). */
+void ses_writer_stop(struct ses_writer *w);
+void ses_writer_free(struct ses_writer *w);
+
+void ses_writer_get_stats(const struct ses_writer *w, struct ses_writer_stats *out);
+
+#endif
