@@ -115,16 +115,44 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "CREATE TABLE audit_checkpoint("
     "  size INTEGER PRIMARY KEY, root BLOB NOT NULL CHECK(length(root) = 32),"
     "  note TEXT NOT NULL, created_ms INTEGER NOT NULL);",
+    /* 3: caseload threads, end-to-end encrypted messages, delivery and read cursors */
+    "CREATE TABLE threads("
+    "  id BLOB PRIMARY KEY CHECK(length(id) = 16), patient_ref TEXT NOT NULL,"
+    "  created_by BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+    "  roster_version INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  last_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE thread_members("
+    "  thread_id BLOB NOT NULL REFERENCES threads(id), user_id BLOB NOT NULL REFERENCES users(id),"
+    "  added_ms INTEGER NOT NULL, removed_ms INTEGER,"
+    "  PRIMARY KEY(thread_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX thread_members_user ON thread_members(user_id);"
+    "CREATE TABLE messages("
+    "  thread_id BLOB NOT NULL, seq INTEGER NOT NULL, msg_id BLOB NOT NULL UNIQUE,"
+    "  sender_user BLOB NOT NULL, sender_device BLOB NOT NULL, sender_seq INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL, stored_ms INTEGER NOT NULL, env BLOB NOT NULL,"
+    "  PRIMARY KEY(thread_id, seq)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX messages_sender_seq ON messages(thread_id, sender_device, sender_seq);"
+    "CREATE TABLE cursors("
+    "  device_id BLOB NOT NULL, thread_id BLOB NOT NULL, delivered_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(device_id, thread_id)) WITHOUT ROWID;"
+    "CREATE TABLE reads("
+    "  user_id BLOB NOT NULL, thread_id BLOB NOT NULL, read_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;",
 };
 
-sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id)
+sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)
 {
-    if (st->stmts[id] == NULL && sqlite3_prepare_v3(st->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+    if (st->stmts[id] == NULL && sqlite3_prepare_v3(st->db, text, -1, SQLITE_PREPARE_PERSISTENT,
                                                     &st->stmts[id], NULL) != SQLITE_OK) {
         SES_LOG(SES_LOG_ERR, "store", "prepare failed: %s", sqlite3_errmsg(st->db));
         return NULL;
     }
     return st->stmts[id];
+}
+
+sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id)
+{
+    return store_stmt_sql(st, id, sql[id]);
 }
 
 void store_done(sqlite3_stmt *s)

@@ -19,7 +19,7 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
-#define SES_SCHEMA_VERSION 2
+#define SES_SCHEMA_VERSION 3
 
 struct ses_store;
 
@@ -167,6 +167,95 @@ int ses_store_audit_query(struct ses_store *st, const struct ses_audit_query *q,
  * the seq range touched and n the count (0 when nothing was pruned). */
 int ses_store_audit_prune(struct ses_store *st, int64_t before_ms, int64_t *first, int64_t *last,
                           int64_t *n);
+
+/* --- caseload threads and messages (store_thread.c) ------------------------------------------- */
+
+#define SES_MAX_PATIENT_REF 32 /* bytes of a pseudonymous patient reference */
+
+struct ses_thread {
+    uint8_t id[SES_ID_BYTES];
+    char patient[SES_MAX_PATIENT_REF + 1];
+    uint8_t created_by[SES_ID_BYTES];
+    int64_t created_ms;
+    uint32_t roster_version; /* +1 on every membership change */
+    int64_t last_seq;        /* seq of the newest message, 0 = none */
+    int64_t last_ms;         /* when it was stored */
+};
+
+int ses_store_thread_insert(struct ses_store *st, const struct ses_thread *t);
+int ses_store_thread_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
+                         struct ses_thread *t);
+/* roster_version += 1. */
+int ses_store_thread_bump_roster(struct ses_store *st, const uint8_t id[SES_ID_BYTES]);
+
+/* Makes user a current member (again). */
+int ses_store_member_put(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                         const uint8_t user[SES_ID_BYTES], int64_t now_ms);
+/* Ends a current membership. SES_ECONFLICT if user is not a current member. */
+int ses_store_member_remove(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                            const uint8_t user[SES_ID_BYTES], int64_t now_ms);
+/* *is = whether user is a current member (false for an unknown thread). */
+int ses_store_member_is(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                        const uint8_t user[SES_ID_BYTES], bool *is);
+/* Current members, in user id order (the user rows are passed). */
+int ses_store_member_list(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                          ses_user_cb cb, void *ud);
+
+/* One line of a user's caseload. */
+struct ses_thread_line {
+    struct ses_thread t;
+    int64_t read_seq; /* the user's read cursor */
+    int64_t unread;   /* messages after read_seq from other users */
+};
+typedef void (*ses_thread_line_cb)(void *ud, const struct ses_thread_line *l);
+/* Threads the user is a current member of, most recent activity first. */
+int ses_store_threads_of_user(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                              ses_thread_line_cb cb, void *ud);
+
+struct ses_message {
+    uint8_t thread[SES_ID_BYTES];
+    int64_t seq; /* per-thread, assigned by ses_store_msg_insert */
+    uint8_t msg_id[16];
+    uint8_t sender_user[SES_ID_BYTES];
+    uint8_t sender_device[SES_ID_BYTES];
+    uint64_t sender_seq;
+    int64_t created_ms; /* the sender's clock (from the envelope) */
+    int64_t stored_ms;  /* ours */
+    const uint8_t *env; /* borrowed */
+    size_t env_len;
+};
+typedef int (*ses_message_cb)(void *ud, const struct ses_message *m);
+
+/* Stores m as the thread's next message (sets m->seq, updates the thread's last_seq/last_ms).
+ * SES_EEXISTS if msg_id or (thread, sender device, sender_seq) is already stored. */
+int ses_store_msg_insert(struct ses_store *st, struct ses_message *m);
+/* The stored message with msg_id. SES_ENOT_FOUND. */
+int ses_store_msg_by_id(struct ses_store *st, const uint8_t msg_id[16], ses_message_cb cb,
+                        void *ud);
+/* Highest sender_seq stored for (thread, device), 0 if none. */
+int ses_store_msg_max_sender_seq(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                                 const uint8_t device[SES_ID_BYTES], uint64_t *max);
+/* Messages with seq > after, in order, at most limit. */
+int ses_store_msg_range(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t after,
+                        int limit, ses_message_cb cb, void *ud);
+
+/* Delivery cursor of a device in a thread (only moves forward); get gives 0 when none. */
+int ses_store_cursor_set(struct ses_store *st, const uint8_t device[SES_ID_BYTES],
+                         const uint8_t thread[SES_ID_BYTES], int64_t seq);
+int ses_store_cursor_get(struct ses_store *st, const uint8_t device[SES_ID_BYTES],
+                         const uint8_t thread[SES_ID_BYTES], int64_t *seq);
+/* Read cursor of a user in a thread (only moves forward). */
+int ses_store_read_set(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                       const uint8_t thread[SES_ID_BYTES], int64_t seq);
+
+/* Per current member: the highest delivery cursor over the user's devices, and the read cursor. */
+typedef void (*ses_receipt_cb)(void *ud, const uint8_t user[SES_ID_BYTES], int64_t delivered,
+                               int64_t read);
+int ses_store_receipts(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], ses_receipt_cb cb,
+                       void *ud);
+
+/* Active users, optionally of one role (SES_ROLE_NONE = all), by name. */
+int ses_store_users_active(struct ses_store *st, enum ses_role role, ses_user_cb cb, void *ud);
 
 /* Signed checkpoints. latest: SES_ENOT_FOUND when none; note is NUL-terminated (cap bytes). */
 int ses_store_checkpoint_put(struct ses_store *st, uint64_t size, const uint8_t root[32],

@@ -46,6 +46,25 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    /* store_thread.c (its SQL lives there, see store_stmt_sql) */
+    ST_THREAD_INSERT,
+    ST_THREAD_GET,
+    ST_THREAD_BUMP,
+    ST_MEMBER_PUT,
+    ST_MEMBER_REMOVE,
+    ST_MEMBER_IS,
+    ST_MEMBER_LIST,
+    ST_THREADS_OF_USER,
+    ST_MSG_INSERT,
+    ST_MSG_BY_ID,
+    ST_MSG_MAX_SENDER_SEQ,
+    ST_MSG_RANGE,
+    ST_THREAD_SET_LAST,
+    ST_CURSOR_SET,
+    ST_CURSOR_GET,
+    ST_READ_SET,
+    ST_RECEIPTS,
+    ST_USERS_BY_ROLE,
     ST_COUNT
 };
 
@@ -57,10 +76,14 @@ struct ses_store {
 
 /* Prepared statement for id (prepared once, reset and cleared for reuse), or NULL on error. */
 sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id);
+/* Like store_stmt, for statements whose SQL lives in the file that uses them. */
+sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *sql);
 /* Steps a statement that returns no rows, then resets it. 0, SES_EEXISTS (constraint), SES_EIO. */
 int store_exec(struct ses_store *st, sqlite3_stmt *s);
 /* Resets and clears a statement after reading rows. */
 void store_done(sqlite3_stmt *s);
+/* Reads a user row selected as (id, role, name, site, state, created_ms, device count). */
+void store_read_user(sqlite3_stmt *s, void *out);
 /* Gives every audit row written before schema 2 its canonical bytes, leaf hash and tree nodes. */
 int store_audit_backfill(struct ses_store *st);
 

@@ -21,7 +21,7 @@ static void copy_blob(uint8_t *dst, size_t n, sqlite3_stmt *s, int col)
         memcpy(dst, sqlite3_column_blob(s, col), n);
 }
 
-static void read_user(sqlite3_stmt *s, void *out)
+void store_read_user(sqlite3_stmt *s, void *out)
 {
     struct ses_user *u = out;
     char role[32];
@@ -109,7 +109,7 @@ int ses_store_user_insert(struct ses_store *st, const struct ses_user *u)
 
 int ses_store_user_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_user *u)
 {
-    return get_row(st, ST_USER_GET, id, SES_ID_BYTES, read_user, u);
+    return get_row(st, ST_USER_GET, id, SES_ID_BYTES, store_read_user, u);
 }
 
 int ses_store_user_list(struct ses_store *st, ses_user_cb cb, void *ud)
@@ -120,7 +120,7 @@ int ses_store_user_list(struct ses_store *st, ses_user_cb cb, void *ud)
     if (s == NULL)
         return SES_EIO;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        read_user(s, &u);
+        store_read_user(s, &u);
         cb(ud, &u);
     }
     store_done(s);

@@ -31,6 +31,16 @@ void cli_print_usage(FILE *out)
           "                      list the devices (of one user)\n"
           "  admin revoke --device DEVICE_ID | --user USER_ID\n"
           "                      revoke a device, or a user with all their devices\n"
+          "  audit tail [--since SEQ] [--actor USER_ID] [--action NAME] [--limit N]\n"
+          "                      audit records, oldest first (auditor and admin roles)\n"
+          "  audit show SEQ      one audit record and its leaf hash\n"
+          "  audit checkpoint    the latest signed checkpoint of the audit log\n"
+          "  audit prove SEQ     inclusion proof of a record, checked against the checkpoint\n"
+          "  audit verify [--log-key VKEY [--repin]]\n"
+          "                      check the whole log against the pinned log key and the\n"
+          "                      checkpoint stored by the last verify\n"
+          "  audit export --from YYYY-MM-DD --to YYYY-MM-DD [--fhir]\n"
+          "                      audit records as JSON Lines (FHIR R4 AuditEvent with --fhir)\n"
           "  help                show this text\n"
           "\n"
           "Global options:\n"
@@ -39,7 +49,8 @@ void cli_print_usage(FILE *out)
           "  --timeout MS   connection and request timeout in milliseconds (default 10000)\n"
           "\n"
           "Exit status: 0 success, 1 error reply from the server, 2 usage error,\n"
-          "3 connection, TLS or timeout failure, 4 local file problem (e.g. not enrolled).\n",
+          "3 connection, TLS or timeout failure, 4 local file problem (e.g. not enrolled),\n"
+          "6 the audit log failed verification (audit verify, audit prove).\n",
           out);
 }
 
@@ -116,6 +127,8 @@ int main(int argc, char **argv)
         status = cmd_whoami(&cli);
     } else if (strcmp(cmd, "admin") == 0) {
         status = cmd_admin(&cli);
+    } else if (strcmp(cmd, "audit") == 0) {
+        status = cmd_audit(&cli);
     } else if (cmd[0] == '-') {
         status = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {

@@ -683,34 +683,65 @@ void h_daemon_kill(struct h_daemon *d)
     d->exit_status = 128 + SIGKILL;
 }
 
+char *h_log_key_ok(const char *data_dir)
+{
+    const char *argv[] = {SESAMED_BIN, "log-key", "--data", data_dir, NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, H_CLI_TIMEOUT_MS, &p), 0);
+    char *nl = strchr(p.out, '\n');
+    if (p.status != 0 || nl == NULL || nl[1] != '\0' || nl == p.out) {
+        print_error("sesamed log-key: exit %d, want 0 and one line\nstdout: [%s]\nstderr: [%s]\n",
+                    p.status, p.out, p.err);
+        h_proc_free(&p);
+        fail();
+    }
+    char *key = strndup(p.out, (size_t)(nl - p.out));
+    h_proc_free(&p);
+    assert_non_null(key);
+    return key;
+}
+
 /* --- the CLI ---------------------------------------------------------------------------------- */
 
-void h_cli_run(struct h_cli *r, const char *home, const char *const extra_env[], ...)
+static void cli_run_va(struct h_cli *r, const char *home, const char *const extra_env[], bool json,
+                       va_list ap)
 {
     const char *argv[64];
     int n = 0;
-    va_list ap;
     memset(r, 0, sizeof *r);
     argv[n++] = SESAME_BIN;
     if (home != NULL) {
         argv[n++] = "--home";
         argv[n++] = home;
     }
-    argv[n++] = "--json";
-    va_start(ap, extra_env);
+    if (json)
+        argv[n++] = "--json";
     for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-        if (n >= 62) {
-            va_end(ap);
+        if (n >= 62)
             fail_msg("too many CLI arguments");
-        }
         argv[n++] = a;
     }
-    va_end(ap);
     argv[n] = NULL;
     if (h_run(argv, extra_env, NULL, H_CLI_TIMEOUT_MS, &r->p) != 0)
         fail_msg("cannot run %s", SESAME_BIN);
-    if (r->p.status == 0)
+    if (json && r->p.status == 0)
         r->json = parse_one_object(r->p.out, r->p.out_len);
+}
+
+void h_cli_run(struct h_cli *r, const char *home, const char *const extra_env[], ...)
+{
+    va_list ap;
+    va_start(ap, extra_env);
+    cli_run_va(r, home, extra_env, true, ap);
+    va_end(ap);
+}
+
+void h_cli_run_text(struct h_cli *r, const char *home, const char *const extra_env[], ...)
+{
+    va_list ap;
+    va_start(ap, extra_env);
+    cli_run_va(r, home, extra_env, false, ap);
+    va_end(ap);
 }
 
 void h_cli_free(struct h_cli *r)
@@ -967,6 +998,57 @@ char *h_db_text(const char *db_path, const char *fmt, ...)
     sqlite3_close(db);
     free(sql);
     return v;
+}
+
+void h_db_exec(const char *db_path, const char *fmt, ...)
+{
+    va_list ap;
+    char *sql = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&sql, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        print_error("sqlite3_open_v2(%s, READWRITE): %s\n", db_path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        fail();
+    }
+    sqlite3_busy_timeout(db, 5000);
+    db_exec(db, sql);
+    sqlite3_close(db);
+    free(sql);
+}
+
+void h_copy_tree_ok(const char *src, const char *dst)
+{
+    const char *argv[] = {"cp", "-a", src, dst, NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, H_CLI_TIMEOUT_MS, &p), 0);
+    if (p.status != 0) {
+        print_error("cp -a %s %s: exit %d: %s\n", src, dst, p.status, p.err);
+        h_proc_free(&p);
+        fail();
+    }
+    h_proc_free(&p);
+}
+
+void h_home_set_server_ok(const char *home, const char *url)
+{
+    char *path = h_path(home, "profile.json");
+    json_error_t jerr;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j))
+        fail_msg("%s: %s", path, jerr.text);
+    assert_int_equal(json_object_set_new(j, "server", json_string(url)), 0);
+    char *text = json_dumps(j, JSON_INDENT(2));
+    assert_non_null(text);
+    char *with_nl = h_fmt("%s\n", text);
+    assert_int_equal(h_write_file(path, with_nl, strlen(with_nl), false), 0);
+    free(with_nl);
+    free(text);
+    json_decref(j);
+    free(path);
 }
 
 void h_id_hex(char out[33], const char *id_text)

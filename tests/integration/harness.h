@@ -115,6 +115,9 @@ void h_daemon_start_ok(struct h_daemon *d, const char *data_dir, const char *log
 int h_daemon_stop(struct h_daemon *d);
 /* SIGKILL without questions (teardown after a failed test). */
 void h_daemon_kill(struct h_daemon *d);
+/* Runs `sesamed log-key --data DIR`, asserts exit 0 and exactly one line on stdout; returns that
+ * line (the audit log's verifier key) without its newline. */
+char *h_log_key_ok(const char *data_dir);
 
 /* --- the CLI ------------------------------------------------------------------------------------
  */
@@ -126,6 +129,9 @@ struct h_cli {
 
 /* Runs `sesame --home HOME --json ARGS...` (args NULL-terminated) with extra_env. */
 void h_cli_run(struct h_cli *r, const char *home, const char *const extra_env[], ...)
+    __attribute__((sentinel));
+/* Same without --json (the command's human output; r->json is always NULL). */
+void h_cli_run_text(struct h_cli *r, const char *home, const char *const extra_env[], ...)
     __attribute__((sentinel));
 void h_cli_free(struct h_cli *r);
 /* Asserts exit 0 and a JSON object on stdout (prints stderr otherwise). */
@@ -150,6 +156,16 @@ char *h_db_dump(const char *db_path, const char *only, const char *const skip[])
 int64_t h_db_int(const char *db_path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One text value (malloc'd; NULL for SQL NULL). Asserts exactly one row. */
 char *h_db_text(const char *db_path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs SQL statements read-write (sqlite3_exec), for tests that tamper with the file of a STOPPED
+ * daemon. Asserts. */
+void h_db_exec(const char *db_path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies a directory tree with its modes (cp -a SRC DST; DST must not exist). Asserts. */
+void h_copy_tree_ok(const char *src, const char *dst);
+/* Points the CLI profile in home at url (profile.json "server"), e.g. after copying a home for a
+ * daemon started on another port. Asserts. */
+void h_home_set_server_ok(const char *home, const char *url);
 
 /* Hex (lower case, 32 chars + NUL) of a base32 id, for X'..' literals. Asserts the id parses. */
 void h_id_hex(char out[33], const char *id_text);
