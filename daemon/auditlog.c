@@ -110,8 +110,27 @@ int ses_auditlog_start(struct ses_daemon *d)
 {
     char note[SES_CHECKPOINT_MAX];
     uint64_t size = 0;
-    if (ses_store_checkpoint_latest(d->store, &size, note, sizeof note) == 0)
-        d->ckpt_size = size;
+    if (ses_store_checkpoint_latest(d->store, &size, note, sizeof note) == 0) {
+        /* the latest stored checkpoint must be ours and match the tree: anything else means the
+         * database was edited; say so loudly, and keep signing the tree as it is */
+        struct ses_note_vkey vk;
+        struct ses_checkpoint cp;
+        char vkey[512];
+        uint8_t root[32];
+        if (ses_auditlog_vkey(vkey, sizeof vkey, d->keys->server_id, d->log_key->pk) == 0 &&
+            ses_note_vkey_parse(&vk, vkey) == 0 &&
+            ses_checkpoint_open(&cp, note, strlen(note), &vk, d->origin) == 0 &&
+            cp.size == size && ses_store_audit_root(d->store, size, root) == 0 &&
+            memcmp(root, cp.root, 32) == 0) {
+            d->ckpt_size = size;
+        } else {
+            SES_LOG(SES_LOG_ERR, "audit",
+                    "the latest stored checkpoint (size %llu) is not a valid checkpoint of this "
+                    "log: the database may have been tampered with; auditors' verify will say "
+                    "where",
+                    (unsigned long long)size);
+        }
+    }
     (void)ses_auditlog_prune(d);
     (void)ses_auditlog_checkpoint(d);
     uint64_t every = (uint64_t)d->cfg.checkpoint_interval_s * 1000;

@@ -59,12 +59,17 @@ static const char *const sql[ST_COUNT] = {
     [ST_AUDIT_GET] = "SELECT seq, record, leaf_hash FROM audit WHERE seq = ?1",
     [ST_AUDIT_RANGE] = "SELECT seq, record, leaf_hash FROM audit WHERE seq >= ?1 AND seq < ?2 "
                        "ORDER BY seq",
+    /* filters and retention read the hashed record bytes, not the convenience columns, so an
+     * edit of those columns can neither hide a record nor get a recent one pruned */
     [ST_AUDIT_QUERY] = "SELECT seq, record, leaf_hash FROM audit WHERE seq > ?1 "
-                       "AND (?2 IS NULL OR actor_user = ?2) AND (?3 IS NULL OR action = ?3) "
-                       "AND (?4 = 0 OR ts_ms >= ?4) AND (?5 = 0 OR ts_ms <= ?5) "
+                       "AND record IS NOT NULL "
+                       "AND (?2 IS NULL OR json_extract(record, '$.actor.user') = ?2) "
+                       "AND (?3 IS NULL OR json_extract(record, '$.action') = ?3) "
+                       "AND (?4 = 0 OR json_extract(record, '$.ts') >= ?4) "
+                       "AND (?5 = 0 OR json_extract(record, '$.ts') <= ?5) "
                        "ORDER BY seq LIMIT ?6",
-    [ST_AUDIT_PRUNE] = "UPDATE audit SET record = NULL WHERE ts_ms < ?1 AND record IS NOT NULL "
-                       "RETURNING seq",
+    [ST_AUDIT_PRUNE] = "UPDATE audit SET record = NULL WHERE record IS NOT NULL "
+                       "AND json_extract(record, '$.ts') < ?1 RETURNING seq",
     [ST_AUDIT_BACKFILL] = "SELECT seq, ts_ms, actor_user, actor_device, actor_role, action, "
                           "object, outcome, peer FROM audit WHERE leaf_hash IS NULL ORDER BY seq",
     [ST_AUDIT_SET_LEAF] = "UPDATE audit SET record = ?2, leaf_hash = ?3 WHERE seq = ?1",

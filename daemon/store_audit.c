@@ -396,9 +396,12 @@ int ses_store_audit_query(struct ses_store *st, const struct ses_audit_query *q,
     int rows = 0;
     if (s == NULL)
         return SES_EIO;
+    char actor[SES_ID_TEXT_LEN + 1];
     sqlite3_bind_int64(s, 1, q->since);
-    if (q->actor)
-        sqlite3_bind_blob(s, 2, q->actor, SES_ID_BYTES, SQLITE_STATIC);
+    if (q->actor) {
+        ses_id_to_text(actor, q->actor);
+        sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
+    }
     if (q->action)
         sqlite3_bind_text(s, 3, q->action, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, q->from_ts);

@@ -19,13 +19,15 @@ cleanup() {
 trap cleanup EXIT
 
 bash "$top/certs/gen-dev-certs.sh" "$work/certs" >/dev/null
+listen=127.0.0.1:0
 start() {
   rm -f "$work/ready"
-  "$sesamed" serve --data "$work/data" --listen 127.0.0.1:0 --cert "$work/certs/server.crt" \
+  "$sesamed" serve --data "$work/data" --listen "$listen" --cert "$work/certs/server.crt" \
     --key "$work/certs/server.key" --ready-file "$work/ready" 2>>"$work/daemon.log" &
   pid=$!
   for _ in $(seq 1 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
   port=$(sed -n 's/^port=//p' "$work/ready")
+  listen=127.0.0.1:$port # a restart keeps the port the profiles know
 }
 stop() { kill -TERM "$pid"; wait "$pid"; pid=""; }
 
