@@ -62,7 +62,8 @@ static const char *const sql[ST_COUNT] = {
     /* filters and retention read the hashed record bytes, not the convenience columns, so an
      * edit of those columns can neither hide a record nor get a recent one pruned */
     [ST_AUDIT_QUERY] = "SELECT seq, record, leaf_hash FROM audit WHERE seq > ?1 "
-                       "AND record IS NOT NULL "
+                       "AND (record IS NOT NULL OR (?2 IS NULL AND ?3 IS NULL AND ?4 = 0 "
+                       "     AND ?5 = 0)) "
                        "AND (?2 IS NULL OR json_extract(record, '$.actor.user') = ?2) "
                        "AND (?3 IS NULL OR json_extract(record, '$.action') = ?3) "
                        "AND (?4 = 0 OR json_extract(record, '$.ts') >= ?4) "

@@ -1305,10 +1305,33 @@ static void test_paging(void **state)
  * passes from the stored checkpoint. The daemon prunes at start and daily, so the test ages the
  * first records' ts_ms column while the daemon is stopped (the bytes, and so the hashes, are
  * untouched) and restarts it with --audit-retention-days 1. */
+/* Moves the daemon's clock forward by ms (it prunes at once) and this process's clients with it:
+ * the CLI and the client library read SESAME_TEST_CLOCK_OFFSET_MS. */
+static void advance_days(const struct h_env *e, int64_t *offset_ms, int days)
+{
+    struct w_dev *adm = w_dev_load(e->admin_home);
+    struct ses_conn *c = w_login(e, adm);
+    json_t *reply = NULL;
+    int64_t ms = (int64_t)days * DAY_MS;
+    int rc = ses_conn_request(c, json_pack("{s:s, s:I}", "t", "test_clock", "advance_ms", ms),
+                              H_CONN_TIMEOUT_MS, &reply);
+    assert_int_equal(rc, 0);
+    json_decref(reply);
+    ses_conn_free(c);
+    w_dev_free(adm);
+    *offset_ms += ms;
+    char txt[32];
+    snprintf(txt, sizeof txt, "%lld", (long long)*offset_ms);
+    assert_int_equal(setenv("SESAME_TEST_CLOCK_OFFSET_MS", txt, 1), 0);
+}
+
+/* Retention prunes the bytes of records older than audit_retention_days (by the time inside the
+ * hashed bytes), announces it with an audit.prune record, and verify still passes. */
 static void test_prune(void **state)
 {
     struct h_env *e = *state;
     struct h_cli r;
+    int64_t offset = 0;
     h_env_start(e, 0);
     char *vkey = h_log_key_ok(e->data);
     char *ahome = h_add_user_ok(e, "auditor", "auditor", "Marc Leroy", NULL, NULL, NULL);
@@ -1316,23 +1339,36 @@ static void test_prune(void **state)
     int64_t m = h_jint(v, "size");
     json_decref(v);
     assert_int_equal(h_daemon_stop(&e->d), 0);
-    h_db_exec(e->db, "UPDATE audit SET ts_ms = ts_ms - 3 * %lld WHERE seq <= 3", DAY_MS);
-    const char *args[] = {"--audit-retention-days", "1", NULL};
+    const char *args[] = {"--audit-retention-days", "1", "--test-hooks", NULL};
     h_daemon_start_ok(&e->d, e->data, e->log, NULL, args);
     h_home_set_server_ok(ahome, e->d.url); /* a new port */
+    /* nothing is a day old yet */
+    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL"), 0);
 
-    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL"), 3);
-    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL AND seq "
-                                     "<= 3 AND length(leaf_hash) = 32"),
-                     3);
+    advance_days(e, &offset, 2);
+    int64_t p1 = h_db_int(e->db, "SELECT seq FROM audit WHERE action = 'audit.prune'");
+    assert_true(p1 > m);
+    /* every record before the announcement was older than a day on the moved clock */
+    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL"), p1 - 1);
     assert_int_equal(h_db_int(e->db,
-                              "SELECT COUNT(*) FROM audit WHERE action = 'audit.prune' AND "
-                              "object = 'seq:1-3' AND outcome = 'ok' AND actor_user IS NULL"),
+                              "SELECT COUNT(*) FROM audit WHERE record IS NULL AND seq < "
+                              "%lld AND length(leaf_hash) = 32",
+                              (long long)p1),
+                     p1 - 1);
+    char *obj = h_db_text(e->db, "SELECT object FROM audit WHERE seq = %lld", (long long)p1);
+    char *want_obj = h_fmt("seq:1-%lld", (long long)(p1 - 1));
+    assert_string_equal(obj, want_obj);
+    free(obj);
+    free(want_obj);
+    assert_int_equal(h_db_int(e->db,
+                              "SELECT COUNT(*) FROM audit WHERE seq = %lld AND outcome = "
+                              "'ok' AND actor_user IS NULL",
+                              (long long)p1),
                      1);
 
     v = verify_ok(ahome, NULL);
     assert_int_equal(h_jint(v, "previous_size"), m);
-    assert_int_equal(h_jint(v, "pruned"), 3);
+    assert_int_equal(h_jint(v, "pruned"), p1 - 1);
     assert_int_equal(h_jint(v, "size"), h_audit_max_seq(e->db));
     json_decref(v);
 
@@ -1354,45 +1390,36 @@ static void test_prune(void **state)
     assert_true(json_is_true(json_object_get(r.json, "verified")));
     assert_string_equal(h_jstr(r.json, "leaf_hash"), want_hash);
     h_cli_free(&r);
+    /* an unfiltered tail lists pruned records without bytes */
     h_cli_run(&r, ahome, NULL, "audit", "tail", "--limit", "4", NULL);
     h_cli_assert_ok(&r);
     const json_t *recs = json_object_get(r.json, "records");
     assert_int_equal(json_array_size(recs), 4);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         const json_t *x = json_array_get(recs, i);
         assert_int_equal(h_jint(x, "seq"), (int64_t)i + 1);
         h_jnull(x, "rec");
         assert_int_equal(json_object_size(x), 2);
     }
-    assert_int_equal(h_jint(json_array_get(recs, 3), "v"), 1);
     h_cli_free(&r);
 
     /* a second retention run prunes the first run's own audit.prune record: its announcement
      * is gone, but the new run's range reaches past every pruned record, so verify passes */
-    int64_t p1 = h_db_int(e->db, "SELECT seq FROM audit WHERE action = 'audit.prune'");
     int64_t before = h_audit_max_seq(e->db);
-    assert_int_equal(h_daemon_stop(&e->d), 0);
-    h_db_exec(e->db, "UPDATE audit SET ts_ms = ts_ms - 3 * %lld WHERE seq > 3 AND seq <= %lld",
-              DAY_MS, (long long)p1);
-    h_daemon_start_ok(&e->d, e->data, e->log, NULL, args);
-    h_home_set_server_ok(ahome, e->d.url);
-    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL"), p1);
-    assert_int_equal(h_db_int(e->db,
-                              "SELECT COUNT(*) FROM audit WHERE record IS NULL AND seq <= "
-                              "%lld",
-                              (long long)p1),
-                     p1);
-    char *obj =
-        h_db_text(e->db, "SELECT object FROM audit WHERE action = 'audit.prune' AND seq > %lld",
-                  (long long)before);
-    char *want_obj = h_fmt("seq:4-%lld", (long long)p1);
+    advance_days(e, &offset, 2);
+    int64_t p2 = h_db_int(e->db, "SELECT max(seq) FROM audit WHERE action = 'audit.prune'");
+    assert_true(p2 > before);
+    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM audit WHERE record IS NULL"), p2 - 1);
+    obj = h_db_text(e->db, "SELECT object FROM audit WHERE seq = %lld", (long long)p2);
+    want_obj = h_fmt("seq:%lld-%lld", (long long)p1, (long long)(p2 - 1));
     assert_string_equal(obj, want_obj);
     free(obj);
     free(want_obj);
     v = verify_ok(ahome, NULL);
-    assert_int_equal(h_jint(v, "pruned"), p1);
+    assert_int_equal(h_jint(v, "pruned"), p2 - 1);
     assert_int_equal(h_jint(v, "size"), h_audit_max_seq(e->db));
     json_decref(v);
+    assert_int_equal(unsetenv("SESAME_TEST_CLOCK_OFFSET_MS"), 0);
     free(ahome);
     free(vkey);
 }
