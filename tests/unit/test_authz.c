@@ -20,6 +20,10 @@ static const int expected[SES_ACT_COUNT][5] = {
     [SES_ACT_LIST_DEVICES] = {1, 0, 0, 0, 0}, [SES_ACT_REVOKE] = {1, 0, 0, 0, 0},
     [SES_ACT_TEST_CLOCK] = {1, 1, 1, 1, 1},
     [SES_ACT_AUDIT_READ] = {1, 0, 0, 0, 1},
+    [SES_ACT_THREAD_CREATE] = {1, 1, 0, 0, 0},
+    [SES_ACT_THREAD_USE] = {0, 1, 1, 1, 0},
+    [SES_ACT_THREAD_MANAGE] = {1, 1, 0, 0, 0},
+    [SES_ACT_DIRECTORY] = {1, 1, 1, 1, 0},
 };
 
 static void table_matches_policy(void **state)

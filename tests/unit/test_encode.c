@@ -417,7 +417,7 @@ static const struct err_entry err_table[] = {
 static void test_err_table(void **state)
 {
     (void)state;
-    assert_int_equal(ERR_COUNT, 29);
+    assert_int_equal(ERR_COUNT, 37);
     for (size_t i = 0; i < ERR_COUNT; i++) {
         const struct err_entry *e = &err_table[i];
         assert_true(e->num < 0);
@@ -442,13 +442,15 @@ static void test_err_table(void **state)
     assert_int_equal(SES_ECODE_LOCKED, -17);
     assert_int_equal(SES_EUNSUPPORTED, -23);
     assert_int_equal(SES_EEXISTS, -29);
+    assert_int_equal(SES_EBAD_SIGNATURE, -30);
+    assert_int_equal(SES_EINNER_MISMATCH, -37);
     assert_string_equal(ses_err_name(SES_ETOO_LARGE), "TOO_LARGE");
 }
 
 static void test_err_unknown(void **state)
 {
     (void)state;
-    static const int unknown[] = {1, 2, 100, -30, -31, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -38, -39, -1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_string_equal(ses_err_name(unknown[i]), "UNKNOWN");
         assert_string_equal(ses_err_msg(unknown[i]), "unknown error");
@@ -479,7 +481,7 @@ static void test_err_table_matches_protocol_md(void **state)
         }
     }
     fclose(f);
-    assert_int_equal(rows, 23); /* -1..-23; -24..-29 are one row of local-only errors */
+    assert_int_equal(rows, 31); /* -1..-23, -30..-37; -24..-29 are one row of local-only errors */
 }
 
 /* --- roles ----------------------------------------------------------------------------------- */

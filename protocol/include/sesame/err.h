@@ -39,7 +39,15 @@
     XX(IO, -26, "input/output error")                                                              \
     XX(NOMEM, -27, "out of memory")                                                                \
     XX(INVALID_ARG, -28, "invalid argument")                                                       \
-    XX(EXISTS, -29, "already exists")
+    XX(EXISTS, -29, "already exists")                                                              \
+    XX(BAD_SIGNATURE, -30, "envelope signature does not verify")                                   \
+    XX(BAD_COMMITMENT, -31, "envelope key does not match its commitment")                          \
+    XX(GHOST_DEVICE, -32, "envelope is wrapped to a device that is not an expected recipient")     \
+    XX(NOT_A_RECIPIENT, -33, "envelope has no key wrapped to this device")                         \
+    XX(REPLAYED, -34, "sender sequence number is not above the last one seen")                     \
+    XX(BAD_ENVELOPE, -35, "envelope is malformed")                                                 \
+    XX(DECRYPT_FAILED, -36, "envelope key wrap or ciphertext does not decrypt")                    \
+    XX(INNER_MISMATCH, -37, "envelope's inner sender, message or thread differs from its header")
 
 enum ses_err {
     SES_OK = 0,

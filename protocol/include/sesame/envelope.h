@@ -1,0 +1,246 @@
+/*
+ * envelope.h - "SES1" signed multi-recipient end-to-end envelopes, suite 1 (PROTOCOL.md §10;
+ * DESIGN.md "End-to-end encryption (suite 1)"; reference/security.md §1.3.3-§1.3.5, §1.3.9).
+ *
+ * Per message the sender picks a fresh 32-byte key K and a 24-byte nonce, encrypts the inner
+ * plaintext once with XChaCha20-Poly1305-IETF (AAD = the header), wraps K to every recipient device
+ * with crypto_box_seal, commits to K with a keyed BLAKE2b over msg_id, and signs the whole envelope
+ * with its Ed25519 device signing key. Layout (integers big-endian, ids 16 bytes):
+ *
+ *   off  size  field
+ *     0     4  magic "SES1"
+ *     4     1  version = 1
+ *     5     1  suite = 0x01 (sealed-box wraps, XChaCha20-Poly1305-IETF, Ed25519, BLAKE2b)
+ *     6     2  flags = 0 (none defined in version 1; any set bit is SES_EUNSUPPORTED)
+ *     8    16  thread_id
+ *    24    16  msg_id
+ *    40    16  sender_user_id
+ *    56    16  sender_device_id
+ *    72     8  sender_seq (per sending device and thread, starts at 1, strictly increasing)
+ *    80    32  roster_hash (ses_roster_hash of the roster the sender encrypted to)
+ *   112     8  created_ms
+ *   120     2  alert_type (0 = none)
+ *   122     1  severity
+ *   123     8  deadline_ms (0 = none)
+ *   131    32  kcommit = BLAKE2b-256(key = K, "sesame/v1/kcommit" 0x00 | msg_id)
+ *   163    24  nonce
+ *   187     1  n_wraps (1..32)
+ *   188  96*n  wraps: recipient device_id[16] | crypto_box_seal(K) [80]
+ *     h     4  ct_len (h = 188 + 96*n; ct_len = 86 + 256*k, 1 <= k <= 256)
+ *   h+4    ct  XChaCha20-Poly1305-IETF(K, nonce, AAD = bytes [0, h)) of the inner plaintext
+ *   end    64  sig = Ed25519("sesame/v1/envelope" 0x00 | bytes [0, end)) by the sending device
+ *
+ * Inner plaintext: inner_ver u8 = 1 | sender_user_id | sender_device_id | msg_id | thread_id |
+ * content_type u8 | body_len u32 | sodium_pad(body, 256). Only the body is padded (the 70-byte
+ * prefix is constant), so the ciphertext length depends only on the body's 256-byte bucket.
+ *
+ * Everything here is pure: no I/O, no logging. Functions return 0 or a negative SES_E* value and
+ * write their outputs only on success. Key material and plaintext are wiped (sodium_memzero)
+ * before memory is released. sodium_init() must have been called.
+ */
+#ifndef SESAME_ENVELOPE_H
+#define SESAME_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sesame/limits.h"
+
+#define SES_ENVELOPE_MAGIC "SES1" /* 4 bytes, no NUL on the wire */
+#define SES_ENVELOPE_VERSION 1
+#define SES_ENVELOPE_SUITE 0x01
+#define SES_ENVELOPE_INNER_VERSION 1
+
+/* Context strings; each is followed by its NUL in the hashed or signed bytes. */
+#define SES_CTX_ENVELOPE "sesame/v1/envelope" /* signature */
+#define SES_CTX_KCOMMIT "sesame/v1/kcommit"   /* key commitment */
+#define SES_CTX_ROSTER "sesame/v1/roster"     /* roster hash */
+
+/* Sizes of the cryptographic fields. */
+#define SES_ENVELOPE_KEY_BYTES 32     /* K (crypto_aead_xchacha20poly1305_ietf_KEYBYTES) */
+#define SES_ENVELOPE_NONCE_BYTES 24   /* crypto_aead_xchacha20poly1305_ietf_NPUBBYTES */
+#define SES_ENVELOPE_TAG_BYTES 16     /* crypto_aead_xchacha20poly1305_ietf_ABYTES */
+#define SES_ENVELOPE_KCOMMIT_BYTES 32 /* BLAKE2b-256 */
+#define SES_ENVELOPE_SEALED_BYTES 80  /* crypto_box_SEALBYTES (48) + 32-byte K */
+#define SES_ENVELOPE_WRAP_BYTES 96    /* device_id[16] + sealed[80] */
+#define SES_ROSTER_HASH_BYTES 32
+
+/* Byte offsets of the header fields (table above). */
+#define SES_ENVELOPE_OFF_VERSION 4
+#define SES_ENVELOPE_OFF_SUITE 5
+#define SES_ENVELOPE_OFF_FLAGS 6
+#define SES_ENVELOPE_OFF_THREAD 8
+#define SES_ENVELOPE_OFF_MSG 24
+#define SES_ENVELOPE_OFF_SENDER_USER 40
+#define SES_ENVELOPE_OFF_SENDER_DEVICE 56
+#define SES_ENVELOPE_OFF_SEQ 72
+#define SES_ENVELOPE_OFF_ROSTER 80
+#define SES_ENVELOPE_OFF_CREATED 112
+#define SES_ENVELOPE_OFF_ALERT_TYPE 120
+#define SES_ENVELOPE_OFF_SEVERITY 122
+#define SES_ENVELOPE_OFF_DEADLINE 123
+#define SES_ENVELOPE_OFF_KCOMMIT 131
+#define SES_ENVELOPE_OFF_NONCE 163
+#define SES_ENVELOPE_OFF_N_WRAPS 187
+#define SES_ENVELOPE_OFF_WRAPS 188 /* = bytes of the fixed header, magic .. n_wraps */
+
+/* Content types of the inner plaintext. 0 and 5..255 are reserved: the sealer refuses them; a
+ * receiver gets any non-zero type back and must show an unknown one as "unsupported content". */
+enum ses_content_type {
+    SES_CONTENT_TEXT = 1,         /* UTF-8 text */
+    SES_CONTENT_SCALE = 2,        /* a scale record (structured payload) */
+    SES_CONTENT_ALERT_NOTE = 3,   /* the note that goes with an alert */
+    SES_CONTENT_THREAD_TITLE = 4, /* the thread's (encrypted) title */
+};
+#define SES_CONTENT_TYPE_MAX 4
+
+/* Size limits. The inner plaintext is a 70-byte prefix and the padded body; sodium_pad always
+ * adds 1..256 bytes, so a body of at most 65,535 bytes pads to at most 65,536 (256 blocks). */
+#define SES_ENVELOPE_MAX_WRAPS SES_MAX_RECIPIENTS  /* 32 */
+#define SES_ENVELOPE_PAD_BLOCK 256                 /* sodium_pad block size */
+#define SES_ENVELOPE_INNER_FIXED 70                /* inner_ver .. body_len */
+#define SES_ENVELOPE_BODY_MAX 65535                /* bytes of a body (64 KiB - 1) */
+#define SES_ENVELOPE_PADDED_BODY_MAX (256 * 256)   /* 65,536 */
+#define SES_ENVELOPE_CT_MIN (70 + 256 + 16)        /* 342: one pad block */
+#define SES_ENVELOPE_CT_MAX (70 + 65536 + 16)      /* 65,622: 256 pad blocks */
+#define SES_ENVELOPE_OVERHEAD (188 + 4 + 64)       /* 256: fixed header, ct_len, sig */
+#define SES_ENVELOPE_MIN (256 + 96 + 342)          /* 694: one wrap, one block */
+#define SES_ENVELOPE_MAX (256 + 96 * 32 + 65622)   /* 68,950 bytes (67.3 KiB) */
+#define SES_ENVELOPE_B64_MAX (4 * (68950 / 3) + 2) /* 91,934: base64url of MAX, no padding */
+/* The bound: an envelope must stay at most 192 KiB (196,608 bytes), the largest whose base64url
+ * (262,144 characters) could fit a 256 KiB frame at all. The real maximum leaves SES_MAX_FRAME -
+ * SES_ENVELOPE_B64_MAX = 170,210 bytes of the frame for the JSON around it. */
+_Static_assert(SES_ENVELOPE_MAX <= 192 * 1024, "envelope must fit a frame after base64url");
+_Static_assert(SES_ENVELOPE_B64_MAX + 1024 <= SES_MAX_FRAME, "base64url envelope fits a frame");
+
+/* A roster has at most 255 members (its count is a u8 in the hashed bytes). */
+#define SES_ROSTER_HASH_MAX_MEMBERS 255
+
+/* Header fields the sender chooses (everything but the cryptographic fields). */
+struct ses_envelope_header {
+    uint8_t thread_id[SES_ID_BYTES];
+    uint8_t msg_id[SES_ID_BYTES];
+    uint8_t sender_user_id[SES_ID_BYTES];
+    uint8_t sender_device_id[SES_ID_BYTES];
+    uint64_t sender_seq;
+    uint8_t roster_hash[SES_ROSTER_HASH_BYTES];
+    uint64_t created_ms;
+    uint16_t alert_type;
+    uint8_t severity;
+    uint64_t deadline_ms;
+};
+
+/* One recipient device: its id and its X25519 mailbox (box) public key. */
+struct ses_recipient {
+    uint8_t device_id[SES_ID_BYTES];
+    uint8_t box_pk[SES_BOX_PK_BYTES];
+};
+
+/* A structurally valid envelope (ses_envelope_parse). Pointers point into the parsed buffer,
+ * which must outlive the view. Nothing in it is authenticated until ses_envelope_verify_sig. */
+struct ses_envelope_view {
+    struct ses_envelope_header hdr; /* decoded copy of the header fields */
+    const uint8_t *kcommit;         /* 32 bytes */
+    const uint8_t *nonce;           /* 24 bytes */
+    size_t n_wraps;                 /* 1..32, device ids pairwise distinct */
+    const uint8_t *wraps;           /* n_wraps * 96 bytes: device_id[16] | sealed[80] */
+    size_t header_len;              /* h = 188 + 96 * n_wraps: the AEAD's associated data */
+    const uint8_t *ct;              /* ciphertext, ct_len bytes (tag included) */
+    size_t ct_len;
+    const uint8_t *sig; /* 64 bytes */
+    const uint8_t *bytes;
+    size_t len; /* the whole envelope */
+};
+
+/* What a receiver gets from ses_envelope_open. Release with ses_opened_free. */
+struct ses_opened {
+    struct ses_envelope_header hdr;
+    uint8_t content_type; /* 1..255; see enum ses_content_type */
+    uint8_t *body;        /* malloc'd copy (never NULL, even for an empty body) */
+    size_t body_len;
+    size_t n_wraps;   /* recipient devices the sender wrapped K to */
+    size_t n_missing; /* expected devices, other than the sending one, that got no wrap */
+};
+
+/* roster_hash = BLAKE2b-256("sesame/v1/roster" 0x00 | thread_id | roster_version u32 | n u8 |
+ * member user ids sorted in ascending byte order). members may be in any order; n is 0..255.
+ * Returns 0, or SES_EINVALID_ARG (NULL pointer, n > 255, a user id twice). */
+int ses_roster_hash(uint8_t out[SES_ROSTER_HASH_BYTES], const uint8_t thread_id[SES_ID_BYTES],
+                    uint32_t roster_version, const uint8_t (*members)[SES_ID_BYTES],
+                    size_t n_members);
+
+/* kcommit = BLAKE2b-256(key = K, "sesame/v1/kcommit" 0x00 | msg_id). */
+void ses_envelope_kcommit(uint8_t out[SES_ENVELOPE_KCOMMIT_BYTES],
+                          const uint8_t key[SES_ENVELOPE_KEY_BYTES],
+                          const uint8_t msg_id[SES_ID_BYTES]);
+
+/* Seals body to the recipient devices (1..32, distinct device ids; the sender's own devices are
+ * recipients too, the sending device included if it wants to read the message back) and signs with
+ * the sending device's Ed25519 secret key. K, the nonce and the ephemeral wrap keys are fresh
+ * random values. On success *out is a malloc'd envelope (the caller frees it) of *out_len bytes.
+ * Errors: SES_EINVALID_ARG (NULL pointer, 0 or more than 32 recipients, a device twice,
+ * content_type not 1..SES_CONTENT_TYPE_MAX, sender_seq 0, an unusable recipient key),
+ * SES_ETOO_LARGE (body_len > SES_ENVELOPE_BODY_MAX), SES_ENOMEM. body may be NULL if body_len is 0.
+ */
+int ses_envelope_seal(uint8_t **out, size_t *out_len, const struct ses_envelope_header *hdr,
+                      uint8_t content_type, const uint8_t *body, size_t body_len,
+                      const struct ses_recipient *recipients, size_t n_recipients,
+                      const uint8_t sign_sk[SES_SIGN_SK_BYTES]);
+
+/* ses_envelope_seal with every random input given: K (key), the nonce, and one ephemeral X25519
+ * secret key per recipient (eph_sk[i] wraps to recipients[i]). The wrap is exactly
+ * crypto_box_seal's construction: epk | crypto_box_easy(K, nonce = BLAKE2b-192(epk | pk), pk,
+ * esk) with epk = X25519 base point * esk, so crypto_box_seal_open opens it. FOR KNOWN-ANSWER
+ * VECTORS AND TESTS ONLY: reusing K, a nonce or an ephemeral key across messages is fatal. */
+int ses_envelope_seal_det(uint8_t **out, size_t *out_len, const struct ses_envelope_header *hdr,
+                          uint8_t content_type, const uint8_t *body, size_t body_len,
+                          const struct ses_recipient *recipients, size_t n_recipients,
+                          const uint8_t sign_sk[SES_SIGN_SK_BYTES],
+                          const uint8_t key[SES_ENVELOPE_KEY_BYTES],
+                          const uint8_t nonce[SES_ENVELOPE_NONCE_BYTES],
+                          const uint8_t (*eph_sk)[SES_BOX_SK_BYTES]);
+
+/* Strict structural parse, no cryptography (what the server can check, §1.3.9 step 1): magic,
+ * version and suite exact and flags 0 (else SES_EUNSUPPORTED, checked on the bytes present, so a
+ * truncated SES1 prefix is SES_EBAD_ENVELOPE); len <= SES_ENVELOPE_MAX; n_wraps 1..32 with
+ * distinct device ids; ct_len = 86 + 256*k (1 <= k <= 256) and exactly the rest of the envelope
+ * before the signature, no trailing bytes (else SES_EBAD_ENVELOPE). SES_EINVALID_ARG for NULL. */
+int ses_envelope_parse(const uint8_t *bytes, size_t len, struct ses_envelope_view *out);
+
+/* Verifies the Ed25519 signature of a parsed envelope with the sending device's signing key
+ * (§1.3.9 step 4). Returns 0, SES_EBAD_SIGNATURE, SES_ENOMEM or SES_EINVALID_ARG. */
+int ses_envelope_verify_sig(const struct ses_envelope_view *v,
+                            const uint8_t sign_pk[SES_SIGN_PK_BYTES]);
+
+/* Device id of wrap i (i < v->n_wraps) of a parsed envelope. */
+const uint8_t *ses_envelope_wrap_device(const struct ses_envelope_view *v, size_t i);
+
+/* Receiver procedure (§1.3.5), in this order, the first failure deciding the code:
+ *  1. ses_envelope_parse (SES_EUNSUPPORTED, SES_EBAD_ENVELOPE);
+ *  2. the signature with sender_sign_pk, before anything else is trusted (SES_EBAD_SIGNATURE);
+ *  3. every wrap's device is in expected_devices (SES_EGHOST_DEVICE); expected devices, other
+ *     than the sending one, without a wrap are counted in out->n_missing, not an error;
+ *  4. my_device_id has a wrap (SES_ENOT_A_RECIPIENT), which opens with my box key pair
+ *     (SES_EDECRYPT_FAILED);
+ *  5. kcommit matches K (SES_EBAD_COMMITMENT), before K decrypts anything;
+ *  6. AEAD decryption (SES_EDECRYPT_FAILED); inner version, padding, body_len and content_type
+ *     (SES_EBAD_ENVELOPE);
+ *  7. inner sender user, sender device, msg_id and thread_id equal the header's
+ *     (SES_EINNER_MISMATCH);
+ *  8. sender_seq > last_seen_seq (SES_EREPLAYED; pass 0 when nothing was seen yet).
+ * The caller still checks what needs state: roster_hash is the thread's current roster (or the
+ * previous one within a grace period), the sender is a member, msg_id is unseen and created_ms is
+ * within the allowed skew. expected_devices (n_expected of them, distinct, may be NULL when 0) are
+ * the active devices of the roster's members. Errors also SES_EINVALID_ARG, SES_ENOMEM.
+ * On success fills *out (release with ses_opened_free); on failure *out is untouched. */
+int ses_envelope_open(const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+                      const uint8_t my_box_pk[SES_BOX_PK_BYTES],
+                      const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+                      const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+                      const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected,
+                      uint64_t last_seen_seq, struct ses_opened *out);
+
+/* Wipes and frees the body and zeroes *o. NULL and a zeroed struct are fine. */
+void ses_opened_free(struct ses_opened *o);
+
+#endif
