@@ -119,9 +119,8 @@ int ses_auditlog_start(struct ses_daemon *d)
         uint8_t root[32];
         if (ses_auditlog_vkey(vkey, sizeof vkey, d->keys->server_id, d->log_key->pk) == 0 &&
             ses_note_vkey_parse(&vk, vkey) == 0 &&
-            ses_checkpoint_open(&cp, note, strlen(note), &vk, d->origin) == 0 &&
-            cp.size == size && ses_store_audit_root(d->store, size, root) == 0 &&
-            memcmp(root, cp.root, 32) == 0) {
+            ses_checkpoint_open(&cp, note, strlen(note), &vk, d->origin) == 0 && cp.size == size &&
+            ses_store_audit_root(d->store, size, root) == 0 && memcmp(root, cp.root, 32) == 0) {
             d->ckpt_size = size;
         } else {
             SES_LOG(SES_LOG_ERR, "audit",

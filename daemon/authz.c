@@ -13,6 +13,8 @@
     (R(SES_ROLE_ADMIN) | R(SES_ROLE_NURSE) | R(SES_ROLE_PSYCHIATRIST) | R(SES_ROLE_GP) |           \
      R(SES_ROLE_AUDITOR))
 
+#define CLINICAL (R(SES_ROLE_NURSE) | R(SES_ROLE_PSYCHIATRIST) | R(SES_ROLE_GP))
+
 static const struct {
     const char *name;
     unsigned roles;
@@ -25,6 +27,10 @@ static const struct {
     [SES_ACT_REVOKE] = {"revoke", R(SES_ROLE_ADMIN)},
     [SES_ACT_TEST_CLOCK] = {"test_clock", EVERY_ROLE},
     [SES_ACT_AUDIT_READ] = {"audit_read", R(SES_ROLE_AUDITOR) | R(SES_ROLE_ADMIN)},
+    [SES_ACT_THREAD_CREATE] = {"thread_create", R(SES_ROLE_NURSE) | R(SES_ROLE_ADMIN)},
+    [SES_ACT_THREAD_USE] = {"thread_use", CLINICAL},
+    [SES_ACT_THREAD_MANAGE] = {"thread_manage", R(SES_ROLE_NURSE) | R(SES_ROLE_ADMIN)},
+    [SES_ACT_DIRECTORY] = {"directory", CLINICAL | R(SES_ROLE_ADMIN)},
 };
 
 int ses_authz_check(const struct ses_principal *p, enum ses_action action)

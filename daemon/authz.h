@@ -19,6 +19,10 @@ enum ses_action {
     SES_ACT_REVOKE,
     SES_ACT_TEST_CLOCK,
     SES_ACT_AUDIT_READ,
+    SES_ACT_THREAD_CREATE, /* open a caseload thread */
+    SES_ACT_THREAD_USE,    /* list threads, read and send in threads one is a member of */
+    SES_ACT_THREAD_MANAGE, /* add and remove members (nurse members, admins) */
+    SES_ACT_DIRECTORY,     /* the team directory and users' device keys */
     SES_ACT_COUNT
 };
 

@@ -111,8 +111,8 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     (void)ses_auditlog_vkey(vkey, sizeof vkey, d.keys->server_id, d.log_key->pk);
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "data", dir, "admin_code", code,
-                              "admin_user", user_txt, "expires", (json_int_t)expires,
-                              "server_id", sid, "log_key", vkey);
+                              "admin_user", user_txt, "expires", (json_int_t)expires, "server_id",
+                              sid, "log_key", vkey);
         char *text = o ? ses_encode(o) : NULL;
         if (text)
             printf("%s\n", text);
@@ -197,6 +197,7 @@ static void finish_stop(struct ses_daemon *d)
         return;
     uv_timer_stop(&d->grace);
     uv_close((uv_handle_t *)&d->grace, NULL);
+    ses_writer_stop(d->writer); /* commits what is queued; late replies find no session */
     ses_auditlog_stop(d);
     ses_transport_stop(d->tp);
     uv_signal_stop(&d->sig_term);
@@ -287,6 +288,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     if (uv_loop_init(&d->loop) != 0)
         goto out_free;
+    if (ses_writer_start(&d->loop, db_path, &d->writer) != 0) {
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+        goto out_free;
+    }
     uv_signal_init(&d->loop, &d->sig_term);
     uv_signal_init(&d->loop, &d->sig_int);
     uv_timer_init(&d->loop, &d->grace);
@@ -299,10 +305,12 @@ int ses_daemon_serve(const struct ses_config *cfg)
                                        .cert_file = cfg->cert,
                                        .key_file = cfg->key};
     if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
+        ses_writer_stop(d->writer);
         uv_close((uv_handle_t *)&d->grace, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
+        ses_writer_free(d->writer);
         uv_loop_close(&d->loop);
         goto out_free;
     }
@@ -320,6 +328,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     ses_transport_free(d->tp);
+    ses_writer_free(d->writer);
     if (d->n_sessions != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->n_sessions);
         status = 1;

@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "store.h"
 #include "transport.h"
+#include "writer.h"
 
 struct ses_session;
 
@@ -33,6 +34,8 @@ struct ses_daemon {
     uv_signal_t sig_term, sig_int;
     uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
     struct ses_session *sessions; /* every open connection */
+    uint64_t session_serial;      /* last serial given to a session */
+    struct ses_writer *writer;    /* group commit for the message path */
     int n_sessions;
     bool stopping;
     int port;

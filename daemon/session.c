@@ -48,6 +48,18 @@ static const struct route routes[] = {
     {"audit_show", ses_handle_audit_show, SES_ACT_AUDIT_READ, false, false},
     {"audit_prove", ses_handle_audit_prove, SES_ACT_AUDIT_READ, false, false},
     {"audit_consistency", ses_handle_audit_consistency, SES_ACT_AUDIT_READ, false, false},
+    {"thread_create", ses_handle_thread_create, SES_ACT_THREAD_CREATE, false, false},
+    {"thread_info", ses_handle_thread_info, SES_ACT_THREAD_USE, false, false},
+    {"threads", ses_handle_threads, SES_ACT_THREAD_USE, false, false},
+    {"thread_add", ses_handle_thread_add, SES_ACT_THREAD_MANAGE, false, false},
+    {"thread_remove", ses_handle_thread_remove, SES_ACT_THREAD_MANAGE, false, false},
+    {"send", ses_handle_send, SES_ACT_THREAD_USE, false, false},
+    {"fetch", ses_handle_fetch, SES_ACT_THREAD_USE, false, false},
+    {"ack", ses_handle_ack, SES_ACT_THREAD_USE, false, false},
+    {"read", ses_handle_read, SES_ACT_THREAD_USE, false, false},
+    {"receipts", ses_handle_receipts, SES_ACT_THREAD_USE, false, false},
+    {"directory", ses_handle_directory, SES_ACT_DIRECTORY, false, false},
+    {"keys", ses_handle_keys, SES_ACT_DIRECTORY, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)
@@ -84,8 +96,8 @@ int ses_session_send(struct ses_session *s, json_t *msg)
 
 static void send_error(struct ses_session *s, int64_t id, int err)
 {
-    /* numbers below UNSUPPORTED are local to a program (I/O, memory...): the peer sees INTERNAL */
-    if (err < SES_EUNSUPPORTED)
+    /* codes local to a program (I/O, memory...) never reach the peer: it sees INTERNAL */
+    if (err >= SES_EEXISTS && err <= SES_ETIMEOUT)
         err = SES_EINTERNAL;
     char *text = ses_encode_error(id, err, NULL);
     if (text != NULL && s->tc != NULL)
@@ -145,6 +157,7 @@ static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
         return NULL;
     s->d = d;
     s->tc = tc;
+    s->serial = ++d->session_serial;
     snprintf(s->peer, sizeof s->peer, "%s", peer);
     randombytes_buf(s->snonce, sizeof s->snonce);
     s->next = d->sessions;
@@ -196,7 +209,9 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
             rc = r->fn(s, &f, &reply);
     }
 done:
-    if (rc == 0 && reply != NULL) {
+    if (rc == SES_PENDING) {
+        rc = 0; /* the handler replies later (after a commit) */
+    } else if (rc == 0 && reply != NULL) {
         /* reply gets "t" (the handler's choice, default = request type) and "id" first */
         json_t *out = json_object();
         json_t *t = json_object_get(reply, "t");
@@ -256,6 +271,31 @@ const struct ses_transport_cbs ses_session_cbs = {
     .on_oversize = on_oversize,
     .on_close = on_close,
 };
+
+struct ses_session *ses_session_by_serial(struct ses_daemon *d, uint64_t serial)
+{
+    for (struct ses_session *s = d->sessions; s; s = s->next)
+        if (s->serial == serial)
+            return s->state == SES_S_CLOSING ? NULL : s;
+    return NULL;
+}
+
+int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_t *body)
+{
+    json_t *out = json_pack("{s:s, s:I}", "t", type, "id", (json_int_t)id);
+    if (out == NULL || (body && json_object_update(out, body) != 0)) {
+        json_decref(out);
+        json_decref(body);
+        return SES_ENOMEM;
+    }
+    json_decref(body);
+    return ses_session_send(s, out);
+}
+
+void ses_session_reply_error(struct ses_session *s, int64_t id, int err)
+{
+    send_error(s, id, err);
+}
 
 int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, const uint8_t *user)
 {

@@ -31,6 +31,7 @@ struct ses_session {
     uint8_t device_id[SES_ID_BYTES];
     enum ses_role role;
     bool audit_read_logged; /* this connection's first audit read was recorded */
+    uint64_t serial;        /* unique per daemon run: finds the session again after a commit */
     struct ses_session *prev, *next;
 };
 
@@ -39,6 +40,16 @@ extern const struct ses_transport_cbs ses_session_cbs;
 
 /* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */
 int ses_session_send(struct ses_session *s, json_t *msg);
+
+/* Returned by a handler that will reply later (from a writer completion). */
+#define SES_PENDING 1
+
+/* The open session with this serial, or NULL if it closed meanwhile. */
+struct ses_session *ses_session_by_serial(struct ses_daemon *d, uint64_t serial);
+/* Sends {"t":type,"id":id, ...body} (body stolen, may be NULL). */
+int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_t *body);
+/* Sends the error frame for err (local codes become INTERNAL). */
+void ses_session_reply_error(struct ses_session *s, int64_t id, int err);
 
 /* Closes every session of device (or, when device is NULL, of user) with the push
  * {"t":"closing","reason":"revoked"} and close code 4001. Returns how many were closed. */
@@ -69,5 +80,17 @@ int ses_handle_audit_tail(struct ses_session *s, const struct ses_frame *f, json
 int ses_handle_audit_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_audit_consistency(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_threads(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_thread_add(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_thread_remove(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_ack(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_read(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_directory(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_keys(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 
 #endif

@@ -198,8 +198,8 @@ int ses_store_member_remove(struct ses_store *st, const uint8_t thread[SES_ID_BY
 int ses_store_member_is(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                         const uint8_t user[SES_ID_BYTES], bool *is);
 /* Current members, in user id order (the user rows are passed). */
-int ses_store_member_list(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
-                          ses_user_cb cb, void *ud);
+int ses_store_member_list(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], ses_user_cb cb,
+                          void *ud);
 
 /* One line of a user's caseload. */
 struct ses_thread_line {

@@ -98,8 +98,7 @@ int ses_store_thread_insert(struct ses_store *st, const struct ses_thread *t)
     return store_exec(st, s);
 }
 
-int ses_store_thread_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
-                         struct ses_thread *t)
+int ses_store_thread_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_thread *t)
 {
     sqlite3_stmt *s = store_stmt_sql(st, ST_THREAD_GET, q_thread_get);
     if (s == NULL)
@@ -190,8 +189,8 @@ static int each_user(sqlite3_stmt *s, ses_user_cb cb, void *ud)
     return step == SQLITE_DONE ? 0 : SES_EIO;
 }
 
-int ses_store_member_list(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
-                          ses_user_cb cb, void *ud)
+int ses_store_member_list(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], ses_user_cb cb,
+                          void *ud)
 {
     sqlite3_stmt *s = store_stmt_sql(st, ST_MEMBER_LIST, q_member_list);
     if (s == NULL)
@@ -294,8 +293,7 @@ static int each_msg(sqlite3_stmt *s, ses_message_cb cb, void *ud, int *rows)
     return rc;
 }
 
-int ses_store_msg_by_id(struct ses_store *st, const uint8_t msg_id[16], ses_message_cb cb,
-                        void *ud)
+int ses_store_msg_by_id(struct ses_store *st, const uint8_t msg_id[16], ses_message_cb cb, void *ud)
 {
     sqlite3_stmt *s = store_stmt_sql(st, ST_MSG_BY_ID, q_msg_by_id);
     int rows = 0;

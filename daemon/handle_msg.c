@@ -1,0 +1,428 @@
+/*
+ * handle_msg.c - the message path (PROTOCOL.md §11): send, fetch, delivery and read cursors.
+ *
+ * send checks everything the server can check of an envelope it cannot read (security.md
+ * §1.3.9) on the loop, then hands the write to the group-commit writer: the message, the thread's
+ * last seq and the audit record commit together, and only then is the sender told "sent" and
+ * are the recipients' open connections pushed the envelope.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sesame/encode.h"
+#include "sesame/envelope.h"
+#include "sesame/err.h"
+
+#include "log.h"
+#include "session.h"
+#include "threads.h"
+
+#define SES_FETCH_MAX 500 /* messages per fetch reply */
+
+static int get_env(const json_t *obj, uint8_t **out, size_t *len)
+{
+    const char *b64 = NULL;
+    int rc = ses_get_str(obj, "env", 1, SES_ENVELOPE_B64_MAX, true, &b64);
+    if (rc != 0)
+        return rc;
+    size_t cap = strlen(b64) * 3 / 4 + 3;
+    uint8_t *buf = malloc(cap);
+    const char *end = NULL;
+    if (buf == NULL)
+        return SES_ENOMEM;
+    if (sodium_base642bin(buf, cap, b64, strlen(b64), NULL, len, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != b64 + strlen(b64)) {
+        free(buf);
+        return SES_EBAD_FIELD;
+    }
+    *out = buf;
+    return 0;
+}
+
+struct send_job {
+    struct ses_daemon *d;
+    uint64_t session;
+    int64_t req_id;
+    struct ses_message m;
+    uint8_t *env;
+    size_t n_wraps;
+    uint8_t wraps[SES_MAX_RECIPIENTS][SES_ID_BYTES];
+    bool duplicate;
+    int64_t now;
+    char role[16];
+};
+
+struct dup_check {
+    const struct send_job *j;
+    int64_t seq;
+    bool same;
+};
+
+static int check_dup(void *ud, const struct ses_message *m)
+{
+    struct dup_check *c = ud;
+    c->seq = m->seq;
+    c->same = m->env_len == c->j->m.env_len && memcmp(m->env, c->j->m.env, m->env_len) == 0 &&
+              memcmp(m->thread, c->j->m.thread, SES_ID_BYTES) == 0;
+    return 0;
+}
+
+static int audit_msg(struct ses_store *st, int64_t now, const uint8_t *user, const uint8_t *device,
+                     const char *role, const char *action, const uint8_t thread[16], int64_t seq)
+{
+    char object[96], t[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(t, thread);
+    snprintf(object, sizeof object, "thread:%s seq:%lld", t, (long long)seq);
+    struct ses_audit_rec rec = {.ts_ms = now,
+                                .actor_user = user,
+                                .actor_device = device,
+                                .actor_role = role,
+                                .action = action,
+                                .object = object,
+                                .outcome = "ok"};
+    return ses_store_audit_append(st, &rec, NULL);
+}
+
+/* Writer thread. */
+static int run_send(struct ses_store *st, void *arg)
+{
+    struct send_job *j = arg;
+    struct dup_check dc = {.j = j};
+    uint64_t max_seq = 0;
+    bool member = false;
+    int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
+    if (rc == 0) {
+        if (!dc.same)
+            return SES_ECONFLICT; /* a different message under a used id */
+        j->duplicate = true;
+        j->m.seq = dc.seq;
+        return 0;
+    }
+    if (rc != SES_ENOT_FOUND)
+        return rc;
+    if ((rc = ses_store_member_is(st, j->m.thread, j->m.sender_user, &member)) != 0)
+        return rc;
+    if (!member)
+        return SES_EDENIED; /* removed while the send was queued */
+    if ((rc = ses_store_msg_max_sender_seq(st, j->m.thread, j->m.sender_device, &max_seq)) != 0)
+        return rc;
+    if (j->m.sender_seq <= max_seq)
+        return SES_EREPLAYED;
+    if ((rc = ses_store_msg_insert(st, &j->m)) != 0)
+        return rc == SES_EEXISTS ? SES_ECONFLICT : rc;
+    return audit_msg(st, j->now, j->m.sender_user, j->m.sender_device, j->role, "msg.submit",
+                     j->m.thread, j->m.seq);
+}
+
+static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t len)
+{
+    json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
+                          (json_int_t)m->stored_ms);
+    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *b64 = malloc(b64_len);
+    if (p == NULL || b64 == NULL) {
+        json_decref(p);
+        free(b64);
+        return NULL;
+    }
+    sodium_bin2base64(b64, b64_len, env, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    ses_set_id(p, "thread", m->thread);
+    ses_set_id(p, "sender", m->sender_user);
+    ses_set_id(p, "device", m->sender_device);
+    json_object_set_new(p, "env", json_string(b64));
+    free(b64);
+    return p;
+}
+
+/* Loop thread, after the commit. */
+static void done_send(void *arg, int rc)
+{
+    struct send_job *j = arg;
+    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    if (s != NULL) {
+        if (rc != 0) {
+            ses_session_reply_error(s, j->req_id, rc);
+        } else {
+            json_t *body =
+                json_pack("{s:I, s:b}", "seq", (json_int_t)j->m.seq, "duplicate", j->duplicate);
+            if (body) {
+                ses_set_id(body, "thread", j->m.thread);
+                ses_set_b64(body, "msg_id", j->m.msg_id, 16);
+            }
+            (void)ses_session_reply(s, "sent", j->req_id, body);
+        }
+    }
+    if (rc == 0 && !j->duplicate) {
+        /* push to every open connection of a wrapped device but the sending one */
+        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
+            if (o->state != SES_S_AUTHED || o->serial == j->session)
+                continue;
+            for (size_t k = 0; k < j->n_wraps; k++) {
+                if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) == 0) {
+                    (void)ses_session_send(o, msg_push(&j->m, j->env, j->m.env_len));
+                    break;
+                }
+            }
+        }
+    }
+    free(j->env);
+    free(j);
+}
+
+int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t thread[SES_ID_BYTES], *env = NULL;
+    size_t env_len = 0;
+    struct ses_envelope_view v;
+    struct ses_roster *r = NULL;
+    struct send_job *j = NULL;
+    int rc;
+    (void)reply;
+    if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
+        (rc = get_env(f->root, &env, &env_len)) != 0)
+        return rc;
+    if (json_object_size(f->root) != 4) {
+        rc = SES_EBAD_FIELD;
+        goto out;
+    }
+    if ((rc = ses_envelope_parse(env, env_len, &v)) != 0)
+        goto out;
+    if (memcmp(v.hdr.thread_id, thread, SES_ID_BYTES) != 0 ||
+        memcmp(v.hdr.sender_user_id, s->user_id, SES_ID_BYTES) != 0 ||
+        memcmp(v.hdr.sender_device_id, s->device_id, SES_ID_BYTES) != 0) {
+        rc = SES_EDENIED;
+        goto out;
+    }
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        rc = SES_ENOMEM;
+        goto out;
+    }
+    rc = ses_roster_load(s->d->store, thread, r);
+    if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id))) {
+        rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    if (sodium_memcmp(v.hdr.roster_hash, r->hash, 32) != 0) {
+        rc = SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
+        goto out;
+    }
+    for (size_t k = 0; k < v.n_wraps; k++) {
+        if (ses_roster_device(r, ses_envelope_wrap_device(&v, k)) == NULL) {
+            rc = SES_EGHOST_DEVICE;
+            goto out;
+        }
+    }
+    if ((int)v.n_wraps != ses_roster_device_count(r)) {
+        rc = SES_ECONFLICT; /* a member's device was left out */
+        goto out;
+    }
+    const struct ses_device *sender = ses_roster_device(r, s->device_id);
+    if (sender == NULL) {
+        rc = SES_EDENIED;
+        goto out;
+    }
+    if ((rc = ses_envelope_verify_sig(&v, sender->sign_pk)) != 0)
+        goto out;
+    if ((j = calloc(1, sizeof *j)) == NULL) {
+        rc = SES_ENOMEM;
+        goto out;
+    }
+    j->d = s->d;
+    j->session = s->serial;
+    j->req_id = f->id;
+    j->now = ses_clock_now_ms(&s->d->clock);
+    snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
+    memcpy(j->m.thread, thread, SES_ID_BYTES);
+    memcpy(j->m.msg_id, v.hdr.msg_id, 16);
+    memcpy(j->m.sender_user, s->user_id, SES_ID_BYTES);
+    memcpy(j->m.sender_device, s->device_id, SES_ID_BYTES);
+    j->m.sender_seq = v.hdr.sender_seq;
+    j->m.created_ms = (int64_t)(v.hdr.created_ms > INT64_MAX ? INT64_MAX : v.hdr.created_ms);
+    j->m.stored_ms = j->now;
+    j->n_wraps = v.n_wraps;
+    for (size_t k = 0; k < v.n_wraps; k++)
+        memcpy(j->wraps[k], ses_envelope_wrap_device(&v, k), SES_ID_BYTES);
+    j->env = env;
+    j->m.env = env;
+    j->m.env_len = env_len;
+    env = NULL;
+    if ((rc = ses_writer_submit(s->d->writer, run_send, done_send, j)) != 0) {
+        env = j->env;
+        free(j);
+        goto out;
+    }
+    rc = SES_PENDING;
+out:
+    free(env);
+    free(r);
+    return rc;
+}
+
+/* --- fetch --------------------------------------------------------------------------------------
+ */
+
+struct fetch_acc {
+    const uint8_t *device;
+    json_t *arr;
+};
+
+static int add_visible(void *ud, const struct ses_message *m)
+{
+    struct fetch_acc *a = ud;
+    struct ses_envelope_view v;
+    if (ses_envelope_parse(m->env, m->env_len, &v) != 0)
+        return 0; /* stored envelopes were parsed on the way in */
+    for (size_t k = 0; k < v.n_wraps; k++) {
+        if (memcmp(ses_envelope_wrap_device(&v, k), a->device, SES_ID_BYTES) == 0) {
+            json_t *p = msg_push(m, m->env, m->env_len);
+            if (p == NULL)
+                return SES_ENOMEM;
+            json_object_del(p, "t");
+            json_object_del(p, "thread");
+            return json_array_append_new(a->arr, p) == 0 ? 0 : SES_ENOMEM;
+        }
+    }
+    return 0; /* not wrapped to this device (it joined later) */
+}
+
+static int check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
+{
+    bool member = false;
+    int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
+    return rc != 0 ? rc : member ? 0 : SES_EDENIED;
+}
+
+int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t thread[SES_ID_BYTES];
+    int64_t after = 0, limit = 100;
+    int rc;
+    if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
+        (rc = ses_get_int(f->root, "after", 0, INT64_MAX, true, &after)) != 0 ||
+        (rc = ses_get_int(f->root, "limit", 1, SES_FETCH_MAX, false, &limit)) != 0)
+        return rc;
+    if (json_object_size(f->root) > 5 ||
+        (json_object_size(f->root) == 5 && !json_object_get(f->root, "limit")))
+        return SES_EBAD_FIELD;
+    if ((rc = check_member(s, thread)) != 0)
+        return rc;
+    struct fetch_acc a = {.device = s->device_id, .arr = json_array()};
+    if (a.arr == NULL)
+        return SES_ENOMEM;
+    if ((rc = ses_store_msg_range(s->d->store, thread, after, (int)limit, add_visible, &a)) != 0) {
+        json_decref(a.arr);
+        return rc;
+    }
+    *reply = json_pack("{s:s, s:o}", "t", "messages", "messages", a.arr);
+    if (*reply == NULL || ses_set_id(*reply, "thread", thread) != 0)
+        return SES_ENOMEM;
+    return 0;
+}
+
+/* --- delivery and read cursors -----------------------------------------------------------------
+ */
+
+struct cursor_job {
+    struct ses_daemon *d;
+    uint64_t session;
+    int64_t req_id;
+    bool read; /* read cursor (per user) rather than delivery (per device) */
+    uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES], device[SES_ID_BYTES];
+    char role[16];
+    int64_t seq, now;
+};
+
+static int run_cursor(struct ses_store *st, void *arg)
+{
+    struct cursor_job *j = arg;
+    struct ses_thread t;
+    int rc = ses_store_thread_get(st, j->thread, &t);
+    if (rc != 0)
+        return rc == SES_ENOT_FOUND ? SES_EDENIED : rc;
+    if (j->seq > t.last_seq)
+        return SES_EBAD_FIELD; /* beyond the newest message */
+    rc = j->read ? ses_store_read_set(st, j->user, j->thread, j->seq)
+                 : ses_store_cursor_set(st, j->device, j->thread, j->seq);
+    if (rc == 0)
+        rc = audit_msg(st, j->now, j->user, j->device, j->role,
+                       j->read ? "msg.read" : "msg.deliver", j->thread, j->seq);
+    return rc;
+}
+
+static void done_cursor(void *arg, int rc)
+{
+    struct cursor_job *j = arg;
+    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    if (s != NULL) {
+        if (rc != 0)
+            ses_session_reply_error(s, j->req_id, rc);
+        else
+            (void)ses_session_reply(s, "ok", j->req_id, NULL);
+    }
+    if (rc == 0) {
+        /* members' open connections learn the new mark */
+        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
+            bool member = false;
+            if (o->state != SES_S_AUTHED ||
+                ses_store_member_is(j->d->store, j->thread, o->user_id, &member) != 0 || !member)
+                continue;
+            json_t *p = json_pack("{s:s, s:s, s:I}", "t", "receipt", "kind",
+                                  j->read ? "read" : "delivered", "seq", (json_int_t)j->seq);
+            if (p && ses_set_id(p, "thread", j->thread) == 0 && ses_set_id(p, "user", j->user) == 0)
+                (void)ses_session_send(o, p);
+            else
+                json_decref(p);
+        }
+    }
+    free(j);
+}
+
+static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool read)
+{
+    struct cursor_job *j;
+    uint8_t thread[SES_ID_BYTES];
+    int64_t seq = 0;
+    int rc;
+    if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
+        (rc = ses_get_int(f->root, read ? "seq" : "delivered", 1, INT64_MAX, true, &seq)) != 0)
+        return rc;
+    if (json_object_size(f->root) != 4)
+        return SES_EBAD_FIELD;
+    if ((rc = check_member(s, thread)) != 0)
+        return rc;
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return SES_ENOMEM;
+    j->d = s->d;
+    j->session = s->serial;
+    j->req_id = f->id;
+    j->read = read;
+    memcpy(j->thread, thread, SES_ID_BYTES);
+    memcpy(j->user, s->user_id, SES_ID_BYTES);
+    memcpy(j->device, s->device_id, SES_ID_BYTES);
+    snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
+    j->seq = seq;
+    j->now = ses_clock_now_ms(&s->d->clock);
+    if ((rc = ses_writer_submit(s->d->writer, run_cursor, done_cursor, j)) != 0) {
+        free(j);
+        return rc;
+    }
+    return SES_PENDING;
+}
+
+int ses_handle_ack(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    (void)reply;
+    return submit_cursor(s, f, false);
+}
+
+int ses_handle_read(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    (void)reply;
+    return submit_cursor(s, f, true);
+}

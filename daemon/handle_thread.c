@@ -1,0 +1,510 @@
+/*
+ * handle_thread.c - caseload threads (PROTOCOL.md §11): create, list, info (members and their
+ * active device keys, roster hash), add and remove members, the team directory, a user's device
+ * keys, and receipts. Membership changes are rare and written on the loop with their audit
+ * record; the message path goes through the writer (handle_msg.c).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sesame/encode.h"
+#include "sesame/envelope.h"
+#include "sesame/err.h"
+
+#include "log.h"
+#include "session.h"
+#include "threads.h"
+
+#define SES_MAX_THREAD_MEMBERS 16
+
+static bool clinical_role(enum ses_role r)
+{
+    return r == SES_ROLE_NURSE || r == SES_ROLE_PSYCHIATRIST || r == SES_ROLE_GP;
+}
+
+static bool patient_ref_valid(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 1 || n > SES_MAX_PATIENT_REF)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
+            return false;
+    return true;
+}
+
+/* --- membership snapshot ------------------------------------------------------------------------
+ */
+
+struct member_acc {
+    struct ses_store *st;
+    struct ses_roster *r;
+    int rc;
+};
+
+static void add_device_key(void *ud, const struct ses_device *d)
+{
+    struct ses_roster_member *m = ud;
+    if (d->revoked || m->n_devices >= SES_ROSTER_MAX_DEVICES)
+        return;
+    m->devices[m->n_devices++] = *d;
+}
+
+static void add_member(void *ud, const struct ses_user *u)
+{
+    struct member_acc *a = ud;
+    if (a->rc != 0)
+        return;
+    if (a->r->n >= SES_MAX_THREAD_MEMBERS) {
+        a->rc = SES_EINTERNAL;
+        return;
+    }
+    struct ses_roster_member *m = &a->r->members[a->r->n++];
+    memset(m, 0, sizeof *m);
+    m->user = *u;
+    a->rc = ses_store_device_list(a->st, u->id, add_device_key, m);
+}
+
+int ses_roster_load(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], struct ses_roster *r)
+{
+    struct member_acc a = {.st = st, .r = r};
+    memset(r, 0, sizeof *r);
+    int rc = ses_store_thread_get(st, thread, &r->thread);
+    if (rc != 0)
+        return rc;
+    if ((rc = ses_store_member_list(st, thread, add_member, &a)) != 0)
+        return rc;
+    if (a.rc != 0)
+        return a.rc;
+    uint8_t users[SES_MAX_THREAD_MEMBERS][SES_ID_BYTES];
+    for (int i = 0; i < r->n; i++)
+        memcpy(users[i], r->members[i].user.id, SES_ID_BYTES);
+    ses_roster_hash(r->hash, thread, r->thread.roster_version, (const uint8_t(*)[16])users,
+                    (size_t)r->n);
+    return 0;
+}
+
+bool ses_roster_has_user(const struct ses_roster *r, const uint8_t user[SES_ID_BYTES])
+{
+    for (int i = 0; i < r->n; i++)
+        if (memcmp(r->members[i].user.id, user, SES_ID_BYTES) == 0)
+            return true;
+    return false;
+}
+
+const struct ses_device *ses_roster_device(const struct ses_roster *r,
+                                           const uint8_t device[SES_ID_BYTES])
+{
+    for (int i = 0; i < r->n; i++)
+        for (int k = 0; k < r->members[i].n_devices; k++)
+            if (memcmp(r->members[i].devices[k].id, device, SES_ID_BYTES) == 0)
+                return &r->members[i].devices[k];
+    return NULL;
+}
+
+int ses_roster_device_count(const struct ses_roster *r)
+{
+    int n = 0;
+    for (int i = 0; i < r->n; i++)
+        n += r->members[i].n_devices;
+    return n;
+}
+
+static json_t *roster_json(const struct ses_roster *r)
+{
+    json_t *o =
+        json_pack("{s:s, s:I, s:I}", "patient", r->thread.patient, "roster_version",
+                  (json_int_t)r->thread.roster_version, "last_seq", (json_int_t)r->thread.last_seq);
+    json_t *members = json_array();
+    if (o == NULL || members == NULL || ses_set_id(o, "thread", r->thread.id) != 0 ||
+        ses_set_b64(o, "roster_hash", r->hash, 32) != 0) {
+        json_decref(o);
+        json_decref(members);
+        return NULL;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const struct ses_roster_member *m = &r->members[i];
+        json_t *mj =
+            json_pack("{s:s, s:s}", "name", m->user.name, "role", ses_role_name(m->user.role));
+        json_t *devs = json_array();
+        if (mj == NULL || devs == NULL)
+            goto oom;
+        ses_set_id(mj, "user", m->user.id);
+        for (int k = 0; k < m->n_devices; k++) {
+            json_t *dj = json_object();
+            if (dj == NULL)
+                goto oom;
+            ses_set_id(dj, "device", m->devices[k].id);
+            ses_set_b64(dj, "sign_pk", m->devices[k].sign_pk, 32);
+            ses_set_b64(dj, "box_pk", m->devices[k].box_pk, 32);
+            json_array_append_new(devs, dj);
+        }
+        json_object_set_new(mj, "devices", devs);
+        json_array_append_new(members, mj);
+        continue;
+    oom:
+        json_decref(mj);
+        json_decref(devs);
+        json_decref(members);
+        json_decref(o);
+        return NULL;
+    }
+    json_object_set_new(o, "members", members);
+    return o;
+}
+
+/* Loads the roster and checks that the caller is a current member; an unknown thread gives the
+ * same DENIED as a thread the caller is not in. */
+static int member_roster(struct ses_session *s, const struct ses_frame *f, struct ses_roster *r,
+                         uint8_t thread[SES_ID_BYTES])
+{
+    int rc = ses_get_id(f->root, "thread", true, thread, NULL);
+    if (rc != 0)
+        return rc;
+    rc = ses_roster_load(s->d->store, thread, r);
+    if (rc == SES_ENOT_FOUND)
+        return SES_EDENIED;
+    if (rc != 0)
+        return rc;
+    return ses_roster_has_user(r, s->user_id) ? 0 : SES_EDENIED;
+}
+
+static struct ses_roster *roster_new(void)
+{
+    return calloc(1, sizeof(struct ses_roster));
+}
+
+/* Pushes {"t":"roster"} to every open connection of a current member. */
+static void push_roster(struct ses_daemon *d, const struct ses_roster *r)
+{
+    for (struct ses_session *o = d->sessions; o; o = o->next) {
+        if (o->state != SES_S_AUTHED || !ses_roster_has_user(r, o->user_id))
+            continue;
+        json_t *p = json_pack("{s:s, s:I}", "t", "roster", "roster_version",
+                              (json_int_t)r->thread.roster_version);
+        if (p && ses_set_id(p, "thread", r->thread.id) == 0)
+            (void)ses_session_send(o, p);
+        else
+            json_decref(p);
+    }
+}
+
+static int audit_thread(struct ses_session *s, const char *action, const uint8_t thread[16],
+                        const uint8_t *user)
+{
+    char object[96], t[SES_ID_TEXT_LEN + 1], u[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(t, thread);
+    if (user) {
+        ses_id_to_text(u, user);
+        snprintf(object, sizeof object, "thread:%s user:%s", t, u);
+    } else {
+        snprintf(object, sizeof object, "thread:%s", t);
+    }
+    return ses_session_audit(s, action, object, 0);
+}
+
+/* Checks that a user id may be a member: exists, active, clinical role. */
+static int check_member_user(struct ses_store *st, const uint8_t user[SES_ID_BYTES])
+{
+    struct ses_user u;
+    int rc = ses_store_user_get(st, user, &u);
+    if (rc == SES_ENOT_FOUND)
+        return SES_ENOT_FOUND;
+    if (rc != 0)
+        return rc;
+    if (u.revoked)
+        return SES_ECONFLICT;
+    return clinical_role(u.role) ? 0 : SES_EBAD_FIELD;
+}
+
+int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    static const char *const keys[] = {"t", "id", "patient", "members"};
+    struct ses_store *st = s->d->store;
+    const char *patient = NULL;
+    uint8_t ids[SES_MAX_THREAD_MEMBERS + 1][SES_ID_BYTES];
+    size_t n = 0;
+    int rc;
+    const char *k;
+    json_t *v;
+    json_object_foreach(f->root, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < 4; i++)
+            known = known || strcmp(k, keys[i]) == 0;
+        if (!known)
+            return SES_EBAD_FIELD;
+    }
+    if ((rc = ses_get_str(f->root, "patient", 1, SES_MAX_PATIENT_REF, true, &patient)) != 0)
+        return rc;
+    if (!patient_ref_valid(patient))
+        return SES_EBAD_FIELD;
+    json_t *members = json_object_get(f->root, "members");
+    if (members == NULL)
+        return SES_EMISSING_FIELD;
+    if (!json_is_array(members) || json_array_size(members) > SES_MAX_THREAD_MEMBERS)
+        return SES_EBAD_FIELD;
+    if (s->role != SES_ROLE_ADMIN)
+        memcpy(ids[n++], s->user_id, SES_ID_BYTES); /* the creating nurse is a member */
+    for (size_t i = 0; i < json_array_size(members); i++) {
+        json_t *e = json_array_get(members, i);
+        uint8_t id[SES_ID_BYTES];
+        if (!json_is_string(e) || ses_id_from_text(id, json_string_value(e)) != 0)
+            return SES_EBAD_FIELD;
+        bool dup = false;
+        for (size_t j = 0; j < n; j++)
+            dup = dup || memcmp(ids[j], id, SES_ID_BYTES) == 0;
+        if (dup)
+            continue;
+        if (n >= SES_MAX_THREAD_MEMBERS)
+            return SES_EBAD_FIELD;
+        memcpy(ids[n++], id, SES_ID_BYTES);
+    }
+    if (n == 0)
+        return SES_EMISSING_FIELD;
+    struct ses_thread t;
+    memset(&t, 0, sizeof t);
+    randombytes_buf(t.id, sizeof t.id);
+    snprintf(t.patient, sizeof t.patient, "%s", patient);
+    memcpy(t.created_by, s->user_id, SES_ID_BYTES);
+    t.created_ms = ses_clock_now_ms(&s->d->clock);
+    t.roster_version = 1;
+    if ((rc = ses_store_begin(st)) != 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = check_member_user(st, ids[i]);
+    if (rc == 0)
+        rc = ses_store_thread_insert(st, &t);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = ses_store_member_put(st, t.id, ids[i], t.created_ms);
+    if (rc == 0)
+        rc = audit_thread(s, "thread.create", t.id, NULL);
+    if (rc == 0)
+        rc = ses_store_commit(st);
+    if (rc != 0) {
+        ses_store_rollback(st);
+        return rc;
+    }
+    struct ses_roster *r = roster_new();
+    if (r == NULL)
+        return SES_ENOMEM;
+    rc = ses_roster_load(st, t.id, r);
+    if (rc == 0) {
+        push_roster(s->d, r);
+        *reply = roster_json(r);
+        if (*reply == NULL)
+            rc = SES_ENOMEM;
+        else
+            json_object_set_new(*reply, "t", json_string("thread"));
+    }
+    free(r);
+    return rc;
+}
+
+int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t thread[SES_ID_BYTES];
+    struct ses_roster *r = roster_new();
+    int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
+    if (rc == 0 && json_object_size(f->root) != 3)
+        rc = SES_EBAD_FIELD;
+    if (rc == 0 && (*reply = roster_json(r)) == NULL)
+        rc = SES_ENOMEM;
+    free(r);
+    return rc;
+}
+
+static int change_member(struct ses_session *s, const struct ses_frame *f, json_t **reply, bool add)
+{
+    struct ses_store *st = s->d->store;
+    uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES];
+    int64_t now = ses_clock_now_ms(&s->d->clock);
+    struct ses_roster *r = roster_new();
+    int rc = r ? 0 : SES_ENOMEM;
+    if (rc == 0 && (rc = ses_get_id(f->root, "user", true, user, NULL)) == 0 &&
+        json_object_size(f->root) != 4)
+        rc = SES_EBAD_FIELD;
+    if (rc == 0 && s->role == SES_ROLE_ADMIN) {
+        /* an admin manages membership without being a member */
+        if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) == 0) {
+            rc = ses_roster_load(st, thread, r);
+            if (rc == SES_ENOT_FOUND)
+                rc = SES_EDENIED;
+        }
+    } else if (rc == 0) {
+        rc = member_roster(s, f, r, thread);
+        if (rc == 0 && s->role != SES_ROLE_NURSE)
+            rc = SES_EDENIED;
+    }
+    if (rc == 0 && (rc = ses_store_begin(st)) == 0) {
+        if (add) {
+            rc = check_member_user(st, user);
+            if (rc == 0 && ses_roster_has_user(r, user))
+                rc = SES_ECONFLICT;
+            if (rc == 0 && r->n >= SES_MAX_THREAD_MEMBERS)
+                rc = SES_ECONFLICT;
+            if (rc == 0)
+                rc = ses_store_member_put(st, thread, user, now);
+        } else {
+            rc = ses_store_member_remove(st, thread, user, now);
+            if (rc == 0 && r->n <= 1)
+                rc = SES_ECONFLICT; /* a thread keeps at least one member */
+        }
+        if (rc == 0)
+            rc = ses_store_thread_bump_roster(st, thread);
+        if (rc == 0)
+            rc = audit_thread(s, add ? "thread.member.add" : "thread.member.remove", thread, user);
+        if (rc == 0)
+            rc = ses_store_commit(st);
+        if (rc != 0)
+            ses_store_rollback(st);
+    }
+    if (rc == 0 && (rc = ses_roster_load(st, thread, r)) == 0) {
+        push_roster(s->d, r);
+        if ((*reply = roster_json(r)) == NULL)
+            rc = SES_ENOMEM;
+        else
+            json_object_set_new(*reply, "t", json_string("thread_info"));
+    }
+    free(r);
+    return rc;
+}
+
+int ses_handle_thread_add(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    return change_member(s, f, reply, true);
+}
+
+int ses_handle_thread_remove(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    return change_member(s, f, reply, false);
+}
+
+static void add_line(void *ud, const struct ses_thread_line *l)
+{
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "patient", l->t.patient,
+                          "roster_version", (json_int_t)l->t.roster_version, "last_seq",
+                          (json_int_t)l->t.last_seq, "last_ms", (json_int_t)l->t.last_ms,
+                          "read_seq", (json_int_t)l->read_seq, "unread", (json_int_t)l->unread);
+    if (o == NULL)
+        return;
+    ses_set_id(o, "thread", l->t.id);
+    json_array_append_new(ud, o);
+}
+
+int ses_handle_threads(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    if (json_object_size(f->root) != 2)
+        return SES_EBAD_FIELD;
+    json_t *arr = json_array();
+    int rc = arr ? ses_store_threads_of_user(s->d->store, s->user_id, add_line, arr) : SES_ENOMEM;
+    if (rc != 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *reply = json_pack("{s:o}", "threads", arr);
+    return *reply ? 0 : SES_ENOMEM;
+}
+
+static void add_dir_user(void *ud, const struct ses_user *u)
+{
+    json_t *o = json_pack("{s:s, s:s, s:o}", "name", u->name, "role", ses_role_name(u->role),
+                          "site", u->site[0] ? json_string(u->site) : json_null());
+    if (o == NULL)
+        return;
+    ses_set_id(o, "user", u->id);
+    json_array_append_new(ud, o);
+}
+
+int ses_handle_directory(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    const char *role_name = NULL;
+    enum ses_role role = SES_ROLE_NONE;
+    int rc = ses_get_str(f->root, "role", 1, 32, false, &role_name);
+    if (rc != 0)
+        return rc;
+    if (role_name && (role = ses_role_from_name(role_name)) == SES_ROLE_NONE)
+        return SES_EBAD_FIELD;
+    if (json_object_size(f->root) != (role_name ? 3u : 2u))
+        return SES_EBAD_FIELD;
+    json_t *arr = json_array();
+    rc = arr ? ses_store_users_active(s->d->store, role, add_dir_user, arr) : SES_ENOMEM;
+    if (rc != 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *reply = json_pack("{s:o}", "users", arr);
+    return *reply ? 0 : SES_ENOMEM;
+}
+
+static void add_key(void *ud, const struct ses_device *d)
+{
+    if (d->revoked)
+        return;
+    json_t *o = json_pack("{s:I}", "created", (json_int_t)d->created_ms);
+    if (o == NULL)
+        return;
+    ses_set_id(o, "device", d->id);
+    ses_set_b64(o, "sign_pk", d->sign_pk, 32);
+    ses_set_b64(o, "box_pk", d->box_pk, 32);
+    json_array_append_new(ud, o);
+}
+
+int ses_handle_keys(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t user[SES_ID_BYTES];
+    struct ses_user u;
+    int rc = ses_get_id(f->root, "user", true, user, NULL);
+    if (rc != 0)
+        return rc;
+    if (json_object_size(f->root) != 3)
+        return SES_EBAD_FIELD;
+    if ((rc = ses_store_user_get(s->d->store, user, &u)) != 0)
+        return rc;
+    json_t *arr = json_array();
+    rc = arr ? ses_store_device_list(s->d->store, user, add_key, arr) : SES_ENOMEM;
+    if (rc != 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *reply = json_pack("{s:o}", "devices", arr);
+    if (*reply == NULL || ses_set_id(*reply, "user", user) != 0)
+        return SES_ENOMEM;
+    return 0;
+}
+
+static void add_receipt(void *ud, const uint8_t user[SES_ID_BYTES], int64_t delivered, int64_t read)
+{
+    json_t *o =
+        json_pack("{s:I, s:I}", "delivered", (json_int_t)delivered, "read", (json_int_t)read);
+    if (o == NULL)
+        return;
+    ses_set_id(o, "user", user);
+    json_array_append_new(ud, o);
+}
+
+int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t thread[SES_ID_BYTES];
+    struct ses_roster *r = roster_new();
+    int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
+    free(r);
+    if (rc != 0)
+        return rc;
+    if (json_object_size(f->root) != 3)
+        return SES_EBAD_FIELD;
+    json_t *arr = json_array();
+    rc = arr ? ses_store_receipts(s->d->store, thread, add_receipt, arr) : SES_ENOMEM;
+    if (rc != 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *reply = json_pack("{s:o}", "members", arr);
+    if (*reply == NULL || ses_set_id(*reply, "thread", thread) != 0)
+        return SES_ENOMEM;
+    return 0;
+}
