@@ -4,6 +4,9 @@
  *
  * Every well-formed attempt, successful or not, leaves one audit record, written in the same
  * transaction as the change it makes (device row, code consumed, attempt counter, last login).
+ * The decision and its writes run as a job of the group-commit writer (its thread, its SQLite
+ * connection), so a burst of logins never makes the loop wait for fsync; the reply goes out from
+ * the job's completion, after the commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,208 +27,258 @@ static bool skewed(int64_t now, uint64_t ts)
     return t > now + SES_AUTH_SKEW_MS || t < now - SES_AUTH_SKEW_MS;
 }
 
-static void code_hash(uint8_t out[32], const uint8_t secret[SES_CODE_SECRET_BYTES],
-                      const uint8_t pepper[32])
+/* One pre-login request on its way through the writer. Everything the writer thread reads is
+ * copied in here (the server key material it needs is immutable while the daemon runs). */
+struct pre_job {
+    struct ses_daemon *d;
+    uint64_t session;
+    int64_t req_id;
+    bool is_enroll;
+    bool replay;   /* decided on the loop: the nonce was not this connection's, or was used */
+    bool bad_code; /* enroll: the code text could not be parsed */
+    char device_name[SES_MAX_NAME_LEN + 1]; /* copied: the request frame is gone by then */
+    struct ses_enroll_req enroll;
+    struct ses_auth_req auth;
+    uint8_t snonce[SES_NONCE_BYTES];
+    char peer[64];
+    int64_t now;
+    int result; /* the decision: 0 or an SES_E* code sent to the client */
+    struct ses_user user;
+    struct ses_device dev;
+};
+
+static void pre_job_free(struct pre_job *j)
 {
-    crypto_generichash(out, 32, secret, SES_CODE_SECRET_BYTES, pepper, 32);
+    sodium_memzero(j, sizeof *j);
+    free(j);
 }
 
-/* The enrolment decision, inside the caller's transaction. On success fills *dev. */
-static int enroll_txn(struct ses_session *s, const struct ses_enroll_req *req,
-                      struct ses_device *dev, struct ses_user *user)
+/* The enrolment decision and its writes, inside the writer's transaction. */
+static int enroll_decide(struct ses_store *st, struct pre_job *j)
 {
-    struct ses_daemon *d = s->d;
+    const struct ses_server_keys *keys = j->d->keys;
+    const struct ses_enroll_req *req = &j->enroll;
     struct ses_code code;
     uint8_t hash[32], transcript[SES_ENROLL_TRANSCRIPT_LEN];
-    int64_t now = ses_clock_now_ms(&d->clock);
     int rc;
 
-    if (s->snonce_used)
+    if (j->replay)
         return SES_EREPLAY;
-    s->snonce_used = true;
-    if (skewed(now, req->ts_ms))
+    if (skewed(j->now, req->ts_ms))
         return SES_ECLOCK_SKEW;
-    rc = ses_store_code_get(d->store, req->ticket, &code);
+    rc = ses_store_code_get(st, req->ticket, &code);
     if (rc == SES_ENOT_FOUND)
         return SES_ECODE_INVALID;
     if (rc != 0)
         return rc;
     if (code.attempts_left <= 0)
         return SES_ECODE_LOCKED;
-    code_hash(hash, req->secret, d->keys->pepper);
+    crypto_generichash(hash, sizeof hash, req->secret, SES_CODE_SECRET_BYTES, keys->pepper,
+                       sizeof keys->pepper);
     rc = sodium_memcmp(hash, code.secret_hash, sizeof hash);
     sodium_memzero(hash, sizeof hash);
     if (rc != 0) {
-        rc = ses_store_code_set_attempts(d->store, req->ticket, code.attempts_left - 1);
+        rc = ses_store_code_set_attempts(st, req->ticket, code.attempts_left - 1);
         return rc != 0 ? rc : SES_ECODE_INVALID;
     }
     if (code.used_ms != 0)
         return SES_ECODE_USED;
-    if (now >= code.expires_ms)
+    if (j->now >= code.expires_ms)
         return SES_ECODE_EXPIRED;
-    ses_transcript_enroll(transcript, d->keys->server_id, s->snonce, req->ticket, req->sign_pk,
+    ses_transcript_enroll(transcript, keys->server_id, j->snonce, req->ticket, req->sign_pk,
                           req->box_pk, req->ts_ms);
     if (ses_verify(req->sig, transcript, sizeof transcript, req->sign_pk) != 0)
         return SES_EAUTH_FAILED;
-    if ((rc = ses_store_user_get(d->store, code.user_id, user)) != 0)
+    if ((rc = ses_store_user_get(st, code.user_id, &j->user)) != 0)
         return rc == SES_ENOT_FOUND ? SES_EINTERNAL : rc;
-    if (user->revoked)
+    if (j->user.revoked)
         return SES_EREVOKED;
 
+    struct ses_device *dev = &j->dev;
     memset(dev, 0, sizeof *dev);
     randombytes_buf(dev->id, sizeof dev->id);
     memcpy(dev->user_id, code.user_id, SES_ID_BYTES);
-    if (req->device_name)
-        snprintf(dev->name, sizeof dev->name, "%s", req->device_name);
+    snprintf(dev->name, sizeof dev->name, "%s", j->device_name);
     memcpy(dev->sign_pk, req->sign_pk, sizeof dev->sign_pk);
     memcpy(dev->box_pk, req->box_pk, sizeof dev->box_pk);
-    dev->created_ms = now;
-    rc = ses_store_device_insert(d->store, dev);
+    dev->created_ms = j->now;
+    rc = ses_store_device_insert(st, dev);
     if (rc == SES_EEXISTS)
         return SES_ECONFLICT; /* this signing key is already enrolled */
     if (rc != 0)
         return rc;
-    return ses_store_code_mark_used(d->store, req->ticket, now, dev->id);
+    return ses_store_code_mark_used(st, req->ticket, j->now, dev->id);
 }
 
-int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+/* The login decision and its writes, inside the writer's transaction. */
+static int auth_decide(struct ses_store *st, struct pre_job *j)
 {
-    struct ses_enroll_req req;
-    struct ses_device dev;
-    struct ses_user user;
-    struct ses_store *st = s->d->store;
-    char object[64], ticket_txt[16], dev_txt[SES_ID_TEXT_LEN + 1];
-    int rc = ses_decode_enroll(f->root, &req);
-    if (rc == SES_ECODE_INVALID) {
-        /* a well-formed request with a code that cannot be one: still an enrolment attempt */
-        s->snonce_used = true;
-        if (ses_store_begin(st) == 0) {
-            if (ses_session_audit(s, "device.enroll", NULL, rc) != 0 || ses_store_commit(st) != 0)
-                ses_store_rollback(st);
-        }
-        return rc;
-    }
-    if (rc != 0)
-        return rc;
-    (void)ses_b32_encode(ticket_txt, sizeof ticket_txt, req.ticket, SES_CODE_TICKET_BYTES, 1);
-    if ((rc = ses_store_begin(st)) != 0)
-        goto out;
-    rc = enroll_txn(s, &req, &dev, &user);
-    if (rc == SES_EIO || rc == SES_ENOMEM || rc == SES_EINTERNAL) {
-        ses_store_rollback(st);
-        goto out;
-    }
-    if (rc == 0) {
-        ses_id_to_text(dev_txt, dev.id);
-        snprintf(object, sizeof object, "device:%s", dev_txt);
-    } else {
-        snprintf(object, sizeof object, "ticket:%s", ticket_txt);
-    }
-    int arc = ses_session_audit(s, "device.enroll", object, rc);
-    if (arc == 0)
-        arc = ses_store_commit(st);
-    if (arc != 0) {
-        ses_store_rollback(st);
-        rc = arc;
-        goto out;
-    }
-    /* the ticket is part of the code: it goes to the audit record, never to the log */
-    SES_LOG(SES_LOG_NOTICE, "auth", "peer=%s enroll outcome=%s", s->peer,
-            rc == 0 ? "ok" : ses_err_name(rc));
-    if (rc == 0) {
-        json_t *r = json_pack("{s:s, s:s, s:s}", "t", "enrolled", "role", ses_role_name(user.role),
-                              "name", user.name);
-        if (r == NULL || ses_set_id(r, "user", user.id) != 0 || ses_set_id(r, "device", dev.id) ||
-            json_object_set_new(r, "site", user.site[0] ? json_string(user.site) : json_null())) {
-            json_decref(r);
-            rc = SES_ENOMEM;
-            goto out;
-        }
-        *reply = r;
-    }
-out:
-    sodium_memzero(&req, sizeof req);
-    return rc;
-}
-
-/* The login decision, inside the caller's transaction. */
-static int auth_txn(struct ses_session *s, const struct ses_auth_req *req, struct ses_user *user)
-{
-    struct ses_daemon *d = s->d;
-    struct ses_device dev;
+    const struct ses_auth_req *req = &j->auth;
     uint8_t transcript[SES_LOGIN_TRANSCRIPT_LEN];
-    int64_t now = ses_clock_now_ms(&d->clock);
-    bool nonce_ok = sodium_memcmp(req->snonce, s->snonce, SES_NONCE_BYTES) == 0;
     int rc;
 
-    if (!nonce_ok || s->snonce_used)
+    if (j->replay)
         return SES_EREPLAY;
-    s->snonce_used = true;
-    if (skewed(now, req->ts_ms))
+    if (skewed(j->now, req->ts_ms))
         return SES_ECLOCK_SKEW;
-    rc = ses_store_device_get(d->store, req->device_id, &dev);
+    rc = ses_store_device_get(st, req->device_id, &j->dev);
     if (rc == SES_ENOT_FOUND)
         return SES_EAUTH_FAILED;
     if (rc != 0)
         return rc;
-    ses_transcript_login(transcript, d->keys->server_id, s->snonce, req->cnonce, req->device_id,
+    ses_transcript_login(transcript, j->d->keys->server_id, j->snonce, req->cnonce, req->device_id,
                          req->ts_ms);
-    if (ses_verify(req->sig, transcript, sizeof transcript, dev.sign_pk) != 0)
+    if (ses_verify(req->sig, transcript, sizeof transcript, j->dev.sign_pk) != 0)
         return SES_EAUTH_FAILED;
-    if ((rc = ses_store_user_get(d->store, dev.user_id, user)) != 0)
+    if ((rc = ses_store_user_get(st, j->dev.user_id, &j->user)) != 0)
         return rc == SES_ENOT_FOUND ? SES_EINTERNAL : rc;
-    if (dev.revoked || user->revoked)
+    if (j->dev.revoked || j->user.revoked)
         return SES_EREVOKED;
-    return ses_store_device_touch_login(d->store, dev.id, now);
+    return ses_store_device_touch_login(st, j->dev.id, j->now);
+}
+
+static bool local_failure(int rc)
+{
+    return rc == SES_EIO || rc == SES_ENOMEM || rc == SES_EINTERNAL;
+}
+
+/* Writer thread: decide, then record the attempt whatever its outcome. */
+static int run_pre(struct ses_store *st, void *arg)
+{
+    struct pre_job *j = arg;
+    char object[64], txt[16];
+    if (j->bad_code)
+        j->result = SES_ECODE_INVALID;
+    else
+        j->result = j->is_enroll ? enroll_decide(st, j) : auth_decide(st, j);
+    if (local_failure(j->result))
+        return j->result; /* undo this job's changes; the client gets INTERNAL */
+    bool ok = j->result == 0;
+    if (j->is_enroll && ok) {
+        ses_id_to_text(object + 7, j->dev.id);
+        memcpy(object, "device:", 7);
+    } else if (j->is_enroll && j->bad_code) {
+        object[0] = '\0';
+    } else if (j->is_enroll) {
+        (void)ses_b32_encode(txt, sizeof txt, j->enroll.ticket, SES_CODE_TICKET_BYTES, 1);
+        snprintf(object, sizeof object, "ticket:%s", txt);
+    } else {
+        ses_id_to_text(object + 7, j->auth.device_id);
+        memcpy(object, "device:", 7);
+    }
+    /* a login names the principal that just logged in; an enrolment happens before login */
+    bool named = ok && !j->is_enroll;
+    struct ses_audit_rec rec = {
+        .ts_ms = j->now,
+        .actor_user = named ? j->user.id : NULL,
+        .actor_device = named ? j->dev.id : NULL,
+        .actor_role = named ? ses_role_name(j->user.role) : NULL,
+        .action = j->is_enroll ? "device.enroll" : "auth.login",
+        .object = object[0] ? object : NULL,
+        .outcome = ok ? "ok" : ses_err_name(j->result),
+        .peer = j->peer,
+    };
+    return ses_store_audit_append(st, &rec, NULL);
+}
+
+static json_t *principal_json(const struct ses_user *u, const uint8_t device[SES_ID_BYTES])
+{
+    json_t *r = json_pack("{s:s, s:s}", "role", ses_role_name(u->role), "name", u->name);
+    if (r == NULL || ses_set_id(r, "user", u->id) != 0 || ses_set_id(r, "device", device) != 0 ||
+        json_object_set_new(r, "site", u->site[0] ? json_string(u->site) : json_null()) != 0) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Loop thread, after the commit. */
+static void done_pre(void *arg, int rc)
+{
+    struct pre_job *j = arg;
+    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    int result = rc != 0 ? rc : j->result;
+    char dev_txt[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(dev_txt, j->is_enroll ? j->dev.id : j->auth.device_id);
+    /* the ticket is part of the code: it goes to the audit record, never to the log */
+    if (j->is_enroll)
+        SES_LOG(SES_LOG_NOTICE, "auth", "peer=%s enroll outcome=%s", j->peer,
+                result == 0 ? "ok" : ses_err_name(result));
+    else
+        SES_LOG(SES_LOG_NOTICE, "auth", "peer=%s login device=%s outcome=%s", j->peer, dev_txt,
+                result == 0 ? "ok" : ses_err_name(result));
+    if (s == NULL) {
+        pre_job_free(j);
+        return;
+    }
+    if (result != 0) {
+        ses_session_reply_error(s, j->req_id, result);
+        ses_session_close(s, 1008, "refused");
+    } else if (j->is_enroll) {
+        (void)ses_session_reply(s, "enrolled", j->req_id, principal_json(&j->user, j->dev.id));
+        ses_session_close(s, 1000, "enrolled");
+    } else {
+        memcpy(s->user_id, j->user.id, SES_ID_BYTES);
+        memcpy(s->device_id, j->dev.id, SES_ID_BYTES);
+        s->role = j->user.role;
+        s->state = SES_S_AUTHED;
+        ses_transport_set_limit(s->tc, SES_MAX_FRAME);
+        ses_transport_set_timeout(s->tc, 0);
+        (void)ses_session_reply(s, "auth_ok", j->req_id, principal_json(&j->user, j->dev.id));
+    }
+    pre_job_free(j);
+}
+
+static int submit_pre(struct ses_session *s, const struct ses_frame *f, struct pre_job *j)
+{
+    j->d = s->d;
+    j->session = s->serial;
+    j->req_id = f->id;
+    j->now = ses_clock_now_ms(&s->d->clock);
+    memcpy(j->snonce, s->snonce, sizeof j->snonce);
+    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
+    s->snonce_used = true; /* one attempt per connection nonce */
+    int rc = ses_writer_submit(s->d->writer, run_pre, done_pre, j);
+    if (rc != 0) {
+        pre_job_free(j);
+        return rc;
+    }
+    return SES_PENDING;
+}
+
+int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    struct pre_job *j = calloc(1, sizeof *j);
+    (void)reply;
+    if (j == NULL)
+        return SES_ENOMEM;
+    j->is_enroll = true;
+    int rc = ses_decode_enroll(f->root, &j->enroll);
+    if (rc == SES_ECODE_INVALID) {
+        /* a well-formed request with a text that cannot be a code: still an attempt, recorded */
+        j->bad_code = true;
+    } else if (rc != 0) {
+        pre_job_free(j);
+        return rc;
+    }
+    if (j->enroll.device_name != NULL)
+        snprintf(j->device_name, sizeof j->device_name, "%s", j->enroll.device_name);
+    j->enroll.device_name = NULL; /* borrowed from the frame, freed when this returns */
+    j->replay = s->snonce_used;
+    return submit_pre(s, f, j);
 }
 
 int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    struct ses_auth_req req;
-    struct ses_user user;
-    struct ses_store *st = s->d->store;
-    char object[64], dev_txt[SES_ID_TEXT_LEN + 1];
-    int rc = ses_decode_auth(f->root, &req);
-    if (rc != 0)
-        return rc;
-    ses_id_to_text(dev_txt, req.device_id);
-    snprintf(object, sizeof object, "device:%s", dev_txt);
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    rc = auth_txn(s, &req, &user);
-    if (rc == SES_EIO || rc == SES_ENOMEM || rc == SES_EINTERNAL) {
-        ses_store_rollback(st);
-        return rc;
-    }
-    if (rc == 0) {
-        /* the record names the principal that just logged in */
-        memcpy(s->user_id, user.id, SES_ID_BYTES);
-        memcpy(s->device_id, req.device_id, SES_ID_BYTES);
-        s->role = user.role;
-        s->state = SES_S_AUTHED;
-    }
-    int arc = ses_session_audit(s, "auth.login", object, rc);
-    if (arc == 0)
-        arc = ses_store_commit(st);
-    if (arc != 0) {
-        ses_store_rollback(st);
-        s->state = SES_S_PREAUTH;
-        return arc;
-    }
-    SES_LOG(SES_LOG_NOTICE, "auth", "peer=%s login device=%s outcome=%s", s->peer, dev_txt,
-            rc == 0 ? "ok" : ses_err_name(rc));
-    if (rc != 0)
-        return rc;
-    ses_transport_set_limit(s->tc, SES_MAX_FRAME);
-    ses_transport_set_timeout(s->tc, 0);
-    json_t *r = json_pack("{s:s, s:s, s:s}", "t", "auth_ok", "role", ses_role_name(user.role),
-                          "name", user.name);
-    if (r == NULL || ses_set_id(r, "user", user.id) != 0 ||
-        ses_set_id(r, "device", req.device_id) != 0 ||
-        json_object_set_new(r, "site", user.site[0] ? json_string(user.site) : json_null())) {
-        json_decref(r);
+    struct pre_job *j = calloc(1, sizeof *j);
+    (void)reply;
+    if (j == NULL)
         return SES_ENOMEM;
+    int rc = ses_decode_auth(f->root, &j->auth);
+    if (rc != 0) {
+        pre_job_free(j);
+        return rc;
     }
-    *reply = r;
-    return 0;
+    j->replay = s->snonce_used || sodium_memcmp(j->auth.snonce, s->snonce, SES_NONCE_BYTES) != 0;
+    return submit_pre(s, f, j);
 }

@@ -96,16 +96,20 @@ int ses_session_send(struct ses_session *s, json_t *msg)
 
 static void send_error(struct ses_session *s, int64_t id, int err)
 {
-    /* codes local to a program (I/O, memory...) never reach the peer: it sees INTERNAL */
-    if (err >= SES_EEXISTS && err <= SES_ETIMEOUT)
+    /* codes local to a program (I/O, memory...) never reach the peer: it sees INTERNAL, the
+     * operator's log gets the detail */
+    if ((err >= SES_EEXISTS && err <= SES_ETIMEOUT) || err == SES_EINTERNAL) {
+        SES_LOG(SES_LOG_WARN, "session", "peer=%s request %lld failed: %s", s->peer, (long long)id,
+                ses_err_name(err));
         err = SES_EINTERNAL;
+    }
     char *text = ses_encode_error(id, err, NULL);
     if (text != NULL && s->tc != NULL)
         (void)ses_transport_send(s->tc, text, strlen(text));
     free(text);
 }
 
-static void close_session(struct ses_session *s, int code, const char *reason)
+void ses_session_close(struct ses_session *s, int code, const char *reason)
 {
     if (s->tc != NULL && s->state != SES_S_CLOSING)
         ses_transport_close(s->tc, code, reason);
@@ -173,7 +177,7 @@ static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
         ses_set_b64(hello, "nonce", s->snonce, sizeof s->snonce) != 0 ||
         json_object_set_new(hello, "time", json_integer(ses_clock_now_ms(&d->clock))) != 0) {
         json_decref(hello);
-        close_session(s, CLOSE_POLICY, "internal error");
+        ses_session_close(s, CLOSE_POLICY, "internal error");
         return s;
     }
     (void)ses_session_send(s, hello);
@@ -187,6 +191,7 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
     int64_t id = -1;
     bool preauth = s->state == SES_S_PREAUTH;
     json_t *reply = NULL;
+    bool pending = false;
     int rc = ses_frame_parse(data, len, preauth ? SES_MAX_PREAUTH_FRAME : SES_MAX_FRAME, &f, &id);
     const struct route *r = NULL;
     if (rc != 0)
@@ -209,8 +214,9 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
             rc = r->fn(s, &f, &reply);
     }
 done:
-    if (rc == SES_PENDING) {
-        rc = 0; /* the handler replies later (after a commit) */
+    pending = rc == SES_PENDING; /* the handler replies later, after a commit */
+    if (pending) {
+        rc = 0;
     } else if (rc == 0 && reply != NULL) {
         /* reply gets "t" (the handler's choice, default = request type) and "id" first */
         json_t *out = json_object();
@@ -227,8 +233,9 @@ done:
     }
     ses_frame_free(&f);
     ses_auditlog_after_write(s->d);
-    if (preauth && s->state != SES_S_AUTHED)
-        close_session(s, rc == 0 ? CLOSE_NORMAL : CLOSE_POLICY, rc == 0 ? "enrolled" : "refused");
+    if (preauth && !pending && s->state != SES_S_AUTHED)
+        ses_session_close(s, rc == 0 ? CLOSE_NORMAL : CLOSE_POLICY,
+                          rc == 0 ? "enrolled" : "refused");
 }
 
 static void on_frame(void *session, const char *data, size_t len)
@@ -245,7 +252,7 @@ static void on_oversize(void *session)
     if (s->state == SES_S_CLOSING)
         return;
     send_error(s, -1, SES_ETOO_LARGE);
-    close_session(s, CLOSE_TOO_BIG, "frame too large");
+    ses_session_close(s, CLOSE_TOO_BIG, "frame too large");
 }
 
 static void on_close(void *session)
@@ -306,7 +313,7 @@ int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, cons
         if ((device && memcmp(s->device_id, device, SES_ID_BYTES) == 0) ||
             (!device && user && memcmp(s->user_id, user, SES_ID_BYTES) == 0)) {
             (void)ses_session_send(s, json_pack("{s:s, s:s}", "t", "closing", "reason", "revoked"));
-            close_session(s, CLOSE_REVOKED, "revoked");
+            ses_session_close(s, CLOSE_REVOKED, "revoked");
             n++;
         }
     }
@@ -316,5 +323,5 @@ int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, cons
 void ses_sessions_close_all(struct ses_daemon *d)
 {
     for (struct ses_session *s = d->sessions; s; s = s->next)
-        close_session(s, CLOSE_GOING_AWAY, "server shutting down");
+        ses_session_close(s, CLOSE_GOING_AWAY, "server shutting down");
 }

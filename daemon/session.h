@@ -48,6 +48,8 @@ int ses_session_send(struct ses_session *s, json_t *msg);
 struct ses_session *ses_session_by_serial(struct ses_daemon *d, uint64_t serial);
 /* Sends {"t":type,"id":id, ...body} (body stolen, may be NULL). */
 int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_t *body);
+/* Closes after the queued frames are written (WebSocket close code and reason). */
+void ses_session_close(struct ses_session *s, int code, const char *reason);
 /* Sends the error frame for err (local codes become INTERNAL). */
 void ses_session_reply_error(struct ses_session *s, int64_t id, int err);
 
