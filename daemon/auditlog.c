@@ -2,6 +2,7 @@
  * auditlog.c - checkpoints and retention of the audit log (auditlog.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sesame/encode.h"
@@ -28,35 +29,62 @@ int ses_auditlog_vkey(char *out, size_t cap, const uint8_t server_id[16], const 
     return ses_note_vkey_format(out, cap, origin, pk) == 0 ? 0 : SES_EINVALID_ARG;
 }
 
+struct ckpt_job {
+    uint64_t size;
+    uint8_t root[32];
+    int64_t now;
+    char note[SES_CHECKPOINT_MAX];
+};
+
+static int run_ckpt(struct ses_store *st, void *arg)
+{
+    struct ckpt_job *j = arg;
+    return ses_store_checkpoint_put(st, j->size, j->root, j->note, j->now);
+}
+
+static void done_ckpt(void *arg, int rc)
+{
+    struct ckpt_job *j = arg;
+    if (rc != 0)
+        SES_LOG(SES_LOG_ERR, "audit", "cannot store the checkpoint of size %llu: %s",
+                (unsigned long long)j->size, ses_err_name(rc));
+    free(j);
+}
+
 int ses_auditlog_checkpoint(struct ses_daemon *d)
 {
-    char note[SES_CHECKPOINT_MAX];
-    uint8_t root[32];
-    uint64_t size = 0;
+    struct ckpt_job *j;
     size_t len = 0;
+    uint64_t size = 0;
     int rc = ses_store_audit_size(d->store, &size);
     if (rc != 0 || size <= d->ckpt_size)
         return rc;
-    if ((rc = ses_store_audit_root(d->store, size, root)) != 0 ||
-        (rc = ses_checkpoint_sign(note, sizeof note, &len, d->origin, size, root, d->origin,
-                                  d->log_key->sk)) != 0) {
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return SES_ENOMEM;
+    j->size = size;
+    j->now = ses_clock_now_ms(&d->clock);
+    if ((rc = ses_store_audit_root(d->store, size, j->root)) != 0 ||
+        (rc = ses_checkpoint_sign(j->note, sizeof j->note, &len, d->origin, size, j->root,
+                                  d->origin, d->log_key->sk)) != 0) {
         SES_LOG(SES_LOG_ERR, "audit", "cannot sign a checkpoint of size %llu: %s",
                 (unsigned long long)size, ses_err_name(rc));
+        free(j);
         return rc;
     }
-    if ((rc = ses_store_begin(d->store)) == 0 &&
-        (rc = ses_store_checkpoint_put(d->store, size, root, note, ses_clock_now_ms(&d->clock))) ==
-            0)
-        rc = ses_store_commit(d->store);
-    if (rc != 0) {
-        ses_store_rollback(d->store);
-        SES_LOG(SES_LOG_ERR, "audit", "cannot store the checkpoint of size %llu",
-                (unsigned long long)size);
-        return rc;
-    }
+    /* the signed note is valid as soon as it exists (its records are committed): serve it now,
+     * store it through the writer so the loop never waits for that fsync */
     d->ckpt_size = size;
+    memcpy(d->ckpt_note, j->note, sizeof d->ckpt_note);
     SES_LOG(SES_LOG_INFO, "audit", "checkpoint size=%llu", (unsigned long long)size);
-    return 0;
+    if (d->writer != NULL && ses_writer_submit(d->writer, run_ckpt, done_ckpt, j) == 0)
+        return 0;
+    /* no writer (shutdown): store it here */
+    if ((rc = ses_store_begin(d->store)) == 0 && (rc = run_ckpt(d->store, j)) == 0)
+        rc = ses_store_commit(d->store);
+    if (rc != 0)
+        ses_store_rollback(d->store);
+    done_ckpt(j, rc);
+    return rc;
 }
 
 void ses_auditlog_after_write(struct ses_daemon *d)

@@ -311,6 +311,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
         ses_writer_free(d->writer);
+        d->writer = NULL;
         uv_loop_close(&d->loop);
         goto out_free;
     }
@@ -329,6 +330,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     uv_run(&d->loop, UV_RUN_DEFAULT);
     ses_transport_free(d->tp);
     ses_writer_free(d->writer);
+    d->writer = NULL;
     if (d->n_sessions != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->n_sessions);
         status = 1;

@@ -26,9 +26,10 @@ struct ses_daemon {
     struct ses_clock clock;
     struct ses_store *store;
     struct ses_server_keys *keys;
-    struct ses_log_key *log_key; /* signs audit checkpoints only */
-    char origin[SES_ORIGIN_MAX]; /* audit log origin = log key name */
-    uint64_t ckpt_size;          /* size of the latest signed checkpoint */
+    struct ses_log_key *log_key;        /* signs audit checkpoints only */
+    char origin[SES_ORIGIN_MAX];        /* audit log origin = log key name */
+    uint64_t ckpt_size;                 /* size of the latest signed checkpoint */
+    char ckpt_note[SES_CHECKPOINT_MAX]; /* its signed note ("" before the first) */
     uv_timer_t ckpt_timer, prune_timer;
     struct ses_transport *tp;
     uv_signal_t sig_term, sig_int;
