@@ -54,10 +54,13 @@ struct send_job {
     bool duplicate;
     int64_t now;
     char role[16];
+    char peer[64];
 };
 
 struct dup_check {
-    const struct send_job *j;
+    const uint8_t *env;
+    size_t env_len;
+    const uint8_t *thread;
     int64_t seq;
     bool same;
 };
@@ -66,13 +69,14 @@ static int check_dup(void *ud, const struct ses_message *m)
 {
     struct dup_check *c = ud;
     c->seq = m->seq;
-    c->same = m->env_len == c->j->m.env_len && memcmp(m->env, c->j->m.env, m->env_len) == 0 &&
-              memcmp(m->thread, c->j->m.thread, SES_ID_BYTES) == 0;
+    c->same = m->env_len == c->env_len && memcmp(m->env, c->env, m->env_len) == 0 &&
+              memcmp(m->thread, c->thread, SES_ID_BYTES) == 0;
     return 0;
 }
 
 static int audit_msg(struct ses_store *st, int64_t now, const uint8_t *user, const uint8_t *device,
-                     const char *role, const char *action, const uint8_t thread[16], int64_t seq)
+                     const char *role, const char *peer, const char *action,
+                     const uint8_t thread[16], int64_t seq)
 {
     char object[96], t[SES_ID_TEXT_LEN + 1];
     ses_id_to_text(t, thread);
@@ -83,7 +87,8 @@ static int audit_msg(struct ses_store *st, int64_t now, const uint8_t *user, con
                                 .actor_role = role,
                                 .action = action,
                                 .object = object,
-                                .outcome = "ok"};
+                                .outcome = "ok",
+                                .peer = peer};
     return ses_store_audit_append(st, &rec, NULL);
 }
 
@@ -91,7 +96,7 @@ static int audit_msg(struct ses_store *st, int64_t now, const uint8_t *user, con
 static int run_send(struct ses_store *st, void *arg)
 {
     struct send_job *j = arg;
-    struct dup_check dc = {.j = j};
+    struct dup_check dc = {.env = j->m.env, .env_len = j->m.env_len, .thread = j->m.thread};
     uint64_t max_seq = 0;
     bool member = false;
     int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
@@ -114,8 +119,8 @@ static int run_send(struct ses_store *st, void *arg)
         return SES_EREPLAYED;
     if ((rc = ses_store_msg_insert(st, &j->m)) != 0)
         return rc == SES_EEXISTS ? SES_ECONFLICT : rc;
-    return audit_msg(st, j->now, j->m.sender_user, j->m.sender_device, j->role, "msg.submit",
-                     j->m.thread, j->m.seq);
+    return audit_msg(st, j->now, j->m.sender_user, j->m.sender_device, j->role, j->peer,
+                     "msg.submit", j->m.thread, j->m.seq);
 }
 
 static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t len)
@@ -197,12 +202,33 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
         rc = SES_EDENIED;
         goto out;
     }
+    /* a resend of a stored message (e.g. after a lost ack) is answered whatever the roster is
+     * now: the client must not re-encrypt it under a new id and deliver it twice */
+    struct dup_check dc = {.env = env, .env_len = env_len, .thread = thread};
+    rc = ses_store_msg_by_id(s->d->store, v.hdr.msg_id, check_dup, &dc);
+    if (rc == 0) {
+        if (!dc.same) {
+            rc = SES_ECONFLICT;
+            goto out;
+        }
+        json_t *body = json_pack("{s:I, s:b}", "seq", (json_int_t)dc.seq, "duplicate", 1);
+        if (body) {
+            ses_set_id(body, "thread", thread);
+            ses_set_b64(body, "msg_id", v.hdr.msg_id, 16);
+        }
+        (void)ses_session_reply(s, "sent", f->id, body);
+        rc = SES_PENDING; /* replied */
+        goto out;
+    }
+    if (rc != SES_ENOT_FOUND)
+        goto out;
     if ((r = calloc(1, sizeof *r)) == NULL) {
         rc = SES_ENOMEM;
         goto out;
     }
     rc = ses_roster_load(s->d->store, thread, r);
     if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id))) {
+        ses_session_audit_denied(s, "thread");
         rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
         goto out;
     }
@@ -238,6 +264,7 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     j->req_id = f->id;
     j->now = ses_clock_now_ms(&s->d->clock);
     snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
+    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
     memcpy(j->m.thread, thread, SES_ID_BYTES);
     memcpy(j->m.msg_id, v.hdr.msg_id, 16);
     memcpy(j->m.sender_user, s->user_id, SES_ID_BYTES);
@@ -295,7 +322,11 @@ static int check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES
 {
     bool member = false;
     int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
-    return rc != 0 ? rc : member ? 0 : SES_EDENIED;
+    if (rc == 0 && !member) {
+        ses_session_audit_denied(s, "thread");
+        rc = SES_EDENIED;
+    }
+    return rc;
 }
 
 int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply)
@@ -319,7 +350,14 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         json_decref(a.arr);
         return rc;
     }
-    *reply = json_pack("{s:s, s:o}", "t", "messages", "messages", a.arr);
+    struct ses_thread t;
+    if ((rc = ses_store_thread_get(s->d->store, thread, &t)) != 0) {
+        json_decref(a.arr);
+        return rc;
+    }
+    /* the page covers seqs after+1..after+limit; entries not wrapped to this device are left out */
+    *reply = json_pack("{s:s, s:o, s:I}", "t", "messages", "messages", a.arr, "last_seq",
+                       (json_int_t)t.last_seq);
     if (*reply == NULL || ses_set_id(*reply, "thread", thread) != 0)
         return SES_ENOMEM;
     return 0;
@@ -335,7 +373,9 @@ struct cursor_job {
     bool read; /* read cursor (per user) rather than delivery (per device) */
     uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES], device[SES_ID_BYTES];
     char role[16];
+    char peer[64];
     int64_t seq, now;
+    bool moved; /* the mark went forward (else nothing changed, nothing is pushed) */
 };
 
 static int run_cursor(struct ses_store *st, void *arg)
@@ -347,10 +387,16 @@ static int run_cursor(struct ses_store *st, void *arg)
         return rc == SES_ENOT_FOUND ? SES_EDENIED : rc;
     if (j->seq > t.last_seq)
         return SES_EBAD_FIELD; /* beyond the newest message */
+    int64_t old = 0;
+    rc = j->read ? ses_store_read_get(st, j->user, j->thread, &old)
+                 : ses_store_cursor_get(st, j->device, j->thread, &old);
+    if (rc != 0 || j->seq <= old)
+        return rc; /* marks only move forward: an older one changes nothing */
+    j->moved = true;
     rc = j->read ? ses_store_read_set(st, j->user, j->thread, j->seq)
                  : ses_store_cursor_set(st, j->device, j->thread, j->seq);
     if (rc == 0)
-        rc = audit_msg(st, j->now, j->user, j->device, j->role,
+        rc = audit_msg(st, j->now, j->user, j->device, j->role, j->peer,
                        j->read ? "msg.read" : "msg.deliver", j->thread, j->seq);
     return rc;
 }
@@ -365,7 +411,7 @@ static void done_cursor(void *arg, int rc)
         else
             (void)ses_session_reply(s, "ok", j->req_id, NULL);
     }
-    if (rc == 0) {
+    if (rc == 0 && j->moved) {
         /* members' open connections learn the new mark */
         for (struct ses_session *o = j->d->sessions; o; o = o->next) {
             bool member = false;
@@ -406,6 +452,7 @@ static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool 
     memcpy(j->user, s->user_id, SES_ID_BYTES);
     memcpy(j->device, s->device_id, SES_ID_BYTES);
     snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
+    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
     j->seq = seq;
     j->now = ses_clock_now_ms(&s->d->clock);
     if ((rc = ses_writer_submit(s->d->writer, run_cursor, done_cursor, j)) != 0) {

@@ -166,11 +166,11 @@ static int member_roster(struct ses_session *s, const struct ses_frame *f, struc
     if (rc != 0)
         return rc;
     rc = ses_roster_load(s->d->store, thread, r);
-    if (rc == SES_ENOT_FOUND)
-        return SES_EDENIED;
-    if (rc != 0)
-        return rc;
-    return ses_roster_has_user(r, s->user_id) ? 0 : SES_EDENIED;
+    if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id)))
+        rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
+    if (rc == SES_EDENIED)
+        ses_session_audit_denied(s, "thread");
+    return rc;
 }
 
 static struct ses_roster *roster_new(void)
@@ -205,6 +205,20 @@ static int audit_thread(struct ses_session *s, const char *action, const uint8_t
         snprintf(object, sizeof object, "thread:%s", t);
     }
     return ses_session_audit(s, action, object, 0);
+}
+
+static void count_active(void *ud, const struct ses_device *d)
+{
+    if (!d->revoked)
+        (*(int *)ud)++;
+}
+
+/* Active devices of a user (0 when unknown). */
+static int active_devices(struct ses_store *st, const uint8_t user[SES_ID_BYTES])
+{
+    int n = 0;
+    (void)ses_store_device_list(st, user, count_active, &n);
+    return n;
 }
 
 /* Checks that a user id may be a member: exists, active, clinical role. */
@@ -275,8 +289,13 @@ int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, j
     t.roster_version = 1;
     if ((rc = ses_store_begin(st)) != 0)
         return rc;
-    for (size_t i = 0; i < n && rc == 0; i++)
+    int devices = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         rc = check_member_user(st, ids[i]);
+        devices += active_devices(st, ids[i]);
+    }
+    if (rc == 0 && devices > SES_MAX_RECIPIENTS)
+        rc = SES_ECONFLICT; /* more devices than an envelope can wrap to */
     if (rc == 0)
         rc = ses_store_thread_insert(st, &t);
     for (size_t i = 0; i < n && rc == 0; i++)
@@ -347,6 +366,9 @@ static int change_member(struct ses_session *s, const struct ses_frame *f, json_
                 rc = SES_ECONFLICT;
             if (rc == 0 && r->n >= SES_MAX_THREAD_MEMBERS)
                 rc = SES_ECONFLICT;
+            if (rc == 0 &&
+                ses_roster_device_count(r) + active_devices(st, user) > SES_MAX_RECIPIENTS)
+                rc = SES_ECONFLICT; /* nobody could send to the thread any more */
             if (rc == 0)
                 rc = ses_store_member_put(st, thread, user, now);
         } else {

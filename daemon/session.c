@@ -132,14 +132,12 @@ int ses_session_audit(struct ses_session *s, const char *action, const char *obj
     return ses_store_audit_append(s->d->store, &rec, NULL);
 }
 
-/* Records a denial in its own transaction (every DENY is audited). */
-static void audit_denied(struct ses_session *s, enum ses_action action)
+void ses_session_audit_denied(struct ses_session *s, const char *what)
 {
     struct ses_store *st = s->d->store;
     if (ses_store_begin(st) != 0)
         return;
-    if (ses_session_audit(s, "authz.denied", ses_action_name(action), SES_EDENIED) != 0 ||
-        ses_store_commit(st) != 0)
+    if (ses_session_audit(s, "authz.denied", what, SES_EDENIED) != 0 || ses_store_commit(st) != 0)
         ses_store_rollback(st);
 }
 
@@ -208,7 +206,7 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
             struct ses_principal p = {.role = s->role, .revoked = false};
             rc = ses_authz_check(&p, r->action);
             if (rc != 0)
-                audit_denied(s, r->action);
+                ses_session_audit_denied(s, ses_action_name(r->action));
         }
         if (rc == 0)
             rc = r->fn(s, &f, &reply);

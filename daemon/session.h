@@ -41,6 +41,9 @@ extern const struct ses_transport_cbs ses_session_cbs;
 /* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */
 int ses_session_send(struct ses_session *s, json_t *msg);
 
+/* Records a denial (object: what was refused) in its own transaction: every DENY is audited. */
+void ses_session_audit_denied(struct ses_session *s, const char *what);
+
 /* Returned by a handler that will reply later (from a writer completion). */
 #define SES_PENDING 1
 

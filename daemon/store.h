@@ -244,7 +244,9 @@ int ses_store_cursor_set(struct ses_store *st, const uint8_t device[SES_ID_BYTES
                          const uint8_t thread[SES_ID_BYTES], int64_t seq);
 int ses_store_cursor_get(struct ses_store *st, const uint8_t device[SES_ID_BYTES],
                          const uint8_t thread[SES_ID_BYTES], int64_t *seq);
-/* Read cursor of a user in a thread (only moves forward). */
+/* Read cursor of a user in a thread (only moves forward); get gives 0 when none. */
+int ses_store_read_get(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                       const uint8_t thread[SES_ID_BYTES], int64_t *seq);
 int ses_store_read_set(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
                        const uint8_t thread[SES_ID_BYTES], int64_t seq);
 

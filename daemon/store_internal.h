@@ -63,6 +63,7 @@ enum stmt_id {
     ST_CURSOR_SET,
     ST_CURSOR_GET,
     ST_READ_SET,
+    ST_READ_GET,
     ST_RECEIPTS,
     ST_USERS_BY_ROLE,
     ST_COUNT

@@ -62,6 +62,8 @@ static const char *const q_cursor_get =
 static const char *const q_read_set =
     "INSERT INTO reads(user_id, thread_id, read_seq) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(user_id, thread_id) DO UPDATE SET read_seq = max(read_seq, ?3)";
+static const char *const q_read_get =
+    "SELECT read_seq FROM reads WHERE user_id = ?1 AND thread_id = ?2";
 static const char *const q_receipts =
     "SELECT m.user_id, "
     "(SELECT coalesce(max(c.delivered_seq), 0) FROM cursors c JOIN devices d ON d.id = c.device_id "
@@ -358,18 +360,30 @@ int ses_store_read_set(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
     return set_cursor(st, ST_READ_SET, q_read_set, user, thread, seq);
 }
 
-int ses_store_cursor_get(struct ses_store *st, const uint8_t device[SES_ID_BYTES],
-                         const uint8_t thread[SES_ID_BYTES], int64_t *seq)
+static int get_cursor(struct ses_store *st, enum stmt_id id, const char *q, const uint8_t *who,
+                      const uint8_t *thread, int64_t *seq)
 {
-    sqlite3_stmt *s = store_stmt_sql(st, ST_CURSOR_GET, q_cursor_get);
+    sqlite3_stmt *s = store_stmt_sql(st, id, q);
     if (s == NULL)
         return SES_EIO;
-    bind_id(s, 1, device);
+    bind_id(s, 1, who);
     bind_id(s, 2, thread);
     int step = sqlite3_step(s);
     *seq = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     store_done(s);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : SES_EIO;
+}
+
+int ses_store_cursor_get(struct ses_store *st, const uint8_t device[SES_ID_BYTES],
+                         const uint8_t thread[SES_ID_BYTES], int64_t *seq)
+{
+    return get_cursor(st, ST_CURSOR_GET, q_cursor_get, device, thread, seq);
+}
+
+int ses_store_read_get(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                       const uint8_t thread[SES_ID_BYTES], int64_t *seq)
+{
+    return get_cursor(st, ST_READ_GET, q_read_get, user, thread, seq);
 }
 
 int ses_store_receipts(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], ses_receipt_cb cb,

@@ -12,7 +12,7 @@
 #include "store.h"
 
 #define SES_ROSTER_MAX_MEMBERS 16
-#define SES_ROSTER_MAX_DEVICES 8 /* active devices per member that a roster carries */
+#define SES_ROSTER_MAX_DEVICES 32 /* active devices per member that a roster carries */
 
 struct ses_roster_member {
     struct ses_user user;

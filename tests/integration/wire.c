@@ -259,6 +259,116 @@ void w_ping_ok(struct ses_conn *c, int64_t id)
     json_decref(f);
 }
 
+int64_t w_raw_id(void)
+{
+    static int64_t next = (int64_t)1 << 40;
+    return next++;
+}
+
+/* Compact JSON of o, cut to 160 bytes ("..." appended) for messages. Returns malloc'd text. */
+static char *short_dump(const json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s != NULL && strlen(s) > 160)
+        memcpy(s + 157, "...", 4);
+    return s;
+}
+
+static int64_t request_id(struct ses_conn *c, json_t *req, json_t **reply)
+{
+    json_incref(req);
+    int rc = ses_conn_request(c, req, H_CONN_TIMEOUT_MS, reply);
+    json_t *jid = json_object_get(req, "id");
+    int64_t id = json_is_integer(jid) ? json_integer_value(jid) : -1;
+    char *txt = short_dump(req);
+    json_decref(req);
+    if (*reply == NULL) {
+        print_error("request %s: ses_conn_request = %d (%s), no reply\n", txt ? txt : "?", rc,
+                    ses_err_name(rc));
+        free(txt);
+        fail();
+    }
+    free(txt);
+    return id;
+}
+
+json_t *w_request_ok(struct ses_conn *c, json_t *req, const char *type)
+{
+    json_t *reply = NULL;
+    char *txt = short_dump(req);
+    int64_t id = request_id(c, req, &reply);
+    const char *t = json_string_value(json_object_get(reply, "t"));
+    if (t == NULL || strcmp(t, type) != 0) {
+        char *got = short_dump(reply);
+        print_error("request %s: expected a \"%s\" reply; got %s\n", txt ? txt : "?", type,
+                    got ? got : "?");
+        free(got);
+        free(txt);
+        json_decref(reply);
+        fail();
+    }
+    free(txt);
+    w_expect_type(reply, type, id);
+    return reply;
+}
+
+void w_request_error(struct ses_conn *c, json_t *req, int err)
+{
+    json_t *reply = NULL;
+    char *txt = short_dump(req);
+    int64_t id = request_id(c, req, &reply);
+    const char *code = json_string_value(json_object_get(reply, "code"));
+    if (code == NULL || strcmp(code, ses_err_name(err)) != 0)
+        print_error("request %s: expected error %s\n", txt ? txt : "?", ses_err_name(err));
+    free(txt);
+    w_expect_error(reply, id, err);
+}
+
+json_t *w_drain(struct ses_conn *c)
+{
+    int64_t id = w_raw_id();
+    char *s = h_fmt("{\"t\":\"ping\",\"id\":%lld}", (long long)id);
+    w_send(c, s);
+    free(s);
+    json_t *got = json_array();
+    assert_non_null(got);
+    for (;;) {
+        json_t *f = w_recv(c, H_CONN_TIMEOUT_MS);
+        json_t *jid = json_object_get(f, "id");
+        const char *t = json_string_value(json_object_get(f, "t"));
+        if (t != NULL && strcmp(t, "pong") == 0 && json_is_integer(jid) &&
+            json_integer_value(jid) == id) {
+            json_decref(f);
+            return got;
+        }
+        json_array_append_new(got, f);
+    }
+}
+
+size_t w_drain_only(struct ses_conn *c, const char *const allowed[])
+{
+    json_t *got = w_drain(c);
+    size_t i, n = json_array_size(got);
+    json_t *f;
+    json_array_foreach(got, i, f)
+    {
+        const char *t = json_string_value(json_object_get(f, "t"));
+        bool ok = t != NULL && json_object_get(f, "id") == NULL;
+        bool listed = false;
+        for (size_t k = 0; ok && allowed != NULL && allowed[k] != NULL; k++)
+            listed = listed || strcmp(allowed[k], t) == 0;
+        if (!ok || !listed) {
+            char *s = short_dump(f);
+            print_error("unexpected frame on this connection: %s\n", s ? s : "?");
+            free(s);
+            json_decref(got);
+            fail();
+        }
+    }
+    json_decref(got);
+    return n;
+}
+
 char *w_pad_ws(const char *text, size_t total)
 {
     size_t n = strlen(text);

@@ -67,6 +67,22 @@ void w_expect_type(const json_t *frame, const char *type, int64_t id);
 /* ping -> pong on a logged-in connection. */
 void w_ping_ok(struct ses_conn *c, int64_t id);
 
+/* A request id for hand-sent frames (w_send): from 2^40 upwards, so it never collides with the
+ * ids ses_conn_request() gives (1, 2, ...). */
+int64_t w_raw_id(void);
+/* ses_conn_request(req) (req stolen) and asserts the reply is a `type` frame with the request's
+ * id. Returns the reply (caller decrefs). */
+json_t *w_request_ok(struct ses_conn *c, json_t *req, const char *type);
+/* ses_conn_request(req) (req stolen) and asserts the reply is the error frame of err with the
+ * request's id. */
+void w_request_error(struct ses_conn *c, json_t *req, int err);
+/* Ping round trip: returns, as a new JSON array, every frame that arrived before the pong (the
+ * pushes the server had queued for this connection before it answered the ping), in order. */
+json_t *w_drain(struct ses_conn *c);
+/* w_drain, then asserts every drained frame is a push (no "id") whose "t" is one of the allowed
+ * types (NULL-terminated list, or NULL for none). Returns how many there were. */
+size_t w_drain_only(struct ses_conn *c, const char *const allowed[]);
+
 /* Copy of a JSON text with spaces inserted after its first '{' so that it is exactly total
  * bytes (still the same JSON value). */
 char *w_pad_ws(const char *text, size_t total);
