@@ -22,7 +22,8 @@ enum cli_exit {
     CLI_EUSAGE = 2,  /* unknown command or option, missing argument, refused local state */
     CLI_ECONN = 3,   /* connection, TLS or timeout */
     CLI_ELOCAL = 4,  /* local files: profile missing or unreadable, CA file, ... */
-    CLI_EVERIFY = 6, /* sesame audit verify/prove: the log failed verification */
+    CLI_EVERIFY = 6, /* the audit log (audit verify/prove), a roster or a message failed
+                        verification */
 };
 
 /* Global options (accepted anywhere on the command line) and the command's own arguments. */
@@ -87,8 +88,14 @@ void cli_shell_quote(char *out, size_t cap, const char *s);
 /* Commands: each returns the process exit status. */
 int cmd_enroll(struct cli *cli);
 int cmd_whoami(struct cli *cli);
-int cmd_admin(struct cli *cli); /* argv[0] is the admin subcommand */
-int cmd_audit(struct cli *cli); /* argv[0] is the audit subcommand */
+int cmd_admin(struct cli *cli);  /* argv[0] is the admin subcommand */
+int cmd_audit(struct cli *cli);  /* argv[0] is the audit subcommand */
+int cmd_thread(struct cli *cli); /* argv[0] is the thread subcommand */
+int cmd_send(struct cli *cli);
+int cmd_sync(struct cli *cli);
+int cmd_follow(struct cli *cli);
+int cmd_directory(struct cli *cli);
+int cmd_safety_number(struct cli *cli);
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

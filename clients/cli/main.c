@@ -41,16 +41,38 @@ void cli_print_usage(FILE *out)
           "                      checkpoint stored by the last verify\n"
           "  audit export --from YYYY-MM-DD --to YYYY-MM-DD [--fhir]\n"
           "                      audit records as JSON Lines (FHIR R4 AuditEvent with --fhir)\n"
+          "  directory [--role ROLE]\n"
+          "                      the team's active users (ids for --member, add, ...)\n"
+          "  thread create --patient REF --title TEXT --member USER_ID [--member ...]\n"
+          "                      new caseload thread; the title is sent encrypted\n"
+          "  thread list         your caseload: threads, decrypted titles, unread counts\n"
+          "  thread show THREAD  every message, decrypted and verified; marks them read\n"
+          "  thread info THREAD  members and their devices\n"
+          "  thread add THREAD USER_ID | thread remove THREAD USER_ID\n"
+          "                      change the members (nurses and admins)\n"
+          "  thread title THREAD TEXT\n"
+          "                      send a new (encrypted) title\n"
+          "  send THREAD [TEXT|-]\n"
+          "                      encrypt and send a message (stdin when TEXT is - or absent)\n"
+          "  sync                print the messages this device has not seen yet\n"
+          "  follow [THREAD] [--count N] [--timeout-exit MS]\n"
+          "                      print new messages as they arrive (until Ctrl-C)\n"
+          "  safety-number USER_ID\n"
+          "                      the 60-digit number to compare with that user\n"
           "  help                show this text\n"
           "\n"
           "Global options:\n"
           "  --home DIR     profile folder (default: $SESAME_HOME, else ~/.config/sesame)\n"
           "  --json         print exactly one JSON object (the server's reply) on stdout\n"
+          "                 (follow: one object per line)\n"
           "  --timeout MS   connection and request timeout in milliseconds (default 10000)\n"
+          "\n"
+          "THREAD is a thread id or a unique prefix of one (at least 4 characters).\n"
           "\n"
           "Exit status: 0 success, 1 error reply from the server, 2 usage error,\n"
           "3 connection, TLS or timeout failure, 4 local file problem (e.g. not enrolled),\n"
-          "6 the audit log failed verification (audit verify, audit prove).\n",
+          "6 verification failed: the audit log (audit verify, audit prove), or a roster\n"
+          "or a message (thread, send, sync, follow).\n",
           out);
 }
 
@@ -129,6 +151,18 @@ int main(int argc, char **argv)
         status = cmd_admin(&cli);
     } else if (strcmp(cmd, "audit") == 0) {
         status = cmd_audit(&cli);
+    } else if (strcmp(cmd, "thread") == 0) {
+        status = cmd_thread(&cli);
+    } else if (strcmp(cmd, "send") == 0) {
+        status = cmd_send(&cli);
+    } else if (strcmp(cmd, "sync") == 0) {
+        status = cmd_sync(&cli);
+    } else if (strcmp(cmd, "follow") == 0) {
+        status = cmd_follow(&cli);
+    } else if (strcmp(cmd, "directory") == 0) {
+        status = cmd_directory(&cli);
+    } else if (strcmp(cmd, "safety-number") == 0) {
+        status = cmd_safety_number(&cli);
     } else if (cmd[0] == '-') {
         status = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {
