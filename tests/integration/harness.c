@@ -782,6 +782,150 @@ void h_cli_assert_error(const struct h_cli *r, int status, const char *code)
     free(want);
 }
 
+/* --- background processes --------------------------------------------------------------------
+ */
+
+void h_bg_start_ok(struct h_bg *b, const char *const argv[], const char *const extra_env[],
+                   const char *out_path, const char *err_path)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->out_path, sizeof b->out_path, "%s", out_path);
+    snprintf(b->err_path, sizeof b->err_path, "%s", err_path);
+    /* Everything the child needs is prepared before fork (as for the daemon). */
+    int outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(outfd >= 0 && errfd >= 0 && nullfd >= 0);
+    char **env = build_env(extra_env);
+    pid_t parent = getpid();
+    sigset_t none;
+    sigemptyset(&none);
+    b->t0 = h_mono_ms();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setpgid(0, 0);
+        dup2(nullfd, 0);
+        dup2(outfd, 1);
+        dup2(errfd, 2);
+        execve(argv[0], (char *const *)argv, env);
+        _exit(127);
+    }
+    free(env);
+    close(outfd);
+    close(errfd);
+    close(nullfd);
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    setpgid(pid, pid); /* also from here: no race with a kill(-pid) right after */
+    b->pid = pid;
+    live_add(pid);
+}
+
+void h_cli_start_ok(struct h_bg *b, const char *dir, const char *tag, const char *home,
+                    const char *const extra_env[], ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = SESAME_BIN;
+    if (home != NULL) {
+        argv[n++] = "--home";
+        argv[n++] = home;
+    }
+    argv[n++] = "--json";
+    va_list ap;
+    va_start(ap, extra_env);
+    for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+        if (n >= 62) {
+            va_end(ap);
+            fail_msg("too many CLI arguments");
+        }
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    char *leaf_out = h_fmt("%s.out", tag), *leaf_err = h_fmt("%s.err", tag);
+    char *out = h_path(dir, leaf_out), *err = h_path(dir, leaf_err);
+    h_bg_start_ok(b, argv, extra_env, out, err);
+    free(leaf_out);
+    free(leaf_err);
+    free(out);
+    free(err);
+}
+
+char *h_bg_out(const struct h_bg *b, size_t *len)
+{
+    size_t n = 0;
+    char *s = h_read_file(b->out_path, &n);
+    if (s == NULL) {
+        s = strdup("");
+        assert_non_null(s);
+    }
+    if (len != NULL)
+        *len = n;
+    return s;
+}
+
+void h_bg_wait(struct h_bg *b, int timeout_ms, struct h_proc *p)
+{
+    memset(p, 0, sizeof *p);
+    uint64_t deadline = h_mono_ms() + (uint64_t)timeout_ms;
+    int st = 0;
+    bool killed = false;
+    while (b->pid > 0) {
+        pid_t w = waitpid(b->pid, &st, WNOHANG);
+        if (w == b->pid)
+            break;
+        if (w < 0 && errno != EINTR) {
+            st = -1;
+            break;
+        }
+        if (h_mono_ms() >= deadline) {
+            kill(-b->pid, SIGKILL);
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, &st, 0);
+            killed = true;
+            break;
+        }
+        h_sleep_ms(5);
+    }
+    if (b->pid > 0) {
+        if (killed)
+            kill(-b->pid, SIGKILL); /* stragglers of the group */
+        live_del(b->pid);
+    }
+    p->elapsed_ms = h_mono_ms() - b->t0;
+    p->timed_out = killed;
+    p->status = killed ? -1 : b->pid > 0 ? exit_code(st) : -2;
+    b->pid = 0;
+    p->out = h_read_file(b->out_path, &p->out_len);
+    p->err = h_read_file(b->err_path, &p->err_len);
+    if (p->out == NULL) {
+        p->out = strdup("");
+        p->out_len = 0;
+    }
+    if (p->err == NULL) {
+        p->err = strdup("");
+        p->err_len = 0;
+    }
+    assert_true(p->out != NULL && p->err != NULL);
+}
+
+void h_bg_kill(struct h_bg *b)
+{
+    if (b == NULL || b->pid <= 0)
+        return;
+    kill(-b->pid, SIGKILL);
+    kill(b->pid, SIGKILL);
+    waitpid(b->pid, NULL, 0);
+    live_del(b->pid);
+    b->pid = 0;
+}
+
 /* --- the database ----------------------------------------------------------------------------- */
 
 static sqlite3 *db_open_ro(const char *path)

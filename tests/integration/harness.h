@@ -78,6 +78,32 @@ int h_run(const char *const argv[], const char *const extra_env[], const char *s
           int timeout_ms, struct h_proc *p);
 void h_proc_free(struct h_proc *p);
 
+/* A process running in the background (e.g. `sesame follow`), its stdout and stderr going to
+ * files, in its own process group; it dies with the test process (PR_SET_PDEATHSIG) and is killed
+ * at exit if still running. */
+struct h_bg {
+    pid_t pid; /* 0 when not running */
+    char out_path[4096];
+    char err_path[4096];
+    uint64_t t0;
+};
+
+/* Starts argv (argv[0] a path) with stdin from /dev/null, stdout to out_path and stderr to
+ * err_path (created or truncated, 0600), the environment plus extra_env as in h_run. Asserts. */
+void h_bg_start_ok(struct h_bg *b, const char *const argv[], const char *const extra_env[],
+                   const char *out_path, const char *err_path);
+/* Starts `sesame --home HOME --json ARGS...` (args NULL-terminated) in the background, stdout and
+ * stderr to files named after tag in dir (DIR/TAG.out, DIR/TAG.err). Asserts. */
+void h_cli_start_ok(struct h_bg *b, const char *dir, const char *tag, const char *home,
+                    const char *const extra_env[], ...) __attribute__((sentinel));
+/* What the process printed on stdout so far (malloc'd, NUL-terminated; *len may be NULL). */
+char *h_bg_out(const struct h_bg *b, size_t *len);
+/* Waits up to timeout_ms (from now) for it to exit; at the deadline kills its process group
+ * (p->status -1, p->timed_out). Fills p as h_run does (h_proc_free it). */
+void h_bg_wait(struct h_bg *b, int timeout_ms, struct h_proc *p);
+/* SIGKILL to its process group, and reaps it (teardown after a failed test). NULL-safe. */
+void h_bg_kill(struct h_bg *b);
+
 /* --- the daemon --------------------------------------------------------------------------------
  */
 
