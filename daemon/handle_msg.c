@@ -5,6 +5,10 @@
  * §1.3.9) on the loop, then hands the write to the group-commit writer: the message, the thread's
  * last seq and the audit record commit together, and only then is the sender told "sent" and
  * are the recipients' open connections pushed the envelope.
+ *
+ * rewrap (PROTOCOL.md §12) stores the message keys of a thread's history re-wrapped by one of a
+ * user's devices for another of that user's devices; fetch hands them to the target device with
+ * the messages they open.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,27 +299,53 @@ out:
  */
 
 struct fetch_acc {
+    struct ses_store *st;
     const uint8_t *device;
     json_t *arr;
 };
+
+static bool env_wraps(const struct ses_envelope_view *v, const uint8_t device[SES_ID_BYTES])
+{
+    for (size_t k = 0; k < v->n_wraps; k++)
+        if (memcmp(ses_envelope_wrap_device(v, k), device, SES_ID_BYTES) == 0)
+            return true;
+    return false;
+}
 
 static int add_visible(void *ud, const struct ses_message *m)
 {
     struct fetch_acc *a = ud;
     struct ses_envelope_view v;
+    struct ses_rewrap rw;
+    json_t *rj = NULL;
     if (ses_envelope_parse(m->env, m->env_len, &v) != 0)
         return 0; /* stored envelopes were parsed on the way in */
-    for (size_t k = 0; k < v.n_wraps; k++) {
-        if (memcmp(ses_envelope_wrap_device(&v, k), a->device, SES_ID_BYTES) == 0) {
-            json_t *p = msg_push(m, m->env, m->env_len);
-            if (p == NULL)
-                return SES_ENOMEM;
-            json_object_del(p, "t");
-            json_object_del(p, "thread");
-            return json_array_append_new(a->arr, p) == 0 ? 0 : SES_ENOMEM;
+    if (!env_wraps(&v, a->device)) {
+        /* not wrapped to this device (it joined later): shown if one of its user's other devices
+         * re-wrapped the key for it (§12) */
+        int rc = ses_store_rewrap_get(a->st, m->thread, m->seq, a->device, &rw);
+        if (rc == SES_ENOT_FOUND)
+            return 0;
+        if (rc != 0)
+            return rc;
+        if ((rj = json_object()) == NULL || ses_set_b64(rj, "sealed", rw.sealed, 80) != 0 ||
+            ses_set_b64(rj, "sig", rw.sig, 64) != 0 || ses_set_id(rj, "by", rw.by_device) != 0) {
+            json_decref(rj);
+            return SES_ENOMEM;
         }
     }
-    return 0; /* not wrapped to this device (it joined later) */
+    json_t *p = msg_push(m, m->env, m->env_len);
+    if (p == NULL) {
+        json_decref(rj);
+        return SES_ENOMEM;
+    }
+    json_object_del(p, "t");
+    json_object_del(p, "thread");
+    if (rj != NULL && json_object_set_new(p, "rewrap", rj) != 0) {
+        json_decref(p);
+        return SES_ENOMEM;
+    }
+    return json_array_append_new(a->arr, p) == 0 ? 0 : SES_ENOMEM;
 }
 
 static int check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
@@ -343,7 +373,7 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         return SES_EBAD_FIELD;
     if ((rc = check_member(s, thread)) != 0)
         return rc;
-    struct fetch_acc a = {.device = s->device_id, .arr = json_array()};
+    struct fetch_acc a = {.st = s->d->store, .device = s->device_id, .arr = json_array()};
     if (a.arr == NULL)
         return SES_ENOMEM;
     if ((rc = ses_store_msg_range(s->d->store, thread, after, (int)limit, add_visible, &a)) != 0) {
@@ -355,7 +385,8 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         json_decref(a.arr);
         return rc;
     }
-    /* the page covers seqs after+1..after+limit; entries not wrapped to this device are left out */
+    /* the page covers seqs after+1..after+limit; entries not wrapped (nor re-wrapped) to this
+     * device are left out */
     *reply = json_pack("{s:s, s:o, s:I}", "t", "messages", "messages", a.arr, "last_seq",
                        (json_int_t)t.last_seq);
     if (*reply == NULL || ses_set_id(*reply, "thread", thread) != 0)
@@ -472,4 +503,209 @@ int ses_handle_read(struct ses_session *s, const struct ses_frame *f, json_t **r
 {
     (void)reply;
     return submit_cursor(s, f, true);
+}
+
+/* --- history re-wrap (§12) ---------------------------------------------------------------------
+ */
+
+#define SES_REWRAP_MAX_ITEMS 200 /* re-wraps per request */
+
+struct rewrap_job {
+    struct ses_daemon *d;
+    uint64_t session;
+    int64_t req_id;
+    uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES], device[SES_ID_BYTES];
+    uint8_t target[SES_ID_BYTES];
+    char role[16];
+    char peer[64];
+    int64_t now;
+    size_t n;
+    int64_t count; /* newly stored */
+    struct ses_rewrap items[SES_REWRAP_MAX_ITEMS];
+};
+
+/* target is an active device of user other than device. */
+static int own_other_device(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                            const uint8_t device[SES_ID_BYTES], const uint8_t target[SES_ID_BYTES])
+{
+    struct ses_device t;
+    int rc = ses_store_device_get(st, target, &t);
+    if (rc == SES_ENOT_FOUND)
+        return SES_EDENIED;
+    if (rc != 0)
+        return rc;
+    if (t.revoked || memcmp(t.user_id, user, SES_ID_BYTES) != 0 ||
+        memcmp(target, device, SES_ID_BYTES) == 0)
+        return SES_EDENIED;
+    return 0;
+}
+
+/* Writer thread: every item of the request and one audit record, in one job. */
+static int run_rewrap(struct ses_store *st, void *arg)
+{
+    struct rewrap_job *j = arg;
+    bool member = false;
+    int rc = ses_store_member_is(st, j->thread, j->user, &member);
+    if (rc != 0)
+        return rc;
+    if (!member)
+        return SES_EDENIED; /* removed while the request was queued */
+    if ((rc = own_other_device(st, j->user, j->device, j->target)) != 0)
+        return rc; /* revoked while queued */
+    j->count = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        bool stored = false;
+        if ((rc = ses_store_rewrap_put(st, &j->items[i], &stored)) != 0)
+            return rc;
+        j->count += stored; /* an existing (thread, seq, device) keeps its first re-wrap */
+    }
+    char object[160], t[SES_ID_TEXT_LEN + 1], d[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(t, j->thread);
+    ses_id_to_text(d, j->target);
+    snprintf(object, sizeof object, "thread:%s device:%s count:%lld", t, d, (long long)j->count);
+    struct ses_audit_rec rec = {.ts_ms = j->now,
+                                .actor_user = j->user,
+                                .actor_device = j->device,
+                                .actor_role = j->role,
+                                .action = "msg.rewrap",
+                                .object = object,
+                                .outcome = "ok",
+                                .peer = j->peer};
+    return ses_store_audit_append(st, &rec, NULL);
+}
+
+/* Loop thread, after the commit. */
+static void done_rewrap(void *arg, int rc)
+{
+    struct rewrap_job *j = arg;
+    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    if (s != NULL) {
+        if (rc != 0) {
+            ses_session_reply_error(s, j->req_id, rc);
+        } else {
+            json_t *body = json_pack("{s:I}", "count", (json_int_t)j->count);
+            if (body) {
+                ses_set_id(body, "thread", j->thread);
+                ses_set_id(body, "device", j->target);
+            }
+            (void)ses_session_reply(s, "rewrapped", j->req_id, body);
+        }
+    }
+    if (rc == 0 && j->count > 0) {
+        /* the target device's open connections learn that history can now be fetched */
+        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
+            if (o->state != SES_S_AUTHED || memcmp(o->device_id, j->target, SES_ID_BYTES) != 0)
+                continue;
+            json_t *p = json_pack("{s:s, s:I}", "t", "rewrap_done", "count", (json_int_t)j->count);
+            if (p && ses_set_id(p, "thread", j->thread) == 0)
+                (void)ses_session_send(o, p);
+            else
+                json_decref(p);
+        }
+    }
+    free(j);
+}
+
+struct rewrap_check {
+    struct rewrap_job *j;
+    const struct ses_rewrap *item;
+    const uint8_t *sign_pk; /* the caller device's */
+    int rc;
+};
+
+/* The stored envelope of an item: wrapped to the caller's device (BAD_FIELD) and the re-wrap
+ * signed by it over (thread, msg_id, kcommit, target, sealed, caller device) (BAD_SIGNATURE). */
+static int check_item(void *ud, const struct ses_message *m)
+{
+    struct rewrap_check *c = ud;
+    struct ses_envelope_view v;
+    if (ses_envelope_parse(m->env, m->env_len, &v) != 0 || !env_wraps(&v, c->j->device))
+        c->rc = SES_EBAD_FIELD;
+    else
+        c->rc = ses_rewrap_verify(&v, c->j->target, c->item->sealed, c->j->device, c->item->sig,
+                                  c->sign_pk);
+    return 0;
+}
+
+int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    uint8_t thread[SES_ID_BYTES], target[SES_ID_BYTES];
+    struct rewrap_job *j = NULL;
+    struct ses_device me;
+    int rc;
+    (void)reply;
+    if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
+        (rc = ses_get_id(f->root, "device", true, target, NULL)) != 0)
+        return rc;
+    const json_t *items = json_object_get(f->root, "items");
+    if (items == NULL || json_is_null(items))
+        return SES_EMISSING_FIELD;
+    if (!json_is_array(items) || json_array_size(items) < 1 ||
+        json_array_size(items) > SES_REWRAP_MAX_ITEMS || json_object_size(f->root) != 5)
+        return SES_EBAD_FIELD;
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return SES_ENOMEM;
+    size_t i;
+    const json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        struct ses_rewrap *w = &j->items[i];
+        int64_t seq = 0;
+        if (!json_is_object(it) || json_object_size(it) != 3) {
+            rc = SES_EBAD_FIELD;
+            goto out;
+        }
+        if ((rc = ses_get_int(it, "seq", 1, INT64_MAX, true, &seq)) != 0 ||
+            (rc = ses_get_b64(it, "sealed", w->sealed, sizeof w->sealed)) != 0 ||
+            (rc = ses_get_b64(it, "sig", w->sig, sizeof w->sig)) != 0)
+            goto out;
+        for (size_t k = 0; k < i; k++) {
+            if (j->items[k].seq == seq) {
+                rc = SES_EBAD_FIELD; /* a seq twice */
+                goto out;
+            }
+        }
+        w->seq = seq;
+    }
+    j->n = json_array_size(items);
+    if ((rc = check_member(s, thread)) != 0)
+        goto out;
+    if ((rc = own_other_device(s->d->store, s->user_id, s->device_id, target)) != 0) {
+        if (rc == SES_EDENIED)
+            ses_session_audit_denied(s, "rewrap");
+        goto out;
+    }
+    if ((rc = ses_store_device_get(s->d->store, s->device_id, &me)) != 0)
+        goto out;
+    j->d = s->d;
+    j->session = s->serial;
+    j->req_id = f->id;
+    j->now = ses_clock_now_ms(&s->d->clock);
+    memcpy(j->thread, thread, SES_ID_BYTES);
+    memcpy(j->user, s->user_id, SES_ID_BYTES);
+    memcpy(j->device, s->device_id, SES_ID_BYTES);
+    memcpy(j->target, target, SES_ID_BYTES);
+    snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
+    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
+    for (i = 0; i < j->n; i++) {
+        struct ses_rewrap *w = &j->items[i];
+        struct rewrap_check c = {.j = j, .item = w, .sign_pk = me.sign_pk, .rc = 0};
+        memcpy(w->thread, thread, SES_ID_BYTES);
+        memcpy(w->device, target, SES_ID_BYTES);
+        memcpy(w->by_device, s->device_id, SES_ID_BYTES);
+        w->created_ms = j->now;
+        rc = ses_store_msg_get(s->d->store, thread, w->seq, check_item, &c);
+        if (rc == SES_ENOT_FOUND)
+            rc = SES_EBAD_FIELD; /* no such message */
+        if (rc == 0)
+            rc = c.rc;
+        if (rc != 0)
+            goto out;
+    }
+    if ((rc = ses_writer_submit(s->d->writer, run_rewrap, done_rewrap, j)) != 0)
+        goto out;
+    return SES_PENDING;
+out:
+    free(j);
+    return rc;
 }

@@ -55,6 +55,7 @@ static const struct route routes[] = {
     {"thread_remove", ses_handle_thread_remove, SES_ACT_THREAD_MANAGE, false, false},
     {"send", ses_handle_send, SES_ACT_THREAD_USE, false, false},
     {"fetch", ses_handle_fetch, SES_ACT_THREAD_USE, false, false},
+    {"rewrap", ses_handle_rewrap, SES_ACT_THREAD_USE, false, false},
     {"ack", ses_handle_ack, SES_ACT_THREAD_USE, false, false},
     {"read", ses_handle_read, SES_ACT_THREAD_USE, false, false},
     {"receipts", ses_handle_receipts, SES_ACT_THREAD_USE, false, false},

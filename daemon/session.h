@@ -92,6 +92,7 @@ int ses_handle_thread_add(struct ses_session *s, const struct ses_frame *f, json
 int ses_handle_thread_remove(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_ack(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_read(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t **reply);

@@ -144,6 +144,13 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "CREATE TABLE reads("
     "  user_id BLOB NOT NULL, thread_id BLOB NOT NULL, read_seq INTEGER NOT NULL,"
     "  PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;",
+    /* 4: history re-wraps of message keys for a user's newer device (PROTOCOL.md §12) */
+    "CREATE TABLE rewraps("
+    "  thread_id BLOB NOT NULL, seq INTEGER NOT NULL, device_id BLOB NOT NULL,"
+    "  sealed BLOB NOT NULL CHECK(length(sealed) = 80),"
+    "  by_device BLOB NOT NULL CHECK(length(by_device) = 16),"
+    "  sig BLOB NOT NULL CHECK(length(sig) = 64), created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY(thread_id, seq, device_id)) WITHOUT ROWID;",
 };
 
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)

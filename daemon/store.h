@@ -19,7 +19,7 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
-#define SES_SCHEMA_VERSION 3
+#define SES_SCHEMA_VERSION 4
 
 struct ses_store;
 
@@ -238,6 +238,27 @@ int ses_store_msg_max_sender_seq(struct ses_store *st, const uint8_t thread[SES_
 /* Messages with seq > after, in order, at most limit. */
 int ses_store_msg_range(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t after,
                         int limit, ses_message_cb cb, void *ud);
+/* The message (thread, seq). SES_ENOT_FOUND. */
+int ses_store_msg_get(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t seq,
+                      ses_message_cb cb, void *ud);
+
+/* A history re-wrap (PROTOCOL.md §12): the K of message (thread, seq) sealed to device by
+ * by_device, with by_device's signature over the statement. */
+struct ses_rewrap {
+    uint8_t thread[SES_ID_BYTES];
+    int64_t seq;
+    uint8_t device[SES_ID_BYTES]; /* the target */
+    uint8_t sealed[80];
+    uint8_t by_device[SES_ID_BYTES];
+    uint8_t sig[64];
+    int64_t created_ms;
+};
+/* Stores r unless (thread, seq, device) is already there (the first one is kept); *stored tells
+ * which. */
+int ses_store_rewrap_put(struct ses_store *st, const struct ses_rewrap *r, bool *stored);
+/* The re-wrap of (thread, seq) for device. SES_ENOT_FOUND. */
+int ses_store_rewrap_get(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t seq,
+                         const uint8_t device[SES_ID_BYTES], struct ses_rewrap *r);
 
 /* Delivery cursor of a device in a thread (only moves forward); get gives 0 when none. */
 int ses_store_cursor_set(struct ses_store *st, const uint8_t device[SES_ID_BYTES],

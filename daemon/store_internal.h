@@ -66,6 +66,9 @@ enum stmt_id {
     ST_READ_GET,
     ST_RECEIPTS,
     ST_USERS_BY_ROLE,
+    ST_MSG_GET,
+    ST_REWRAP_PUT,
+    ST_REWRAP_GET,
     ST_COUNT
 };
 

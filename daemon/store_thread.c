@@ -54,6 +54,13 @@ static const char *const q_msg_max_sender_seq =
     "SELECT max(sender_seq) FROM messages WHERE thread_id = ?1 AND sender_device = ?2";
 static const char *const q_msg_range = "SELECT " MSG_COLS " FROM messages WHERE thread_id = ?1 "
                                        "AND seq > ?2 ORDER BY seq LIMIT ?3";
+static const char *const q_msg_get =
+    "SELECT " MSG_COLS " FROM messages WHERE thread_id = ?1 AND seq = ?2";
+static const char *const q_rewrap_put =
+    "INSERT INTO rewraps(thread_id, seq, device_id, sealed, by_device, sig, created_ms) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(thread_id, seq, device_id) DO NOTHING";
+static const char *const q_rewrap_get = "SELECT sealed, by_device, sig, created_ms FROM rewraps "
+                                        "WHERE thread_id = ?1 AND seq = ?2 AND device_id = ?3";
 static const char *const q_cursor_set =
     "INSERT INTO cursors(device_id, thread_id, delivered_seq) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(device_id, thread_id) DO UPDATE SET delivered_seq = max(delivered_seq, ?3)";
@@ -334,6 +341,64 @@ int ses_store_msg_range(struct ses_store *st, const uint8_t thread[SES_ID_BYTES]
     sqlite3_bind_int64(s, 2, after);
     sqlite3_bind_int(s, 3, limit);
     return each_msg(s, cb, ud, &rows);
+}
+
+int ses_store_msg_get(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t seq,
+                      ses_message_cb cb, void *ud)
+{
+    sqlite3_stmt *s = store_stmt_sql(st, ST_MSG_GET, q_msg_get);
+    int rows = 0;
+    if (s == NULL)
+        return SES_EIO;
+    bind_id(s, 1, thread);
+    sqlite3_bind_int64(s, 2, seq);
+    int rc = each_msg(s, cb, ud, &rows);
+    return rc == 0 && rows == 0 ? SES_ENOT_FOUND : rc;
+}
+
+int ses_store_rewrap_put(struct ses_store *st, const struct ses_rewrap *r, bool *stored)
+{
+    sqlite3_stmt *s = store_stmt_sql(st, ST_REWRAP_PUT, q_rewrap_put);
+    if (s == NULL)
+        return SES_EIO;
+    bind_id(s, 1, r->thread);
+    sqlite3_bind_int64(s, 2, r->seq);
+    bind_id(s, 3, r->device);
+    sqlite3_bind_blob(s, 4, r->sealed, sizeof r->sealed, SQLITE_STATIC);
+    bind_id(s, 5, r->by_device);
+    sqlite3_bind_blob(s, 6, r->sig, sizeof r->sig, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, r->created_ms);
+    int rc = store_exec(st, s);
+    if (rc == 0)
+        *stored = sqlite3_changes(st->db) > 0;
+    return rc;
+}
+
+int ses_store_rewrap_get(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t seq,
+                         const uint8_t device[SES_ID_BYTES], struct ses_rewrap *r)
+{
+    sqlite3_stmt *s = store_stmt_sql(st, ST_REWRAP_GET, q_rewrap_get);
+    if (s == NULL)
+        return SES_EIO;
+    bind_id(s, 1, thread);
+    sqlite3_bind_int64(s, 2, seq);
+    bind_id(s, 3, device);
+    int step = sqlite3_step(s), rc = SES_ENOT_FOUND;
+    if (step == SQLITE_ROW) {
+        memset(r, 0, sizeof *r);
+        memcpy(r->thread, thread, SES_ID_BYTES);
+        r->seq = seq;
+        memcpy(r->device, device, SES_ID_BYTES);
+        blob_to(r->sealed, sizeof r->sealed, s, 0);
+        blob_to(r->by_device, sizeof r->by_device, s, 1);
+        blob_to(r->sig, sizeof r->sig, s, 2);
+        r->created_ms = sqlite3_column_int64(s, 3);
+        rc = 0;
+    } else if (step != SQLITE_DONE) {
+        rc = SES_EIO;
+    }
+    store_done(s);
+    return rc;
 }
 
 static int set_cursor(struct ses_store *st, enum stmt_id id, const char *q, const uint8_t *who,

@@ -96,6 +96,7 @@ int cmd_sync(struct cli *cli);
 int cmd_follow(struct cli *cli);
 int cmd_directory(struct cli *cli);
 int cmd_safety_number(struct cli *cli);
+int cmd_device(struct cli *cli); /* argv[0] is the device subcommand */
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

@@ -439,6 +439,23 @@ int cmd_follow(struct cli *cli)
                     fflush(stdout);
                 }
             }
+        } else if (strcmp(t, "rewrap_done") == 0) {
+            /* another device of this user shared earlier messages with this one (§12) */
+            if (!only[0] || strcmp(tid, only) == 0) {
+                const json_t *n = json_object_get(f, "count");
+                if (cli->json) {
+                    json_t *line = json_pack("{s:s, s:s, s:O}", "event", "history", "thread", tid,
+                                             "count", n ? n : json_null());
+                    if (line != NULL)
+                        cli_print_json(line);
+                    json_decref(line);
+                } else {
+                    printf("[history] %lld earlier message(s) of thread %s were shared with this "
+                           "device: sesame thread show %s\n",
+                           json_is_integer(n) ? (long long)json_integer_value(n) : -1LL, tid, tid);
+                    fflush(stdout);
+                }
+            }
         } else if (strcmp(t, "closing") == 0) {
             closing = 1;
             if (cli->json) {

@@ -607,9 +607,36 @@ static void add_dev(uint8_t (*list)[SES_ID_BYTES], size_t *n, size_t cap,
         memcpy(list[(*n)++], dev, SES_ID_BYTES);
 }
 
+void e2e_fingerprint(char out[17], const uint8_t sign_pk[SES_SIGN_PK_BYTES])
+{
+    uint8_t h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof h, sign_pk, SES_SIGN_PK_BYTES, NULL, 0);
+    sodium_bin2hex(out, 17, h, 8);
+}
+
+/* A history re-wrap ("rewrap":{"sealed","sig","by"}) of a fetched message. */
+struct rewrap_in {
+    uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], sig[SES_SIG_BYTES];
+    uint8_t by[SES_ID_BYTES], by_pk[SES_SIGN_PK_BYTES];
+    char by_text[E2E_ID_LEN];
+};
+
+static int open_env(struct e2e *x, const struct rewrap_in *rw, const uint8_t *env, size_t env_len,
+                    const uint8_t sign_pk[32], const uint8_t (*expected)[SES_ID_BYTES],
+                    size_t n_exp, uint64_t last, struct ses_opened *o)
+{
+    if (rw == NULL)
+        return ses_envelope_open(env, env_len, x->p.device_id, x->p.keys.box_pk, x->p.keys.box_sk,
+                                 sign_pk, expected, n_exp, last, o);
+    return ses_envelope_open_rewrap(env, env_len, x->p.device_id, x->p.keys.box_pk,
+                                    x->p.keys.box_sk, sign_pk, rw->sealed, rw->sig, rw->by,
+                                    rw->by_pk, expected, n_exp, last, o);
+}
+
 int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_t *mj,
              struct e2e_msg *m)
 {
+    struct rewrap_in rwb, *rw = NULL;
     uint8_t *env = NULL, sign_pk[32];
     size_t env_len = 0;
     struct ses_envelope_view v;
@@ -697,6 +724,35 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
             note_add(m->note, sizeof m->note, "the sender is no longer a member");
     }
 
+    /* a history re-wrap: only from another active device of this device's own user */
+    const json_t *rwj = json_object_get(mj, "rewrap");
+    if (rwj != NULL && !json_is_null(rwj) && !has_wrap(&v, x->p.device_id)) {
+        rw = &rwb;
+        if (!json_is_object(rwj) || get_key(rwj, "sealed", rw->sealed, sizeof rw->sealed) != 0 ||
+            get_key(rwj, "sig", rw->sig, sizeof rw->sig) != 0 ||
+            get_id(rwj, "by", rw->by, rw->by_text) != 0) {
+            refuse(x, m, SES_EBAD_ENVELOPE, "malformed history re-wrap");
+            goto out;
+        }
+        rc = memcmp(rw->by, x->p.device_id, SES_ID_BYTES) == 0
+                 ? SES_ENOT_FOUND
+                 : outside_key(x, x->me, rw->by_text, rw->by_pk);
+        if (rc == SES_ENOMEM)
+            goto out;
+        if (rc != 0) {
+            m->status = E2E_MSG_UNVERIFIED;
+            note_add(m->note, sizeof m->note,
+                     "cannot verify the history shared with this device: device %.8s… is not "
+                     "another active device of yours",
+                     rw->by_text);
+            rc = 0;
+            goto out;
+        }
+        m->rewrapped = 1;
+        note_add(m->note, sizeof m->note, "history shared with this device by your device %.8s…",
+                 rw->by_text);
+    }
+
     /* expected recipients: the roster's devices and every device seen in its earlier rosters */
     json_t *known = ts ? json_object_get(ts, "devices") : NULL;
     cap_exp = json_object_size(known) + v.n_wraps + 1;
@@ -725,8 +781,8 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
     if ((uint64_t)m->seq > p_seq && p_sseq > last)
         last = p_sseq;
 
-    rc = ses_envelope_open(env, env_len, x->p.device_id, x->p.keys.box_pk, x->p.keys.box_sk,
-                           sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp, last, &o);
+    rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
+                  last, &o);
     if (rc == SES_EGHOST_DEVICE) {
         /* wrapped to a device that is not (or no longer) a member's: say so, still show it */
         char ghosts[200] = "";
@@ -745,8 +801,8 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
                  "cannot verify recipients: also wrapped to %s, not an active device of a "
                  "member now (revoked or removed since?)",
                  ghosts);
-        rc = ses_envelope_open(env, env_len, x->p.device_id, x->p.keys.box_pk, x->p.keys.box_sk,
-                               sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp, last, &o);
+        rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
+                      last, &o);
     }
     if (rc == SES_ENOMEM)
         goto out;
@@ -788,6 +844,7 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
                                       (json_int_t)o.hdr.sender_seq));
 
     m->status = E2E_MSG_OK;
+    memcpy(m->sender_sign_pk, sign_pk, sizeof sign_pk);
     m->content_type = o.content_type;
     m->body_len = o.body_len;
     if (o.content_type == SES_CONTENT_TEXT || o.content_type == SES_CONTENT_ALERT_NOTE ||
@@ -810,7 +867,8 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
             for (size_t k = 0; k < r->members[i].n_devices; k++) {
                 const struct e2e_device *d = &r->members[i].devices[k];
                 if (memcmp(d->id, o.hdr.sender_device_id, SES_ID_BYTES) != 0 &&
-                    !has_wrap(&v, d->id))
+                    !has_wrap(&v, d->id) &&
+                    (rw == NULL || memcmp(d->id, x->p.device_id, SES_ID_BYTES) != 0))
                     note_add(m->note, sizeof m->note, "not delivered to %s's device %.8s…",
                              r->members[i].name, d->text);
             }
@@ -832,6 +890,7 @@ out:
         free(env);
     }
     sodium_memzero(sign_pk, sizeof sign_pk);
+    sodium_memzero(&rwb, sizeof rwb);
     return rc;
 }
 

@@ -86,6 +86,8 @@ struct e2e_msg {
     char *text; /* NUL-terminated body of a text, alert note or title; NULL otherwise */
     size_t body_len;
     uint64_t sender_seq, created_ms;
+    uint8_t sender_sign_pk[SES_SIGN_PK_BYTES]; /* the key the envelope verified with (when OK) */
+    int rewrapped; /* opened through a history re-wrap by another device of this user (§12) */
     /* filled by `thread show` from receipts */
     int delivered;
     json_t *read_by; /* array of user ids, or NULL */
@@ -143,7 +145,10 @@ int e2e_roster_has_me(const struct e2e *x, const struct e2e_roster *r);
 void e2e_note_devices(struct e2e *x, const char *user, const char *name,
                       const struct e2e_device *devs, size_t n);
 
-/* Opens one message of thread r ({"seq","sender","device","ts","env"}, from fetch or a push):
+/* Opens one message of thread r ({"seq","sender","device","ts","env"[,"rewrap"]}, from fetch or a
+ * push). A message without a wrap for this device but with "rewrap":{"sealed","sig","by"} (a
+ * history re-wrap, PROTOCOL.md §12) is opened with ses_envelope_open_rewrap once "by" is checked
+ * to be an active device of this device's own user (`keys`): otherwise the same checks.
  * every receiver check of PROTOCOL.md §10 with the sender device's key from the roster (or, for a
  * sender outside it, the `keys` of the sender), expected devices = the roster's devices and every
  * device seen in earlier rosters of the thread, and the replay check against the state
@@ -153,6 +158,10 @@ void e2e_note_devices(struct e2e *x, const char *user, const char *name,
 int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_t *m,
              struct e2e_msg *out);
 void e2e_msg_free(struct e2e_msg *m);
+
+/* 16 hex characters identifying a device's signing key: the first 8 bytes of BLAKE2b-256 of
+ * sign_pk (what `device share-history` shows and `device fingerprint` prints on the device). */
+void e2e_fingerprint(char out[17], const uint8_t sign_pk[SES_SIGN_PK_BYTES]);
 
 /* Calls cb for each message of r with after < seq <= upto (fetch in windows of 500 seqs; the
  * server leaves out messages not wrapped to this device), in order. *max_seen (may be NULL) gets

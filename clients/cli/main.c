@@ -59,6 +59,10 @@ void cli_print_usage(FILE *out)
           "                      print new messages as they arrive (until Ctrl-C)\n"
           "  safety-number USER_ID\n"
           "                      the 60-digit number to compare with that user\n"
+          "  device fingerprint  this device's id and key fingerprint (to compare)\n"
+          "  device share-history DEVICE_ID [--thread THREAD] [--yes]\n"
+          "                      on an existing device: let your new device DEVICE_ID read\n"
+          "                      the earlier messages (re-wraps their keys for it)\n"
           "  help                show this text\n"
           "\n"
           "Global options:\n"
@@ -163,6 +167,8 @@ int main(int argc, char **argv)
         status = cmd_directory(&cli);
     } else if (strcmp(cmd, "safety-number") == 0) {
         status = cmd_safety_number(&cli);
+    } else if (strcmp(cmd, "device") == 0) {
+        status = cmd_device(&cli);
     } else if (cmd[0] == '-') {
         status = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {

@@ -421,6 +421,100 @@ static int open_inner(const struct ses_envelope_view *v, const uint8_t key[32],
     return err;
 }
 
+/* Receiver steps 1-3 shared by ses_envelope_open and ses_envelope_open_rewrap: arguments,
+ * structure, the sender's signature, no ghost wraps; *missing counts expected devices without a
+ * wrap other than the sending one and this one. */
+static int open_prelude(const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+                        const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+                        const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected,
+                        struct ses_envelope_view *v, size_t *missing)
+{
+    int dup, err = has_duplicate_sorted(expected_devices, n_expected, &dup);
+    if (err != 0)
+        return err;
+    if (dup)
+        return SES_EINVALID_ARG;
+    if ((err = ses_envelope_parse(bytes, len, v)) != 0)
+        return err;
+    if ((err = ses_envelope_verify_sig(v, sender_sign_pk)) != 0)
+        return err;
+    for (size_t i = 0; i < v->n_wraps; i++)
+        if (!id_in(v->wraps + i * SES_ENVELOPE_WRAP_BYTES, expected_devices, n_expected))
+            return SES_EGHOST_DEVICE;
+    *missing = 0;
+    for (size_t i = 0; i < n_expected; i++)
+        if (memcmp(expected_devices[i], v->hdr.sender_device_id, SES_ID_BYTES) != 0 &&
+            memcmp(expected_devices[i], my_device_id, SES_ID_BYTES) != 0 &&
+            !wrapped_to(v, expected_devices[i]))
+            *missing += 1;
+    return 0;
+}
+
+/* The wrap (sealed K, 80 bytes) of device id in v, or NULL. */
+static const uint8_t *wrap_of(const struct ses_envelope_view *v, const uint8_t id[SES_ID_BYTES])
+{
+    for (size_t i = 0; i < v->n_wraps; i++) {
+        const uint8_t *w = v->wraps + i * SES_ENVELOPE_WRAP_BYTES;
+        if (memcmp(w, id, SES_ID_BYTES) == 0)
+            return w + SES_ID_BYTES;
+    }
+    return NULL;
+}
+
+/* Opens a sealed K and checks it against kcommit (DECRYPT_FAILED, BAD_COMMITMENT). */
+static int unwrap_key(const struct ses_envelope_view *v, const uint8_t *sealed,
+                      const uint8_t my_box_pk[SES_BOX_PK_BYTES],
+                      const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+                      uint8_t key[SES_ENVELOPE_KEY_BYTES])
+{
+    uint8_t commit[SES_ENVELOPE_KCOMMIT_BYTES];
+    int err = 0;
+    if (crypto_box_seal_open(key, sealed, SES_ENVELOPE_SEALED_BYTES, my_box_pk, my_box_sk) != 0) {
+        err = SES_EDECRYPT_FAILED;
+    } else {
+        ses_envelope_kcommit(commit, key, v->hdr.msg_id);
+        if (sodium_memcmp(commit, v->kcommit, SES_ENVELOPE_KCOMMIT_BYTES) != 0)
+            err = SES_EBAD_COMMITMENT;
+    }
+    sodium_memzero(commit, sizeof commit);
+    if (err != 0)
+        sodium_memzero(key, SES_ENVELOPE_KEY_BYTES);
+    return err;
+}
+
+/* Receiver steps from the unwrap on: K from sealed (DECRYPT_FAILED), kcommit, decryption and
+ * inner checks, replay; fills *out on success. */
+static int open_finish(const struct ses_envelope_view *v, const uint8_t *sealed,
+                       const uint8_t my_box_pk[SES_BOX_PK_BYTES],
+                       const uint8_t my_box_sk[SES_BOX_SK_BYTES], uint64_t last_seen_seq,
+                       size_t missing, struct ses_opened *out)
+{
+    uint8_t key[SES_ENVELOPE_KEY_BYTES];
+    uint8_t content_type = 0, *body = NULL;
+    size_t body_len = 0;
+    int err = unwrap_key(v, sealed, my_box_pk, my_box_sk, key);
+    if (err == 0)
+        err = open_inner(v, key, &content_type, &body, &body_len);
+    sodium_memzero(key, sizeof key);
+    if (err == 0 && v->hdr.sender_seq <= last_seen_seq)
+        err = SES_EREPLAYED;
+    if (err != 0) {
+        if (body != NULL) {
+            sodium_memzero(body, body_len);
+            free(body);
+        }
+        return err;
+    }
+    memset(out, 0, sizeof *out);
+    out->hdr = v->hdr;
+    out->content_type = content_type;
+    out->body = body;
+    out->body_len = body_len;
+    out->n_wraps = v->n_wraps;
+    out->n_missing = missing;
+    return 0;
+}
+
 int ses_envelope_open(const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
                       const uint8_t my_box_pk[SES_BOX_PK_BYTES],
                       const uint8_t my_box_sk[SES_BOX_SK_BYTES],
@@ -431,66 +525,131 @@ int ses_envelope_open(const uint8_t *bytes, size_t len, const uint8_t my_device_
     if (bytes == NULL || my_device_id == NULL || my_box_pk == NULL || my_box_sk == NULL ||
         sender_sign_pk == NULL || out == NULL || (expected_devices == NULL && n_expected > 0))
         return SES_EINVALID_ARG;
-    int dup, err = has_duplicate_sorted(expected_devices, n_expected, &dup);
+    struct ses_envelope_view v;
+    size_t missing = 0;
+    int err = open_prelude(bytes, len, my_device_id, sender_sign_pk, expected_devices, n_expected,
+                           &v, &missing);
     if (err != 0)
         return err;
-    if (dup)
-        return SES_EINVALID_ARG;
-
-    struct ses_envelope_view v;
-    if ((err = ses_envelope_parse(bytes, len, &v)) != 0)
-        return err;
-    if ((err = ses_envelope_verify_sig(&v, sender_sign_pk)) != 0)
-        return err;
-
-    /* the recipient set: no ghosts, count the missing, find mine */
-    const uint8_t *mine = NULL;
-    for (size_t i = 0; i < v.n_wraps; i++) {
-        const uint8_t *w = v.wraps + i * SES_ENVELOPE_WRAP_BYTES;
-        if (!id_in(w, expected_devices, n_expected))
-            return SES_EGHOST_DEVICE;
-        if (memcmp(w, my_device_id, SES_ID_BYTES) == 0)
-            mine = w + SES_ID_BYTES;
-    }
-    size_t missing = 0;
-    for (size_t i = 0; i < n_expected; i++)
-        if (memcmp(expected_devices[i], v.hdr.sender_device_id, SES_ID_BYTES) != 0 &&
-            !wrapped_to(&v, expected_devices[i]))
-            missing += 1;
+    const uint8_t *mine = wrap_of(&v, my_device_id);
     if (mine == NULL)
         return SES_ENOT_A_RECIPIENT;
+    return open_finish(&v, mine, my_box_pk, my_box_sk, last_seen_seq, missing, out);
+}
 
-    uint8_t key[SES_ENVELOPE_KEY_BYTES], commit[SES_ENVELOPE_KCOMMIT_BYTES];
+/* --- history re-wrap (§12) -------------------------------------------------------------------- */
+
+_Static_assert(SES_REWRAP_STATEMENT_BYTES == 17 + 16 + 16 + 32 + 16 + 80 + 16, "statement");
+
+void ses_rewrap_statement(uint8_t out[SES_REWRAP_STATEMENT_BYTES],
+                          const uint8_t thread_id[SES_ID_BYTES], const uint8_t msg_id[SES_ID_BYTES],
+                          const uint8_t kcommit[SES_ENVELOPE_KCOMMIT_BYTES],
+                          const uint8_t target_device_id[SES_ID_BYTES],
+                          const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES],
+                          const uint8_t by_device_id[SES_ID_BYTES])
+{
+    uint8_t *p = out;
+    memcpy(p, SES_CTX_REWRAP, sizeof SES_CTX_REWRAP);
+    p += sizeof SES_CTX_REWRAP;
+    memcpy(p, thread_id, SES_ID_BYTES);
+    p += SES_ID_BYTES;
+    memcpy(p, msg_id, SES_ID_BYTES);
+    p += SES_ID_BYTES;
+    memcpy(p, kcommit, SES_ENVELOPE_KCOMMIT_BYTES);
+    p += SES_ENVELOPE_KCOMMIT_BYTES;
+    memcpy(p, target_device_id, SES_ID_BYTES);
+    p += SES_ID_BYTES;
+    memcpy(p, sealed, SES_ENVELOPE_SEALED_BYTES);
+    p += SES_ENVELOPE_SEALED_BYTES;
+    memcpy(p, by_device_id, SES_ID_BYTES);
+}
+
+int ses_rewrap_verify(const struct ses_envelope_view *v,
+                      const uint8_t target_device_id[SES_ID_BYTES],
+                      const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES],
+                      const uint8_t by_device_id[SES_ID_BYTES], const uint8_t sig[SES_SIG_BYTES],
+                      const uint8_t by_sign_pk[SES_SIGN_PK_BYTES])
+{
+    if (v == NULL || v->kcommit == NULL || target_device_id == NULL || sealed == NULL ||
+        by_device_id == NULL || sig == NULL || by_sign_pk == NULL)
+        return SES_EINVALID_ARG;
+    uint8_t st[SES_REWRAP_STATEMENT_BYTES];
+    ses_rewrap_statement(st, v->hdr.thread_id, v->hdr.msg_id, v->kcommit, target_device_id, sealed,
+                         by_device_id);
+    return crypto_sign_verify_detached(sig, st, sizeof st, by_sign_pk) == 0 ? 0
+                                                                            : SES_EBAD_SIGNATURE;
+}
+
+int ses_rewrap_create(const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+                      const uint8_t my_box_pk[SES_BOX_PK_BYTES],
+                      const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+                      const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+                      const uint8_t my_sign_sk[SES_SIGN_SK_BYTES],
+                      const uint8_t target_device_id[SES_ID_BYTES],
+                      const uint8_t target_box_pk[SES_BOX_PK_BYTES],
+                      uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], uint8_t sig[SES_SIG_BYTES])
+{
+    if (bytes == NULL || my_device_id == NULL || my_box_pk == NULL || my_box_sk == NULL ||
+        sender_sign_pk == NULL || my_sign_sk == NULL || target_device_id == NULL ||
+        target_box_pk == NULL || sealed == NULL || sig == NULL ||
+        memcmp(target_device_id, my_device_id, SES_ID_BYTES) == 0)
+        return SES_EINVALID_ARG;
+    struct ses_envelope_view v;
+    int err = ses_envelope_parse(bytes, len, &v);
+    if (err != 0 || (err = ses_envelope_verify_sig(&v, sender_sign_pk)) != 0)
+        return err;
+    const uint8_t *mine = wrap_of(&v, my_device_id);
+    if (mine == NULL)
+        return SES_ENOT_A_RECIPIENT;
+    uint8_t key[SES_ENVELOPE_KEY_BYTES], out_sealed[SES_ENVELOPE_SEALED_BYTES];
+    uint8_t st[SES_REWRAP_STATEMENT_BYTES];
     uint8_t content_type = 0, *body = NULL;
     size_t body_len = 0;
-    if (crypto_box_seal_open(key, mine, SES_ENVELOPE_SEALED_BYTES, my_box_pk, my_box_sk) != 0) {
-        err = SES_EDECRYPT_FAILED;
-    } else {
-        ses_envelope_kcommit(commit, key, v.hdr.msg_id);
-        if (sodium_memcmp(commit, v.kcommit, SES_ENVELOPE_KCOMMIT_BYTES) != 0)
-            err = SES_EBAD_COMMITMENT;
-        else
-            err = open_inner(&v, key, &content_type, &body, &body_len);
-    }
-    sodium_memzero(key, sizeof key);
-    sodium_memzero(commit, sizeof commit);
-    if (err == 0 && v.hdr.sender_seq <= last_seen_seq)
-        err = SES_EREPLAYED;
-    if (err != 0) {
-        if (body != NULL) {
-            sodium_memzero(body, body_len);
-            free(body);
-        }
+    if ((err = unwrap_key(&v, mine, my_box_pk, my_box_sk, key)) != 0)
         return err;
+    /* only a key that really opens this message is passed on */
+    err = open_inner(&v, key, &content_type, &body, &body_len);
+    if (body != NULL) {
+        sodium_memzero(body, body_len);
+        free(body);
     }
-    memset(out, 0, sizeof *out);
-    out->hdr = v.hdr;
-    out->content_type = content_type;
-    out->body = body;
-    out->body_len = body_len;
-    out->n_wraps = v.n_wraps;
-    out->n_missing = missing;
+    if (err == 0 && crypto_box_seal(out_sealed, key, SES_ENVELOPE_KEY_BYTES, target_box_pk) != 0)
+        err = SES_EINVALID_ARG;
+    sodium_memzero(key, sizeof key);
+    if (err != 0)
+        return err;
+    ses_rewrap_statement(st, v.hdr.thread_id, v.hdr.msg_id, v.kcommit, target_device_id, out_sealed,
+                         my_device_id);
+    if (crypto_sign_detached(sig, NULL, st, sizeof st, my_sign_sk) != 0)
+        return SES_EINTERNAL;
+    memcpy(sealed, out_sealed, sizeof out_sealed);
     return 0;
+}
+
+int ses_envelope_open_rewrap(
+    const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+    const uint8_t my_box_pk[SES_BOX_PK_BYTES], const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+    const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+    const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], const uint8_t sig[SES_SIG_BYTES],
+    const uint8_t by_device_id[SES_ID_BYTES], const uint8_t by_sign_pk[SES_SIGN_PK_BYTES],
+    const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected, uint64_t last_seen_seq,
+    struct ses_opened *out)
+{
+    if (bytes == NULL || my_device_id == NULL || my_box_pk == NULL || my_box_sk == NULL ||
+        sender_sign_pk == NULL || sealed == NULL || sig == NULL || by_device_id == NULL ||
+        by_sign_pk == NULL || out == NULL || (expected_devices == NULL && n_expected > 0))
+        return SES_EINVALID_ARG;
+    struct ses_envelope_view v;
+    size_t missing = 0;
+    int err = open_prelude(bytes, len, my_device_id, sender_sign_pk, expected_devices, n_expected,
+                           &v, &missing);
+    if (err != 0)
+        return err;
+    if (wrap_of(&v, by_device_id) == NULL)
+        return SES_ENOT_A_RECIPIENT; /* the re-wrapping device never had K */
+    if ((err = ses_rewrap_verify(&v, my_device_id, sealed, by_device_id, sig, by_sign_pk)) != 0)
+        return err;
+    return open_finish(&v, sealed, my_box_pk, my_box_sk, last_seen_seq, missing, out);
 }
 
 void ses_opened_free(struct ses_opened *o)

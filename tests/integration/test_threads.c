@@ -28,6 +28,11 @@
  *    there, in order, and decrypts (also for sends cut off by the SIGTERM).
  *  - no_plaintext_at_rest: no plaintext or patient name in the database files or the debug log.
  *  - audit_records: exactly one audit record per send, delivery ack, read and membership change.
+ *  - history_rewrap: a GP's laptop enrolled after 3 messages cannot open them; the GP's first
+ * device re-wraps their keys for it (PROTOCOL.md §12), the laptop fetches and opens all 3; re-wraps
+ * for another user's device, with a forged signature, of unknown or not-own messages, or by a
+ *    non-member are refused and change nothing; the first re-wrap is kept; one msg.rewrap audit
+ *    record per request.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -97,6 +102,11 @@ static void team_free(struct team *t)
 static struct ses_conn *login(const struct team *t, int who)
 {
     return w_login_settled(t->e, t->dev[who]);
+}
+
+static struct ses_conn *login_dev(const struct team *t, const struct w_dev *d)
+{
+    return w_login_settled(t->e, d);
 }
 
 /* --- rosters (thread_info) ----------------------------------------------------------------------
@@ -1177,9 +1187,8 @@ static void test_non_member_and_auditor_denied(void **state)
      * object = the action) and 20 by membership (6 + 6 + 6 requests of all_denied and the two
      * membership changes, object = "thread") */
     h_audit_wait_count(db, "authz.denied", "DENIED", denied0 + 36);
-    assert_int_equal(h_db_int(db,
-                              "SELECT COUNT(*) FROM audit WHERE action = 'authz.denied' AND "
-                              "object = 'thread' AND seq > (SELECT max(seq) - 36 FROM audit)"),
+    assert_int_equal(h_db_int(db, "SELECT COUNT(*) FROM audit WHERE action = 'authz.denied' AND "
+                                  "object = 'thread' AND seq > (SELECT max(seq) - 36 FROM audit)"),
                      20);
 
     /* nothing else was stored: no message, cursor, read, member or thread changed */
@@ -2009,6 +2018,324 @@ static void test_audit_records(void **state)
     team_free(&t);
 }
 
+/* --- 11. history_rewrap -------------------------------------------------------------------------
+ */
+
+/* The envelope of a fetched message (malloc'd). */
+static uint8_t *env_of(const json_t *m, size_t *len)
+{
+    const char *b64 = h_jstr(m, "env");
+    size_t cap = strlen(b64);
+    uint8_t *env = malloc(cap);
+    assert_non_null(env);
+    assert_int_equal(sodium_base642bin(env, cap, b64, strlen(b64), NULL, len, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    return env;
+}
+
+/* {"t":"rewrap","thread":T,"device":TARGET,"items":[...]}: device `by` re-wraps every message of
+ * msgs (fetched by `by`; senders' keys from roster r) for target. */
+static json_t *rewrap_req(const struct roster *r, const struct w_dev *by, const json_t *msgs,
+                          const struct w_dev *target)
+{
+    json_t *items = json_array();
+    size_t i;
+    const json_t *m;
+    json_array_foreach(msgs, i, m)
+    {
+        size_t len = 0;
+        uint8_t *env = env_of(m, &len), sealed[80], sig[64];
+        uint8_t sender[SES_ID_BYTES];
+        id_exact(h_jstr(m, "device"), sender);
+        const struct rdev *sd = roster_dev(r, sender);
+        assert_non_null(sd);
+        int rc = ses_rewrap_create(env, len, by->prof.device_id, by->prof.keys.box_pk,
+                                   by->prof.keys.box_sk, sd->sign_pk, by->prof.keys.sign_sk,
+                                   target->prof.device_id, target->prof.keys.box_pk, sealed, sig);
+        if (rc != 0)
+            fail_msg("ses_rewrap_create = %d (%s)", rc, ses_err_name(rc));
+        char *bs = b64_of(sealed, 80), *bg = b64_of(sig, 64);
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s}", "seq", h_jint(m, "seq"), "sealed", bs, "sig", bg));
+        free(bs);
+        free(bg);
+        free(env);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "t", "rewrap", "thread", r->thread_text, "device",
+                          target->device, "items", items);
+    assert_non_null(o);
+    return o;
+}
+
+/* rewrap -> exactly {"t":"rewrapped","id","thread","device","count"} with count. */
+static void rewrap_ok(struct ses_conn *c, json_t *req, const struct roster *r,
+                      const struct w_dev *target, int64_t count)
+{
+    json_t *reply = w_request_ok(c, req, "rewrapped");
+    assert_int_equal(json_object_size(reply), 5);
+    assert_string_equal(h_jstr(reply, "thread"), r->thread_text);
+    assert_string_equal(h_jstr(reply, "device"), target->device);
+    assert_int_equal(h_jint(reply, "count"), count);
+    json_decref(reply);
+}
+
+/* rewrap -> err; nothing but (when audit_denied) one authz.denied record changes. */
+static void rewrap_refused(const struct team *t, struct ses_conn *c, json_t *req, int err,
+                           bool audit_denied)
+{
+    struct h_snap snap;
+    h_snap_take(&snap, t->e->db, SKIP_LOGIN);
+    w_request_error(c, req, err);
+    if (audit_denied)
+        h_snap_expect_one_audit(&snap, t->e->db, "authz.denied", "DENIED");
+    else
+        h_snap_expect_same(&snap, t->e->db);
+    h_snap_free(&snap);
+}
+
+static int64_t rewrap_rows(const char *db, const struct roster *r)
+{
+    return h_db_int(db, "SELECT count(*) FROM rewraps WHERE thread_id = X'%s'", r->thread_hex);
+}
+
+static void test_history_rewrap(void **state)
+{
+    struct team t;
+    team_start(&t, *state);
+    const char *db = t.e->db;
+    struct ses_conn *cn = login(&t, NURSE), *cp = login(&t, PSY), *cg1 = login(&t, GP1);
+    struct roster r;
+    const int members[] = {PSY, GP1};
+    thread_create_ok(cn, &t, "P-5E70", members, 2, &r);
+    assert_int_equal(r.n_devs, 4);
+
+    /* three messages before the GP's laptop exists */
+    struct sealed s[4];
+    seal_msg(&s[0], t.dev[NURSE], &r, 1, "history 1: admitted, ward B");
+    seal_msg(&s[1], t.dev[PSY], &r, 1, "history 2: PHQ-9 = 14");
+    seal_msg(&s[2], t.dev[NURSE], &r, 2, "history 3: family meeting on Thursday");
+    send_ok(&t, cn, &r, &s[0], 1, false);
+    send_ok(&t, cp, &r, &s[1], 2, false);
+    send_ok(&t, cn, &r, &s[2], 3, false);
+
+    /* the laptop: another device of the GP (admin invite --user) */
+    struct h_cli cli;
+    h_cli_run(&cli, t.e->admin_home, NULL, "admin", "invite", "--user", t.dev[GP1]->user, NULL);
+    h_cli_assert_ok(&cli);
+    char *lhome = h_env_home(t.e, "gp-laptop");
+    char lu[40];
+    json_decref(h_enroll_ok(t.e, lhome, h_jstr(cli.json, "code"), "gp-laptop", lu, NULL));
+    h_cli_free(&cli);
+    assert_string_equal(lu, t.dev[GP1]->user);
+    struct w_dev *lap = w_dev_load(lhome);
+    struct ses_conn *cl = login_dev(&t, lap);
+    struct roster r2;
+    thread_info_ok(cn, r.thread_text, &r2);
+    assert_int_equal(r2.n_devs, 5);
+    assert_memory_equal(r2.hash, r.hash, 32); /* the members did not change */
+    assert_non_null(roster_dev(&r2, lap->prof.device_id));
+
+    /* the laptop gets none of the history, and could not open it anyway */
+    json_t *none = fetch_ok(cl, &r2, 0, 0);
+    assert_int_equal(json_array_size(none), 0);
+    json_decref(none);
+    for (int i = 0; i < 3; i++) {
+        struct ses_opened o;
+        const struct rdev *sd = roster_dev(&r2, s[i].hdr.sender_device_id);
+        assert_int_equal(ses_envelope_open(s[i].env, s[i].len, lap->prof.device_id,
+                                           lap->prof.keys.box_pk, lap->prof.keys.box_sk,
+                                           sd->sign_pk, (const uint8_t(*)[SES_ID_BYTES])s[i].to,
+                                           s[i].n_to, 0, &o),
+                         SES_ENOT_A_RECIPIENT);
+    }
+
+    /* refusals, each changing nothing (but the authz.denied record of a DENIED) */
+    json_t *hist = fetch_ok(cg1, &r2, 0, 0);
+    assert_int_equal(json_array_size(hist), 3);
+    w_drain_only(cl, NULL);
+    /* for another user's device (the psychiatrist's), for the caller's own device */
+    rewrap_refused(&t, cg1, rewrap_req(&r2, t.dev[GP1], hist, t.dev[PSY]), SES_EDENIED, true);
+    {
+        json_t *req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_object_set_new(req, "device", json_string(t.dev[GP1]->device));
+        rewrap_refused(&t, cg1, req, SES_EDENIED, true);
+        /* an unknown device */
+        req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        uint8_t rnd[16];
+        char rid[SES_ID_TEXT_LEN + 1];
+        randombytes_buf(rnd, sizeof rnd);
+        ses_id_to_text(rid, rnd);
+        json_object_set_new(req, "device", json_string(rid));
+        rewrap_refused(&t, cg1, req, SES_EDENIED, true);
+    }
+    /* a forged signature (one bit of the last item's), a sealed key that is not the signed one */
+    {
+        json_t *req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_t *it = json_array_get(json_object_get(req, "items"), 2);
+        uint8_t sig[64];
+        b64_exact(h_jstr(it, "sig"), sig, 64);
+        sig[17] ^= 0x04;
+        char *bs = b64_of(sig, 64);
+        json_object_set_new(it, "sig", json_string(bs));
+        free(bs);
+        rewrap_refused(&t, cg1, req, SES_EBAD_SIGNATURE, false);
+        req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_t *it0 = json_array_get(json_object_get(req, "items"), 0);
+        json_t *it1 = json_array_get(json_object_get(req, "items"), 1);
+        json_object_set(it0, "sealed", json_object_get(it1, "sealed"));
+        rewrap_refused(&t, cg1, req, SES_EBAD_SIGNATURE, false);
+        /* signed by the GP's phone, sent by device 1 (the server checks with the caller's key) */
+        req = rewrap_req(&r2, t.dev[GP2], hist, lap);
+        rewrap_refused(&t, cg1, req, SES_EBAD_SIGNATURE, false);
+    }
+    /* no such seq; a seq twice; malformed items */
+    {
+        json_t *req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_object_set_new(json_array_get(json_object_get(req, "items"), 1), "seq",
+                            json_integer(99));
+        rewrap_refused(&t, cg1, req, SES_EBAD_FIELD, false);
+        req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_object_set_new(json_array_get(json_object_get(req, "items"), 1), "seq",
+                            json_integer(1));
+        rewrap_refused(&t, cg1, req, SES_EBAD_FIELD, false);
+        req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_object_set_new(json_array_get(json_object_get(req, "items"), 0), "sealed",
+                            json_string("AAAA"));
+        rewrap_refused(&t, cg1, req, SES_EBAD_FIELD, false);
+        req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        json_object_set_new(req, "items", json_array());
+        rewrap_refused(&t, cg1, req, SES_EBAD_FIELD, false);
+    }
+    /* a non-member (the second nurse) */
+    struct ses_conn *cn2 = login(&t, NURSE2);
+    {
+        json_t *req = rewrap_req(&r2, t.dev[GP1], hist, lap);
+        rewrap_refused(&t, cn2, req, SES_EDENIED, true);
+    }
+    assert_int_equal(rewrap_rows(db, &r2), 0);
+    assert_int_equal(h_audit_count(db, "msg.rewrap", NULL), 0);
+
+    /* the GP's first device re-wraps the three keys for the laptop: one request, one record */
+    rewrap_ok(cg1, rewrap_req(&r2, t.dev[GP1], hist, lap), &r2, lap, 3);
+    assert_int_equal(rewrap_rows(db, &r2), 3);
+    assert_int_equal(h_audit_count(db, "msg.rewrap", "ok"), 1);
+    char lhex[33], g1hex[33], u1hex[33];
+    h_id_hex(lhex, lap->device);
+    h_id_hex(g1hex, t.dev[GP1]->device);
+    h_id_hex(u1hex, t.dev[GP1]->user);
+    assert_int_equal(h_db_int(db,
+                              "SELECT count(*) FROM audit WHERE action = 'msg.rewrap' AND "
+                              "outcome = 'ok' AND actor_user = X'%s' AND actor_device = X'%s' AND "
+                              "actor_role = 'gp' AND object = 'thread:%s device:%s count:3'",
+                              u1hex, g1hex, r2.thread_text, lap->device),
+                     1);
+    assert_int_equal(h_db_int(db,
+                              "SELECT count(*) FROM rewraps WHERE thread_id = X'%s' AND "
+                              "device_id = X'%s' AND by_device = X'%s'",
+                              r2.thread_hex, lhex, g1hex),
+                     3);
+    /* the laptop's connection is told */
+    json_t *push = w_recv(cl, H_CONN_TIMEOUT_MS);
+    w_expect_type(push, "rewrap_done", -1);
+    assert_int_equal(json_object_size(push), 3);
+    assert_string_equal(h_jstr(push, "thread"), r2.thread_text);
+    assert_int_equal(h_jint(push, "count"), 3);
+    json_decref(push);
+
+    /* again (the same request, and the phone's own re-wraps): the first ones are kept, nothing
+     * new is stored, and each request is still one record */
+    char *before = h_db_text(db, "SELECT group_concat(hex(sealed) || hex(sig), ',') FROM "
+                                 "(SELECT * FROM rewraps ORDER BY seq)");
+    rewrap_ok(cg1, rewrap_req(&r2, t.dev[GP1], hist, lap), &r2, lap, 0);
+    struct ses_conn *cg2 = login(&t, GP2);
+    json_t *hist2 = fetch_ok(cg2, &r2, 0, 0);
+    rewrap_ok(cg2, rewrap_req(&r2, t.dev[GP2], hist2, lap), &r2, lap, 0);
+    json_decref(hist2);
+    char *after = h_db_text(db, "SELECT group_concat(hex(sealed) || hex(sig), ',') FROM "
+                                "(SELECT * FROM rewraps ORDER BY seq)");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(rewrap_rows(db, &r2), 3);
+    assert_int_equal(h_audit_count(db, "msg.rewrap", "ok"), 3);
+    w_drain_only(cl, NULL); /* no push for nothing new */
+
+    /* a message after the laptop joined is wrapped to it as usual */
+    seal_msg(&s[3], t.dev[PSY], &r2, 2, "after the laptop: see you Thursday");
+    send_ok(&t, cp, &r2, &s[3], 4, false);
+
+    /* the laptop fetches the whole thread and opens every message */
+    json_t *msgs = fetch_ok(cl, &r2, 0, 0);
+    assert_int_equal(json_array_size(msgs), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *m = json_array_get(msgs, i);
+        assert_int_equal(h_jint(m, "seq"), (int64_t)i + 1);
+        assert_string_equal(h_jstr(m, "env"), s[i].b64);
+        const json_t *rw = json_object_get(m, "rewrap");
+        if (i == 3) {
+            assert_null(rw);
+            expect_message(&t, m, false, &r2, lap, t.dev[PSY], 4, &s[3]);
+            continue;
+        }
+        assert_int_equal(json_object_size(m), 6);
+        assert_true(json_is_object(rw));
+        assert_int_equal(json_object_size(rw), 3);
+        /* the re-wrapping device is one of the laptop's own user's (the caller's check) */
+        assert_string_equal(h_jstr(rw, "by"), t.dev[GP1]->device);
+        uint8_t by[16], sealed[80], sig[64];
+        id_exact(h_jstr(rw, "by"), by);
+        const struct rdev *bd = roster_dev(&r2, by);
+        assert_non_null(bd);
+        assert_memory_equal(bd->user, lap->prof.user_id, 16);
+        b64_exact(h_jstr(rw, "sealed"), sealed, 80);
+        b64_exact(h_jstr(rw, "sig"), sig, 64);
+        const struct rdev *sd = roster_dev(&r2, s[i].hdr.sender_device_id);
+        struct ses_opened o;
+        int rc = ses_envelope_open_rewrap(
+            s[i].env, s[i].len, lap->prof.device_id, lap->prof.keys.box_pk, lap->prof.keys.box_sk,
+            sd->sign_pk, sealed, sig, by, bd->sign_pk, (const uint8_t(*)[SES_ID_BYTES])s[i].to,
+            s[i].n_to, s[i].hdr.sender_seq - 1, &o);
+        if (rc != 0)
+            fail_msg("ses_envelope_open_rewrap of seq %zu = %d (%s)", i + 1, rc, ses_err_name(rc));
+        assert_int_equal(o.body_len, strlen(s[i].body));
+        assert_memory_equal(o.body, s[i].body, o.body_len);
+        ses_opened_free(&o);
+        /* and only the laptop: the same re-wrap does not open on the phone's keys */
+        rc = ses_envelope_open_rewrap(s[i].env, s[i].len, t.dev[GP2]->prof.device_id,
+                                      t.dev[GP2]->prof.keys.box_pk, t.dev[GP2]->prof.keys.box_sk,
+                                      sd->sign_pk, sealed, sig, by, bd->sign_pk,
+                                      (const uint8_t(*)[SES_ID_BYTES])s[i].to, s[i].n_to, 0, &o);
+        assert_int_equal(rc, SES_EBAD_SIGNATURE);
+    }
+    json_decref(msgs);
+    /* other devices' fetches are unchanged: no re-wraps for them */
+    json_t *pm = fetch_ok(cp, &r2, 0, 0);
+    assert_int_equal(json_array_size(pm), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_null(json_object_get(json_array_get(pm, i), "rewrap"));
+    json_decref(pm);
+
+    /* the laptop cannot re-wrap what was not wrapped to it (the history) */
+    {
+        json_t *req = rewrap_req(&r2, t.dev[GP1], hist, t.dev[GP2]);
+        rewrap_refused(&t, cl, req, SES_EBAD_FIELD, false);
+    }
+
+    json_decref(hist);
+    for (int i = 0; i < 4; i++)
+        sealed_free(&s[i]);
+    ses_conn_free(cn);
+    ses_conn_free(cp);
+    ses_conn_free(cg1);
+    ses_conn_free(cg2);
+    ses_conn_free(cn2);
+    ses_conn_free(cl);
+    w_dev_free(lap);
+    free(lhome);
+    team_free(&t);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -2025,6 +2352,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_audit_records, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_history_rewrap, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -55,6 +55,7 @@
 #define SES_CTX_ENVELOPE "sesame/v1/envelope" /* signature */
 #define SES_CTX_KCOMMIT "sesame/v1/kcommit"   /* key commitment */
 #define SES_CTX_ROSTER "sesame/v1/roster"     /* roster hash */
+#define SES_CTX_REWRAP "sesame/v1/rewrap"     /* history re-wrap statement */
 
 /* Sizes of the cryptographic fields. */
 #define SES_ENVELOPE_KEY_BYTES 32     /* K (crypto_aead_xchacha20poly1305_ietf_KEYBYTES) */
@@ -242,5 +243,86 @@ int ses_envelope_open(const uint8_t *bytes, size_t len, const uint8_t my_device_
 
 /* Wipes and frees the body and zeroes *o. NULL and a zeroed struct are fine. */
 void ses_opened_free(struct ses_opened *o);
+
+/* --- history re-wrap for a user's new device (PROTOCOL.md §12) ---------------------------------
+ *
+ * A device of a user that can open a stored envelope re-wraps its K for another (newer) device of
+ * the SAME user, which joined after the message was sent and has no wrap in it:
+ *
+ *   sealed    = crypto_box_seal(K, target box_pk)                                      80 bytes
+ *   statement = "sesame/v1/rewrap" 0x00 | thread_id[16] | msg_id[16] | kcommit[32]
+ *               | target_device_id[16] | sealed[80] | by_device_id[16]                193 bytes
+ *   sig       = Ed25519(statement) by the re-wrapping device's signing key              64 bytes
+ *
+ * thread_id, msg_id and kcommit are the envelope's, so a re-wrap is bound to one message, one
+ * target and one signer; the server checks the signature (it knows all three from the stored
+ * envelope) and the target's ownership; the target checks everything again. */
+#define SES_REWRAP_STATEMENT_BYTES                                                                 \
+    (sizeof SES_CTX_REWRAP + 2 * SES_ID_BYTES + SES_ENVELOPE_KCOMMIT_BYTES + SES_ID_BYTES +        \
+     SES_ENVELOPE_SEALED_BYTES + SES_ID_BYTES) /* 193 */
+
+/* The signed statement bytes of a re-wrap (layout above). */
+void ses_rewrap_statement(uint8_t out[SES_REWRAP_STATEMENT_BYTES],
+                          const uint8_t thread_id[SES_ID_BYTES], const uint8_t msg_id[SES_ID_BYTES],
+                          const uint8_t kcommit[SES_ENVELOPE_KCOMMIT_BYTES],
+                          const uint8_t target_device_id[SES_ID_BYTES],
+                          const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES],
+                          const uint8_t by_device_id[SES_ID_BYTES]);
+
+/* The existing device my_device_id (box keys my_box_pk/my_box_sk, signing key my_sign_sk) re-wraps
+ * the K of an envelope it can open for target_device_id (target_box_pk). In this order: parse
+ * (SES_EUNSUPPORTED, SES_EBAD_ENVELOPE); the envelope's signature with sender_sign_pk
+ * (SES_EBAD_SIGNATURE); a wrap for my_device_id (SES_ENOT_A_RECIPIENT) that opens
+ * (SES_EDECRYPT_FAILED); kcommit (SES_EBAD_COMMITMENT); the ciphertext decrypts and its inner
+ * layout and ids are right (SES_EDECRYPT_FAILED, SES_EBAD_ENVELOPE, SES_EINNER_MISMATCH): only a
+ * key that opens the message is passed on. Then sealed = crypto_box_seal(K, target_box_pk) and sig
+ * over the statement. The caller makes sure the target is an active device of ITS OWN user (the
+ * server refuses anything else). SES_EINVALID_ARG for NULL pointers, a target equal to
+ * my_device_id, or an unusable target key; SES_ENOMEM. Outputs are written only on success; K is
+ * wiped. */
+int ses_rewrap_create(const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+                      const uint8_t my_box_pk[SES_BOX_PK_BYTES],
+                      const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+                      const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+                      const uint8_t my_sign_sk[SES_SIGN_SK_BYTES],
+                      const uint8_t target_device_id[SES_ID_BYTES],
+                      const uint8_t target_box_pk[SES_BOX_PK_BYTES],
+                      uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], uint8_t sig[SES_SIG_BYTES]);
+
+/* Verifies a re-wrap signature for a parsed envelope (what the server checks): the statement of
+ * (v's thread_id, msg_id, kcommit, target_device_id, sealed, by_device_id) signed by by_sign_pk.
+ * Returns 0, SES_EBAD_SIGNATURE or SES_EINVALID_ARG. */
+int ses_rewrap_verify(const struct ses_envelope_view *v,
+                      const uint8_t target_device_id[SES_ID_BYTES],
+                      const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES],
+                      const uint8_t by_device_id[SES_ID_BYTES], const uint8_t sig[SES_SIG_BYTES],
+                      const uint8_t by_sign_pk[SES_SIGN_PK_BYTES]);
+
+/* ses_envelope_open for a device that has no wrap in the envelope but a re-wrap (sealed, sig) by
+ * by_device_id (signing key by_sign_pk). In this order, the first failure deciding:
+ *  1. ses_envelope_parse (SES_EUNSUPPORTED, SES_EBAD_ENVELOPE);
+ *  2. the envelope's signature with sender_sign_pk, first (SES_EBAD_SIGNATURE);
+ *  3. every wrap's device is in expected_devices (SES_EGHOST_DEVICE); n_missing as in open, this
+ *     device (which has no wrap by definition) not counted;
+ *  4. by_device_id has a wrap in the envelope: only a recipient knows K (SES_ENOT_A_RECIPIENT);
+ *  5. the re-wrap signature over the statement with target = my_device_id (SES_EBAD_SIGNATURE:
+ *     a re-wrap for another device, of another message or by another signer does not verify);
+ *  6. sealed opens with my box key pair (SES_EDECRYPT_FAILED);
+ *  7.-10. kcommit (SES_EBAD_COMMITMENT), AEAD and inner layout (SES_EDECRYPT_FAILED,
+ *     SES_EBAD_ENVELOPE), inner ids (SES_EINNER_MISMATCH), sender_seq > last_seen_seq
+ *     (SES_EREPLAYED), exactly as in ses_envelope_open.
+ * THE CALLER MUST CHECK that by_device_id is an active device of the same user as my_device_id
+ * (and that by_sign_pk is that device's key): a re-wrap by anyone else is refused by the server,
+ * but only this check makes it a property of the receiver. Errors also SES_EINVALID_ARG,
+ * SES_ENOMEM. On success fills *out (release with ses_opened_free); on failure *out is untouched.
+ */
+int ses_envelope_open_rewrap(
+    const uint8_t *bytes, size_t len, const uint8_t my_device_id[SES_ID_BYTES],
+    const uint8_t my_box_pk[SES_BOX_PK_BYTES], const uint8_t my_box_sk[SES_BOX_SK_BYTES],
+    const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
+    const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], const uint8_t sig[SES_SIG_BYTES],
+    const uint8_t by_device_id[SES_ID_BYTES], const uint8_t by_sign_pk[SES_SIGN_PK_BYTES],
+    const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected, uint64_t last_seen_seq,
+    struct ses_opened *out);
 
 #endif
