@@ -123,10 +123,7 @@ static void free_file(char *buf, size_t len)
     }
 }
 
-/* Writes data to dir/name atomically: a temporary file in dir (mode), fsync, rename, fsync of
- * dir. Returns 0 or SES_EIO (the temporary file is removed on failure). */
-static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                        mode_t mode)
+int ses_write_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
 {
     char tmp[4200], path[4200];
     if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp ||
@@ -294,7 +291,7 @@ int ses_profile_save_keys(const struct ses_profile *p)
                          "  \"box_pk\": \"%s\",\n  \"box_sk\": \"%s\"\n}\n",
                          sign_pk, sign_sk, box_pk, box_sk);
         if (n > 0 && (size_t)n < sizeof text)
-            rc = write_atomic(p->home, KEYS_FILE, text, (size_t)n, 0600);
+            rc = ses_write_atomic(p->home, KEYS_FILE, text, (size_t)n, 0600);
     }
     sodium_memzero(sign_sk, sizeof sign_sk);
     sodium_memzero(box_sk, sizeof box_sk);
@@ -330,7 +327,7 @@ int ses_profile_save(const struct ses_profile *p)
     }
     with_nl[len] = '\n';
     with_nl[len + 1] = '\0';
-    rc = write_atomic(p->home, PROFILE_FILE, with_nl, len + 1, 0600);
+    rc = ses_write_atomic(p->home, PROFILE_FILE, with_nl, len + 1, 0600);
     free(with_nl);
     return rc;
 }
@@ -344,7 +341,7 @@ int ses_profile_copy_ca(const struct ses_profile *p, const char *src)
         return rc == SES_ENOT_FOUND ? rc : SES_EIO;
     rc = make_dirs(p->home);
     if (rc == 0)
-        rc = write_atomic(p->home, CA_FILE, buf, len, 0600);
+        rc = ses_write_atomic(p->home, CA_FILE, buf, len, 0600);
     free(buf);
     return rc;
 }

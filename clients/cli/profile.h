@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "keys.h"
 
@@ -58,5 +59,9 @@ int ses_profile_remove(const struct ses_profile *p);
 
 /* Wipes the whole profile, keys included (sodium_memzero). NULL-safe. */
 void ses_profile_wipe(struct ses_profile *p);
+
+/* Writes data to dir/name atomically: a temporary file in dir (mode), fsync, rename, fsync of
+ * dir. Returns 0 or SES_EIO (the temporary file is removed on failure). */
+int ses_write_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "sesame/encode.h"
 #include "sesame/err.h"
+#include "profile.h"
 #include "state.h"
 
 #define STATE_MAX_FILE (64 * 1024 * 1024)
@@ -127,40 +128,7 @@ static int merge(json_t *dst, const json_t *src)
 /* Writes text to HOME/state.json atomically. Returns 0 or SES_EIO. */
 static int write_state(const char *home, const char *text)
 {
-    char tmp[4200], path[4200];
-    if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", home, CLI_STATE_FILE) >= (int)sizeof tmp ||
-        path_in(path, sizeof path, home, CLI_STATE_FILE) != 0)
-        return SES_EIO;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return SES_EIO;
-    int ok = fchmod(fd, 0600) == 0;
-    size_t left = strlen(text);
-    const char *p = text;
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            ok = 0;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    ok = ok && fsync(fd) == 0;
-    ok = (close(fd) == 0) && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-        return SES_EIO;
-    }
-    int dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    return ses_write_atomic(home, CLI_STATE_FILE, text, strlen(text), 0600);
 }
 
 static int lock_state(const char *home)
