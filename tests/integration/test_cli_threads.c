@@ -31,11 +31,19 @@
  *    Every other test ends with the same scan of its own texts.
  *  - safety_numbers: both sides compute the same 60 digits, equal to the README's algorithm
  *    recomputed here; a new device changes it and is warned about.
+ *  - new_laptop_history: README "A new device: reading the history" (PROTOCOL.md §12): the
+ *    psychiatrist's new laptop lists none of the earlier messages; its `device fingerprint` is the
+ *    one `device share-history` shows on the first device (dry run: exit 2, nothing stored); with
+ *    --yes the earlier messages are re-wrapped for it (one msg.rewrap record per request, the
+ *    re-wraps open with the laptop's keys), the laptop reads them with the note, a running follow
+ *    prints the history event, later messages arrive as usual; a repeat stores nothing; the laptop
+ *    passes nothing on; another user's device is refused by the CLI and by the server.
  */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -82,6 +90,8 @@ struct xmsg {
     char msg_id[32];     /* base64url, from the send reply */
     int n_wraps;         /* the wraps in the stored envelope's order (check_envelope) */
     int wrap_order[N_WHO];
+    unsigned rewrapped;   /* devices its key was re-wrapped for (history, PROTOCOL.md §12) */
+    int rewrap_by[N_WHO]; /* per such device: the device that re-wrapped it */
 };
 
 struct xthread {
@@ -285,9 +295,10 @@ static int64_t imax(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
+/* Device who can read m: it was sealed to it, or one of its user's devices re-wrapped its key. */
 static bool visible(const struct xmsg *m, int who)
 {
-    return (m->wrapped & BIT(who)) != 0;
+    return ((m->wrapped | m->rewrapped) & BIT(who)) != 0;
 }
 
 /* The latest title message device who can read (NULL if none). */
@@ -641,6 +652,13 @@ static void expected_note(const struct world *w, const struct xthread *th, int w
     out[0] = '\0';
     if (!(th->members & BIT(user_of[m->from])))
         snprintf(out, cap, "the sender is no longer a member");
+    /* read through a history re-wrap rather than a wrap of its own */
+    bool via_rewrap = !(m->wrapped & BIT(who)) && (m->rewrapped & BIT(who));
+    if (via_rewrap) {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%shistory shared with this device by your device %.8s…",
+                 used ? "; " : "", did(w, m->rewrap_by[who]));
+    }
     /* wrapped to a device this CLI never saw in the thread's rosters (removed before it looked) */
     unsigned known = member_devices(w, th) | th->seen[who];
     char ghosts[200] = "";
@@ -673,7 +691,8 @@ static void expected_note(const struct world *w, const struct xthread *th, int w
         }
     for (int i = 0; i < n; i++)
         for (int d = 0; d < N_WHO; d++) {
-            if (!(devices_of(w, order[i]) & BIT(d)) || d == m->from || visible(m, d))
+            if (!(devices_of(w, order[i]) & BIT(d)) || d == m->from || (m->wrapped & BIT(d)) ||
+                (d == who && via_rewrap))
                 continue;
             size_t used = strlen(out);
             snprintf(out + used, cap - used, "%snot delivered to %s's device %.8s…",
@@ -1864,6 +1883,433 @@ static void test_safety_numbers(void **state)
     world_free(&w);
 }
 
+/* --- 10. new_laptop_history ------------------------------------------------------------------
+ */
+
+/* The psychiatrist's second device is the new laptop of clients/cli/README.md "A new device:
+ * reading the history". */
+#define LAPTOP PSY2
+
+static const char *const SKIP_LOGIN_REWRAPS[] = {"devices.last_login_ms", "rewraps", NULL};
+
+/* README `device fingerprint`: the first 16 hex digits of BLAKE2b-256 of the signing key. */
+static void fingerprint_of(char out[17], const struct world *w, int who)
+{
+    uint8_t h[32];
+    assert_int_equal(crypto_generichash(h, sizeof h, w->dev[who]->prof.keys.sign_pk, 32, NULL, 0),
+                     0);
+    sodium_bin2hex(out, 17, h, 8);
+}
+
+/* One BLOB of exactly one row (sql returns hex()), decoded; malloc'd. */
+static uint8_t *db_blob(const struct world *w, char *sql, size_t *len)
+{
+    char *hex = h_db_text(w->e->db, "%s", sql);
+    free(sql);
+    assert_non_null(hex);
+    size_t n = strlen(hex) / 2;
+    uint8_t *b = malloc(n ? n : 1);
+    assert_non_null(b);
+    assert_int_equal(sodium_hex2bin(b, n, hex, strlen(hex), NULL, NULL, NULL), 0);
+    free(hex);
+    *len = n;
+    return b;
+}
+
+static uint8_t *db_env(const struct world *w, const struct xthread *th, int64_t seq, size_t *len)
+{
+    return db_blob(w,
+                   h_fmt("SELECT hex(env) FROM messages WHERE thread_id = X'%s' AND seq = %lld",
+                         th->hex, (long long)seq),
+                   len);
+}
+
+/* The stored re-wrap of m for device target (PROTOCOL.md §12): one row, by device `by`, stored
+ * at created_ms; its signature verifies for target only, and the laptop's own keys open the
+ * envelope through it to m's text. */
+static void check_rewrap(const struct world *w, const struct xthread *th, const struct xmsg *m,
+                         int target, int by, int64_t created_ms)
+{
+    char thex[33], bhex[33];
+    h_id_hex(thex, did(w, target));
+    h_id_hex(bhex, did(w, by));
+    assert_int_equal(h_db_int(w->e->db,
+                              "SELECT count(*) FROM rewraps WHERE thread_id = X'%s' AND seq = %lld "
+                              "AND device_id = X'%s' AND by_device = X'%s' AND created_ms = %lld",
+                              th->hex, (long long)m->seq, thex, bhex, (long long)created_ms),
+                     1);
+    size_t len, sl, gl;
+    uint8_t *env = db_env(w, th, m->seq, &len);
+    uint8_t *sealed = db_blob(w,
+                              h_fmt("SELECT hex(sealed) FROM rewraps WHERE thread_id = X'%s' AND "
+                                    "seq = %lld AND device_id = X'%s'",
+                                    th->hex, (long long)m->seq, thex),
+                              &sl);
+    uint8_t *sig = db_blob(w,
+                           h_fmt("SELECT hex(sig) FROM rewraps WHERE thread_id = X'%s' AND seq = "
+                                 "%lld AND device_id = X'%s'",
+                                 th->hex, (long long)m->seq, thex),
+                           &gl);
+    assert_int_equal(sl, SES_ENVELOPE_SEALED_BYTES);
+    assert_int_equal(gl, SES_SIG_BYTES);
+    const struct w_dev *t = w->dev[target], *b = w->dev[by];
+    /* bound to the target: the same signature does not verify for another device */
+    struct ses_envelope_view v;
+    assert_int_equal(ses_envelope_parse(env, len, &v), 0);
+    assert_int_equal(ses_rewrap_verify(&v, t->prof.device_id, sealed, b->prof.device_id, sig,
+                                       b->prof.keys.sign_pk),
+                     0);
+    assert_int_equal(ses_rewrap_verify(&v, w->dev[NURSE]->prof.device_id, sealed, b->prof.device_id,
+                                       sig, b->prof.keys.sign_pk),
+                     SES_EBAD_SIGNATURE);
+    uint8_t expected[N_WHO][SES_ID_BYTES];
+    size_t ne = 0;
+    for (int d = 0; d < N_WHO; d++)
+        if (m->wrapped & BIT(d))
+            memcpy(expected[ne++], w->dev[d]->prof.device_id, SES_ID_BYTES);
+    struct ses_opened o;
+    assert_int_equal(ses_envelope_open_rewrap(
+                         env, len, t->prof.device_id, t->prof.keys.box_pk, t->prof.keys.box_sk,
+                         w->dev[m->from]->prof.keys.sign_pk, sealed, sig, b->prof.device_id,
+                         b->prof.keys.sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, ne, 0, &o),
+                     0);
+    assert_int_equal(o.content_type, m->ctype);
+    assert_int_equal(o.body_len, strlen(m->text));
+    assert_memory_equal(o.body, m->text, o.body_len);
+    ses_opened_free(&o);
+    free(env);
+    free(sealed);
+    free(sig);
+}
+
+/* The `share-history --yes --json` reply: exactly its seven fields. */
+static void check_shared(const json_t *j, const char *device, const char *fp, int64_t threads,
+                         int64_t rewrapped, int64_t stored, int64_t skipped)
+{
+    assert_int_equal(json_object_size(j), 7);
+    assert_string_equal(h_jstr(j, "device"), device);
+    assert_string_equal(h_jstr(j, "fingerprint"), fp);
+    assert_int_equal(h_jint(j, "threads"), threads);
+    assert_int_equal(h_jint(j, "rewrapped"), rewrapped);
+    assert_int_equal(h_jint(j, "stored"), stored);
+    assert_int_equal(h_jint(j, "skipped"), skipped);
+    assert_true(json_is_true(json_object_get(j, "done")));
+}
+
+/* The msg.rewrap audit record at seq: by the psychiatrist's first device, with this object. */
+static void check_rewrap_audit(const struct world *w, int64_t seq, const char *object)
+{
+    const char *db = w->e->db;
+    char uhex[33], dhex[33];
+    h_id_hex(uhex, uid(w, PSY));
+    h_id_hex(dhex, did(w, PSY));
+    assert_int_equal(h_db_int(db,
+                              "SELECT count(*) FROM audit WHERE seq = %lld AND action = "
+                              "'msg.rewrap' AND outcome = 'ok' AND actor_user = X'%s' AND "
+                              "actor_device = X'%s' AND actor_role = 'psychiatrist'",
+                              (long long)seq, uhex, dhex),
+                     1);
+    char *got = h_db_text(db, "SELECT object FROM audit WHERE seq = %lld", (long long)seq);
+    assert_string_equal(got, object);
+    free(got);
+}
+
+static void test_new_laptop_history(void **state)
+{
+    struct world w;
+    world_start(&w, *state);
+    const char *db = w.e->db;
+    struct h_cli r;
+    struct h_snap snap;
+
+    /* the nurse and the psychiatrist: the thread (its title is message 1), three messages */
+    struct xthread *th = create_ok(&w, NURSE, "P-7F3A", BIT(PSY));
+    send_ok(&w, th, NURSE, say(&w, "%s refuses her evening lithium since Sunday", th->pname));
+    send_ok(&w, th, PSY, say(&w, "Check the level tomorrow; I will see her at 10"));
+    send_ok(&w, th, NURSE, say(&w, "Level drawn, she agreed to the review"));
+    const int n_before = th->n;
+    assert_int_equal(n_before, 4);
+    show_ok(&w, th, PSY, th->id);
+    show_ok(&w, th, NURSE, th->id);
+
+    /* 1-2. an admin code for the psychiatrist's user (invite --user), the laptop enrols with it
+     * in a new home: the same user, another device */
+    enrol(&w, LAPTOP);
+    assert_string_equal(uid(&w, LAPTOP), uid(&w, PSY));
+    assert_string_not_equal(did(&w, LAPTOP), did(&w, PSY));
+    for (int k = 0; k < n_before; k++)
+        assert_false(visible(&th->m[k], LAPTOP));
+
+    /* the laptop cannot read the earlier messages: `thread show` fetches only what is wrapped
+     * (or re-wrapped) to it, so it lists none of them and has no title */
+    RUN(&r, &w, LAPTOP, "thread", "show", th->id);
+    ok_quiet(&r);
+    assert_int_equal(json_object_size(r.json), 6);
+    assert_string_equal(h_jstr(r.json, "thread"), th->id);
+    assert_string_equal(h_jstr(r.json, "patient"), th->patient);
+    h_jnull(r.json, "title");
+    assert_int_equal(h_jint(r.json, "roster_version"), 1);
+    assert_int_equal(json_array_size(json_object_get(r.json, "members")), 2);
+    assert_true(json_is_array(json_object_get(r.json, "messages")));
+    assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 0);
+    for (int k = 0; k < n_before; k++)
+        assert_false(h_contains(r.p.out, r.p.out_len, th->m[k].text, strlen(th->m[k].text)));
+    h_cli_free(&r);
+    saw_roster(&w, th, LAPTOP);
+    th->synced[LAPTOP] = th->last_seq;
+    check_marks_db(&w, th);
+    show_ok(&w, th, LAPTOP, th->id); /* the same through the model */
+    list_ok(&w, LAPTOP);             /* title null */
+
+    /* 2. on the laptop: its id and fingerprint, from the profile only (no connection) */
+    char fp[17], grouped[20];
+    fingerprint_of(fp, &w, LAPTOP);
+    snprintf(grouped, sizeof grouped, "%.4s %.4s %.4s %.4s", fp, fp + 4, fp + 8, fp + 12);
+    h_snap_take(&snap, db, SKIP_LOGIN);
+    RUN(&r, &w, LAPTOP, "device", "fingerprint");
+    ok_quiet(&r);
+    assert_int_equal(json_object_size(r.json), 2);
+    assert_string_equal(h_jstr(r.json, "device"), did(&w, LAPTOP));
+    assert_string_equal(h_jstr(r.json, "fingerprint"), fp);
+    char laptop_fp[17];
+    snprintf(laptop_fp, sizeof laptop_fp, "%s", h_jstr(r.json, "fingerprint"));
+    h_cli_free(&r);
+    h_cli_run_text(&r, w.home[LAPTOP], NULL, "device", "fingerprint", NULL);
+    assert_int_equal(r.p.status, 0);
+    assert_string_equal(r.p.err, "");
+    char *want = h_fmt("device:      %s\nfingerprint: %s\n", did(&w, LAPTOP), grouped);
+    assert_string_equal(r.p.out, want);
+    free(want);
+    h_cli_free(&r);
+    h_snap_expect_same(&snap, db);
+    h_snap_free(&snap);
+
+    /* 3. on the first device, without --yes: the laptop's id and fingerprint (the laptop's own)
+     * and the thread it would share; exit 2, nothing stored (a login only) */
+    h_snap_take(&snap, db, SKIP_LOGIN);
+    RUN(&r, &w, PSY, "device", "share-history", did(&w, LAPTOP));
+    assert_int_equal(r.p.status, 2);
+    assert_string_equal(r.p.err, "");
+    json_t *lines = json_lines(r.p.out); /* exactly one object, on one line */
+    assert_int_equal(json_array_size(lines), 1);
+    const json_t *dry = json_array_get(lines, 0);
+    assert_int_equal(json_object_size(dry), 4);
+    assert_string_equal(h_jstr(dry, "device"), did(&w, LAPTOP));
+    assert_string_equal(h_jstr(dry, "fingerprint"), laptop_fp);
+    const json_t *tl = json_object_get(dry, "threads");
+    assert_int_equal(json_array_size(tl), 1);
+    assert_string_equal(json_string_value(json_array_get(tl, 0)), th->id);
+    assert_true(json_is_false(json_object_get(dry, "done")));
+    json_decref(lines);
+    h_cli_free(&r);
+    h_snap_expect_one_audit(&snap, db, "auth.login", "ok");
+    h_snap_free(&snap);
+    assert_int_equal(h_db_int(db, "SELECT count(*) FROM rewraps"), 0);
+    /* the same in words: the enrolment time, the grouped fingerprint, the count */
+    h_snap_take(&snap, db, SKIP_LOGIN);
+    h_cli_run_text(&r, w.home[PSY], NULL, "device", "share-history", did(&w, LAPTOP), NULL);
+    assert_int_equal(r.p.status, 2);
+    assert_string_equal(r.p.err, "");
+    char lhex[33], created[40];
+    h_id_hex(lhex, did(&w, LAPTOP));
+    time_t secs =
+        (time_t)(h_db_int(db, "SELECT created_ms FROM devices WHERE id = X'%s'", lhex) / 1000);
+    struct tm tm;
+    assert_non_null(gmtime_r(&secs, &tm));
+    assert_true(strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+    want = h_fmt("device %s is one of your active devices (enrolled %s)\n"
+                 "its key fingerprint: %s\n"
+                 "would share the history of 1 thread(s) with it: every message this device can "
+                 "read gets its key re-wrapped for that device (signed by this device).\n"
+                 "Compare the fingerprint with `sesame device fingerprint` on that device, then "
+                 "run again with --yes.\n",
+                 did(&w, LAPTOP), created, grouped);
+    assert_string_equal(r.p.out, want);
+    free(want);
+    h_cli_free(&r);
+    h_snap_expect_one_audit(&snap, db, "auth.login", "ok");
+    h_snap_free(&snap);
+    assert_int_equal(h_db_int(db, "SELECT count(*) FROM rewraps"), 0);
+    assert_int_equal(h_audit_count(db, "msg.rewrap", NULL), 0);
+
+    /* the laptop follows the thread meanwhile */
+    struct h_bg bg;
+    FOLLOW_START(&bg, &w, LAPTOP, "follow-laptop", th->id, "--count", "1", "--timeout-exit",
+                 "15000");
+
+    /* 3. the same fingerprint: --yes. The four earlier messages re-wrapped for the laptop in one
+     * request, one msg.rewrap record; nothing else changed */
+    int64_t s0 = h_audit_max_seq(db);
+    h_snap_take(&snap, db, SKIP_LOGIN_REWRAPS);
+    RUN(&r, &w, PSY, "device", "share-history", did(&w, LAPTOP), "--yes");
+    h_cli_assert_ok(&r);
+    /* it fetched the thread's roster: the first device notes its user's new device, once */
+    char *new_dev = h_fmt("sesame: warning: the devices of %s (%.8s…) changed: new or changed "
+                          "%.8s…; compare safety numbers (sesame safety-number %s)\n",
+                          who_name[PSY], uid(&w, PSY), did(&w, LAPTOP), uid(&w, PSY));
+    assert_string_equal(r.p.err, new_dev);
+    check_shared(r.json, did(&w, LAPTOP), laptop_fp, 1, n_before, n_before, 0);
+    h_cli_free(&r);
+    saw_roster(&w, th, PSY);
+    h_audit_wait_count(db, "msg.rewrap", "ok", 1);
+    assert_int_equal(h_audit_max_seq(db), s0 + 2);
+    char phex[33];
+    h_id_hex(phex, did(&w, PSY));
+    assert_int_equal(h_db_int(db,
+                              "SELECT count(*) FROM audit WHERE seq = %lld AND action = "
+                              "'auth.login' AND outcome = 'ok' AND actor_device = X'%s'",
+                              (long long)(s0 + 1), phex),
+                     1);
+    char *object = h_fmt("thread:%s device:%s count:%d", th->id, did(&w, LAPTOP), n_before);
+    check_rewrap_audit(&w, s0 + 2, object);
+    free(object);
+    h_snap_expect_rest_same(&snap, db);
+    h_snap_free(&snap);
+    int64_t rw_ms = h_db_int(db, "SELECT ts_ms FROM audit WHERE seq = %lld", (long long)(s0 + 2));
+    assert_int_equal(h_db_int(db, "SELECT count(*) FROM rewraps"), n_before);
+    for (int k = 0; k < n_before; k++) {
+        struct xmsg *m = &th->m[k];
+        check_rewrap(&w, th, m, LAPTOP, PSY, rw_ms);
+        m->rewrapped |= BIT(LAPTOP);
+        m->rewrap_by[LAPTOP] = PSY;
+    }
+
+    /* 5. a message sent after: sealed to the laptop like to every device; the follow printed
+     * the history event, then that message. (The nurse's CLI first notes the new device.) */
+    RUN(&r, &w, NURSE, "thread", "info", th->id);
+    h_cli_assert_ok(&r);
+    assert_string_equal(r.p.err, new_dev);
+    free(new_dev);
+    saw_roster(&w, th, NURSE);
+    check_roster_json(&w, th, r.json);
+    h_cli_free(&r);
+    const struct xmsg *after = send_ok(&w, th, NURSE, say(&w, "Lithium 0.7 mmol/L, dose kept"));
+    assert_int_equal(after->wrapped, BIT(NURSE) | BIT(PSY) | BIT(LAPTOP));
+    struct h_proc p;
+    h_bg_wait(&bg, H_CLI_TIMEOUT_MS, &p);
+    if (p.status != 0 || p.err_len != 0) {
+        print_error("follow: exit %d (want 0), stdout [%s], stderr [%s]\n", p.status, p.out, p.err);
+        h_proc_free(&p);
+        fail();
+    }
+    lines = json_lines(p.out);
+    assert_int_equal(json_array_size(lines), 2);
+    const json_t *ev = json_array_get(lines, 0);
+    assert_int_equal(json_object_size(ev), 3);
+    assert_string_equal(h_jstr(ev, "event"), "history");
+    assert_string_equal(h_jstr(ev, "thread"), th->id);
+    assert_int_equal(h_jint(ev, "count"), n_before);
+    expect_follow_msg(&w, th, LAPTOP, json_array_get(lines, 1), after);
+    json_decref(lines);
+    h_proc_free(&p);
+    th->delivered[LAPTOP] = after->seq;
+    th->synced[LAPTOP] = after->seq;
+    check_marks_db(&w, th);
+
+    /* 4. the laptop's thread show: every earlier message and the title decrypted and verified,
+     * each with the note naming the device that shared it; the new one without a note */
+    show_ok(&w, th, LAPTOP, th->id);
+    RUN(&r, &w, LAPTOP, "thread", "show", th->id);
+    ok_quiet(&r);
+    assert_string_equal(h_jstr(r.json, "title"), th->m[0].text);
+    const json_t *msgs = json_object_get(r.json, "messages");
+    assert_int_equal(json_array_size(msgs), (size_t)th->n);
+    char *note = h_fmt("history shared with this device by your device %.8s…", did(&w, PSY));
+    for (int k = 0; k < th->n; k++) {
+        const json_t *o = json_array_get(msgs, (size_t)k);
+        assert_int_equal(h_jint(o, "seq"), th->m[k].seq);
+        assert_true(json_is_true(json_object_get(o, "verified")));
+        h_jnull(o, "error");
+        assert_string_equal(h_jstr(o, "text"), th->m[k].text);
+        assert_string_equal(h_jstr(o, "content"), k == 0 ? "title" : "text");
+        if (k < n_before)
+            assert_string_equal(h_jstr(o, "note"), note);
+        else
+            h_jnull(o, "note");
+    }
+    free(note);
+    h_cli_free(&r);
+    list_ok(&w, LAPTOP);                      /* the title, decrypted */
+    assert_int_equal(sync_ok(&w, LAPTOP), 0); /* sync: only after its synced mark */
+
+    /* again: the server keeps the first re-wraps (none stored), the message sealed to the laptop
+     * is not re-wrapped; one more request, one more record */
+    char *rewraps = h_db_dump(db, "rewraps", NULL);
+    RUN(&r, &w, PSY, "device", "share-history", did(&w, LAPTOP), "--yes");
+    ok_quiet(&r);
+    check_shared(r.json, did(&w, LAPTOP), laptop_fp, 1, n_before, 0, 0);
+    h_cli_free(&r);
+    h_audit_wait_count(db, "msg.rewrap", "ok", 2);
+    object = h_fmt("thread:%s device:%s count:0", th->id, did(&w, LAPTOP));
+    check_rewrap_audit(&w, h_audit_max_seq(db), object);
+    free(object);
+    char *rewraps2 = h_db_dump(db, "rewraps", NULL);
+    assert_string_equal(rewraps2, rewraps);
+    free(rewraps2);
+
+    /* the laptop passes on nothing it only reads through re-wraps: shared with the first device,
+     * the four are skipped, nothing is posted (no request, no record) */
+    RUN(&r, &w, LAPTOP, "device", "share-history", did(&w, PSY), "--yes");
+    ok_quiet(&r);
+    char psy_fp[17];
+    fingerprint_of(psy_fp, &w, PSY);
+    check_shared(r.json, did(&w, PSY), psy_fp, 1, 0, 0, n_before);
+    h_cli_free(&r);
+
+    /* another user's device: refused before anything is sent (exit 2, DENIED), nothing stored */
+    h_snap_take(&snap, db, SKIP_LOGIN);
+    RUN(&r, &w, PSY, "device", "share-history", did(&w, NURSE), "--yes");
+    h_cli_assert_error(&r, 2, "DENIED");
+    assert_int_equal(r.p.out_len, 0);
+    want = h_fmt("sesame: error: DENIED: device %s is not an active device of yours; only your own "
+                 "devices can receive your history\n",
+                 did(&w, NURSE));
+    assert_string_equal(r.p.err, want);
+    free(want);
+    h_cli_free(&r);
+    h_snap_expect_one_audit(&snap, db, "auth.login", "ok");
+    h_snap_free(&snap);
+    /* and the server refuses it too (PROTOCOL.md §12): a correctly signed re-wrap of message 1
+     * for the nurse's device, sent by hand: DENIED, one authz.denied record, nothing stored */
+    struct ses_conn *c = w_login_settled(w.e, w.dev[PSY]);
+    h_snap_take(&snap, db, SKIP_LOGIN);
+    size_t len;
+    uint8_t *env = db_env(&w, th, 1, &len), sealed[SES_ENVELOPE_SEALED_BYTES], sig[SES_SIG_BYTES];
+    const struct w_dev *pd = w.dev[PSY], *nd = w.dev[NURSE];
+    assert_int_equal(ses_rewrap_create(env, len, pd->prof.device_id, pd->prof.keys.box_pk,
+                                       pd->prof.keys.box_sk, nd->prof.keys.sign_pk,
+                                       pd->prof.keys.sign_sk, nd->prof.device_id,
+                                       nd->prof.keys.box_pk, sealed, sig),
+                     0);
+    free(env);
+    char sealed64[SES_ENVELOPE_SEALED_BYTES * 2], sig64[SES_SIG_BYTES * 2];
+    assert_int_equal(ses_b64_encode(sealed64, sizeof sealed64, sealed, sizeof sealed), 0);
+    assert_int_equal(ses_b64_encode(sig64, sizeof sig64, sig, sizeof sig), 0);
+    w_request_error(c,
+                    json_pack("{s:s, s:s, s:s, s:[{s:i, s:s, s:s}]}", "t", "rewrap", "thread",
+                              th->id, "device", did(&w, NURSE), "items", "seq", 1, "sealed",
+                              sealed64, "sig", sig64),
+                    SES_EDENIED);
+    ses_conn_free(c);
+    h_snap_expect_one_audit(&snap, db, "authz.denied", "DENIED");
+    char *obj =
+        h_db_text(db, "SELECT object FROM audit WHERE seq = %lld", (long long)h_audit_max_seq(db));
+    assert_string_equal(obj, "rewrap");
+    free(obj);
+    h_snap_free(&snap);
+
+    /* one msg.rewrap record per request, no other re-wrap than the laptop's four */
+    assert_int_equal(h_audit_count(db, "msg.rewrap", NULL), 2);
+    assert_int_equal(h_db_int(db, "SELECT count(*) FROM rewraps"), n_before);
+    free(rewraps);
+
+    /* the others read as before; the earlier messages were never sealed to the laptop */
+    show_ok(&w, th, PSY, th->id);
+    show_ok(&w, th, NURSE, th->id);
+    world_finish(&w);
+    world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -1878,6 +2324,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_restart, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_anywhere, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_safety_numbers, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_new_laptop_history, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
