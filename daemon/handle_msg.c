@@ -432,6 +432,26 @@ static int run_cursor(struct ses_store *st, void *arg)
     return rc;
 }
 
+struct member_ids {
+    int n;
+    uint8_t id[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES];
+};
+
+static void collect_member(void *ud, const struct ses_user *u)
+{
+    struct member_ids *m = ud;
+    if (m->n < SES_ROSTER_MAX_MEMBERS)
+        memcpy(m->id[m->n++], u->id, SES_ID_BYTES);
+}
+
+static bool has_member(const struct member_ids *m, const uint8_t user[SES_ID_BYTES])
+{
+    for (int i = 0; i < m->n; i++)
+        if (memcmp(m->id[i], user, SES_ID_BYTES) == 0)
+            return true;
+    return false;
+}
+
 static void done_cursor(void *arg, int rc)
 {
     struct cursor_job *j = arg;
@@ -442,12 +462,12 @@ static void done_cursor(void *arg, int rc)
         else
             (void)ses_session_reply(s, "ok", j->req_id, NULL);
     }
-    if (rc == 0 && j->moved) {
-        /* members' open connections learn the new mark */
+    struct member_ids m = {.n = 0};
+    if (rc == 0 && j->moved &&
+        ses_store_member_list(j->d->store, j->thread, collect_member, &m) == 0) {
+        /* members' open connections learn the new mark (members read once, not per session) */
         for (struct ses_session *o = j->d->sessions; o; o = o->next) {
-            bool member = false;
-            if (o->state != SES_S_AUTHED ||
-                ses_store_member_is(j->d->store, j->thread, o->user_id, &member) != 0 || !member)
+            if (o->state != SES_S_AUTHED || !has_member(&m, o->user_id))
                 continue;
             json_t *p = json_pack("{s:s, s:s, s:I}", "t", "receipt", "kind",
                                   j->read ? "read" : "delivered", "seq", (json_int_t)j->seq);
