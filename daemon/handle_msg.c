@@ -59,6 +59,7 @@ struct send_job {
     int64_t now;
     char role[16];
     char peer[64];
+    uint8_t sign_pk[SES_SIGN_PK_BYTES]; /* the sending device's key */
 };
 
 struct dup_check {
@@ -101,9 +102,17 @@ static int run_send(struct ses_store *st, void *arg)
 {
     struct send_job *j = arg;
     struct dup_check dc = {.env = j->m.env, .env_len = j->m.env_len, .thread = j->m.thread};
+    struct ses_envelope_view v;
     uint64_t max_seq = 0;
     bool member = false;
-    int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
+    /* the signature is checked here, on the writer's thread, to keep the loop free: the loop
+     * has done every cheaper check already */
+    int rc = ses_envelope_parse(j->m.env, j->m.env_len, &v);
+    if (rc == 0)
+        rc = ses_envelope_verify_sig(&v, j->sign_pk);
+    if (rc != 0)
+        return rc;
+    rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
     if (rc == 0) {
         if (!dc.same)
             return SES_ECONFLICT; /* a different message under a used id */
@@ -166,17 +175,26 @@ static void done_send(void *arg, int rc)
         }
     }
     if (rc == 0 && !j->duplicate) {
-        /* push to every open connection of a wrapped device but the sending one */
+        /* push to every open connection of a wrapped device but the sending one; the frame is
+         * built once for all of them */
+        char *text = NULL;
         for (struct ses_session *o = j->d->sessions; o; o = o->next) {
             if (o->state != SES_S_AUTHED || o->serial == j->session)
                 continue;
             for (size_t k = 0; k < j->n_wraps; k++) {
-                if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) == 0) {
-                    (void)ses_session_send(o, msg_push(&j->m, j->env, j->m.env_len));
-                    break;
+                if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) != 0)
+                    continue;
+                if (text == NULL) {
+                    json_t *p = msg_push(&j->m, j->env, j->m.env_len);
+                    text = p ? ses_encode(p) : NULL;
+                    json_decref(p);
                 }
+                if (text != NULL)
+                    (void)ses_session_send_text(o, text, strlen(text));
+                break;
             }
         }
+        free(text);
     }
     free(j->env);
     free(j);
@@ -257,8 +275,6 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
         rc = SES_EDENIED;
         goto out;
     }
-    if ((rc = ses_envelope_verify_sig(&v, sender->sign_pk)) != 0)
-        goto out;
     if ((j = calloc(1, sizeof *j)) == NULL) {
         rc = SES_ENOMEM;
         goto out;
@@ -276,6 +292,7 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     j->m.sender_seq = v.hdr.sender_seq;
     j->m.created_ms = (int64_t)(v.hdr.created_ms > INT64_MAX ? INT64_MAX : v.hdr.created_ms);
     j->m.stored_ms = j->now;
+    memcpy(j->sign_pk, sender->sign_pk, sizeof j->sign_pk);
     j->n_wraps = v.n_wraps;
     for (size_t k = 0; k < v.n_wraps; k++)
         memcpy(j->wraps[k], ses_envelope_wrap_device(&v, k), SES_ID_BYTES);

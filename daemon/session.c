@@ -81,6 +81,11 @@ static const struct route *find_route(const struct ses_daemon *d, const char *ty
     return NULL;
 }
 
+int ses_session_send_text(struct ses_session *s, const char *text, size_t len)
+{
+    return s->tc != NULL ? ses_transport_send(s->tc, text, len) : SES_ECLOSED;
+}
+
 int ses_session_send(struct ses_session *s, json_t *msg)
 {
     int rc = SES_ECLOSED;

@@ -38,6 +38,8 @@ struct ses_session {
 /* The callbacks the transport calls (transport.h); ud is the struct ses_daemon. */
 extern const struct ses_transport_cbs ses_session_cbs;
 
+/* Sends an already encoded frame (copied). Returns 0 or an SES_E* code. */
+int ses_session_send_text(struct ses_session *s, const char *text, size_t len);
 /* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */
 int ses_session_send(struct ses_session *s, json_t *msg);
 

@@ -237,6 +237,38 @@ static int migrate(sqlite3 *db)
     return 0;
 }
 
+static int on_wal_commit(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((struct ses_store *)ud)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+int ses_store_wal_pages(const struct ses_store *st)
+{
+    return st->wal_pages;
+}
+
+int ses_store_wal_checkpoint(struct ses_store *st)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        SES_LOG(SES_LOG_WARN, "store", "checkpoint failed: %s", sqlite3_errmsg(st->db));
+        return SES_EIO;
+    }
+    st->wal_pages = log - done; /* frames not yet copied back (readers still use them) */
+    return 0;
+}
+
+void ses_store_cache_mib(struct ses_store *st, int mib)
+{
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=%d", -mib * 1024);
+    (void)exec_sql(st->db, pragma);
+}
+
 int ses_store_open(const char *path, bool create, struct ses_store **out)
 {
     struct ses_store *st = calloc(1, sizeof *st);
@@ -262,8 +294,12 @@ int ses_store_open(const char *path, bool create, struct ses_store **out)
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 1 << 20);
     sqlite3_busy_timeout(st->db, 5000);
+    /* no automatic checkpoint inside a commit: the writer checkpoints when it is idle
+     * (ses_store_wal_checkpoint), so no client waits for it */
     int rc = exec_sql(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                              "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
+                              "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+                              "PRAGMA wal_autocheckpoint=0;");
+    sqlite3_wal_hook(st->db, on_wal_commit, st);
     if (rc == 0)
         rc = migrate(st->db);
     if (rc == 0)

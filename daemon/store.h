@@ -26,6 +26,13 @@ struct ses_store;
 /* Opens (create=false) or creates (create=true: the file must not exist) the database at path and
  * brings its schema to SES_SCHEMA_VERSION. *out is freed with ses_store_close(). */
 int ses_store_open(const char *path, bool create, struct ses_store **out);
+/* The WAL is not checkpointed inside commits. wal_pages: frames in the WAL after the last commit
+ * of this connection; wal_checkpoint: copies them back (PASSIVE: never waits for readers). */
+int ses_store_wal_pages(const struct ses_store *st);
+int ses_store_wal_checkpoint(struct ses_store *st);
+/* Page cache of this connection, in MiB. */
+void ses_store_cache_mib(struct ses_store *st, int mib);
+
 /* Finalizes statements and closes the database. NULL-safe. */
 void ses_store_close(struct ses_store *st);
 

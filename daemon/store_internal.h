@@ -74,6 +74,7 @@ enum stmt_id {
 
 struct ses_store {
     sqlite3 *db;
+    int wal_pages; /* pages in the WAL after the last commit (wal hook) */
     sqlite3_stmt *stmts[ST_COUNT];
     bool in_txn;
 };

@@ -18,9 +18,10 @@
 #include "log.h"
 #include "transport.h"
 
-#define SES_MAX_OUTQ_BYTES                                                                         \
-    (8u * 1024 * 1024) /* queued replies per connection before we give up                          \
-                        */
+/* queued frames per connection before we give up on a peer that does not read */
+#define SES_MAX_OUTQ_BYTES (8u * 1024 * 1024)
+/* frames written per WRITEABLE callback at most */
+#define SES_FRAMES_PER_WRITEABLE 32
 
 struct outmsg {
     struct outmsg *next;
@@ -106,8 +107,13 @@ static int on_receive(struct ses_tconn *tc, const char *in, size_t len)
 
 static int on_writeable(struct ses_tconn *tc)
 {
-    struct outmsg *m = tc->head;
-    if (m != NULL) {
+    /* several frames per callback while the socket takes them: a busy member's connection must
+     * not be limited to one frame per loop iteration */
+    int written = 0;
+    while (tc->head != NULL && written < SES_FRAMES_PER_WRITEABLE) {
+        struct outmsg *m = tc->head;
+        if (written > 0 && lws_send_pipe_choked(tc->wsi))
+            break;
         int n = lws_write(tc->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
         tc->head = m->next;
         if (tc->head == NULL)
@@ -117,6 +123,9 @@ static int on_writeable(struct ses_tconn *tc)
         free(m);
         if (n < (int)want)
             return -1;
+        written++;
+    }
+    if (written > 0) {
         if (tc->head != NULL || tc->close_code != 0)
             lws_callback_on_writable(tc->wsi);
         return 0;

@@ -65,6 +65,20 @@ static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
     }
 }
 
+/* Copies the WAL back into the database when nothing is waiting (or when it grew large even
+ * so), so that no client waits for a checkpoint inside its commit. */
+static void maybe_checkpoint(struct ses_writer *w)
+{
+    int pages = ses_store_wal_pages(w->st);
+    if (pages < SES_WRITER_CKPT_IDLE_PAGES)
+        return;
+    uv_mutex_lock(&w->mu);
+    bool idle = w->in_head == NULL;
+    uv_mutex_unlock(&w->mu);
+    if (idle || pages >= SES_WRITER_CKPT_MAX_PAGES)
+        (void)ses_store_wal_checkpoint(w->st);
+}
+
 static void writer_main(void *arg)
 {
     struct ses_writer *w = arg;
@@ -90,6 +104,7 @@ static void writer_main(void *arg)
         uv_mutex_unlock(&w->mu);
 
         run_batch(w, batch, n);
+        maybe_checkpoint(w);
 
         uv_mutex_lock(&w->mu);
         append(&w->done_head, &w->done_tail, batch, last);
@@ -134,6 +149,7 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
         free(w);
         return rc;
     }
+    ses_store_cache_mib(w->st, SES_WRITER_CACHE_MIB);
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
     uv_async_init(loop, &w->async, on_async);

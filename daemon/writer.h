@@ -16,7 +16,10 @@
 
 #include "store.h"
 
-#define SES_WRITER_MAX_BATCH 1024 /* jobs per transaction */
+#define SES_WRITER_MAX_BATCH 1024       /* jobs per transaction */
+#define SES_WRITER_CKPT_IDLE_PAGES 1000 /* checkpoint the WAL past this many pages when idle */
+#define SES_WRITER_CKPT_MAX_PAGES 20000 /* ... and past this many even when busy */
+#define SES_WRITER_CACHE_MIB 64         /* the writer connection's page cache */
 
 struct ses_writer;
 
