@@ -2,6 +2,7 @@
  * writer.c - group-commit writer thread (writer.h).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -28,7 +29,12 @@ struct ses_writer {
     struct job *done_head, *done_tail; /* committed, waiting for the loop (guarded by mu) */
     bool stopping;                     /* guarded by mu */
     struct ses_store *st;              /* writer thread only */
-    struct ses_writer_stats stats;     /* guarded by mu */
+    char db_path[4096];
+    uv_thread_t ckpt_thread; /* copies the WAL back into the database */
+    uv_cond_t ckpt_cond;     /* wakes it (guarded by mu) */
+    int wal_pages;           /* WAL size after the writer's last commit (mu) */
+    bool ckpt_started;
+    struct ses_writer_stats stats; /* guarded by mu */
 };
 
 static void append(struct job **head, struct job **tail, struct job *first, struct job *last)
@@ -65,18 +71,39 @@ static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
     }
 }
 
-/* Copies the WAL back into the database when nothing is waiting (or when it grew large even
- * so), so that no client waits for a checkpoint inside its commit. */
-static void maybe_checkpoint(struct ses_writer *w)
+/* The checkpointer: its own connection and thread copy the WAL back into the database, so that
+ * neither a commit nor the writer's next batch waits for it (WAL readers and the appending writer
+ * run alongside a PASSIVE checkpoint). */
+static void ckpt_main(void *arg)
+{
+    struct ses_writer *w = arg;
+    struct ses_store *st = NULL;
+    if (ses_store_open(w->db_path, false, &st) != 0)
+        return; /* the WAL then grows until the next start; logged by the store */
+    uv_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stopping && w->wal_pages < SES_WRITER_CKPT_PAGES)
+            uv_cond_wait(&w->ckpt_cond, &w->mu);
+        if (w->stopping)
+            break;
+        w->wal_pages = 0;
+        uv_mutex_unlock(&w->mu);
+        (void)ses_store_wal_checkpoint(st);
+        uv_mutex_lock(&w->mu);
+    }
+    uv_mutex_unlock(&w->mu);
+    ses_store_close(st);
+}
+
+/* Tells the checkpointer how large the WAL got. */
+static void note_wal(struct ses_writer *w)
 {
     int pages = ses_store_wal_pages(w->st);
-    if (pages < SES_WRITER_CKPT_IDLE_PAGES)
-        return;
     uv_mutex_lock(&w->mu);
-    bool idle = w->in_head == NULL;
+    w->wal_pages = pages;
+    if (pages >= SES_WRITER_CKPT_PAGES)
+        uv_cond_signal(&w->ckpt_cond);
     uv_mutex_unlock(&w->mu);
-    if (idle || pages >= SES_WRITER_CKPT_MAX_PAGES)
-        (void)ses_store_wal_checkpoint(w->st);
 }
 
 static void writer_main(void *arg)
@@ -104,7 +131,7 @@ static void writer_main(void *arg)
         uv_mutex_unlock(&w->mu);
 
         run_batch(w, batch, n);
-        maybe_checkpoint(w);
+        note_wal(w);
 
         uv_mutex_lock(&w->mu);
         append(&w->done_head, &w->done_tail, batch, last);
@@ -150,11 +177,20 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
         return rc;
     }
     ses_store_cache_mib(w->st, SES_WRITER_CACHE_MIB);
+    snprintf(w->db_path, sizeof w->db_path, "%s", db_path);
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
+    uv_cond_init(&w->ckpt_cond);
     uv_async_init(loop, &w->async, on_async);
     w->async.data = w;
+    w->ckpt_started = uv_thread_create(&w->ckpt_thread, ckpt_main, w) == 0;
     if (uv_thread_create(&w->thread, writer_main, w) != 0) {
+        uv_mutex_lock(&w->mu);
+        w->stopping = true;
+        uv_cond_signal(&w->ckpt_cond);
+        uv_mutex_unlock(&w->mu);
+        if (w->ckpt_started)
+            uv_thread_join(&w->ckpt_thread);
         ses_store_close(w->st);
         w->st = NULL;
         uv_close((uv_handle_t *)&w->async, free_on_close); /* frees w once the loop runs */
@@ -191,8 +227,12 @@ void ses_writer_stop(struct ses_writer *w)
     uv_mutex_lock(&w->mu);
     w->stopping = true;
     uv_cond_signal(&w->cond);
+    uv_cond_signal(&w->ckpt_cond);
     uv_mutex_unlock(&w->mu);
     uv_thread_join(&w->thread);
+    if (w->ckpt_started)
+        uv_thread_join(&w->ckpt_thread);
+    w->ckpt_started = false;
     on_async(&w->async); /* deliver what the last batches finished */
     ses_store_close(w->st);
     w->st = NULL;
@@ -205,6 +245,7 @@ void ses_writer_free(struct ses_writer *w)
         return;
     uv_mutex_destroy(&w->mu);
     uv_cond_destroy(&w->cond);
+    uv_cond_destroy(&w->ckpt_cond);
     free(w);
 }
 

@@ -1,6 +1,7 @@
 /*
  * writer.h - the one writer: a thread that owns a SQLite connection and commits many changes per
- * transaction (group commit), so the event loop never waits for fsync.
+ * transaction (group commit), so the event loop never waits for fsync; beside it a checkpointer
+ * thread copies the WAL back into the database so that no commit waits for that either.
  *
  * A job is a pair of callbacks: run() executes on the writer thread inside the batch's
  * transaction, within its own savepoint (a job that fails is rolled back alone); done() executes
@@ -16,10 +17,9 @@
 
 #include "store.h"
 
-#define SES_WRITER_MAX_BATCH 1024       /* jobs per transaction */
-#define SES_WRITER_CKPT_IDLE_PAGES 1000 /* checkpoint the WAL past this many pages when idle */
-#define SES_WRITER_CKPT_MAX_PAGES 20000 /* ... and past this many even when busy */
-#define SES_WRITER_CACHE_MIB 64         /* the writer connection's page cache */
+#define SES_WRITER_MAX_BATCH 1024  /* jobs per transaction */
+#define SES_WRITER_CKPT_PAGES 1000 /* the checkpointer copies the WAL back past this size */
+#define SES_WRITER_CACHE_MIB 64    /* the writer connection's page cache */
 
 struct ses_writer;
 
