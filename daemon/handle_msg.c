@@ -157,6 +157,18 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
 }
 
 /* Loop thread, after the commit. */
+/* {"t":"sent","id","thread","seq","msg_id","duplicate"}: the message is stored (now or before). */
+static void reply_sent(struct ses_session *s, int64_t req_id, const uint8_t thread[SES_ID_BYTES],
+                       const uint8_t msg_id[16], int64_t seq, bool duplicate)
+{
+    json_t *body = json_pack("{s:I, s:b}", "seq", (json_int_t)seq, "duplicate", duplicate);
+    if (body) {
+        ses_set_id(body, "thread", thread);
+        ses_set_b64(body, "msg_id", msg_id, 16);
+    }
+    (void)ses_session_reply(s, "sent", req_id, body);
+}
+
 static void done_send(void *arg, int rc)
 {
     struct send_job *j = arg;
@@ -165,13 +177,7 @@ static void done_send(void *arg, int rc)
         if (rc != 0) {
             ses_session_reply_error(s, j->req_id, rc);
         } else {
-            json_t *body =
-                json_pack("{s:I, s:b}", "seq", (json_int_t)j->m.seq, "duplicate", j->duplicate);
-            if (body) {
-                ses_set_id(body, "thread", j->m.thread);
-                ses_set_b64(body, "msg_id", j->m.msg_id, 16);
-            }
-            (void)ses_session_reply(s, "sent", j->req_id, body);
+            reply_sent(s, j->req_id, j->m.thread, j->m.msg_id, j->m.seq, j->duplicate);
         }
     }
     if (rc == 0 && !j->duplicate) {
@@ -233,12 +239,7 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
             rc = SES_ECONFLICT;
             goto out;
         }
-        json_t *body = json_pack("{s:I, s:b}", "seq", (json_int_t)dc.seq, "duplicate", 1);
-        if (body) {
-            ses_set_id(body, "thread", thread);
-            ses_set_b64(body, "msg_id", v.hdr.msg_id, 16);
-        }
-        (void)ses_session_reply(s, "sent", f->id, body);
+        reply_sent(s, f->id, thread, v.hdr.msg_id, dc.seq, true);
         rc = SES_PENDING; /* replied */
         goto out;
     }

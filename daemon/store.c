@@ -188,6 +188,12 @@ int store_exec(struct ses_store *st, sqlite3_stmt *s)
     return SES_EIO;
 }
 
+int store_exec_one(struct ses_store *st, sqlite3_stmt *s)
+{
+    int rc = store_exec(st, s);
+    return rc == 0 && sqlite3_changes(st->db) == 0 ? SES_ECONFLICT : rc;
+}
+
 static int exec_sql(sqlite3 *db, const char *text)
 {
     char *msg = NULL;

@@ -85,6 +85,9 @@ sqlite3_stmt *store_stmt(struct ses_store *st, enum stmt_id id);
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *sql);
 /* Steps a statement that returns no rows, then resets it. 0, SES_EEXISTS (constraint), SES_EIO. */
 int store_exec(struct ses_store *st, sqlite3_stmt *s);
+/* store_exec for a statement expected to change exactly one row: SES_ECONFLICT when it changed
+ * none (e.g. a conditional update whose condition no longer holds). */
+int store_exec_one(struct ses_store *st, sqlite3_stmt *s);
 /* Resets and clears a statement after reading rows. */
 void store_done(sqlite3_stmt *s);
 /* Reads a user row selected as (id, role, name, site, state, created_ms, device count). */

@@ -50,15 +50,6 @@ static void read_device(sqlite3_stmt *s, void *out)
     d->last_login_ms = sqlite3_column_int64(s, 7);
 }
 
-/* Runs a statement expected to change exactly one row: 0, SES_ECONFLICT (0 rows), SES_EIO. */
-static int exec_one(struct ses_store *st, sqlite3_stmt *s)
-{
-    int rc = store_exec(st, s);
-    if (rc == 0 && sqlite3_changes(st->db) == 0)
-        return SES_ECONFLICT;
-    return rc;
-}
-
 typedef void (*row_reader)(sqlite3_stmt *s, void *out);
 
 /* Binds key as ?1, steps once and reads the row: 0, SES_ENOT_FOUND or SES_EIO. */
@@ -90,7 +81,7 @@ static int revoke_row(struct ses_store *st, enum stmt_id id, const uint8_t key[S
         return SES_EIO;
     sqlite3_bind_blob(s, 1, key, SES_ID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
-    return exec_one(st, s);
+    return store_exec_one(st, s);
 }
 
 int ses_store_user_insert(struct ses_store *st, const struct ses_user *u)
@@ -211,7 +202,7 @@ int ses_store_device_touch_login(struct ses_store *st, const uint8_t id[SES_ID_B
         return SES_EIO;
     sqlite3_bind_blob(s, 1, id, SES_ID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
-    return exec_one(st, s);
+    return store_exec_one(st, s);
 }
 
 int ses_store_code_insert(struct ses_store *st, const struct ses_code *c)
@@ -255,7 +246,7 @@ int ses_store_code_set_attempts(struct ses_store *st, const uint8_t ticket[SES_C
         return SES_EIO;
     sqlite3_bind_blob(s, 1, ticket, SES_CODE_TICKET_BYTES, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, attempts_left);
-    return exec_one(st, s);
+    return store_exec_one(st, s);
 }
 
 int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
@@ -267,5 +258,5 @@ int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE
     sqlite3_bind_blob(s, 1, ticket, SES_CODE_TICKET_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_blob(s, 3, device_id, SES_ID_BYTES, SQLITE_STATIC);
-    return exec_one(st, s);
+    return store_exec_one(st, s);
 }

@@ -152,12 +152,6 @@ int ses_store_member_put(struct ses_store *st, const uint8_t thread[SES_ID_BYTES
     return store_exec(st, s);
 }
 
-static int changed_one(struct ses_store *st, sqlite3_stmt *s)
-{
-    int rc = store_exec(st, s);
-    return rc == 0 && sqlite3_changes(st->db) == 0 ? SES_ECONFLICT : rc;
-}
-
 int ses_store_member_remove(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                             const uint8_t user[SES_ID_BYTES], int64_t now_ms)
 {
@@ -167,7 +161,7 @@ int ses_store_member_remove(struct ses_store *st, const uint8_t thread[SES_ID_BY
     bind_id(s, 1, thread);
     bind_id(s, 2, user);
     sqlite3_bind_int64(s, 3, now_ms);
-    return changed_one(st, s);
+    return store_exec_one(st, s);
 }
 
 int ses_store_member_is(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
