@@ -444,13 +444,15 @@ static void test_err_table(void **state)
     assert_int_equal(SES_EEXISTS, -29);
     assert_int_equal(SES_EBAD_SIGNATURE, -30);
     assert_int_equal(SES_EINNER_MISMATCH, -37);
+    assert_int_equal(SES_EUNKNOWN_ALERT_TYPE, -38);
+    assert_int_equal(SES_EBAD_SCALE, -43);
     assert_string_equal(ses_err_name(SES_ETOO_LARGE), "TOO_LARGE");
 }
 
 static void test_err_unknown(void **state)
 {
     (void)state;
-    static const int unknown[] = {1, 2, 100, -38, -39, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -44, -45, -1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_string_equal(ses_err_name(unknown[i]), "UNKNOWN");
         assert_string_equal(ses_err_msg(unknown[i]), "unknown error");

@@ -47,7 +47,13 @@
     XX(REPLAYED, -34, "sender sequence number is not above the last one seen")                     \
     XX(BAD_ENVELOPE, -35, "envelope is malformed")                                                 \
     XX(DECRYPT_FAILED, -36, "envelope key wrap or ciphertext does not decrypt")                    \
-    XX(INNER_MISMATCH, -37, "envelope's inner sender, message or thread differs from its header")
+    XX(INNER_MISMATCH, -37, "envelope's inner sender, message or thread differs from its header")  \
+    XX(UNKNOWN_ALERT_TYPE, -38, "unknown alert type code or variant")                              \
+    XX(SEVERITY_TOO_LOW, -39, "severity is below the alert type's minimum")                        \
+    XX(NOT_OWNER, -40, "only an owner of the alert may do this")                                   \
+    XX(OUTCOME_REQUIRED, -41, "a safety alert is closed only with a risk-assessment outcome")      \
+    XX(BAD_STATE, -42, "the alert's state does not allow this")                                    \
+    XX(BAD_SCALE, -43, "a scale answer is missing or out of range")
 
 enum ses_err {
     SES_OK = 0,

@@ -1,0 +1,405 @@
+/*
+ * alerts.c - the alert catalogue table and its lookups (alerts.h). The rows follow
+ * collaborative-care.md §2.2; PROTOCOL.md §13 prints the same table for people.
+ */
+#include <string.h>
+
+#include "sesame/alerts.h"
+#include "sesame/roles.h"
+
+#define MIN (60 * 1000LL)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+#define R_NURSE (1u << SES_ROLE_NURSE)
+#define R_PSY (1u << SES_ROLE_PSYCHIATRIST)
+#define R_GP (1u << SES_ROLE_GP)
+#define R_CLIN (R_NURSE | R_PSY | R_GP)
+
+#define P_NURSE SES_PARTY_NURSE
+#define P_GP SES_PARTY_GP
+#define P_PSY SES_PARTY_PSYCHIATRIST
+#define P_BACKUP SES_PARTY_BACKUP
+#define P_DUTY SES_PARTY_ON_DUTY
+#define P_LEAD SES_PARTY_LEAD
+
+/* code, variant, name, severity, origin, raisers, owners, cc, ack window, chain, safety */
+static const struct ses_alert_type table[] = {
+    {"A01",
+     "item9_1",
+     "SAFETY_ITEM9_POSITIVE",
+     SES_SEV_P1,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_GP,
+     4 * HOUR,
+     {P_BACKUP, P_GP, P_DUTY},
+     true},
+    {"A01",
+     "item9_2",
+     "SAFETY_ITEM9_POSITIVE",
+     SES_SEV_P1,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_GP | P_PSY,
+     30 * MIN,
+     {P_BACKUP, P_GP, P_DUTY},
+     true},
+    {"A02",
+     "",
+     "SAFETY_IMMINENT",
+     SES_SEV_P0,
+     SES_ORIGIN_MANUAL,
+     R_CLIN,
+     P_GP | P_PSY,
+     P_NURSE,
+     15 * MIN,
+     {P_LEAD},
+     true},
+    {"A03",
+     "",
+     "SAFETY_MODERATE",
+     SES_SEV_P1,
+     SES_ORIGIN_MANUAL,
+     R_CLIN,
+     P_PSY,
+     P_GP,
+     4 * HOUR,
+     {P_DUTY, P_LEAD},
+     true},
+    {"A04",
+     "",
+     "SEVERE_SYMPTOMS",
+     SES_SEV_P2,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_PSY | P_GP,
+     7 * DAY,
+     {P_PSY},
+     false},
+    {"A05",
+     "",
+     "WORSENING",
+     SES_SEV_P2,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_PSY,
+     7 * DAY,
+     {P_PSY},
+     false},
+    {"A06",
+     "",
+     "NOT_IMPROVING",
+     SES_SEV_P2,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_PSY,
+     28 * DAY,
+     {P_PSY | P_LEAD},
+     false},
+    {"A06b",
+     "",
+     "EARLY_NONRESPONSE",
+     SES_SEV_INFO,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     0,
+     0,
+     {0},
+     false},
+    {"A07",
+     "",
+     "NEW_PATIENT_UNREVIEWED",
+     SES_SEV_P3,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE,
+     P_PSY,
+     14 * DAY,
+     {P_PSY, P_LEAD},
+     false},
+    {"A08",
+     "first_followup",
+     "FOLLOWUP_OVERDUE",
+     SES_SEV_P2,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE,
+     P_GP,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A08",
+     "active",
+     "FOLLOWUP_OVERDUE",
+     SES_SEV_P3,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE,
+     0,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A08",
+     "relapse_prevention",
+     "FOLLOWUP_OVERDUE",
+     SES_SEV_P3,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE,
+     0,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A09",
+     "",
+     "LOST_TO_FOLLOW_UP",
+     SES_SEV_P2,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE | P_GP,
+     0,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A09b",
+     "",
+     "EPISODE_AUTO_CLOSE",
+     SES_SEV_INFO,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE,
+     P_GP | P_PSY,
+     0,
+     {0},
+     false},
+    {"A10",
+     "response",
+     "RESPONSE_REACHED",
+     SES_SEV_INFO,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_GP | P_PSY,
+     0,
+     {0},
+     false},
+    {"A10",
+     "remission",
+     "REMISSION_REACHED",
+     SES_SEV_P3,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_GP | P_PSY,
+     14 * DAY,
+     {0},
+     false},
+    {"A11",
+     "",
+     "RELAPSE_SUSPECTED",
+     SES_SEV_P2,
+     SES_ORIGIN_CLIENT,
+     R_CLIN,
+     P_NURSE,
+     P_GP | P_PSY,
+     7 * DAY,
+     {P_PSY},
+     false},
+    {"A12",
+     "",
+     "EPISODE_DECISION_DUE",
+     SES_SEV_P3,
+     SES_ORIGIN_DAEMON,
+     0,
+     P_NURSE | P_PSY,
+     P_GP,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A13",
+     "routine",
+     "CONSULT_REQUEST",
+     SES_SEV_P2,
+     SES_ORIGIN_MANUAL,
+     R_NURSE,
+     P_PSY,
+     0,
+     7 * DAY,
+     {P_DUTY},
+     false},
+    {"A13",
+     "urgent",
+     "CONSULT_REQUEST",
+     SES_SEV_P1,
+     SES_ORIGIN_MANUAL,
+     R_NURSE,
+     P_PSY,
+     0,
+     4 * HOUR,
+     {P_DUTY},
+     false},
+    {"A14",
+     "routine",
+     "RECOMMENDATION_ISSUED",
+     SES_SEV_P3,
+     SES_ORIGIN_LATER,
+     0,
+     P_GP,
+     P_NURSE,
+     7 * DAY,
+     {0},
+     false},
+    {"A14",
+     "urgent",
+     "RECOMMENDATION_ISSUED",
+     SES_SEV_P1,
+     SES_ORIGIN_LATER,
+     0,
+     P_GP,
+     P_NURSE,
+     1 * DAY,
+     {0},
+     false},
+    {"A15",
+     "",
+     "RECOMMENDATION_UNACKED",
+     SES_SEV_P2,
+     SES_ORIGIN_LATER,
+     0,
+     P_NURSE,
+     0,
+     7 * DAY,
+     {P_PSY | P_LEAD},
+     false},
+    {"A16",
+     "",
+     "GP_DECISION_RECORDED",
+     SES_SEV_INFO,
+     SES_ORIGIN_LATER,
+     0,
+     P_NURSE | P_PSY,
+     0,
+     0,
+     {0},
+     false},
+    {"A17",
+     "",
+     "MEDICATION_ISSUE",
+     SES_SEV_P2,
+     SES_ORIGIN_MANUAL,
+     R_NURSE,
+     P_GP,
+     P_PSY,
+     3 * DAY,
+     {P_PSY},
+     false},
+    {"A18",
+     "",
+     "SPECIALTY_REFERRAL_RECOMMENDED",
+     SES_SEV_P2,
+     SES_ORIGIN_MANUAL,
+     R_PSY,
+     P_GP,
+     P_NURSE,
+     7 * DAY,
+     {P_LEAD},
+     false},
+    {"A19",
+     "routine",
+     "GP_EVENT",
+     SES_SEV_P2,
+     SES_ORIGIN_MANUAL,
+     R_GP,
+     P_NURSE,
+     P_PSY,
+     7 * DAY,
+     {0},
+     false},
+    {"A19",
+     "psychiatric",
+     "GP_EVENT",
+     SES_SEV_P1,
+     SES_ORIGIN_MANUAL,
+     R_GP,
+     P_NURSE,
+     P_PSY,
+     4 * HOUR,
+     {0},
+     false},
+    {"A20", "", "CAPACITY_ALERT", SES_SEV_INFO, SES_ORIGIN_LATER, 0, P_LEAD, 0, 0, {0}, false},
+    {"A21", "", "TIME_THRESHOLD", SES_SEV_INFO, SES_ORIGIN_LATER, 0, P_NURSE, 0, 0, {0}, false},
+};
+
+size_t ses_alert_type_count(void)
+{
+    return sizeof table / sizeof table[0];
+}
+
+const struct ses_alert_type *ses_alert_type_at(size_t i)
+{
+    return i < ses_alert_type_count() ? &table[i] : NULL;
+}
+
+const struct ses_alert_type *ses_alert_type_find(const char *code, const char *variant)
+{
+    if (code == NULL)
+        return NULL;
+    for (size_t i = 0; i < ses_alert_type_count(); i++) {
+        if (strcmp(table[i].code, code) != 0)
+            continue;
+        if (variant == NULL || variant[0] == '\0' || strcmp(table[i].variant, variant) == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+static const char *const sev_names[SES_SEV_COUNT] = {"INFO", "P3", "P2", "P1", "P0"};
+
+const char *ses_severity_name(enum ses_severity sev)
+{
+    return (unsigned)sev < SES_SEV_COUNT ? sev_names[sev] : "?";
+}
+
+int ses_severity_from_name(const char *name)
+{
+    for (int i = 0; name != NULL && i < SES_SEV_COUNT; i++)
+        if (strcmp(sev_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; name != NULL && i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+#define IN_LIST(name, list) in_list(name, list, sizeof list / sizeof list[0])
+
+bool ses_risk_outcome_valid(const char *name)
+{
+    static const char *const v[] = {"none", "low", "moderate", "high", "imminent"};
+    return IN_LIST(name, v);
+}
+
+bool ses_resolution_valid(const char *name)
+{
+    static const char *const v[] = {"ADDRESSED", "RISK_ASSESSED", "NO_ACTION_NEEDED",
+                                    "REVIEWED",  "REFERRED",      "DUPLICATE"};
+    return IN_LIST(name, v);
+}
+
+bool ses_cancel_code_valid(const char *name)
+{
+    static const char *const v[] = {"RAISED_IN_ERROR", "DUPLICATE", "WRONG_PATIENT"};
+    return IN_LIST(name, v);
+}
