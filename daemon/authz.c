@@ -31,6 +31,9 @@ static const struct {
     [SES_ACT_THREAD_USE] = {"thread_use", CLINICAL},
     [SES_ACT_THREAD_MANAGE] = {"thread_manage", R(SES_ROLE_NURSE) | R(SES_ROLE_ADMIN)},
     [SES_ACT_DIRECTORY] = {"directory", CLINICAL | R(SES_ROLE_ADMIN)},
+    [SES_ACT_ALERT_RAISE] = {"alert_raise", CLINICAL},
+    [SES_ACT_ALERT_READ] = {"alert_read", CLINICAL | R(SES_ROLE_ADMIN)},
+    [SES_ACT_ALERT_HANDLE] = {"alert_handle", CLINICAL | R(SES_ROLE_ADMIN)},
 };
 
 int ses_authz_check(const struct ses_principal *p, enum ses_action action)

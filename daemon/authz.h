@@ -23,6 +23,9 @@ enum ses_action {
     SES_ACT_THREAD_USE,    /* list threads, read and send in threads one is a member of */
     SES_ACT_THREAD_MANAGE, /* add and remove members (nurse members, admins) */
     SES_ACT_DIRECTORY,     /* the team directory and users' device keys */
+    SES_ACT_ALERT_RAISE,   /* raise alerts, record contacts and thread metadata (members) */
+    SES_ACT_ALERT_READ,    /* list and show alerts; clinicians see their threads', admins all */
+    SES_ACT_ALERT_HANDLE,  /* acknowledge, resolve, cancel (owners, members, raisers, admins) */
     SES_ACT_COUNT
 };
 

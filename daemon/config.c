@@ -6,11 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesame/alerts.h"
+#include "sesame/encode.h"
 #include "sesame/limits.h"
 
 #include "config.h"
 
-enum opt_kind { OPT_LISTEN, OPT_PATH, OPT_LEVEL, OPT_INT, OPT_BOOL };
+enum opt_kind {
+    OPT_LISTEN,
+    OPT_PATH,
+    OPT_LEVEL,
+    OPT_INT,
+    OPT_BOOL,
+    OPT_USER,   /* a user id */
+    OPT_BACKUP, /* "USER_ID BACKUP_ID", repeatable */
+    OPT_WINDOW, /* "CODE[/VARIANT] DURATION", repeatable */
+    OPT_CHAIN,  /* "CODE[/VARIANT] PARTY[+PARTY],...", repeatable */
+};
 
 struct opt {
     const char *name;
@@ -37,6 +49,17 @@ static const struct opt opts[] = {
      "sign an audit checkpoint this often (seconds) if the log grew"},
     {"audit_retention_days", OPT_INT, OFF(audit_retention_days), 0, 36500,
      "prune audit record bytes older than this many days (0 = keep)"},
+    {"test_clock_offset", OPT_INT, OFF(test_clock_offset_s), 0, 3650 * 86400,
+     "start with the clock this many seconds ahead (with test_hooks, test builds only)"},
+    {"program_lead", OPT_USER, OFF(program_lead), 0, 0, "user id of the program lead"},
+    {"on_duty_psychiatrist", OPT_USER, OFF(on_duty_psychiatrist), 0, 0,
+     "user id of the on-duty psychiatrist (else each thread's psychiatrists)"},
+    {"backup", OPT_BACKUP, 0, 0, 0, "USER_ID BACKUP_ID: who covers for a user (repeatable)"},
+    {"alert_window", OPT_WINDOW, 0, 0, 0,
+     "CODE[/VARIANT] DURATION (30m, 4h, 7d): acknowledgement window of an alert type"},
+    {"alert_chain", OPT_CHAIN, 0, 0, 0,
+     "CODE[/VARIANT] STEP,STEP,...: escalation chain (parties nurse, gp, psychiatrist, backup, "
+     "on_duty, lead; join with + for one step)"},
 };
 #undef OFF
 
@@ -93,6 +116,144 @@ static int parse_listen(struct ses_config *cfg, const char *v, char *err, size_t
     return 0;
 }
 
+/* "CODE[/VARIANT]" at the start of v, checked against the catalogue; *rest after the spaces. */
+static int parse_type_ref(const char *name, const char *v, struct ses_alert_override *o,
+                          const char **rest, char *err, size_t err_len)
+{
+    size_t n = strcspn(v, " \t");
+    char ref[40];
+    if (n == 0 || n >= sizeof ref || v[n] == '\0') {
+        snprintf(err, err_len, "%s: expected 'CODE[/VARIANT] VALUE', got '%s'", name, v);
+        return -1;
+    }
+    memcpy(ref, v, n);
+    ref[n] = '\0';
+    char *slash = strchr(ref, '/');
+    if (slash != NULL)
+        *slash++ = '\0';
+    if (strlen(ref) >= sizeof o->code || (slash && strlen(slash) >= sizeof o->variant) ||
+        ses_alert_type_find(ref, slash) == NULL ||
+        (slash && strcmp(ses_alert_type_find(ref, slash)->variant, slash) != 0)) {
+        snprintf(err, err_len, "%s: unknown alert type '%s'", name, v);
+        return -1;
+    }
+    memcpy(o->code, ref, strlen(ref) + 1); /* lengths checked above */
+    if (slash != NULL)
+        memcpy(o->variant, slash, strlen(slash) + 1);
+    else
+        o->variant[0] = '\0';
+    v += n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    *rest = v;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    unsigned party;
+} party_names[] = {
+    {"nurse", SES_PARTY_NURSE},
+    {"gp", SES_PARTY_GP},
+    {"psychiatrist", SES_PARTY_PSYCHIATRIST},
+    {"backup", SES_PARTY_BACKUP},
+    {"on_duty", SES_PARTY_ON_DUTY},
+    {"lead", SES_PARTY_LEAD},
+};
+
+static int parse_chain(const char *name, const char *v, unsigned chain[SES_CONF_CHAIN_MAX + 1],
+                       char *err, size_t err_len)
+{
+    int steps = 0;
+    memset(chain, 0, sizeof(unsigned) * (SES_CONF_CHAIN_MAX + 1));
+    while (*v != '\0') {
+        size_t n = strcspn(v, ",+");
+        unsigned party = 0;
+        for (size_t i = 0; i < sizeof party_names / sizeof party_names[0]; i++)
+            if (strlen(party_names[i].name) == n && strncmp(party_names[i].name, v, n) == 0)
+                party = party_names[i].party;
+        if (party == 0 || steps >= SES_CONF_CHAIN_MAX) {
+            snprintf(err, err_len,
+                     "%s: expected up to %d steps of nurse, gp, psychiatrist, backup, "
+                     "on_duty, lead (',' between steps, '+' within one)",
+                     name, SES_CONF_CHAIN_MAX);
+            return -1;
+        }
+        chain[steps] |= party;
+        v += n;
+        if (*v == ',')
+            steps++;
+        if (*v != '\0')
+            v++;
+    }
+    return 0;
+}
+
+/* "30m", "4h", "7d" (1 minute .. 90 days). */
+static int parse_duration(const char *name, const char *v, long long *ms, char *err, size_t err_len)
+{
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10), unit = 0;
+    if (end != NULL && end[0] != '\0' && end[1] == '\0')
+        unit = end[0] == 'm' ? 60000LL : end[0] == 'h' ? 3600000LL : end[0] == 'd' ? 86400000LL : 0;
+    if (errno != 0 || end == v || unit == 0 || x < 1 || x * unit > 90LL * 86400000LL) {
+        snprintf(err, err_len, "%s: expected a duration like 30m, 4h or 7d (at most 90d), got '%s'",
+                 name, v);
+        return -1;
+    }
+    *ms = x * unit;
+    return 0;
+}
+
+static struct ses_alert_override *new_override(struct ses_config *cfg, const char *name, char *err,
+                                               size_t err_len)
+{
+    if (cfg->n_overrides >= SES_CONF_MAX_OVERRIDES) {
+        snprintf(err, err_len, "%s: at most %d alert_window and alert_chain lines", name,
+                 SES_CONF_MAX_OVERRIDES);
+        return NULL;
+    }
+    struct ses_alert_override *o = &cfg->overrides[cfg->n_overrides];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+static int parse_alert_option(struct ses_config *cfg, const struct opt *o, const char *value,
+                              char *err, size_t err_len)
+{
+    const char *rest = NULL;
+    if (o->kind == OPT_BACKUP) {
+        char a[64], b[64];
+        if (cfg->n_backups >= SES_CONF_MAX_BACKUPS) {
+            snprintf(err, err_len, "%s: at most %d lines", o->name, SES_CONF_MAX_BACKUPS);
+            return -1;
+        }
+        if (sscanf(value, "%63s %63s", a, b) != 2 ||
+            ses_id_from_text(cfg->backups[cfg->n_backups].user, a) != 0 ||
+            ses_id_from_text(cfg->backups[cfg->n_backups].backup, b) != 0 || strcmp(a, b) == 0) {
+            snprintf(err, err_len, "%s: expected 'USER_ID BACKUP_ID' (two different user ids)",
+                     o->name);
+            return -1;
+        }
+        cfg->n_backups++;
+        return 0;
+    }
+    struct ses_alert_override *ov = new_override(cfg, o->name, err, err_len);
+    if (ov == NULL || parse_type_ref(o->name, value, ov, &rest, err, err_len) != 0)
+        return -1;
+    if (o->kind == OPT_WINDOW) {
+        if (parse_duration(o->name, rest, &ov->window_ms, err, err_len) != 0)
+            return -1;
+    } else {
+        if (parse_chain(o->name, rest, ov->chain, err, err_len) != 0)
+            return -1;
+        ov->has_chain = true;
+    }
+    cfg->n_overrides++;
+    return 0;
+}
+
 int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
                    const char *base_dir, char *err, size_t err_len)
 {
@@ -140,6 +301,16 @@ int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
         *(int *)(void *)field = (int)x;
         return 0;
     }
+    case OPT_USER:
+        if (ses_id_from_text((uint8_t *)field, value) != 0) {
+            snprintf(err, err_len, "%s: expected a user id, got '%s'", name, value);
+            return -1;
+        }
+        return 0;
+    case OPT_BACKUP:
+    case OPT_WINDOW:
+    case OPT_CHAIN:
+        return parse_alert_option(cfg, o, value, err, err_len);
     case OPT_BOOL:
         if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
             *(bool *)(void *)field = true;
@@ -238,5 +409,12 @@ const char *ses_config_template(void)
            "# max_conns_per_ip = 256\n"
            "# checkpoint_every = 256\n"
            "# checkpoint_interval = 60\n"
-           "# audit_retention_days = 0\n";
+           "# audit_retention_days = 0\n"
+           "#\n"
+           "# Alerts (PROTOCOL.md §13): user ids from `sesame directory`.\n"
+           "# program_lead = USER_ID\n"
+           "# on_duty_psychiatrist = USER_ID\n"
+           "# backup = NURSE_ID BACKUP_NURSE_ID          (one line per covered user)\n"
+           "# alert_window = A01/item9_2 30m             (m, h or d)\n"
+           "# alert_chain = A01 backup,gp,on_duty,lead   (',' between steps, '+' within one)\n";
 }

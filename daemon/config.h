@@ -13,6 +13,18 @@
 
 #define SES_CONF_FILE "sesamed.conf"
 #define SES_PATH_MAX 4096
+#define SES_CONF_MAX_BACKUPS 64   /* `backup` lines */
+#define SES_CONF_MAX_OVERRIDES 64 /* `alert_window` and `alert_chain` lines */
+#define SES_CONF_CHAIN_MAX 4      /* steps of an overridden escalation chain */
+
+/* A site's override of one alert type's acknowledgement window or escalation chain. */
+struct ses_alert_override {
+    char code[8];        /* "A01" */
+    char variant[24];    /* "" = every variant of the type */
+    long long window_ms; /* > 0 when this line sets the window */
+    bool has_chain;
+    unsigned chain[SES_CONF_CHAIN_MAX + 1]; /* party masks (sesame/alerts.h), 0-terminated */
+};
 
 struct ses_config {
     char data[SES_PATH_MAX];       /* data directory (required) */
@@ -28,6 +40,16 @@ struct ses_config {
     int checkpoint_every;          /* sign a checkpoint after this many records; default 256 */
     int checkpoint_interval_s;     /* ... or this many seconds if the log grew; default 60 */
     int audit_retention_days;      /* prune record bytes older than this; 0 = keep (default) */
+    int test_clock_offset_s;       /* start with the clock moved forward (test_hooks only) */
+    /* alerts (PROTOCOL.md §13): ids are 16-byte user ids; all-zero = not set */
+    unsigned char program_lead[16];
+    unsigned char on_duty_psychiatrist[16];
+    struct {
+        unsigned char user[16], backup[16];
+    } backups[SES_CONF_MAX_BACKUPS];
+    int n_backups;
+    struct ses_alert_override overrides[SES_CONF_MAX_OVERRIDES];
+    int n_overrides;
 };
 
 /* Fills cfg with the defaults. */

@@ -20,6 +20,7 @@
 #include "sesame/encode.h"
 #include "sesame/err.h"
 
+#include "alert_engine.h"
 #include "daemon.h"
 #include "log.h"
 #include "session.h"
@@ -197,6 +198,7 @@ static void finish_stop(struct ses_daemon *d)
         return;
     uv_timer_stop(&d->grace);
     uv_close((uv_handle_t *)&d->grace, NULL);
+    ses_alerts_stop(d);
     ses_writer_stop(d->writer); /* commits what is queued; late replies find no session */
     ses_auditlog_stop(d);
     ses_transport_stop(d->tp);
@@ -255,6 +257,10 @@ int ses_daemon_serve(const struct ses_config *cfg)
         return 1;
     d->cfg = *cfg;
     ses_log_set_level(cfg->log_level);
+#ifdef SESAME_TEST_HOOKS
+    if (cfg->test_hooks)
+        ses_clock_advance(&d->clock, (int64_t)cfg->test_clock_offset_s * 1000);
+#endif
     if (path_join(db_path, sizeof db_path, cfg->data, SES_DB_FILE) != 0 ||
         path_join(key_path, sizeof key_path, cfg->data, SES_KEY_FILE) != 0) {
         free(d);
@@ -318,6 +324,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     if (audit_server_event(d, "server.start") != 0)
         SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.start audit record");
     ses_auditlog_start(d);
+    ses_alerts_start(d); /* escalations due while the daemon was down fire now */
     SES_LOG(SES_LOG_NOTICE, "daemon", "listening on wss://%s:%d (subprotocol sesame.1)",
             cfg->listen_host, d->port);
     status = 0;

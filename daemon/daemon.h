@@ -37,6 +37,9 @@ struct ses_daemon {
     struct ses_session *sessions; /* every open connection */
     uint64_t session_serial;      /* last serial given to a session */
     struct ses_writer *writer;    /* group commit for the message path */
+    uv_timer_t alert_timer;       /* armed for the earliest alert deadline or time rule */
+    bool alert_timer_on;          /* initialised and not yet closed */
+    bool alert_job_pending;       /* an escalation pass is queued on the writer */
     int n_sessions;
     bool stopping;
     int port;

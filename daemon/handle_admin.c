@@ -12,6 +12,7 @@
 #include "sesame/err.h"
 
 #include "log.h"
+#include "alert_engine.h"
 #include "session.h"
 
 static json_t *str_or_null(const char *s)
@@ -249,6 +250,7 @@ int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json
     ses_clock_advance(&s->d->clock, ms);
     SES_LOG(SES_LOG_NOTICE, "test", "clock advanced by %lld ms", (long long)ms);
     (void)ses_auditlog_prune(s->d); /* time-based jobs see the new time at once */
+    ses_alerts_kick(s->d);
     *reply = json_pack("{s:I}", "now", (json_int_t)ses_clock_now_ms(&s->d->clock));
     return *reply ? 0 : SES_ENOMEM;
 }

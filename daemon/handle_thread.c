@@ -15,6 +15,7 @@
 #include "sesame/envelope.h"
 #include "sesame/err.h"
 
+#include "alert_engine.h"
 #include "log.h"
 #include "session.h"
 #include "threads.h"
@@ -308,6 +309,7 @@ int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, j
         ses_store_rollback(st);
         return rc;
     }
+    ses_alerts_kick(s->d); /* the new thread's time rules */
     struct ses_roster *r = roster_new();
     if (r == NULL)
         return SES_ENOMEM;
@@ -333,6 +335,9 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
         rc = SES_EBAD_FIELD;
     if (rc == 0 && (*reply = roster_json(r)) == NULL)
         rc = SES_ENOMEM;
+    struct ses_thread_meta m;
+    if (rc == 0 && (rc = ses_store_thread_meta_get(s->d->store, thread, &m)) == 0)
+        json_object_set_new(*reply, "meta", ses_thread_meta_json(&m));
     free(r);
     return rc;
 }

@@ -61,6 +61,14 @@ static const struct route routes[] = {
     {"receipts", ses_handle_receipts, SES_ACT_THREAD_USE, false, false},
     {"directory", ses_handle_directory, SES_ACT_DIRECTORY, false, false},
     {"keys", ses_handle_keys, SES_ACT_DIRECTORY, false, false},
+    {"alert_raise", ses_handle_alert_raise, SES_ACT_ALERT_RAISE, false, false},
+    {"alerts", ses_handle_alerts, SES_ACT_ALERT_READ, false, false},
+    {"alert_show", ses_handle_alert_show, SES_ACT_ALERT_READ, false, false},
+    {"alert_ack", ses_handle_alert_ack, SES_ACT_ALERT_HANDLE, false, false},
+    {"alert_resolve", ses_handle_alert_resolve, SES_ACT_ALERT_HANDLE, false, false},
+    {"alert_cancel", ses_handle_alert_cancel, SES_ACT_ALERT_HANDLE, false, false},
+    {"contact_record", ses_handle_contact_record, SES_ACT_ALERT_RAISE, false, false},
+    {"thread_meta", ses_handle_thread_meta, SES_ACT_ALERT_RAISE, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)

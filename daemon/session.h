@@ -100,5 +100,13 @@ int ses_handle_read(struct ses_session *s, const struct ses_frame *f, json_t **r
 int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_directory(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_keys(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alerts(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alert_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alert_ack(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alert_resolve(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_alert_cancel(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 
 #endif

@@ -456,7 +456,8 @@ static void check_envelope(const struct world *w, const struct xthread *th, stru
  * recomputed. */
 static void check_roster_json(const struct world *w, const struct xthread *th, const json_t *j)
 {
-    assert_int_equal(json_object_size(j), 6);
+    /* thread info also carries the thread's metadata (PROTOCOL.md §13); add/remove do not */
+    assert_int_equal(json_object_size(j), json_object_get(j, "meta") ? 7 : 6);
     assert_string_equal(h_jstr(j, "thread"), th->id);
     assert_string_equal(h_jstr(j, "patient"), th->patient);
     assert_int_equal(h_jint(j, "roster_version"), th->version);

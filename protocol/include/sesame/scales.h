@@ -21,6 +21,14 @@
 #define SES_RECORD_TEXT_MAX 512   /* bytes of a record's plain-text fallback line */
 #define SES_TRIGGERS_MAX 8        /* triggers one evaluation can produce */
 
+#define SES_ITEM_MAX 3                    /* an item's answer is 0..3 */
+#define SES_DAY_MIN 0                     /* 1970-01-01: the earliest date a record may carry */
+#define SES_DAY_MAX 2932896               /* 9999-12-31: the latest */
+#define SES_NOT_IMPROVING_WEEKS_DEFAULT 8 /* A06 from 8 weeks on the plan */
+#define SES_EARLY_WEEKS_MIN_DEFAULT 4     /* A06b window: weeks 4..6 */
+#define SES_EARLY_WEEKS_MAX_DEFAULT 6
+#define SES_RULES_WEEKS_MAX 520 /* largest week count a rules config may name */
+
 enum ses_scale { SES_SCALE_PHQ2 = 1, SES_SCALE_PHQ9 = 2, SES_SCALE_GAD7 = 3 };
 
 enum ses_band {
@@ -46,7 +54,9 @@ struct ses_scale_score {
 
 /* Scores n items (0..3 each, or SES_ITEM_MISSING) of scale; n must be the scale's item count.
  * phq2_cutoff is used for PHQ-2 only (0 means the default). Returns 0, or SES_EBAD_SCALE (an item
- * above 3 other than SES_ITEM_MISSING, a wrong n, an unknown scale). */
+ * above 3 other than SES_ITEM_MISSING, a wrong n, an unknown scale), or SES_EINVALID_ARG (NULL
+ * items or out, phq2_cutoff outside 0..6). total is the sum of the answered items even when
+ * incomplete; band is then SES_BAND_INCOMPLETE. */
 int ses_scale_score(enum ses_scale scale, const uint8_t *items, size_t n, int phq2_cutoff,
                     struct ses_scale_score *out);
 
@@ -56,7 +66,9 @@ const char *ses_band_code(enum ses_band band);
 const char *ses_band_label(enum ses_band band);
 
 /* Change of a PHQ-9 (or GAD-7) total from a baseline, integer arithmetic (collaborative-care.md
- * §1.3, §1.6). applicable is false when baseline <= 9 (response/remission are N/A then). */
+ * §1.3, §1.6). applicable is false when baseline <= 9 (response/remission are N/A then): response,
+ * partial and remission are then false, improved is latest < 10, pct is still computed. Totals
+ * outside 0..27 give an all-zero result. */
 struct ses_change {
     bool applicable;
     int pct;        /* (baseline - latest) * 100 / baseline, truncated toward zero */
@@ -67,9 +79,12 @@ struct ses_change {
 };
 void ses_change_compute(int baseline, int latest, struct ses_change *out);
 
-/* Dates are days since 1970-01-01 (UTC). */
-int ses_day_parse(const char *iso, int32_t *day); /* "YYYY-MM-DD" (a real date); SES_EBAD_FIELD */
-void ses_day_format(int32_t day, char out[11]);   /* "YYYY-MM-DD" */
+/* Dates are days since 1970-01-01 (UTC), SES_DAY_MIN..SES_DAY_MAX (1970-01-01..9999-12-31).
+ * ses_day_parse takes exactly "YYYY-MM-DD" (a real Gregorian date in that range; no sign, no
+ * spaces, two-digit month and day): 0, SES_EBAD_FIELD, or SES_EINVALID_ARG (NULL).
+ * ses_day_format writes "YYYY-MM-DD" and its NUL; a day outside the range gives "0000-00-00". */
+int ses_day_parse(const char *iso, int32_t *day);
+void ses_day_format(int32_t day, char out[11]);
 
 /* A structured record: scale answers, or a change of treatment plan. */
 enum ses_record_kind { SES_RECORD_SCALES = 1, SES_RECORD_PLAN = 2 };
@@ -95,7 +110,8 @@ int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size
 int ses_record_parse(const uint8_t *body, size_t len, struct ses_record *r, char *text,
                      size_t text_cap);
 /* The fallback line of r, e.g. "PHQ-9 14 (moderate), item 9: 1; GAD-7 8 (mild)" or
- * "Treatment plan changed (antidepressant)". Always NUL-terminated. */
+ * "Treatment plan changed on 2026-11-01 (antidepressant)" (PROTOCOL.md §14). Always NUL-terminated
+ * when cap > 0 (truncated to fit). */
 void ses_record_text(const struct ses_record *r, char *out, size_t cap);
 
 /* What a new record means within its episode (the thread): the figures the CLI prints. */
@@ -116,6 +132,7 @@ struct ses_episode {
     int plan_start_score;
     int weeks_on_plan;        /* (new day - plan day) / 7, or 0 */
     struct ses_change change; /* new PHQ-9 vs baseline */
+    bool plan_recorded;       /* the plan comes from a plan record (else from the baseline) */
 };
 
 struct ses_trigger {
@@ -133,7 +150,12 @@ struct ses_rules_config {
 /* Evaluates the client-side rules for latest (a SES_RECORD_SCALES record) given the episode's
  * earlier records (history, oldest first; plan and scale records mixed) and the thread's phase
  * (relapse_prevention). cfg NULL means the defaults. Fills *ep and up to SES_TRIGGERS_MAX
- * triggers, most urgent first. Returns 0, or SES_EBAD_SCALE / SES_EINVALID_ARG for bad input. */
+ * triggers, most urgent first. Returns 0, or SES_EBAD_SCALE (a record with an unknown kind, a day
+ * outside SES_DAY_MIN..SES_DAY_MAX, an item above 3 other than SES_ITEM_MISSING, or a scales
+ * record without a scale) / SES_EINVALID_ARG (NULL pointers, latest not a scales record, cfg
+ * weeks outside 0..SES_RULES_WEEKS_MAX or early_weeks_min > early_weeks_max). Scales with a
+ * missing item count as absent, except that an answered PHQ-9 item 9 still raises A01. The rules
+ * are PROTOCOL.md §14. */
 int ses_rules_evaluate(const struct ses_record *history, size_t n_history,
                        const struct ses_record *latest, bool relapse_prevention,
                        const struct ses_rules_config *cfg, struct ses_episode *ep,

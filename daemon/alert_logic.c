@@ -1,0 +1,193 @@
+/*
+ * alert_logic.c - the pure rules of the alert engine (alert_logic.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sesame/err.h"
+
+#include "alert_logic.h"
+
+/* The override line for t: the one naming its variant wins over one naming only its code. */
+static const struct ses_alert_override *find_override(const struct ses_config *cfg,
+                                                      const struct ses_alert_type *t, bool chain)
+{
+    const struct ses_alert_override *best = NULL;
+    int best_rank = 0;
+    for (int i = 0; cfg != NULL && i < cfg->n_overrides; i++) {
+        const struct ses_alert_override *o = &cfg->overrides[i];
+        if (strcmp(o->code, t->code) != 0 || (chain ? !o->has_chain : o->window_ms <= 0))
+            continue;
+        int rank = 1;
+        if (o->variant[0] != '\0') {
+            if (strcmp(o->variant, t->variant) != 0)
+                continue;
+            rank = 2; /* a line naming the variant beats one naming only the code */
+        }
+        if (rank >= best_rank) { /* and a later line an earlier one */
+            best = o;
+            best_rank = rank;
+        }
+    }
+    return best;
+}
+
+int64_t ses_alert_window(const struct ses_config *cfg, const struct ses_alert_type *t)
+{
+    if (t->ack_ms == 0)
+        return 0; /* INFO: no acknowledgement, whatever the site says */
+    const struct ses_alert_override *o = find_override(cfg, t, false);
+    return o != NULL ? o->window_ms : t->ack_ms;
+}
+
+void ses_alert_chain(const struct ses_config *cfg, const struct ses_alert_type *t,
+                     unsigned chain[SES_ALERT_CHAIN_MAX + 1])
+{
+    const struct ses_alert_override *o = find_override(cfg, t, true);
+    memset(chain, 0, sizeof(unsigned) * (SES_ALERT_CHAIN_MAX + 1));
+    for (int i = 0; i < SES_ALERT_CHAIN_MAX; i++)
+        chain[i] = o != NULL ? o->chain[i] : t->chain[i];
+}
+
+int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity)
+{
+    if (t == NULL)
+        return SES_EUNKNOWN_ALERT_TYPE;
+    if (severity < -1 || severity >= SES_SEV_COUNT)
+        return SES_EBAD_FIELD;
+    if (t->origin == SES_ORIGIN_DAEMON || t->origin == SES_ORIGIN_LATER ||
+        (t->raisers & (1u << role)) == 0)
+        return SES_EDENIED;
+    if (severity >= 0 && severity < (int)t->severity)
+        return SES_ESEVERITY_TOO_LOW;
+    return 0;
+}
+
+bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
+{
+    for (int i = 0; i < a->n_owners; i++)
+        if (memcmp(a->owners[i], user, SES_ID_BYTES) == 0)
+            return true;
+    for (int i = 0; i < a->n_former; i++)
+        if (memcmp(a->former[i], user, SES_ID_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static bool is_open(const struct ses_alert *a)
+{
+    return strcmp(a->state, "raised") == 0 || strcmp(a->state, "acked") == 0;
+}
+
+int ses_alert_ack_check(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
+{
+    if (!ses_alert_is_owner(a, user))
+        return SES_ENOT_OWNER;
+    return strcmp(a->state, "raised") == 0 ? 0 : SES_EBAD_STATE;
+}
+
+static bool clinician(enum ses_role role)
+{
+    return role == SES_ROLE_NURSE || role == SES_ROLE_PSYCHIATRIST || role == SES_ROLE_GP;
+}
+
+int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
+                            enum ses_role role, bool member, const char *code, const char *outcome)
+{
+    if (!clinician(role) || !member)
+        return SES_EDENIED;
+    if (!is_open(a))
+        return SES_EBAD_STATE;
+    if (!ses_resolution_valid(code) || (outcome != NULL && !ses_risk_outcome_valid(outcome)))
+        return SES_EBAD_FIELD;
+    if (t != NULL && t->safety && outcome == NULL)
+        return SES_EOUTCOME_REQUIRED;
+    return 0;
+}
+
+int ses_alert_cancel_check(const struct ses_alert *a, const struct ses_alert_type *t,
+                           const uint8_t user[SES_ID_BYTES], enum ses_role role, const char *code)
+{
+    bool raiser = a->has_raiser && memcmp(a->raised_by, user, SES_ID_BYTES) == 0;
+    if (!raiser && role != SES_ROLE_ADMIN)
+        return SES_EDENIED;
+    if (!is_open(a) || (t != NULL && t->safety))
+        return SES_EBAD_STATE; /* only a risk assessment closes a safety alert */
+    return ses_cancel_code_valid(code) ? 0 : SES_EBAD_FIELD;
+}
+
+int ses_escalation_next(const unsigned chain[SES_ALERT_CHAIN_MAX + 1], int from_step,
+                        ses_party_has_users_fn has_users, void *ud, unsigned *skipped)
+{
+    for (int step = from_step + 1; step >= 1 && step <= SES_ALERT_CHAIN_MAX; step++) {
+        unsigned party = chain[step - 1];
+        if (party == 0)
+            break; /* end of the chain */
+        if (has_users(ud, party))
+            return step;
+        *skipped |= 1u << (step - 1);
+    }
+    return 0;
+}
+
+struct rules_acc {
+    const struct ses_thread_meta *m;
+    int64_t now;
+    ses_cond_seen_fn seen;
+    void *ud;
+    struct ses_rule_hit *out;
+    size_t n;
+    int64_t next;
+};
+
+/* One rule: due at `at` (anchored at anchor) unless already raised for that anchor. */
+static void consider(struct rules_acc *r, const char *code, const char *variant, const char *key,
+                     int64_t anchor, int64_t at, int64_t deadline)
+{
+    char cond[SES_ALERT_COND_KEY_MAX];
+    snprintf(cond, sizeof cond, "%s:%lld", key, (long long)anchor);
+    if (r->seen(r->ud, cond))
+        return;
+    if (at > r->now) {
+        if (r->next < 0 || at < r->next)
+            r->next = at;
+        return;
+    }
+    if (r->n >= SES_TIME_RULES_MAX)
+        return;
+    struct ses_rule_hit *h = &r->out[r->n];
+    h->type = ses_alert_type_find(code, variant);
+    if (h->type == NULL)
+        return;
+    snprintf(h->cond_key, sizeof h->cond_key, "%s", cond);
+    h->deadline_ms = deadline;
+    r->n++;
+}
+
+size_t ses_time_rules(const struct ses_thread_meta *m, int64_t now, ses_cond_seen_fn seen, void *ud,
+                      struct ses_rule_hit out[SES_TIME_RULES_MAX], int64_t *next_ms)
+{
+    struct rules_acc r = {.m = m, .now = now, .seen = seen, .ud = ud, .out = out, .next = -1};
+    const int64_t D = SES_DAY_MS;
+    bool contacted = m->last_contact_ms >= m->enrolled_ms && m->contacts > 0;
+    int64_t last_activity = contacted ? m->last_contact_ms : m->enrolled_ms;
+    bool rp = strcmp(m->phase, "relapse_prevention") == 0;
+    if (m->last_review_ms == 0)
+        consider(&r, "A07", "", "A07", m->enrolled_ms, m->enrolled_ms + SES_RULE_A07_DAYS * D, 0);
+    if (!contacted)
+        consider(&r, "A08", "first_followup", "A08a", m->enrolled_ms,
+                 m->enrolled_ms + SES_RULE_A08_FIRST_DAYS * D, 0);
+    else if (!rp)
+        consider(&r, "A08", "active", "A08b", m->last_contact_ms,
+                 m->last_contact_ms + SES_RULE_A08_ACTIVE_DAYS * D, 0);
+    else
+        consider(&r, "A08", "relapse_prevention", "A08c", m->last_contact_ms,
+                 m->last_contact_ms + SES_RULE_A08_RP_DAYS * D, 0);
+    consider(&r, "A09", "", "A09", last_activity, last_activity + SES_RULE_A09_DAYS * D, 0);
+    consider(&r, "A09b", "", "A09b", last_activity, last_activity + SES_RULE_A09B_DAYS * D, 0);
+    if (m->sequence_due_ms > 0)
+        consider(&r, "A12", "", "A12", m->sequence_due_ms,
+                 m->sequence_due_ms - SES_RULE_A12_LEAD_DAYS * D, m->sequence_due_ms);
+    *next_ms = r.next;
+    return r.n;
+}

@@ -1,0 +1,78 @@
+/*
+ * alert_logic.h - the pure rules of the alert engine (PROTOCOL.md §13): who may raise, acknowledge,
+ * resolve or cancel; the escalation state machine; the time-based rules computed from thread
+ * metadata; site overrides of windows and chains. No I/O, no clock, no store: every input is a
+ * parameter, so each rule is unit-tested as a table (tests/unit/test_alert_logic.c).
+ */
+#ifndef SESAME_ALERT_LOGIC_H
+#define SESAME_ALERT_LOGIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sesame/alerts.h"
+#include "sesame/roles.h"
+
+#include "config.h"
+#include "store_alert.h"
+
+#define SES_DAY_MS (86400000LL)
+#define SES_RULE_A07_DAYS 14        /* enrolled, no psychiatric review yet */
+#define SES_RULE_A08_FIRST_DAYS 28  /* no follow-up contact after the initial assessment */
+#define SES_RULE_A08_ACTIVE_DAYS 21 /* active phase: 14 days + 7 grace */
+#define SES_RULE_A08_RP_DAYS 44     /* relapse prevention: 30 days + 14 grace */
+#define SES_RULE_A09_DAYS 60        /* lost to follow-up */
+#define SES_RULE_A09B_DAYS 182      /* six months without service */
+#define SES_RULE_A12_LEAD_DAYS 7    /* decision due: on the agenda 7 days before */
+#define SES_TIME_RULES_MAX 8
+
+/* The acknowledgement window of t at this site (config override, else the catalogue's). */
+int64_t ses_alert_window(const struct ses_config *cfg, const struct ses_alert_type *t);
+/* Its escalation chain (party masks, 0-terminated) at this site. */
+void ses_alert_chain(const struct ses_config *cfg, const struct ses_alert_type *t,
+                     unsigned chain[SES_ALERT_CHAIN_MAX + 1]);
+
+/* May role raise t at severity (-1 = the default)? SES_EUNKNOWN_ALERT_TYPE for t NULL,
+ * SES_EDENIED for a type raised by the daemon or a later feature or a role not among its
+ * raisers, SES_ESEVERITY_TOO_LOW below the type's severity, SES_EBAD_FIELD out of range. */
+int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity);
+
+/* Whether user is among a's current or former owners. */
+bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
+
+/* Checks a user's acknowledge (SES_ENOT_OWNER, SES_EBAD_STATE unless raised). */
+int ses_alert_ack_check(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
+/* Checks a resolve by a user of role, member of the thread or not: SES_EBAD_STATE (closed),
+ * SES_EDENIED (not a clinician member), SES_EBAD_FIELD (code not a user resolution code, or an
+ * outcome that is not a risk level), SES_EOUTCOME_REQUIRED (safety alert without an outcome).
+ * outcome may be NULL. */
+int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
+                            enum ses_role role, bool member, const char *code, const char *outcome);
+/* Checks a cancel: SES_EDENIED (neither the raiser nor an admin), SES_EBAD_STATE (closed or a
+ * safety alert), SES_EBAD_FIELD (code). */
+int ses_alert_cancel_check(const struct ses_alert *a, const struct ses_alert_type *t,
+                           const uint8_t user[SES_ID_BYTES], enum ses_role role, const char *code);
+
+/* Escalation: the step after from_step (1-based steps index chain[step-1]) whose party has
+ * somebody to notify (has_users). Steps passed over are OR-ed into *skipped (bit k-1 = step k).
+ * Returns the new step, or 0 when the chain is exhausted. */
+typedef bool (*ses_party_has_users_fn)(void *ud, unsigned party);
+int ses_escalation_next(const unsigned chain[SES_ALERT_CHAIN_MAX + 1], int from_step,
+                        ses_party_has_users_fn has_users, void *ud, unsigned *skipped);
+
+/* A time-based alert due now. */
+struct ses_rule_hit {
+    const struct ses_alert_type *type;
+    char cond_key[SES_ALERT_COND_KEY_MAX]; /* "A09:<anchor ms>": raised once per anchor */
+    int64_t deadline_ms;                   /* 0: raised + window */
+};
+/* Whether an alert with this cond_key was already raised in the thread. */
+typedef bool (*ses_cond_seen_fn)(void *ud, const char *cond_key);
+
+/* The time rules of one thread at now: fills out with the alerts due (not yet raised) and
+ * *next_ms with the earliest later moment a rule becomes due (-1: none). Returns the count. */
+size_t ses_time_rules(const struct ses_thread_meta *m, int64_t now, ses_cond_seen_fn seen, void *ud,
+                      struct ses_rule_hit out[SES_TIME_RULES_MAX], int64_t *next_ms);
+
+#endif
