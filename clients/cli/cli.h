@@ -85,6 +85,42 @@ void cli_table_free(struct cli_table *t);
 /* Quotes s for a POSIX shell when needed (into out, cap bytes). */
 void cli_shell_quote(char *out, size_t cap, const char *s);
 
+/* --- shared by the alert, scale and follow commands (cmd_alert.c; PROTOCOL.md §13) --------- */
+
+struct e2e;
+struct e2e_roster;
+
+/* Removes every "--NAME" (a flag without a value) from cli->argv before a "--". Returns 1 if it
+ * was there. */
+int cli_take_flag(struct cli *cli, const char *name);
+/* Parses a --OPT YYYY-MM-DD value (ses_day_parse): *day (days since 1970-01-01, may be NULL) and
+ * *ms (00:00 UTC of that day, may be NULL). Returns 0 or CLI_EUSAGE after "BAD_FIELD: ...". */
+int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *day, int64_t *ms);
+/* Today, UTC, in days since 1970-01-01 (cli_now_ms). */
+int32_t cli_today(void);
+/* thread_info of thread: the roster verified (e2e_roster_parse) into *r (free()) and, when meta is
+ * not NULL, its "meta" object into *meta (json_decref; an empty object if the server sent none).
+ * Returns 0 or the exit status (error printed). */
+int cli_thread_info(struct e2e *x, const char *thread, struct e2e_roster **r, json_t **meta);
+/* Sends alert_raise (variant, severity NULL/"" and msg_seq < 1: absent). Returns 0 with *reply
+ * ({"repeat","alert"}) or the exit status (error printed). */
+int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const char *variant,
+                    const char *severity, int64_t msg_seq, json_t **reply);
+/* Prints one alert (ALERT object) in a few indented lines: severity, type, name, id prefix,
+ * patient, why (may be NULL), "already open: counted as a repeat" when repeat, owners and cc by
+ * name (" - yours" for the caller), deadline (UTC clock time and relative). */
+void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why);
+/* For a P0 alert: the prominent "phone the owners now" lines (stdout; stderr with --json). */
+void cli_alert_p0_banner(struct e2e *x, const json_t *alert);
+/* "in 25 min", "overdue 3 min", "overdue (chain exhausted)", "none", or "-" (not raised). */
+void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now_ms);
+/* One alert_event push as a line (`follow`): "[ALERT P1] A01/item9_2 SAFETY_ITEM9_POSITIVE raised
+ * on P-7F3A (alert 3f7a9c2b) - owner: Anne Martin (nurse), deadline 10:42 UTC"; with --json
+ * {"event":"alert_event","what":EVENT,"alert":ALERT} on one line. */
+void cli_alert_event_print(struct e2e *x, const json_t *push);
+/* Thread metadata (META of PROTOCOL.md §13) in aligned lines; patient may be NULL. */
+void cli_meta_print(const char *thread, const char *patient, const json_t *meta);
+
 /* Commands: each returns the process exit status. */
 int cmd_enroll(struct cli *cli);
 int cmd_whoami(struct cli *cli);
@@ -96,7 +132,12 @@ int cmd_sync(struct cli *cli);
 int cmd_follow(struct cli *cli);
 int cmd_directory(struct cli *cli);
 int cmd_safety_number(struct cli *cli);
-int cmd_device(struct cli *cli); /* argv[0] is the device subcommand */
+int cmd_device(struct cli *cli);      /* argv[0] is the device subcommand */
+int cmd_alert(struct cli *cli);       /* argv[0] is the alert subcommand */
+int cmd_scale(struct cli *cli);       /* argv[0] is "record" */
+int cmd_plan(struct cli *cli);        /* argv[0] is "record" */
+int cmd_contact(struct cli *cli);     /* argv[0] is "record" */
+int cmd_thread_meta(struct cli *cli); /* `thread meta`: argv[0] is THREAD */
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

@@ -1,8 +1,9 @@
 /*
  * cmd_msg.c - `sesame send`, `sesame sync` and `sesame follow` (PROTOCOL.md §11): encrypt and
  * send a message to a thread; fetch, decrypt and print what this device has not seen yet; stay
- * connected and print pushed messages as they arrive. Each acknowledges delivery of what it
- * printed; the local state (state.h) remembers how far each thread was synced.
+ * connected and print pushed messages (and alert events, PROTOCOL.md §13) as they arrive. Each
+ * acknowledges delivery of what it printed; the local state (state.h) remembers how far each
+ * thread was synced.
  */
 #include <errno.h>
 #include <signal.h>
@@ -456,6 +457,12 @@ int cmd_follow(struct cli *cli)
                     fflush(stdout);
                 }
             }
+        } else if (strcmp(t, "alert_event") == 0) {
+            /* an alert of one of this user's threads, or addressed to this user (§13); not
+             * counted by --count, which counts messages */
+            const char *atid = cli_str(json_object_get(f, "alert"), "thread", "");
+            if (!only[0] || strcmp(atid, only) == 0)
+                cli_alert_event_print(&x, f);
         } else if (strcmp(t, "closing") == 0) {
             closing = 1;
             if (cli->json) {

@@ -246,6 +246,43 @@ int e2e_resolve_thread(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
     return 0;
 }
 
+int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
+{
+    uint8_t id[SES_ID_BYTES];
+    if (ses_id_from_text(id, arg) == 0) {
+        ses_id_to_text(out, id);
+        return 0;
+    }
+    size_t n = strlen(arg);
+    if (n < 4 || n > SES_ID_TEXT_LEN)
+        return cli_usage_error(NULL,
+                               "'%s' is not an alert id (26 characters, or a unique prefix "
+                               "of at least 4)",
+                               arg);
+    json_t *reply = NULL;
+    int status =
+        e2e_request(x, json_pack("{s:s, s:i}", "t", "alerts", "limit", 500), "alerts", &reply);
+    if (status != 0)
+        return status;
+    int found = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(reply, "alerts"), i, a)
+    {
+        const char *aid = cli_str(a, "alert", "");
+        if (strlen(aid) == SES_ID_TEXT_LEN && strncasecmp(aid, arg, n) == 0) {
+            if (found++ == 0)
+                snprintf(out, E2E_ID_LEN, "%s", aid);
+        }
+    }
+    json_decref(reply);
+    if (found == 0)
+        return cli_usage_error(NULL, "no alert of yours starts with '%s'", arg);
+    if (found > 1)
+        return cli_usage_error(NULL, "'%s' matches %d alerts; give more characters", arg, found);
+    return 0;
+}
+
 /* --- rosters -------------------------------------------------------------------------------- */
 
 static int get_id(const json_t *o, const char *key, uint8_t out[SES_ID_BYTES],
@@ -860,6 +897,28 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
         } else {
             note_add(m->note, sizeof m->note, "the text is not valid UTF-8");
         }
+    } else if (o.content_type == SES_CONTENT_SCALE) {
+        /* a structured record: shown as its fallback line, recomputed from the parsed answers so
+         * that what is read always matches what is scored */
+        char sent_line[SES_RECORD_TEXT_MAX], line[SES_RECORD_TEXT_MAX];
+        sent_line[0] = '\0';
+        if (ses_record_parse(o.body, o.body_len, &m->record, sent_line, sizeof sent_line) == 0) {
+            m->has_record = 1;
+            ses_record_text(&m->record, line, sizeof line);
+            if ((m->text = strdup(line)) == NULL) {
+                rc = SES_ENOMEM;
+                goto out;
+            }
+            if (sent_line[0] != '\0' && strcmp(sent_line, line) != 0)
+                note_add(m->note, sizeof m->note,
+                         "the record's own text line differs from its answers; the answers "
+                         "are shown");
+            sodium_memzero(line, sizeof line);
+        } else {
+            memset(&m->record, 0, sizeof m->record);
+            note_add(m->note, sizeof m->note, "the scale record is malformed (BAD_SCALE)");
+        }
+        sodium_memzero(sent_line, sizeof sent_line);
     }
     /* roster at the time = the current one: name the members' devices left out */
     if (sodium_memcmp(o.hdr.roster_hash, r->hash, 32) == 0) {
@@ -903,7 +962,7 @@ void e2e_msg_free(struct e2e_msg *m)
         free(m->text);
     }
     json_decref(m->read_by);
-    memset(m, 0, sizeof *m);
+    sodium_memzero(m, sizeof *m); /* the parsed record too */
 }
 
 /* --- paging, cursors ------------------------------------------------------------------------ */
@@ -1299,6 +1358,10 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
         fputs("  [title]", stdout);
     if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_ALERT_NOTE)
         fputs("  [alert note]", stdout);
+    if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_SCALE)
+        fputs(m->has_record && m->record.kind == SES_RECORD_PLAN ? "  [plan record]"
+                                                                 : "  [scale record]",
+              stdout);
     if (marks != NULL && marks[0] != '\0')
         printf("  %s", marks);
     fputs("\n    ", stdout);
@@ -1323,6 +1386,51 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
     }
 }
 
+/* {"items":[...],"total","complete","band","label"} of one scale; NULL when out of memory. */
+static json_t *scale_json(enum ses_scale scale, const uint8_t *items, size_t n)
+{
+    struct ses_scale_score sc;
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr,
+                              items[i] == SES_ITEM_MISSING ? json_null() : json_integer(items[i]));
+    if (ses_scale_score(scale, items, n, 0, &sc) != 0) {
+        json_decref(arr);
+        return json_pack("{s:n}", "items");
+    }
+    return json_pack("{s:o, s:i, s:b, s:s, s:s}", "items", arr, "total", sc.total, "complete",
+                     sc.complete, "band", ses_band_code(sc.band), "label", ses_band_label(sc.band));
+}
+
+json_t *e2e_record_json(const struct ses_record *r)
+{
+    char date[11];
+    ses_day_format(r->day, date);
+    if (r->kind == SES_RECORD_PLAN)
+        return json_pack("{s:s, s:s, s:b}", "kind", "plan", "date", date, "antidepressant",
+                         r->antidepressant);
+    json_t *o = json_pack("{s:s, s:s}", "kind", "scales", "date", date);
+    if (o == NULL)
+        return NULL;
+    if (r->has_phq9) {
+        json_t *s = scale_json(SES_SCALE_PHQ9, r->phq9, SES_PHQ9_ITEMS);
+        if (s != NULL)
+            json_object_set_new(s, "item9", json_integer(r->phq9[SES_PHQ9_ITEMS - 1]));
+        json_object_set_new(o, "phq9", s ? s : json_null());
+    }
+    if (r->has_gad7) {
+        json_t *s = scale_json(SES_SCALE_GAD7, r->gad7, SES_GAD7_ITEMS);
+        json_object_set_new(o, "gad7", s ? s : json_null());
+    }
+    if (r->has_phq2) {
+        json_t *s = scale_json(SES_SCALE_PHQ2, r->phq2, SES_PHQ2_ITEMS);
+        json_object_set_new(o, "phq2", s ? s : json_null());
+    }
+    return o;
+}
+
 json_t *e2e_msg_json(const struct e2e_msg *m, int with_thread)
 {
     json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:b}", "seq", (json_int_t)m->seq, "ts",
@@ -1344,6 +1452,8 @@ json_t *e2e_msg_json(const struct e2e_msg *m, int with_thread)
         json_object_set_new(o, "content_type", json_null());
     }
     json_object_set_new(o, "text", m->text ? json_string(m->text) : json_null());
+    if (m->status == E2E_MSG_OK && m->has_record)
+        json_object_set_new(o, "record", e2e_record_json(&m->record));
     json_object_set_new(o, "error",
                         m->status == E2E_MSG_REFUSED      ? json_string(ses_err_name(m->err))
                         : m->status == E2E_MSG_UNVERIFIED ? json_string("UNVERIFIED_SENDER")

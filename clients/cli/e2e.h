@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "sesame/envelope.h"
 #include "sesame/limits.h"
+#include "sesame/scales.h"
 #include "state.h"
 
 #define E2E_MAX_MEMBERS SES_MAX_RECIPIENTS /* members of a roster the CLI accepts */
@@ -83,8 +84,12 @@ struct e2e_msg {
     int err;        /* SES_E* when refused */
     char note[512]; /* warnings to show with the message ("" if none) */
     uint8_t content_type;
-    char *text; /* NUL-terminated body of a text, alert note or title; NULL otherwise */
+    char *text; /* NUL-terminated body of a text, alert note or title; for a scale record
+                   (content type 2) its fallback line as recomputed from the parsed record;
+                   NULL otherwise */
     size_t body_len;
+    int has_record;           /* content type 2 parsed (ses_record_parse) into record */
+    struct ses_record record; /* the parsed scale or plan record (PROTOCOL.md §14) */
     uint64_t sender_seq, created_ms;
     uint8_t sender_sign_pk[SES_SIGN_PK_BYTES]; /* the key the envelope verified with (when OK) */
     int rewrapped; /* opened through a history re-wrap by another device of this user (§12) */
@@ -126,6 +131,11 @@ int e2e_reconnect(struct e2e *x);
  * threads. Writes the id into out. Returns 0 or the exit status (CLI_EUSAGE if none or several
  * match). */
 int e2e_resolve_thread(struct e2e *x, const char *arg, char out[E2E_ID_LEN]);
+
+/* ID argument of the alert commands: a whole alert id, or a unique prefix (>= 4 characters) of
+ * an alert in the caller's `alerts` list (every state, the 500 most urgent). Writes the id into
+ * out. Returns 0 or the exit status (CLI_EUSAGE if none or several match). */
+int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN]);
 
 /* Parses and checks a roster reply: well-formed, the roster hash recomputed from the member ids
  * and version equals the server's, this device (when the caller is a member) is listed with this
@@ -196,8 +206,14 @@ char *e2e_flatten(const char *s);
  * its notes. prefix (e.g. "[P-7F3A abcdefgh] ") or NULL. */
 void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *marks);
 /* The message as a JSON object (see README.md): seq, ts, created, sender, sender_name, device,
- * content_type, text, verified, error, note; with_thread adds thread and patient. */
+ * content_type, text, verified, error, note, and record (e2e_record_json) for a parsed scale
+ * record; with_thread adds thread and patient. */
 json_t *e2e_msg_json(const struct e2e_msg *m, int with_thread);
+
+/* A scale or plan record as JSON: {"kind":"scales","date":"YYYY-MM-DD","phq9":{"items":[...],
+ * "total":N,"complete":B,"band":CODE,"label":TEXT,"item9":N},"gad7":{...},"phq2":{...}} or
+ * {"kind":"plan","date":...,"antidepressant":B}. NULL when out of memory. */
+json_t *e2e_record_json(const struct ses_record *r);
 
 /* Display name of a user: the roster's, else the directory's, else the id's first 8 chars. */
 void e2e_user_label(struct e2e *x, const struct e2e_roster *r, const char *user, char *name,

@@ -52,11 +52,36 @@ void cli_print_usage(FILE *out)
           "                      change the members (nurses and admins)\n"
           "  thread title THREAD TEXT\n"
           "                      send a new (encrypted) title\n"
+          "  thread meta THREAD [--phase active|relapse_prevention]\n"
+          "              [--sequence classic|light|none] [--sequence-due YYYY-MM-DD|none]\n"
+          "              [--review-date YYYY-MM-DD] [--enrolled YYYY-MM-DD]\n"
+          "                      show (no option) or set the episode's metadata\n"
           "  send THREAD [TEXT|-]\n"
           "                      encrypt and send a message (stdin when TEXT is - or absent)\n"
           "  sync                print the messages this device has not seen yet\n"
           "  follow [THREAD] [--count N] [--timeout-exit MS]\n"
-          "                      print new messages as they arrive (until Ctrl-C)\n"
+          "                      print new messages and alert events as they arrive\n"
+          "                      (until Ctrl-C; --count counts messages only)\n"
+          "  scale record THREAD --phq9 a,b,c,d,e,f,g,h,i [--gad7 a,b,c,d,e,f,g]\n"
+          "              [--phq2 a,b] [--date YYYY-MM-DD]\n"
+          "                      score and send answers (encrypted), raise the alerts\n"
+          "                      they trigger (answers 0..3)\n"
+          "  plan record THREAD [--date YYYY-MM-DD] [--antidepressant]\n"
+          "                      record a change of treatment plan (encrypted)\n"
+          "  contact record THREAD [--date YYYY-MM-DD]\n"
+          "                      record a contact with the patient (nurses)\n"
+          "  alert raise THREAD --type CODE [--variant V] [--severity P0|P1|P2|P3|INFO]\n"
+          "              [--note TEXT]\n"
+          "                      raise an alert; the note is sent encrypted first\n"
+          "  alert list [--open] [--mine] [--thread THREAD]\n"
+          "                      alerts of your threads, most urgent first\n"
+          "  alert show ID       an alert, its timeline and its note\n"
+          "  alert ack ID        acknowledge an alert you own (stops its escalation)\n"
+          "  alert resolve ID --code CODE [--outcome none|low|moderate|high|imminent]\n"
+          "              [--note TEXT]\n"
+          "                      close an alert (safety alerts need --outcome)\n"
+          "  alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT\n"
+          "                      withdraw an alert you raised (not a safety alert)\n"
           "  safety-number USER_ID\n"
           "                      the 60-digit number to compare with that user\n"
           "  device fingerprint  this device's id and key fingerprint (to compare)\n"
@@ -71,12 +96,16 @@ void cli_print_usage(FILE *out)
           "                 (follow: one object per line)\n"
           "  --timeout MS   connection and request timeout in milliseconds (default 10000)\n"
           "\n"
-          "THREAD is a thread id or a unique prefix of one (at least 4 characters).\n"
+          "THREAD is a thread id or a unique prefix of one (at least 4 characters);\n"
+          "ID an alert id or a unique prefix of one of your alerts (at least 4).\n"
+          "A P0 alert is never left to the daemon alone: phone the people concerned.\n"
           "\n"
           "Exit status: 0 success, 1 error reply from the server, 2 usage error,\n"
           "3 connection, TLS or timeout failure, 4 local file problem (e.g. not enrolled),\n"
           "6 verification failed: the audit log (audit verify, audit prove), or a roster\n"
-          "or a message (thread, send, sync, follow).\n",
+          "or a message (thread, send, sync, follow).\n"
+          "A scale with a missing or out-of-range answer is refused with BAD_SCALE (exit 2)\n"
+          "and nothing is sent.\n",
           out);
 }
 
@@ -156,7 +185,21 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "audit") == 0) {
         status = cmd_audit(&cli);
     } else if (strcmp(cmd, "thread") == 0) {
-        status = cmd_thread(&cli);
+        if (cli.argc > 0 && strcmp(cli.argv[0], "meta") == 0) {
+            cli.argc--;
+            cli.argv++;
+            status = cmd_thread_meta(&cli);
+        } else {
+            status = cmd_thread(&cli);
+        }
+    } else if (strcmp(cmd, "alert") == 0) {
+        status = cmd_alert(&cli);
+    } else if (strcmp(cmd, "scale") == 0) {
+        status = cmd_scale(&cli);
+    } else if (strcmp(cmd, "plan") == 0) {
+        status = cmd_plan(&cli);
+    } else if (strcmp(cmd, "contact") == 0) {
+        status = cmd_contact(&cli);
     } else if (strcmp(cmd, "send") == 0) {
         status = cmd_send(&cli);
     } else if (strcmp(cmd, "sync") == 0) {

@@ -1,0 +1,1010 @@
+/*
+ * cmd_alert.c - structured clinical alerts (PROTOCOL.md §13): `sesame alert raise|list|show|ack|
+ * resolve|cancel`, `sesame contact record` and `sesame thread meta`, and what the scale commands
+ * (cmd_scale.c) and `follow` share with them: dates on the command line, a thread's roster with
+ * its metadata, raising an alert and printing alerts and alert events.
+ *
+ * The server knows an alert's code, severity, owners and deadlines, never the reason in words: a
+ * note travels first as an encrypted thread message (content type 3) whose seq the alert names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "e2e.h"
+#include "sesame/alerts.h"
+#include "sesame/encode.h"
+#include "sesame/err.h"
+#include "sesame/roles.h"
+
+#define ALERT_USAGE "sesame alert raise|list|show|ack|resolve|cancel [ARGS]"
+#define RAISE_USAGE                                                                                \
+    "sesame alert raise THREAD --type CODE [--variant V] [--severity P0|P1|P2|P3|INFO] "           \
+    "[--note TEXT]"
+#define LIST_USAGE "sesame alert list [--open] [--mine] [--thread THREAD]"
+#define SHOW_USAGE "sesame alert show ID"
+#define ACK_USAGE "sesame alert ack ID"
+#define RESOLVE_USAGE                                                                              \
+    "sesame alert resolve ID --code CODE [--outcome none|low|moderate|high|imminent] "             \
+    "[--note TEXT]"
+#define CANCEL_USAGE "sesame alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT"
+#define CONTACT_USAGE "sesame contact record THREAD [--date YYYY-MM-DD]"
+#define META_USAGE                                                                                 \
+    "sesame thread meta THREAD [--phase active|relapse_prevention] "                               \
+    "[--sequence classic|light|none] [--sequence-due YYYY-MM-DD|none] "                            \
+    "[--review-date YYYY-MM-DD] [--enrolled YYYY-MM-DD]"
+
+#define DAY_MS 86400000LL
+#define MIN_MS 60000LL
+
+/* --- shared helpers (cli.h) ----------------------------------------------------------------- */
+
+int cli_take_flag(struct cli *cli, const char *name)
+{
+    int found = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) == 0 && strcmp(a + 2, name) == 0) {
+            found = 1;
+            memmove(&cli->argv[i], &cli->argv[i + 1], (size_t)(cli->argc - i) * sizeof *cli->argv);
+            cli->argc--;
+            i--;
+        }
+    }
+    return found;
+}
+
+int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *day, int64_t *ms)
+{
+    int32_t d = 0;
+    if (ses_day_parse(iso, &d) != 0)
+        return cli_usage_error(usage, "BAD_FIELD: --%s needs a date YYYY-MM-DD (got '%s')", opt,
+                               iso);
+    if (day != NULL)
+        *day = d;
+    if (ms != NULL)
+        *ms = (int64_t)d * DAY_MS;
+    return 0;
+}
+
+int32_t cli_today(void)
+{
+    return (int32_t)((int64_t)cli_now_ms() / DAY_MS);
+}
+
+/* "2025-01-31" of a time in ms (UTC day), "-" for a non-integer. */
+static void fmt_day(char out[11], const json_t *ms)
+{
+    if (!json_is_integer(ms)) {
+        snprintf(out, 11, "-");
+        return;
+    }
+    json_int_t v = json_integer_value(ms);
+    int64_t d = v >= 0 ? v / DAY_MS : -((-v + DAY_MS - 1) / DAY_MS);
+    ses_day_format((int32_t)d, out);
+}
+
+/* A duration: "25 min", "3 h 20 min", "6 d 23 h". */
+static void fmt_dur(char *out, size_t cap, int64_t ms)
+{
+    int64_t min = ms / MIN_MS;
+    if (min < 60)
+        snprintf(out, cap, "%lld min", (long long)min);
+    else if (min < 24 * 60)
+        snprintf(out, cap, "%lld h %lld min", (long long)(min / 60), (long long)(min % 60));
+    else
+        snprintf(out, cap, "%lld d %lld h", (long long)(min / 1440), (long long)(min % 1440 / 60));
+}
+
+/* A clock time: "10:42 UTC" within a day of now, else "2025-02-07 10:42 UTC". */
+static void fmt_clock(char *out, size_t cap, int64_t ms, int64_t now)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    int64_t diff = ms > now ? ms - now : now - ms;
+    if (gmtime_r(&s, &tm) == NULL ||
+        strftime(out, cap, diff < DAY_MS ? "%H:%M UTC" : "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, cap, "%lld", (long long)ms);
+}
+
+void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now)
+{
+    const json_t *dl = json_object_get(alert, "deadline");
+    const char *state = cli_str(alert, "state", "");
+    char d[48];
+    if (strcmp(state, "raised") != 0) {
+        snprintf(out, cap, "-");
+    } else if (json_is_true(json_object_get(alert, "exhausted"))) {
+        snprintf(out, cap, "overdue (chain exhausted)");
+    } else if (!json_is_integer(dl)) {
+        snprintf(out, cap, "none");
+    } else if (json_integer_value(dl) >= now) {
+        fmt_dur(d, sizeof d, json_integer_value(dl) - now + MIN_MS - 1);
+        snprintf(out, cap, "in %s", d);
+    } else {
+        fmt_dur(d, sizeof d, now - json_integer_value(dl));
+        snprintf(out, cap, "overdue %s", d);
+    }
+}
+
+/* "Anne Martin (nurse), Claire Petit (gp)" for an array of user ids; "nobody" if empty. */
+static void names_of(struct e2e *x, const struct e2e_roster *r, const json_t *ids, char *out,
+                     size_t cap)
+{
+    size_t i, used = 0;
+    json_t *v;
+    out[0] = '\0';
+    json_array_foreach(ids, i, v)
+    {
+        char name[SES_MAX_NAME_LEN + 1], role[16];
+        if (!json_is_string(v))
+            continue;
+        e2e_user_label(x, r, json_string_value(v), name, sizeof name, role, sizeof role);
+        char *flat = e2e_flatten(name);
+        snprintf(out + used, cap - used, "%s%s (%s)", used ? ", " : "", flat ? flat : "?", role);
+        free(flat);
+        used = strlen(out);
+    }
+    if (used == 0)
+        snprintf(out, cap, "nobody");
+}
+
+static void name_of(struct e2e *x, const struct e2e_roster *r, const json_t *id, char *out,
+                    size_t cap)
+{
+    if (!json_is_string(id)) {
+        snprintf(out, cap, "the daemon");
+        return;
+    }
+    json_t *a = json_pack("[O]", id);
+    names_of(x, r, a, out, cap);
+    json_decref(a);
+}
+
+/* "A01/item9_2" or "A04". */
+static void type_text(char *out, size_t cap, const json_t *alert)
+{
+    const char *v = cli_str(alert, "variant", "");
+    snprintf(out, cap, "%s%s%s", cli_str(alert, "type", "?"), v[0] ? "/" : "", v);
+}
+
+static int is_mine(const struct e2e *x, const json_t *alert)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(alert, "owners"), i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), x->me) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void cli_alert_p0_banner(struct e2e *x, const json_t *alert)
+{
+    if (strcmp(cli_str(alert, "severity", ""), "P0") != 0)
+        return;
+    char owners[1024];
+    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
+    FILE *f = x->cli->json ? stderr : stdout;
+    fprintf(f,
+            "\n!!! P0 %s on %s: possible imminent danger to life.\n"
+            "!!! The daemon is NOT the only channel: PHONE the owners NOW (emergency pathway):\n"
+            "!!!   %s\n\n",
+            cli_str(alert, "name", "?"), cli_str(alert, "patient", "?"), owners);
+    fflush(f);
+}
+
+void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why)
+{
+    int64_t now = (int64_t)cli_now_ms();
+    char type[48], owners[1024], cc[1024], dl[64];
+    type_text(type, sizeof type, alert);
+    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
+    names_of(x, NULL, json_object_get(alert, "cc"), cc, sizeof cc);
+    printf("  [%s] %s %s  alert %.8s on %s\n", cli_str(alert, "severity", "?"), type,
+           cli_str(alert, "name", "?"), cli_str(alert, "alert", "?"),
+           cli_str(alert, "patient", "?"));
+    if (why != NULL && why[0] != '\0')
+        printf("       why: %s\n", why);
+    if (repeat) {
+        const json_t *n = json_object_get(alert, "repeats");
+        printf("       already open: counted as a repeat (%lld so far); state %s\n",
+               json_is_integer(n) ? (long long)json_integer_value(n) : 0LL,
+               cli_str(alert, "state", "?"));
+    }
+    printf("       owners: %s%s; cc: %s\n", owners, is_mine(x, alert) ? " - yours" : "",
+           strcmp(cc, "nobody") == 0 ? "-" : cc);
+    const json_t *d = json_object_get(alert, "deadline");
+    if (strcmp(cli_str(alert, "severity", ""), "INFO") == 0) {
+        printf("       information only: no acknowledgement, no deadline\n");
+    } else if (json_is_integer(d)) {
+        char at[48];
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+        cli_alert_deadline(dl, sizeof dl, alert, now);
+        printf("       deadline: %s (%s)\n", at, dl);
+    }
+    fflush(stdout);
+}
+
+void cli_alert_event_print(struct e2e *x, const json_t *push)
+{
+    const json_t *alert = json_object_get(push, "alert");
+    const char *event = cli_str(push, "event", "?");
+    if (x->cli->json) {
+        json_t *line = json_pack("{s:s, s:s, s:O}", "event", "alert_event", "what", event, "alert",
+                                 alert ? alert : json_null());
+        if (line != NULL)
+            cli_print_json(line);
+        json_decref(line);
+        return;
+    }
+    char type[48], owners[1024], at[48] = "";
+    int64_t now = (int64_t)cli_now_ms();
+    type_text(type, sizeof type, alert);
+    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
+    const json_t *d = json_object_get(alert, "deadline");
+    if (json_is_integer(d) && strcmp(cli_str(alert, "state", ""), "raised") == 0)
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+    printf("[ALERT %s] %s %s %s on %s (alert %.8s) - %s: %s%s%s%s\n",
+           cli_str(alert, "severity", "?"), type, cli_str(alert, "name", "?"), event,
+           cli_str(alert, "patient", "?"), cli_str(alert, "alert", "?"),
+           json_array_size(json_object_get(alert, "owners")) == 1 ? "owner" : "owners", owners,
+           at[0] ? ", deadline " : "", at, is_mine(x, alert) ? " - yours" : "");
+    fflush(stdout);
+    if (strcmp(event, "raised") == 0 || strcmp(event, "upgraded") == 0)
+        cli_alert_p0_banner(x, alert);
+}
+
+int cli_thread_info(struct e2e *x, const char *thread, struct e2e_roster **r, json_t **meta)
+{
+    json_t *reply = NULL;
+    *r = NULL;
+    if (meta != NULL)
+        *meta = NULL;
+    int status = e2e_request(x, json_pack("{s:s, s:s}", "t", "thread_info", "thread", thread),
+                             "thread_info", &reply);
+    if (status != 0)
+        return status;
+    if (strcmp(cli_str(reply, "thread", ""), thread) != 0) {
+        json_decref(reply);
+        return e2e_verify_failed("asked for the roster of thread %s, the server sent another",
+                                 thread);
+    }
+    status = e2e_roster_parse(x, reply, r);
+    if (status == 0 && meta != NULL) {
+        json_t *m = json_object_get(reply, "meta");
+        *meta = json_is_object(m) ? json_incref(m) : json_object();
+    }
+    json_decref(reply);
+    return status;
+}
+
+int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const char *variant,
+                    const char *severity, int64_t msg_seq, json_t **reply)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s}", "t", "alert_raise", "thread", thread, "type", type);
+    if (req != NULL && variant != NULL && variant[0] != '\0')
+        json_object_set_new(req, "variant", json_string(variant));
+    if (req != NULL && severity != NULL)
+        json_object_set_new(req, "severity", json_string(severity));
+    if (req != NULL && msg_seq > 0)
+        json_object_set_new(req, "msg_seq", json_integer((json_int_t)msg_seq));
+    return e2e_request(x, req, "alert_raise", reply);
+}
+
+/* --- notes ---------------------------------------------------------------------------------- */
+
+/* A note given on the command line: valid UTF-8, 1..65535 bytes. */
+static int check_note(const char *usage, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return cli_usage_error(usage, "the note is empty");
+    if (n > SES_ENVELOPE_BODY_MAX)
+        return cli_usage_error(usage, "the note is longer than %d bytes", SES_ENVELOPE_BODY_MAX);
+    if (!e2e_utf8_valid(s, n))
+        return cli_usage_error(usage, "the note is not valid UTF-8");
+    return 0;
+}
+
+/* Sends text as an alert note (content type 3) to thread. Returns 0 with *seq, or the status. */
+static int send_note(struct e2e *x, const char *thread, const char *text, int64_t *seq)
+{
+    struct e2e_roster *r = NULL;
+    json_t *sent = NULL;
+    int status = e2e_roster_fetch(x, thread, &r);
+    if (status == 0)
+        status =
+            e2e_send(x, &r, SES_CONTENT_ALERT_NOTE, (const uint8_t *)text, strlen(text), &sent);
+    if (status == 0) {
+        const json_t *s = json_object_get(sent, "seq");
+        *seq = json_is_integer(s) ? (int64_t)json_integer_value(s) : 0;
+        if (*seq < 1)
+            status = cli_error(CLI_ESERVER, "INTERNAL: the server's reply to send has no seq");
+    }
+    json_decref(sent);
+    free(r);
+    return status;
+}
+
+/* The message at seq of thread, opened ({"seq","content","text"} or NULL if this device cannot
+ * read it: not a member, not wrapped to it, refused). Asks quietly: no error is printed. */
+struct one_msg {
+    int64_t seq;
+    json_t *out;
+};
+
+static int take_one(struct e2e *x, const struct e2e_roster *r, struct e2e_msg *m, void *ud)
+{
+    struct one_msg *o = ud;
+    (void)x;
+    (void)r;
+    if (m->seq == o->seq && m->status == E2E_MSG_OK && m->text != NULL) {
+        json_decref(o->out);
+        o->out = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)m->seq, "content",
+                           m->content_type == SES_CONTENT_ALERT_NOTE ? "alert note"
+                           : m->content_type == SES_CONTENT_SCALE    ? "scale"
+                                                                     : "text",
+                           "text", m->text, "sender", m->sender);
+    }
+    e2e_msg_free(m);
+    return 0;
+}
+
+static json_t *read_msg(struct e2e *x, const char *thread, const json_t *jseq)
+{
+    if (!json_is_integer(jseq) || json_integer_value(jseq) < 1)
+        return NULL;
+    json_t *reply = NULL;
+    if (ses_conn_request(x->conn, json_pack("{s:s, s:s}", "t", "thread_info", "thread", thread),
+                         x->cli->timeout_ms, &reply) != 0) {
+        json_decref(reply);
+        return NULL; /* not a member (an admin), or gone */
+    }
+    struct e2e_roster *r = NULL;
+    int status = e2e_roster_parse(x, reply, &r);
+    json_decref(reply);
+    if (status != 0)
+        return NULL;
+    struct one_msg o = {(int64_t)json_integer_value(jseq), NULL};
+    json_t *run = json_object();
+    if (run != NULL && o.seq <= r->last_seq)
+        (void)e2e_walk(x, r, o.seq - 1, o.seq, run, take_one, &o, NULL);
+    json_decref(run);
+    free(r);
+    return o.out;
+}
+
+/* --- alert raise ---------------------------------------------------------------------------- */
+
+/* What the CLI can check before a note is sent (so that a refused raise leaves no orphan note):
+ * the catalogue row, the minimum severity, the origin and this user's role. Exit 2, nothing sent.
+ */
+static int precheck_raise(const struct e2e *x, const char *type, const char *variant, int sev)
+{
+    const struct ses_alert_type *t = ses_alert_type_find(type, variant);
+    if (t == NULL)
+        return cli_error(CLI_EUSAGE,
+                         "UNKNOWN_ALERT_TYPE: no alert type %s%s%s in this CLI's catalogue; "
+                         "nothing was sent",
+                         type, variant && variant[0] ? "/" : "", variant ? variant : "");
+    if (sev >= 0 && sev < (int)t->severity)
+        return cli_error(CLI_EUSAGE,
+                         "SEVERITY_TOO_LOW: %s is raised at %s or above; nothing was sent", type,
+                         ses_severity_name(t->severity));
+    if (t->origin == SES_ORIGIN_DAEMON || t->origin == SES_ORIGIN_LATER)
+        return cli_error(CLI_EUSAGE,
+                         "DENIED: %s %s is raised by the %s, not by hand; nothing was "
+                         "sent",
+                         type, t->name,
+                         t->origin == SES_ORIGIN_DAEMON ? "daemon" : "later features");
+    enum ses_role role = ses_role_from_name(x->p.role);
+    if (!(t->raisers & (1u << role)))
+        return cli_error(CLI_EUSAGE, "DENIED: a %s may not raise %s %s; nothing was sent",
+                         x->p.role, type, t->name);
+    return 0;
+}
+
+static int alert_raise(struct cli *cli)
+{
+    const char *pos[1], *type = NULL, *variant = NULL, *sev_s = NULL, *note = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"type", &type, NULL, NULL, 0},
+                                   {"variant", &variant, NULL, NULL, 0},
+                                   {"severity", &sev_s, NULL, NULL, 0},
+                                   {"note", &note, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 4, RAISE_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1 || type == NULL)
+        return cli_usage_error(RAISE_USAGE, "raise needs a THREAD and --type CODE");
+    if (type[0] == '\0' || strlen(type) > 8)
+        return cli_usage_error(RAISE_USAGE, "--type needs an alert type code such as A03");
+    int sev = -1;
+    if (sev_s != NULL && (sev = ses_severity_from_name(sev_s)) < 0)
+        return cli_usage_error(RAISE_USAGE, "BAD_FIELD: --severity is one of P0, P1, P2, P3, INFO");
+    if (note != NULL && (rc = check_note(RAISE_USAGE, note)) != 0)
+        return rc;
+
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    int64_t note_seq = 0;
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    status = e2e_resolve_thread(&x, pos[0], tid);
+    if (status == 0 && note != NULL && (status = precheck_raise(&x, type, variant, sev)) == 0)
+        status = send_note(&x, tid, note, &note_seq);
+    if (status == 0)
+        status = cli_alert_raise(&x, tid, type, variant, sev_s, note_seq, &reply);
+    if (status != 0) {
+        if (note_seq > 0)
+            fprintf(stderr,
+                    "sesame: note: the note was sent (seq %lld) but the alert was not "
+                    "raised\n",
+                    (long long)note_seq);
+        return e2e_end(&x, status, 1);
+    }
+    const json_t *alert = json_object_get(reply, "alert");
+    int repeat = json_is_true(json_object_get(reply, "repeat"));
+    if (cli->json) {
+        json_object_set_new(reply, "note_seq",
+                            note_seq > 0 ? json_integer((json_int_t)note_seq) : json_null());
+        cli_print_json(reply);
+    } else {
+        if (note_seq > 0)
+            printf("note sent encrypted (seq %lld)\n", (long long)note_seq);
+        printf("%s:\n", repeat ? "already open (counted as a repeat)" : "alert raised");
+        cli_alert_print(&x, alert, repeat, NULL);
+    }
+    cli_alert_p0_banner(&x, alert);
+    json_decref(reply);
+    return e2e_end(&x, 0, 1);
+}
+
+/* --- alert list ----------------------------------------------------------------------------- */
+
+static int alert_list(struct cli *cli)
+{
+    int open = cli_take_flag(cli, "open"), mine = cli_take_flag(cli, "mine");
+    const char *thread = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"thread", &thread, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 1, LIST_USAGE, NULL, 0, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    if (thread != NULL && (status = e2e_resolve_thread(&x, thread, tid)) != 0)
+        return e2e_end(&x, status, 0);
+    json_t *req = json_pack("{s:s, s:i}", "t", "alerts", "limit", 500);
+    if (req != NULL && thread != NULL)
+        json_object_set_new(req, "thread", json_string(tid));
+    if (req != NULL && open)
+        json_object_set_new(req, "open", json_true());
+    if (req != NULL && mine)
+        json_object_set_new(req, "mine", json_true());
+    if ((status = e2e_request(&x, req, "alerts", &reply)) != 0)
+        return e2e_end(&x, status, 0);
+    if (cli->json) {
+        cli_print_json(reply);
+        json_decref(reply);
+        return e2e_end(&x, 0, 0);
+    }
+    struct cli_table t;
+    const char *hdr[] = {"ID",    "PATIENT", "TYPE",     "NAME",    "SEV",
+                         "STATE", "OWNERS",  "DEADLINE", "INCIDENT"};
+    if (cli_table_init(&t, 9, hdr) != 0) {
+        json_decref(reply);
+        return e2e_end(&x, cli_error(CLI_ELOCAL, "out of memory"), 0);
+    }
+    int64_t now = (int64_t)cli_now_ms();
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(reply, "alerts"), i, a)
+    {
+        char id[12], type[48], owners[1024], dl[64], inc[40];
+        snprintf(id, sizeof id, "%.8s", cli_str(a, "alert", "?"));
+        type_text(type, sizeof type, a);
+        names_of(&x, NULL, json_object_get(a, "owners"), owners, sizeof owners);
+        if (is_mine(&x, a))
+            snprintf(owners + strlen(owners), sizeof owners - strlen(owners), " *");
+        cli_alert_deadline(dl, sizeof dl, a, now);
+        snprintf(inc, sizeof inc, "%.8s %s", cli_str(a, "incident", "-"),
+                 cli_str(a, "incident_severity", ""));
+        const char *row[] = {id,
+                             cli_str(a, "patient", "?"),
+                             type,
+                             cli_str(a, "name", "?"),
+                             cli_str(a, "severity", "?"),
+                             cli_str(a, "state", "?"),
+                             owners,
+                             dl,
+                             inc};
+        cli_table_add(&t, row);
+    }
+    if (t.rows == 1)
+        printf("no alerts\n");
+    else
+        cli_table_print(&t);
+    cli_table_free(&t);
+    json_decref(reply);
+    return e2e_end(&x, 0, 0);
+}
+
+/* --- alert show ----------------------------------------------------------------------------- */
+
+static void print_after(const char *label, const json_t *alert, const char *key, const char *by,
+                        struct e2e *x)
+{
+    const json_t *t = json_object_get(alert, key), *raised = json_object_get(alert, "raised");
+    if (!json_is_integer(t))
+        return;
+    char when[40], dur[48], who[512];
+    cli_fmt_time(when, sizeof when, t);
+    fmt_dur(dur, sizeof dur,
+            json_is_integer(raised) ? json_integer_value(t) - json_integer_value(raised) : 0);
+    name_of(x, NULL, json_object_get(alert, by), who, sizeof who);
+    printf("%-10s%s by %s, %s after it was raised\n", label, when, who, dur);
+}
+
+static void print_note(const char *label, const json_t *note)
+{
+    if (note == NULL)
+        return;
+    printf(strlen(label) < 10 ? "%-10s" : "%s ", label);
+    printf("(seq %lld, %s) ", (long long)json_integer_value(json_object_get(note, "seq")),
+           cli_str(note, "content", "?"));
+    e2e_print_safe(stdout, cli_str(note, "text", ""), "          ");
+    fputc('\n', stdout);
+}
+
+static int alert_show(struct cli *cli)
+{
+    const char *pos[1];
+    int n_pos = 0;
+    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, SHOW_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1)
+        return cli_usage_error(SHOW_USAGE, "show needs an alert ID");
+    struct e2e x;
+    char aid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
+        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_show", "alert", aid),
+                             "alert_show", &reply);
+    if (status != 0)
+        return e2e_end(&x, status, 0);
+    const json_t *a = json_object_get(reply, "alert");
+    const char *thread = cli_str(a, "thread", "");
+    json_t *note = read_msg(&x, thread, json_object_get(a, "msg_seq"));
+    json_t *rnote = read_msg(&x, thread, json_object_get(a, "resolve_msg_seq"));
+    if (cli->json) {
+        json_object_set_new(reply, "note", note ? note : json_null());
+        json_object_set_new(reply, "resolve_note", rnote ? rnote : json_null());
+        cli_print_json(reply);
+        json_decref(reply);
+        return e2e_end(&x, 0, 1);
+    }
+    int64_t now = (int64_t)cli_now_ms();
+    char type[48], who[1024], when[40], dl[64];
+    type_text(type, sizeof type, a);
+    const struct ses_alert_type *cat =
+        ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
+    printf("alert     %s\n", cli_str(a, "alert", "?"));
+    printf("patient   %s  (thread %s)\n", cli_str(a, "patient", "?"), thread);
+    printf("type      %s %s  severity %s%s\n", type, cli_str(a, "name", "?"),
+           cli_str(a, "severity", "?"), cat && cat->safety ? "  (safety alert)" : "");
+    printf("state     %s  (incident %.8s, %s)\n", cli_str(a, "state", "?"),
+           cli_str(a, "incident", "-"), cli_str(a, "incident_severity", "-"));
+    cli_fmt_time(when, sizeof when, json_object_get(a, "raised"));
+    name_of(&x, NULL, json_object_get(a, "raised_by"), who, sizeof who);
+    printf("raised    %s by %s (%s)\n", when, who, cli_str(a, "origin", "?"));
+    names_of(&x, NULL, json_object_get(a, "owners"), who, sizeof who);
+    printf("owners    %s%s  (step %lld)\n", who, is_mine(&x, a) ? " - yours" : "",
+           (long long)json_integer_value(json_object_get(a, "step")));
+    names_of(&x, NULL, json_object_get(a, "cc"), who, sizeof who);
+    printf("cc        %s\n", who);
+    const json_t *d = json_object_get(a, "deadline");
+    if (json_is_integer(d)) {
+        char at[48];
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+        cli_alert_deadline(dl, sizeof dl, a, now);
+        printf("deadline  %s (%s)\n", at, dl);
+    } else {
+        printf("deadline  %s\n", json_is_true(json_object_get(a, "exhausted"))
+                                     ? "none: escalation chain exhausted, overdue"
+                                     : "none");
+    }
+    printf("repeats   %lld\n", (long long)json_integer_value(json_object_get(a, "repeats")));
+    print_after("acked", a, "acked", "acked_by", &x);
+    print_after("resolved", a, "resolved", "resolved_by", &x);
+    if (json_is_string(json_object_get(a, "resolution")))
+        printf("          %s%s%s\n", cli_str(a, "resolution", ""),
+               json_is_string(json_object_get(a, "outcome")) ? ", risk outcome " : "",
+               cli_str(a, "outcome", ""));
+    if (json_is_integer(json_object_get(a, "msg_seq")) && note == NULL)
+        printf("note      (seq %lld: not readable on this device)\n",
+               (long long)json_integer_value(json_object_get(a, "msg_seq")));
+    print_note("note", note);
+    print_note("resolution note", rnote);
+    printf("timeline\n");
+    size_t i;
+    json_t *ev;
+    json_array_foreach(json_object_get(reply, "timeline"), i, ev)
+    {
+        char by[512], to[1024];
+        cli_fmt_time(when, sizeof when, json_object_get(ev, "ts"));
+        name_of(&x, NULL, json_object_get(ev, "by"), by, sizeof by);
+        names_of(&x, NULL, json_object_get(ev, "to"), to, sizeof to);
+        printf("  %s  %-9s by %s", when, cli_str(ev, "event", "?"), by);
+        if (json_array_size(json_object_get(ev, "to")) > 0)
+            printf("  to %s", to);
+        if (json_is_string(json_object_get(ev, "detail"))) {
+            char *flat = e2e_flatten(cli_str(ev, "detail", ""));
+            printf("  (%s)", flat ? flat : "?");
+            free(flat);
+        }
+        fputc('\n', stdout);
+    }
+    json_decref(note);
+    json_decref(rnote);
+    json_decref(reply);
+    return e2e_end(&x, 0, 1);
+}
+
+/* --- alert ack, resolve, cancel ------------------------------------------------------------- */
+
+static void print_changed(struct e2e *x, const char *what, json_t *reply)
+{
+    const json_t *a = json_object_get(reply, "alert");
+    if (x->cli->json) {
+        cli_print_json(reply);
+        return;
+    }
+    char type[48];
+    type_text(type, sizeof type, a);
+    printf("%s alert %.8s (%s %s on %s): state %s\n", what, cli_str(a, "alert", "?"), type,
+           cli_str(a, "name", "?"), cli_str(a, "patient", "?"), cli_str(a, "state", "?"));
+    const json_t *inc = json_object_get(a, "incident_severity");
+    if (json_is_string(inc))
+        printf("incident %.8s: %s\n", cli_str(a, "incident", "?"), json_string_value(inc));
+}
+
+static int alert_ack(struct cli *cli)
+{
+    const char *pos[1];
+    int n_pos = 0;
+    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, ACK_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1)
+        return cli_usage_error(ACK_USAGE, "ack needs an alert ID");
+    struct e2e x;
+    char aid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
+        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_ack", "alert", aid),
+                             "alert_ack", &reply);
+    if (status == 0) {
+        print_changed(&x, "acknowledged", reply);
+        if (!cli->json)
+            printf("escalation stopped; resolve it with: sesame alert resolve %.8s --code CODE\n",
+                   aid);
+    }
+    json_decref(reply);
+    return e2e_end(&x, status, 0);
+}
+
+static int alert_resolve(struct cli *cli)
+{
+    const char *pos[1], *code = NULL, *outcome = NULL, *note = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"code", &code, NULL, NULL, 0},
+                                   {"outcome", &outcome, NULL, NULL, 0},
+                                   {"note", &note, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 3, RESOLVE_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1 || code == NULL)
+        return cli_usage_error(RESOLVE_USAGE, "resolve needs an alert ID and --code CODE");
+    if (!ses_resolution_valid(code))
+        return cli_usage_error(RESOLVE_USAGE,
+                               "BAD_FIELD: --code is one of ADDRESSED, RISK_ASSESSED, "
+                               "NO_ACTION_NEEDED, REVIEWED, REFERRED, DUPLICATE");
+    if (outcome != NULL && !ses_risk_outcome_valid(outcome))
+        return cli_usage_error(RESOLVE_USAGE, "BAD_FIELD: --outcome is one of none, low, "
+                                              "moderate, high, imminent");
+    if (note != NULL && (rc = check_note(RESOLVE_USAGE, note)) != 0)
+        return rc;
+    struct e2e x;
+    char aid[E2E_ID_LEN];
+    int64_t note_seq = 0;
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    status = e2e_resolve_alert(&x, pos[0], aid);
+    if (status == 0 && note != NULL) {
+        /* check what the server would refuse before the note is sent */
+        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_show", "alert", aid),
+                             "alert_show", &reply);
+        const json_t *a = json_object_get(reply, "alert");
+        const char *state = cli_str(a, "state", "");
+        const struct ses_alert_type *t =
+            ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
+        if (status == 0 && strcmp(state, "raised") != 0 && strcmp(state, "acked") != 0)
+            status = cli_error(CLI_EUSAGE, "BAD_STATE: the alert is %s; nothing was sent", state);
+        else if (status == 0 && t != NULL && t->safety && outcome == NULL)
+            status = cli_error(CLI_EUSAGE,
+                               "OUTCOME_REQUIRED: %s is a safety alert: give the risk assessment "
+                               "with --outcome; nothing was sent",
+                               t->code);
+        if (status == 0)
+            status = send_note(&x, cli_str(a, "thread", ""), note, &note_seq);
+        json_decref(reply);
+        reply = NULL;
+    }
+    if (status == 0) {
+        json_t *req =
+            json_pack("{s:s, s:s, s:s}", "t", "alert_resolve", "alert", aid, "code", code);
+        if (req != NULL && outcome != NULL)
+            json_object_set_new(req, "outcome", json_string(outcome));
+        if (req != NULL && note_seq > 0)
+            json_object_set_new(req, "msg_seq", json_integer((json_int_t)note_seq));
+        status = e2e_request(&x, req, "alert_resolve", &reply);
+        if (status != 0 && note_seq > 0)
+            fprintf(stderr,
+                    "sesame: note: the note was sent (seq %lld) but the alert was not "
+                    "resolved\n",
+                    (long long)note_seq);
+    }
+    if (status == 0)
+        print_changed(&x, "resolved", reply);
+    json_decref(reply);
+    return e2e_end(&x, status, 1);
+}
+
+static int alert_cancel(struct cli *cli)
+{
+    const char *pos[1], *code = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"code", &code, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 1, CANCEL_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1 || code == NULL)
+        return cli_usage_error(CANCEL_USAGE, "cancel needs an alert ID and --code CODE");
+    if (!ses_cancel_code_valid(code))
+        return cli_usage_error(CANCEL_USAGE, "BAD_FIELD: --code is one of RAISED_IN_ERROR, "
+                                             "DUPLICATE, WRONG_PATIENT");
+    struct e2e x;
+    char aid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
+        status = e2e_request(
+            &x, json_pack("{s:s, s:s, s:s}", "t", "alert_cancel", "alert", aid, "code", code),
+            "alert_cancel", &reply);
+    if (status == 0)
+        print_changed(&x, "cancelled", reply);
+    json_decref(reply);
+    return e2e_end(&x, status, 0);
+}
+
+int cmd_alert(struct cli *cli)
+{
+    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
+    if (sub == NULL)
+        return cli_usage_error(ALERT_USAGE, "alert needs a subcommand");
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        cli_print_usage(stdout);
+        return CLI_OK;
+    }
+    cli->argc--;
+    cli->argv++;
+    if (strcmp(sub, "raise") == 0)
+        return alert_raise(cli);
+    if (strcmp(sub, "list") == 0)
+        return alert_list(cli);
+    if (strcmp(sub, "show") == 0)
+        return alert_show(cli);
+    if (strcmp(sub, "ack") == 0)
+        return alert_ack(cli);
+    if (strcmp(sub, "resolve") == 0)
+        return alert_resolve(cli);
+    if (strcmp(sub, "cancel") == 0)
+        return alert_cancel(cli);
+    return cli_usage_error(ALERT_USAGE, "unknown alert command '%s'", sub);
+}
+
+/* --- thread metadata and contacts ----------------------------------------------------------- */
+
+void cli_meta_print(const char *thread, const char *patient, const json_t *meta)
+{
+    char d[11], e[11];
+    printf("thread    %s\n", thread);
+    if (patient != NULL)
+        printf("patient   %s\n", patient);
+    fmt_day(d, json_object_get(meta, "enrolled"));
+    printf("enrolled  %s\n", d);
+    printf("phase     %s\n", cli_str(meta, "phase", "active"));
+    fmt_day(d, json_object_get(meta, "last_contact"));
+    printf("contacts  %lld (last %s)\n",
+           (long long)json_integer_value(json_object_get(meta, "contacts")), d);
+    fmt_day(d, json_object_get(meta, "last_review"));
+    printf("review    %s\n", json_is_integer(json_object_get(meta, "last_review")) ? d : "none");
+    fmt_day(e, json_object_get(meta, "sequence_due"));
+    if (json_is_string(json_object_get(meta, "sequence_type")) ||
+        json_is_integer(json_object_get(meta, "sequence_due")))
+        printf("sequence  %s, due %s\n", cli_str(meta, "sequence_type", "-"), e);
+    else
+        printf("sequence  none\n");
+    fflush(stdout);
+}
+
+static int contact_record(struct cli *cli)
+{
+    const char *pos[1], *date = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 1, CONTACT_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1)
+        return cli_usage_error(CONTACT_USAGE, "contact record needs a THREAD");
+    int64_t ms = 0;
+    if (date != NULL && (rc = cli_date_arg(CONTACT_USAGE, "date", date, NULL, &ms)) != 0)
+        return rc;
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0)
+        return status;
+    if ((status = e2e_resolve_thread(&x, pos[0], tid)) == 0) {
+        json_t *req = json_pack("{s:s, s:s}", "t", "contact_record", "thread", tid);
+        if (req != NULL && date != NULL)
+            json_object_set_new(req, "date", json_integer((json_int_t)ms));
+        status = e2e_request(&x, req, "contact_record", &reply);
+    }
+    if (status == 0) {
+        if (cli->json) {
+            cli_print_json(reply);
+        } else {
+            printf("contact recorded\n");
+            cli_meta_print(cli_str(reply, "thread", tid), NULL, json_object_get(reply, "meta"));
+        }
+    }
+    json_decref(reply);
+    return e2e_end(&x, status, 0);
+}
+
+int cmd_contact(struct cli *cli)
+{
+    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
+    if (sub == NULL)
+        return cli_usage_error(CONTACT_USAGE, "contact needs a subcommand");
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        cli_print_usage(stdout);
+        return CLI_OK;
+    }
+    cli->argc--;
+    cli->argv++;
+    if (strcmp(sub, "record") == 0)
+        return contact_record(cli);
+    return cli_usage_error(CONTACT_USAGE, "unknown contact command '%s'", sub);
+}
+
+int cmd_thread_meta(struct cli *cli)
+{
+    const char *pos[1], *phase = NULL, *seq = NULL, *due = NULL, *review = NULL, *enrolled = NULL;
+    int n_pos = 0;
+    const struct e2e_opt opts[] = {{"phase", &phase, NULL, NULL, 0},
+                                   {"sequence", &seq, NULL, NULL, 0},
+                                   {"sequence-due", &due, NULL, NULL, 0},
+                                   {"review-date", &review, NULL, NULL, 0},
+                                   {"enrolled", &enrolled, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 5, META_USAGE, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (n_pos != 1)
+        return cli_usage_error(META_USAGE, "thread meta needs a THREAD");
+    json_t *req = json_pack("{s:s}", "t", "thread_meta");
+    if (req == NULL)
+        return cli_error(CLI_ELOCAL, "out of memory");
+    int64_t ms = 0;
+    if (phase != NULL) {
+        if (strcmp(phase, "active") != 0 && strcmp(phase, "relapse_prevention") != 0)
+            rc = cli_usage_error(META_USAGE, "BAD_FIELD: --phase is active or relapse_prevention");
+        else
+            json_object_set_new(req, "phase", json_string(phase));
+    }
+    if (rc == 0 && seq != NULL) {
+        if (strcmp(seq, "none") == 0)
+            json_object_set_new(req, "sequence_type", json_null());
+        else if (strcmp(seq, "classic") == 0 || strcmp(seq, "light") == 0)
+            json_object_set_new(req, "sequence_type", json_string(seq));
+        else
+            rc = cli_usage_error(META_USAGE, "BAD_FIELD: --sequence is classic, light or none");
+    }
+    if (rc == 0 && due != NULL) {
+        if (strcmp(due, "none") == 0)
+            json_object_set_new(req, "sequence_due", json_null());
+        else if ((rc = cli_date_arg(META_USAGE, "sequence-due", due, NULL, &ms)) == 0)
+            json_object_set_new(req, "sequence_due", json_integer((json_int_t)ms));
+    }
+    if (rc == 0 && review != NULL &&
+        (rc = cli_date_arg(META_USAGE, "review-date", review, NULL, &ms)) == 0)
+        json_object_set_new(req, "last_review", json_integer((json_int_t)ms));
+    if (rc == 0 && enrolled != NULL &&
+        (rc = cli_date_arg(META_USAGE, "enrolled", enrolled, NULL, &ms)) == 0)
+        json_object_set_new(req, "enrolled", json_integer((json_int_t)ms));
+    if (rc != 0) {
+        json_decref(req);
+        return rc;
+    }
+    int set = json_object_size(req) > 1;
+
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0) {
+        json_decref(req);
+        return status;
+    }
+    if ((status = e2e_resolve_thread(&x, pos[0], tid)) != 0) {
+        json_decref(req);
+        return e2e_end(&x, status, 0);
+    }
+    if (set) {
+        json_object_set_new(req, "thread", json_string(tid));
+        status = e2e_request(&x, req, "thread_meta", &reply);
+        if (status == 0) {
+            if (cli->json)
+                cli_print_json(reply);
+            else
+                cli_meta_print(cli_str(reply, "thread", tid), NULL, json_object_get(reply, "meta"));
+        }
+        json_decref(reply);
+        return e2e_end(&x, status, 0);
+    }
+    json_decref(req);
+    struct e2e_roster *r = NULL;
+    json_t *meta = NULL;
+    if ((status = cli_thread_info(&x, tid, &r, &meta)) == 0) {
+        if (cli->json) {
+            json_t *out = json_pack("{s:s, s:s, s:O}", "thread", r->text, "patient", r->patient,
+                                    "meta", meta);
+            if (out != NULL)
+                cli_print_json(out);
+            json_decref(out);
+        } else {
+            cli_meta_print(r->text, r->patient, meta);
+        }
+    }
+    json_decref(meta);
+    free(r);
+    return e2e_end(&x, status, status == 0);
+}

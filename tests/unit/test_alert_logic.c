@@ -1,0 +1,345 @@
+/*
+ * test_alert_logic.c - the pure rules of the alert engine (daemon/alert_logic.h) and the alert
+ * options of the config table: who may raise, acknowledge, resolve, cancel (every refusal code);
+ * the escalation state machine (steps, skipped parties, exhaustion); the time-based rules at each
+ * boundary (one millisecond before and at the moment) and once per anchor; site overrides.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sesame/alerts.h"
+#include "sesame/encode.h"
+#include "sesame/err.h"
+
+#include "alert_logic.h"
+#include "config.h"
+
+#define D SES_DAY_MS
+#define MIN (60 * 1000LL)
+
+static const uint8_t U1[16] = {1}, U2[16] = {2}, U3[16] = {3};
+
+static const struct ses_alert_type *T(const char *code, const char *variant)
+{
+    const struct ses_alert_type *t = ses_alert_type_find(code, variant);
+    assert_non_null(t);
+    return t;
+}
+
+static void catalogue(void **state)
+{
+    (void)state;
+    /* every row is findable by code and variant; first rows are the defaults */
+    for (size_t i = 0; i < ses_alert_type_count(); i++) {
+        const struct ses_alert_type *t = ses_alert_type_at(i);
+        assert_ptr_equal(ses_alert_type_find(t->code, t->variant), t);
+        assert_true(t->severity == SES_SEV_INFO ? t->ack_ms == 0 : t->ack_ms > 0);
+        assert_true(t->safety == (strcmp(t->code, "A01") == 0 || strcmp(t->code, "A02") == 0 ||
+                                  strcmp(t->code, "A03") == 0));
+    }
+    assert_null(ses_alert_type_at(ses_alert_type_count()));
+    assert_string_equal(T("A01", NULL)->variant, "item9_1");
+    assert_int_equal(T("A01", "item9_2")->ack_ms, 30 * MIN);
+    assert_int_equal(T("A02", NULL)->severity, SES_SEV_P0);
+    assert_null(ses_alert_type_find("A99", NULL));
+    assert_null(ses_alert_type_find("A01", "item9_3"));
+    assert_string_equal(ses_severity_name(SES_SEV_P0), "P0");
+    assert_int_equal(ses_severity_from_name("INFO"), SES_SEV_INFO);
+    assert_int_equal(ses_severity_from_name("P5"), -1);
+    assert_true(ses_risk_outcome_valid("imminent"));
+    assert_false(ses_risk_outcome_valid("Imminent"));
+    assert_true(ses_resolution_valid("RISK_ASSESSED"));
+    assert_false(ses_resolution_valid("CONDITION_CLEARED")); /* the daemon's own */
+    assert_true(ses_cancel_code_valid("WRONG_PATIENT"));
+}
+
+static void raise_rules(void **state)
+{
+    (void)state;
+    assert_int_equal(ses_alert_raise_check(NULL, SES_ROLE_NURSE, -1), SES_EUNKNOWN_ALERT_TYPE);
+    assert_int_equal(ses_alert_raise_check(T("A01", NULL), SES_ROLE_GP, -1), 0);
+    assert_int_equal(ses_alert_raise_check(T("A01", NULL), SES_ROLE_ADMIN, -1), SES_EDENIED);
+    assert_int_equal(ses_alert_raise_check(T("A07", NULL), SES_ROLE_NURSE, -1), SES_EDENIED);
+    assert_int_equal(ses_alert_raise_check(T("A14", NULL), SES_ROLE_PSYCHIATRIST, -1), SES_EDENIED);
+    assert_int_equal(ses_alert_raise_check(T("A13", NULL), SES_ROLE_GP, -1), SES_EDENIED);
+    assert_int_equal(ses_alert_raise_check(T("A18", NULL), SES_ROLE_PSYCHIATRIST, -1), 0);
+    /* severity: at or above the type's, never below */
+    assert_int_equal(ses_alert_raise_check(T("A02", NULL), SES_ROLE_NURSE, SES_SEV_P0), 0);
+    assert_int_equal(ses_alert_raise_check(T("A02", NULL), SES_ROLE_NURSE, SES_SEV_P1),
+                     SES_ESEVERITY_TOO_LOW);
+    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P2), 0);
+    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P1), 0);
+    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P3),
+                     SES_ESEVERITY_TOO_LOW);
+    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_COUNT),
+                     SES_EBAD_FIELD);
+}
+
+static struct ses_alert alert_of(const char *code, const char *variant, const char *state)
+{
+    struct ses_alert a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.type, sizeof a.type, "%s", code);
+    snprintf(a.variant, sizeof a.variant, "%s", variant);
+    snprintf(a.state, sizeof a.state, "%s", state);
+    a.has_raiser = true;
+    memcpy(a.raised_by, U1, 16);
+    memcpy(a.owners[a.n_owners++], U2, 16);
+    memcpy(a.former[a.n_former++], U1, 16); /* escalated from U1 to U2 */
+    memcpy(a.former[a.n_former++], U2, 16);
+    return a;
+}
+
+static void lifecycle_rules(void **state)
+{
+    (void)state;
+    struct ses_alert a = alert_of("A01", "item9_2", "raised");
+    const struct ses_alert_type *t = T("A01", "item9_2");
+    /* ack: current and former owners only; only a raised alert */
+    assert_int_equal(ses_alert_ack_check(&a, U2), 0);
+    assert_int_equal(ses_alert_ack_check(&a, U1), 0);
+    assert_int_equal(ses_alert_ack_check(&a, U3), SES_ENOT_OWNER);
+    struct ses_alert acked = alert_of("A01", "item9_2", "acked");
+    assert_int_equal(ses_alert_ack_check(&acked, U2), SES_EBAD_STATE);
+    assert_int_equal(ses_alert_ack_check(&acked, U3), SES_ENOT_OWNER);
+    /* resolve: clinician members; a safety alert needs an outcome */
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", NULL),
+                     SES_EOUTCOME_REQUIRED);
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", "low"), 0);
+    assert_int_equal(ses_alert_resolve_check(&acked, t, SES_ROLE_NURSE, true, "ADDRESSED", "none"),
+                     0);
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", "bad"),
+                     SES_EBAD_FIELD);
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "CONDITION_CLEARED", "low"),
+                     SES_EBAD_FIELD);
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, false, "RISK_ASSESSED", "low"),
+                     SES_EDENIED);
+    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_ADMIN, true, "RISK_ASSESSED", "low"),
+                     SES_EDENIED);
+    struct ses_alert done = alert_of("A04", "", "resolved");
+    assert_int_equal(
+        ses_alert_resolve_check(&done, T("A04", NULL), SES_ROLE_NURSE, true, "ADDRESSED", NULL),
+        SES_EBAD_STATE);
+    struct ses_alert a04 = alert_of("A04", "", "raised");
+    assert_int_equal(
+        ses_alert_resolve_check(&a04, T("A04", NULL), SES_ROLE_NURSE, true, "ADDRESSED", NULL), 0);
+    /* cancel: the raiser or an admin, never a safety alert */
+    assert_int_equal(
+        ses_alert_cancel_check(&a04, T("A04", NULL), U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"), 0);
+    assert_int_equal(ses_alert_cancel_check(&a04, T("A04", NULL), U3, SES_ROLE_ADMIN, "DUPLICATE"),
+                     0);
+    assert_int_equal(
+        ses_alert_cancel_check(&a04, T("A04", NULL), U2, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
+        SES_EDENIED);
+    assert_int_equal(ses_alert_cancel_check(&a04, T("A04", NULL), U1, SES_ROLE_NURSE, "OOPS"),
+                     SES_EBAD_FIELD);
+    assert_int_equal(ses_alert_cancel_check(&a, t, U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
+                     SES_EBAD_STATE);
+    assert_int_equal(
+        ses_alert_cancel_check(&done, T("A04", NULL), U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
+        SES_EBAD_STATE);
+}
+
+static bool has_party(void *ud, unsigned party)
+{
+    return (party & *(unsigned *)ud) != 0;
+}
+
+static void escalation_machine(void **state)
+{
+    (void)state;
+    unsigned chain[SES_ALERT_CHAIN_MAX + 1] = {SES_PARTY_BACKUP, SES_PARTY_GP, SES_PARTY_ON_DUTY,
+                                               0};
+    unsigned present = SES_PARTY_BACKUP | SES_PARTY_GP | SES_PARTY_ON_DUTY, skipped = 0;
+    assert_int_equal(ses_escalation_next(chain, 0, has_party, &present, &skipped), 1);
+    assert_int_equal(ses_escalation_next(chain, 1, has_party, &present, &skipped), 2);
+    assert_int_equal(ses_escalation_next(chain, 2, has_party, &present, &skipped), 3);
+    assert_int_equal(ses_escalation_next(chain, 3, has_party, &present, &skipped), 0);
+    assert_int_equal(skipped, 0);
+    /* no backup configured: straight to the GP, the skip is reported */
+    present = SES_PARTY_GP | SES_PARTY_ON_DUTY;
+    assert_int_equal(ses_escalation_next(chain, 0, has_party, &present, &skipped), 2);
+    assert_int_equal(skipped, 1u << 0);
+    /* nobody anywhere: exhausted, every step skipped */
+    present = 0;
+    skipped = 0;
+    assert_int_equal(ses_escalation_next(chain, 0, has_party, &present, &skipped), 0);
+    assert_int_equal(skipped, 7u);
+    /* a full chain of SES_ALERT_CHAIN_MAX steps ends after the last */
+    unsigned full[SES_ALERT_CHAIN_MAX + 1] = {SES_PARTY_BACKUP, SES_PARTY_GP, SES_PARTY_ON_DUTY,
+                                              SES_PARTY_LEAD, 0};
+    present = SES_PARTY_LEAD;
+    skipped = 0;
+    assert_int_equal(ses_escalation_next(full, 0, has_party, &present, &skipped), 4);
+    assert_int_equal(ses_escalation_next(full, 4, has_party, &present, &skipped), 0);
+    /* no chain at all */
+    unsigned none[SES_ALERT_CHAIN_MAX + 1] = {0};
+    assert_int_equal(ses_escalation_next(none, 0, has_party, &present, &skipped), 0);
+}
+
+struct seen {
+    const char *keys[8];
+    int n;
+};
+
+static bool seen_fn(void *ud, const char *key)
+{
+    struct seen *s = ud;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Runs the rules at now; returns "A07,A08/first_followup" style text of the hits. */
+static const char *rules_at(const struct ses_thread_meta *m, int64_t now, struct seen *s,
+                            int64_t *next)
+{
+    static char out[256];
+    struct ses_rule_hit hits[SES_TIME_RULES_MAX];
+    size_t n = ses_time_rules(m, now, seen_fn, s, hits, next);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, sizeof out - l, "%s%s%s%s", l ? "," : "", hits[i].type->code,
+                 hits[i].type->variant[0] ? "/" : "", hits[i].type->variant);
+    }
+    return out;
+}
+
+static void time_rules(void **state)
+{
+    (void)state;
+    const int64_t E = 1767225600000LL; /* enrolled */
+    struct ses_thread_meta m = {.enrolled_ms = E};
+    snprintf(m.phase, sizeof m.phase, "active");
+    struct seen s = {.n = 0};
+    int64_t next = 0;
+    assert_string_equal(rules_at(&m, E, &s, &next), "");
+    assert_int_equal(next, E + 14 * D);
+    assert_string_equal(rules_at(&m, E + 14 * D - 1, &s, &next), "");
+    assert_string_equal(rules_at(&m, E + 14 * D, &s, &next), "A07");
+    assert_int_equal(next, E + 28 * D);
+    s.keys[s.n++] = "A07:1767225600000"; /* raised once per anchor */
+    assert_string_equal(rules_at(&m, E + 28 * D - 1, &s, &next), "");
+    assert_string_equal(rules_at(&m, E + 28 * D, &s, &next), "A08/first_followup");
+    s.keys[s.n++] = "A08a:1767225600000";
+    assert_int_equal(next, E + 60 * D);
+    assert_string_equal(rules_at(&m, E + 60 * D, &s, &next), "A09");
+    s.keys[s.n++] = "A09:1767225600000";
+    assert_int_equal(next, E + 182 * D);
+    assert_string_equal(rules_at(&m, E + 182 * D, &s, &next), "A09b");
+    s.keys[s.n++] = "A09b:1767225600000";
+    assert_int_equal(next, -1);
+    /* a review and a contact move the anchors */
+    m.last_review_ms = E + D;
+    m.contacts = 1;
+    m.last_contact_ms = E + 10 * D;
+    const int64_t C = E + 10 * D;
+    assert_string_equal(rules_at(&m, C + 21 * D - 1, &s, &next), "");
+    assert_int_equal(next, C + 21 * D);
+    assert_string_equal(rules_at(&m, C + 21 * D, &s, &next), "A08/active");
+    /* relapse prevention: 44 days */
+    snprintf(m.phase, sizeof m.phase, "relapse_prevention");
+    assert_string_equal(rules_at(&m, C + 44 * D - 1, &s, &next), "");
+    assert_string_equal(rules_at(&m, C + 44 * D, &s, &next), "A08/relapse_prevention");
+    /* a contact before the enrolment does not count as a follow-up */
+    m.last_contact_ms = E - 1;
+    snprintf(m.phase, sizeof m.phase, "active");
+    struct seen none = {.n = 0};
+    m.last_review_ms = E;
+    assert_string_equal(rules_at(&m, E + 28 * D, &none, &next), "A08/first_followup");
+    /* A12: on the agenda 7 days before the due date, deadline = the due date */
+    struct ses_thread_meta q = {.enrolled_ms = E,
+                                .last_review_ms = E,
+                                .contacts = 1,
+                                .last_contact_ms = E + 100 * D,
+                                .sequence_due_ms = E + 90 * D};
+    snprintf(q.phase, sizeof q.phase, "active");
+    struct ses_rule_hit hits[SES_TIME_RULES_MAX];
+    size_t n = ses_time_rules(&q, E + 83 * D - 1, seen_fn, &none, hits, &next);
+    assert_int_equal(n, 0);
+    assert_int_equal(next, E + 83 * D);
+    n = ses_time_rules(&q, E + 83 * D, seen_fn, &none, hits, &next);
+    assert_int_equal(n, 1);
+    assert_string_equal(hits[0].type->code, "A12");
+    assert_int_equal(hits[0].deadline_ms, E + 90 * D);
+    assert_string_equal(hits[0].cond_key, "A12:1775001600000");
+}
+
+static void overrides(void **state)
+{
+    (void)state;
+    struct ses_config c;
+    char err[256];
+    ses_config_defaults(&c);
+    assert_int_equal(ses_alert_window(&c, T("A01", "item9_2")), 30 * MIN);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 2h", NULL, err, sizeof err), 0);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01/item9_2 20m", NULL, err, sizeof err),
+                     0);
+    assert_int_equal(ses_alert_window(&c, T("A01", "item9_2")), 20 * MIN);  /* the variant line */
+    assert_int_equal(ses_alert_window(&c, T("A01", "item9_1")), 120 * MIN); /* the code line */
+    assert_int_equal(ses_alert_window(&c, T("A06b", NULL)), 0);             /* INFO stays */
+    assert_int_equal(
+        ses_config_set(&c, "alert_chain", "A01 gp,psychiatrist+lead", NULL, err, sizeof err), 0);
+    unsigned chain[SES_ALERT_CHAIN_MAX + 1];
+    ses_alert_chain(&c, T("A01", "item9_2"), chain);
+    assert_int_equal(chain[0], SES_PARTY_GP);
+    assert_int_equal(chain[1], SES_PARTY_PSYCHIATRIST | SES_PARTY_LEAD);
+    assert_int_equal(chain[2], 0);
+    ses_alert_chain(&c, T("A04", NULL), chain);
+    assert_int_equal(chain[0], SES_PARTY_PSYCHIATRIST);
+    /* refusals name the option */
+    assert_int_equal(ses_config_set(&c, "alert_window", "A99 2h", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "alert_window"));
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01/x 2h", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 2w", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 0m", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 90d", NULL, err, sizeof err), 0);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 91d", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_chain", "A01 gp,boss", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_chain", "A01 gp,gp,gp,gp", NULL, err, sizeof err),
+                     0);
+    assert_int_equal(ses_config_set(&c, "alert_chain", "A01 gp,gp,gp,gp,gp", NULL, err, sizeof err),
+                     -1);
+    /* backup and user ids */
+    char a[SES_ID_TEXT_LEN + 1], b[SES_ID_TEXT_LEN + 1], line[80];
+    ses_id_to_text(a, U1);
+    ses_id_to_text(b, U2);
+    snprintf(line, sizeof line, "%s %s", a, b);
+    assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), 0);
+    assert_int_equal(c.n_backups, 1);
+    assert_memory_equal(c.backups[0].backup, U2, 16);
+    snprintf(line, sizeof line, "%s %s", a, a);
+    assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "backup", a, NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "program_lead", b, NULL, err, sizeof err), 0);
+    assert_memory_equal(c.program_lead, U2, 16);
+    assert_int_equal(ses_config_set(&c, "program_lead", "nobody", NULL, err, sizeof err), -1);
+    /* the line limits */
+    struct ses_config full;
+    ses_config_defaults(&full);
+    snprintf(line, sizeof line, "%s %s", a, b);
+    for (int i = 0; i < SES_CONF_MAX_BACKUPS; i++)
+        assert_int_equal(ses_config_set(&full, "backup", line, NULL, err, sizeof err), 0);
+    assert_int_equal(ses_config_set(&full, "backup", line, NULL, err, sizeof err), -1);
+    for (int i = 0; i < SES_CONF_MAX_OVERRIDES; i++)
+        assert_int_equal(ses_config_set(&full, "alert_window", "A04 1d", NULL, err, sizeof err), 0);
+    assert_int_equal(ses_config_set(&full, "alert_window", "A04 1d", NULL, err, sizeof err), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(catalogue),       cmocka_unit_test(raise_rules),
+        cmocka_unit_test(lifecycle_rules), cmocka_unit_test(escalation_machine),
+        cmocka_unit_test(time_rules),      cmocka_unit_test(overrides),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
