@@ -200,9 +200,9 @@ static void test_escalation_chain(void **state)
     struct ses_conn *nurse = login(&t, NURSE), *backup = login(&t, NURSE2), *gp = login(&t, GP),
                     *psy = login(&t, PSY);
     char *th = thread_ok(&t, nurse, "P-7F3A");
-    w_drain(nurse);
-    w_drain(gp);
-    w_drain(psy);
+    json_decref(w_drain(nurse));
+    json_decref(w_drain(gp));
+    json_decref(w_drain(psy));
 
     int64_t audit0 = h_audit_max_seq(e->db);
     json_t *a = raise_ok(nurse, th, "A01", "item9_2", NULL);
@@ -476,8 +476,8 @@ static void test_bad_input(void **state)
     char *th = thread_ok(&t, nurse, "P-BAD1");
     json_t *a = raise_ok(nurse, th, "A01", "item9_2", NULL);
     const char *id = h_jstr(a, "alert");
-    w_drain(nurse);
-    w_drain(gp);
+    json_decref(w_drain(nurse));
+    json_decref(w_drain(gp));
     struct h_snap snap;
     h_snap_take(&snap, e->db, NULL);
     w_request_error(nurse, raise_req(th, "A99", NULL, NULL), SES_EUNKNOWN_ALERT_TYPE);
