@@ -21,6 +21,7 @@
 #include "sesame/err.h"
 
 #include "log.h"
+#include "roster_cache.h"
 #include "session.h"
 #include "threads.h"
 
@@ -105,14 +106,9 @@ static int run_send(struct ses_store *st, void *arg)
     struct ses_envelope_view v;
     uint64_t max_seq = 0;
     bool member = false;
-    /* the signature is checked here, on the writer's thread, to keep the loop free: the loop
-     * has done every cheaper check already */
-    int rc = ses_envelope_parse(j->m.env, j->m.env_len, &v);
-    if (rc == 0)
-        rc = ses_envelope_verify_sig(&v, j->sign_pk);
-    if (rc != 0)
-        return rc;
-    rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
+    /* a resend of a stored message first (the loop leaves that to us when the roster accepts):
+     * the same bytes are answered as stored, other bytes under a used id are a conflict */
+    int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
     if (rc == 0) {
         if (!dc.same)
             return SES_ECONFLICT; /* a different message under a used id */
@@ -121,6 +117,12 @@ static int run_send(struct ses_store *st, void *arg)
         return 0;
     }
     if (rc != SES_ENOT_FOUND)
+        return rc;
+    /* the signature is checked here, on the writer's thread, to keep the loop free: the loop
+     * has done every cheaper check already */
+    if ((rc = ses_envelope_parse(j->m.env, j->m.env_len, &v)) == 0)
+        rc = ses_envelope_verify_sig(&v, j->sign_pk);
+    if (rc != 0)
         return rc;
     if ((rc = ses_store_member_is(st, j->m.thread, j->m.sender_user, &member)) != 0)
         return rc;
@@ -206,12 +208,52 @@ static void done_send(void *arg, int rc)
     free(j);
 }
 
+/* The roster checks of a send against thread's roster: the caller is a current member
+ * (*not_member otherwise), the envelope names the roster hash, wraps to exactly the active
+ * devices of the members, and comes from one of them; *sign_pk gets the sender's key. */
+static int roster_check(const struct ses_roster_entry *e, const struct ses_session *s,
+                        const struct ses_envelope_view *v, const uint8_t **sign_pk,
+                        bool *not_member)
+{
+    *not_member = false;
+    if (!ses_roster_entry_has_user(e, s->user_id)) {
+        *not_member = true;
+        return SES_EDENIED;
+    }
+    if (sodium_memcmp(v->hdr.roster_hash, e->hash, 32) != 0)
+        return SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
+    for (size_t k = 0; k < v->n_wraps; k++)
+        if (ses_roster_entry_sign_pk(e, ses_envelope_wrap_device(v, k)) == NULL)
+            return SES_EGHOST_DEVICE;
+    if ((int)v->n_wraps != e->n_devices)
+        return SES_ECONFLICT; /* a member's device was left out */
+    if ((*sign_pk = ses_roster_entry_sign_pk(e, s->device_id)) == NULL)
+        return SES_EDENIED;
+    return 0;
+}
+
+/* Loads thread's roster from the store into the cache. SES_ENOT_FOUND for an unknown thread. */
+static int roster_fresh(struct ses_daemon *d, const uint8_t thread[SES_ID_BYTES],
+                        const struct ses_roster_entry **out)
+{
+    struct ses_roster *r = malloc(sizeof *r);
+    if (r == NULL)
+        return SES_ENOMEM;
+    int rc = ses_roster_load(d->store, thread, r);
+    if (rc == 0 && (*out = ses_roster_cache_put(d->rosters, r)) == NULL)
+        rc = SES_ENOMEM;
+    free(r);
+    return rc;
+}
+
 int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     uint8_t thread[SES_ID_BYTES], *env = NULL;
     size_t env_len = 0;
     struct ses_envelope_view v;
-    struct ses_roster *r = NULL;
+    const struct ses_roster_entry *e;
+    const uint8_t *sign_pk = NULL;
+    bool not_member = false;
     struct send_job *j = NULL;
     int rc;
     (void)reply;
@@ -230,50 +272,33 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
         rc = SES_EDENIED;
         goto out;
     }
-    /* a resend of a stored message (e.g. after a lost ack) is answered whatever the roster is
-     * now: the client must not re-encrypt it under a new id and deliver it twice */
-    struct dup_check dc = {.env = env, .env_len = env_len, .thread = thread};
-    rc = ses_store_msg_by_id(s->d->store, v.hdr.msg_id, check_dup, &dc);
-    if (rc == 0) {
-        if (!dc.same) {
+    /* the roster from memory; a cached one that refuses is read again from the store before the
+     * refusal stands (the cache is dropped on every change, this only covers the moments between
+     * a commit on the writer and its completion on the loop) */
+    if ((e = ses_roster_cache_get(s->d->rosters, thread)) != NULL) {
+        rc = roster_check(e, s, &v, &sign_pk, &not_member);
+        if (rc != 0 && (rc = roster_fresh(s->d, thread, &e)) == 0)
+            rc = roster_check(e, s, &v, &sign_pk, &not_member);
+    } else if ((rc = roster_fresh(s->d, thread, &e)) == 0) {
+        rc = roster_check(e, s, &v, &sign_pk, &not_member);
+    }
+    if (rc != 0) {
+        /* a resend of a stored message (e.g. after a lost ack) is answered whatever the roster is
+         * now: the client must not re-encrypt it under a new id and deliver it twice. (When the
+         * roster accepts, the writer finds such a resend.) */
+        struct dup_check dc = {.env = env, .env_len = env_len, .thread = thread};
+        int dup = ses_store_msg_by_id(s->d->store, v.hdr.msg_id, check_dup, &dc);
+        if (dup == 0 && !dc.same) {
             rc = SES_ECONFLICT;
-            goto out;
+        } else if (dup == 0) {
+            reply_sent(s, f->id, thread, v.hdr.msg_id, dc.seq, true);
+            rc = SES_PENDING; /* replied */
+        } else if (dup != SES_ENOT_FOUND) {
+            rc = dup;
+        } else if (rc == SES_ENOT_FOUND || not_member) {
+            ses_session_audit_denied(s, "thread");
+            rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
         }
-        reply_sent(s, f->id, thread, v.hdr.msg_id, dc.seq, true);
-        rc = SES_PENDING; /* replied */
-        goto out;
-    }
-    if (rc != SES_ENOT_FOUND)
-        goto out;
-    if ((r = calloc(1, sizeof *r)) == NULL) {
-        rc = SES_ENOMEM;
-        goto out;
-    }
-    rc = ses_roster_load(s->d->store, thread, r);
-    if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id))) {
-        ses_session_audit_denied(s, "thread");
-        rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
-        goto out;
-    }
-    if (rc != 0)
-        goto out;
-    if (sodium_memcmp(v.hdr.roster_hash, r->hash, 32) != 0) {
-        rc = SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
-        goto out;
-    }
-    for (size_t k = 0; k < v.n_wraps; k++) {
-        if (ses_roster_device(r, ses_envelope_wrap_device(&v, k)) == NULL) {
-            rc = SES_EGHOST_DEVICE;
-            goto out;
-        }
-    }
-    if ((int)v.n_wraps != ses_roster_device_count(r)) {
-        rc = SES_ECONFLICT; /* a member's device was left out */
-        goto out;
-    }
-    const struct ses_device *sender = ses_roster_device(r, s->device_id);
-    if (sender == NULL) {
-        rc = SES_EDENIED;
         goto out;
     }
     if ((j = calloc(1, sizeof *j)) == NULL) {
@@ -293,7 +318,7 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     j->m.sender_seq = v.hdr.sender_seq;
     j->m.created_ms = (int64_t)(v.hdr.created_ms > INT64_MAX ? INT64_MAX : v.hdr.created_ms);
     j->m.stored_ms = j->now;
-    memcpy(j->sign_pk, sender->sign_pk, sizeof j->sign_pk);
+    memcpy(j->sign_pk, sign_pk, sizeof j->sign_pk);
     j->n_wraps = v.n_wraps;
     for (size_t k = 0; k < v.n_wraps; k++)
         memcpy(j->wraps[k], ses_envelope_wrap_device(&v, k), SES_ID_BYTES);
@@ -309,7 +334,6 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     rc = SES_PENDING;
 out:
     free(env);
-    free(r);
     return rc;
 }
 

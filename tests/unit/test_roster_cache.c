@@ -1,0 +1,130 @@
+/*
+ * test_roster_cache.c - the send path's roster cache: snapshots, lookups, drop, clear, and the
+ * bound on entries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "sesame/err.h"
+
+#include "roster_cache.h"
+
+/* A roster of n_members members with devs devices each; ids are derived from seed. */
+static struct ses_roster *make_roster(uint8_t seed, int n_members, int devs)
+{
+    struct ses_roster *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    memset(r->thread.id, seed, SES_ID_BYTES);
+    r->n = n_members;
+    for (int i = 0; i < n_members; i++) {
+        struct ses_roster_member *m = &r->members[i];
+        memset(m->user.id, 0x40 + i, SES_ID_BYTES);
+        m->user.id[0] = seed;
+        m->n_devices = devs;
+        for (int k = 0; k < devs; k++) {
+            memset(m->devices[k].id, 0x80 + i * 8 + k, SES_ID_BYTES);
+            m->devices[k].id[0] = seed;
+            memset(m->devices[k].sign_pk, i * 8 + k, SES_SIGN_PK_BYTES);
+        }
+    }
+    memset(r->hash, seed ^ 0x5a, sizeof r->hash);
+    return r;
+}
+
+static void cache_snapshot_and_invalidation(void **state)
+{
+    (void)state;
+    struct ses_roster_cache *c = ses_roster_cache_new(16);
+    assert_non_null(c);
+    struct ses_roster *r = make_roster(1, 3, 2);
+    assert_null(ses_roster_cache_get(c, r->thread.id));
+    const struct ses_roster_entry *e = ses_roster_cache_put(c, r);
+    assert_non_null(e);
+    assert_ptr_equal(ses_roster_cache_get(c, r->thread.id), e);
+    assert_int_equal(e->n_users, 3);
+    assert_int_equal(e->n_devices, 6);
+    assert_memory_equal(e->hash, r->hash, 32);
+    assert_true(ses_roster_entry_has_user(e, r->members[2].user.id));
+    const uint8_t *pk = ses_roster_entry_sign_pk(e, r->members[1].devices[1].id);
+    assert_non_null(pk);
+    assert_memory_equal(pk, r->members[1].devices[1].sign_pk, SES_SIGN_PK_BYTES);
+    uint8_t other[SES_ID_BYTES];
+    memset(other, 0xee, sizeof other);
+    assert_false(ses_roster_entry_has_user(e, other));
+    assert_null(ses_roster_entry_sign_pk(e, other));
+
+    /* a new snapshot of the same thread replaces the old one (a removed member, a device less) */
+    r->n = 2;
+    r->members[0].n_devices = 1;
+    e = ses_roster_cache_put(c, r);
+    assert_non_null(e);
+    assert_int_equal(e->n_users, 2);
+    assert_int_equal(e->n_devices, 3);
+    assert_false(ses_roster_entry_has_user(e, r->members[2].user.id));
+
+    struct ses_roster *r2 = make_roster(2, 1, 1);
+    assert_non_null(ses_roster_cache_put(c, r2));
+    ses_roster_cache_drop(c, r->thread.id);
+    assert_null(ses_roster_cache_get(c, r->thread.id));
+    assert_non_null(ses_roster_cache_get(c, r2->thread.id));
+    ses_roster_cache_drop(c, r->thread.id); /* not there: nothing happens */
+    ses_roster_cache_clear(c);
+    assert_null(ses_roster_cache_get(c, r2->thread.id));
+
+    /* an empty roster (every device revoked) is cached as such */
+    struct ses_roster *r3 = make_roster(3, 2, 0);
+    e = ses_roster_cache_put(c, r3);
+    assert_non_null(e);
+    assert_int_equal(e->n_devices, 0);
+    free(r);
+    free(r2);
+    free(r3);
+    ses_roster_cache_free(c);
+    ses_roster_cache_clear(NULL);
+    ses_roster_cache_drop(NULL, other);
+    ses_roster_cache_free(NULL);
+}
+
+static void cache_stays_bounded(void **state)
+{
+    (void)state;
+    struct ses_roster_cache *c = ses_roster_cache_new(8);
+    struct ses_roster *r = make_roster(0, 2, 3);
+    for (int i = 0; i < 100; i++) {
+        memset(r->thread.id, 0, SES_ID_BYTES);
+        r->thread.id[0] = (uint8_t)i; /* same low bits for some: chains too */
+        r->thread.id[5] = (uint8_t)(i * 7);
+        const struct ses_roster_entry *e = ses_roster_cache_put(c, r);
+        assert_non_null(e);
+        assert_ptr_equal(ses_roster_cache_get(c, r->thread.id), e);
+    }
+    int present = 0;
+    for (int i = 0; i < 100; i++) {
+        memset(r->thread.id, 0, SES_ID_BYTES);
+        r->thread.id[0] = (uint8_t)i;
+        r->thread.id[5] = (uint8_t)(i * 7);
+        present += ses_roster_cache_get(c, r->thread.id) != NULL;
+    }
+    assert_true(present >= 1 && present <= 8);
+    free(r);
+    ses_roster_cache_free(c);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cache_snapshot_and_invalidation),
+        cmocka_unit_test(cache_stays_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
