@@ -33,14 +33,11 @@ static int get_env(const json_t *obj, uint8_t **out, size_t *len)
     int rc = ses_get_str(obj, "env", 1, SES_ENVELOPE_B64_MAX, true, &b64);
     if (rc != 0)
         return rc;
-    size_t cap = strlen(b64) * 3 / 4 + 3;
+    size_t n = json_string_length(json_object_get(obj, "env")), cap = n / 4 * 3 + 2;
     uint8_t *buf = malloc(cap);
-    const char *end = NULL;
     if (buf == NULL)
         return SES_ENOMEM;
-    if (sodium_base642bin(buf, cap, b64, strlen(b64), NULL, len, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        end != b64 + strlen(b64)) {
+    if (ses_b64url_decode(buf, cap, b64, n, len) != 0) {
         free(buf);
         return SES_EBAD_FIELD;
     }
@@ -142,14 +139,13 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
 {
     json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
                           (json_int_t)m->stored_ms);
-    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *b64 = malloc(b64_len);
+    char *b64 = malloc(ses_b64url_len(len) + 1);
     if (p == NULL || b64 == NULL) {
         json_decref(p);
         free(b64);
         return NULL;
     }
-    sodium_bin2base64(b64, b64_len, env, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64[ses_b64url_encode(b64, env, len)] = '\0';
     ses_set_id(p, "thread", m->thread);
     ses_set_id(p, "sender", m->sender_user);
     ses_set_id(p, "device", m->sender_device);
@@ -158,17 +154,48 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
     return p;
 }
 
+/* The {"t":"msg"} push of m as one compact JSON text, the bytes ses_encode(msg_push(m)) gives,
+ * built without jansson (the base64url envelope is nearly all of it). malloc'd; *len_out gets its
+ * length; NULL on OOM. */
+static char *msg_push_text(const struct ses_message *m, size_t *len_out)
+{
+    char thread[SES_ID_TEXT_LEN + 1], sender[SES_ID_TEXT_LEN + 1], device[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(thread, m->thread);
+    ses_id_to_text(sender, m->sender_user);
+    ses_id_to_text(device, m->sender_device);
+    size_t cap = 256 + ses_b64url_len(m->env_len);
+    char *text = malloc(cap);
+    if (text == NULL)
+        return NULL;
+    int n = snprintf(text, cap,
+                     "{\"t\":\"msg\",\"seq\":%lld,\"ts\":%lld,\"thread\":\"%s\",\"sender\":\"%s\","
+                     "\"device\":\"%s\",\"env\":\"",
+                     (long long)m->seq, (long long)m->stored_ms, thread, sender, device);
+    if (n < 0 || (size_t)n >= 256) {
+        free(text);
+        return NULL;
+    }
+    size_t len = (size_t)n + ses_b64url_encode(text + n, m->env, m->env_len);
+    memcpy(text + len, "\"}", 3);
+    *len_out = len + 2;
+    return text;
+}
+
 /* Loop thread, after the commit. */
-/* {"t":"sent","id","thread","seq","msg_id","duplicate"}: the message is stored (now or before). */
+/* {"t":"sent","id","seq","duplicate","thread","msg_id"}: the message is stored (now or before).
+ * Written directly: the same bytes as the jansson reply, without building objects. */
 static void reply_sent(struct ses_session *s, int64_t req_id, const uint8_t thread[SES_ID_BYTES],
                        const uint8_t msg_id[16], int64_t seq, bool duplicate)
 {
-    json_t *body = json_pack("{s:I, s:b}", "seq", (json_int_t)seq, "duplicate", duplicate);
-    if (body) {
-        ses_set_id(body, "thread", thread);
-        ses_set_b64(body, "msg_id", msg_id, 16);
-    }
-    (void)ses_session_reply(s, "sent", req_id, body);
+    char t[SES_ID_TEXT_LEN + 1], mid[32], text[256];
+    ses_id_to_text(t, thread);
+    mid[ses_b64url_encode(mid, msg_id, 16)] = '\0';
+    int n = snprintf(text, sizeof text,
+                     "{\"t\":\"sent\",\"id\":%lld,\"seq\":%lld,\"duplicate\":%s,\"thread\":\"%s\","
+                     "\"msg_id\":\"%s\"}",
+                     (long long)req_id, (long long)seq, duplicate ? "true" : "false", t, mid);
+    if (n > 0 && (size_t)n < sizeof text)
+        (void)ses_session_send_text(s, text, (size_t)n);
 }
 
 static void done_send(void *arg, int rc)
@@ -186,6 +213,7 @@ static void done_send(void *arg, int rc)
         /* push to every open connection of a wrapped device but the sending one; the frame is
          * built once for all of them */
         char *text = NULL;
+        size_t text_len = 0;
         for (struct ses_session *o = j->d->sessions; o; o = o->next) {
             if (o->state != SES_S_AUTHED || o->serial == j->session)
                 continue;
@@ -193,12 +221,11 @@ static void done_send(void *arg, int rc)
                 if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) != 0)
                     continue;
                 if (text == NULL) {
-                    json_t *p = msg_push(&j->m, j->env, j->m.env_len);
-                    text = p ? ses_encode(p) : NULL;
-                    json_decref(p);
+                    j->m.env = j->env;
+                    text = msg_push_text(&j->m, &text_len);
                 }
                 if (text != NULL)
-                    (void)ses_session_send_text(o, text, strlen(text));
+                    (void)ses_session_send_text(o, text, text_len);
                 break;
             }
         }

@@ -81,6 +81,95 @@ static const struct route *find_route(const struct ses_daemon *d, const char *ty
     return NULL;
 }
 
+static const char b64url_chars[64] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t ses_b64url_len(size_t n)
+{
+    return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+size_t ses_b64url_encode(char *out, const uint8_t *bin, size_t n)
+{
+    char *o = out;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8 | bin[i + 2];
+        o[0] = b64url_chars[v >> 18];
+        o[1] = b64url_chars[(v >> 12) & 63];
+        o[2] = b64url_chars[(v >> 6) & 63];
+        o[3] = b64url_chars[v & 63];
+        o += 4;
+    }
+    if (n - i == 1) {
+        *o++ = b64url_chars[bin[i] >> 2];
+        *o++ = b64url_chars[(bin[i] & 3) << 4];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)bin[i] << 8 | bin[i + 1];
+        *o++ = b64url_chars[v >> 10];
+        *o++ = b64url_chars[(v >> 4) & 63];
+        *o++ = b64url_chars[(v & 15) << 2];
+    }
+    return (size_t)(o - out);
+}
+
+/* 6-bit value of a URL-safe base64 character, or 64. Bytes >= 0x80 read as '_' (63), as
+ * libsodium 1.0.18's decoder reads them (it compares signed chars): the same texts are accepted
+ * as before, with the same bytes. */
+static unsigned b64url_val(unsigned char c)
+{
+    if (c >= 0x80)
+        return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return 64;
+}
+
+int ses_b64url_decode(uint8_t *out, size_t cap, const char *text, size_t len, size_t *out_len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t rem = len % 4, o = 0, i = 0;
+    if (rem == 1 || len / 4 * 3 + (rem ? rem - 1 : 0) > cap)
+        return SES_EBAD_FIELD;
+    for (; i + 4 <= len; i += 4) {
+        unsigned a = b64url_val(t[i]), b = b64url_val(t[i + 1]), c = b64url_val(t[i + 2]),
+                 d = b64url_val(t[i + 3]);
+        if ((a | b | c | d) & 64)
+            return SES_EBAD_FIELD;
+        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
+    }
+    if (rem >= 2) {
+        unsigned a = b64url_val(t[i]), b = b64url_val(t[i + 1]);
+        unsigned c = rem == 3 ? b64url_val(t[i + 2]) : 0;
+        if ((a | b | c) & 64)
+            return SES_EBAD_FIELD;
+        if (rem == 2) {
+            if (b & 15)
+                return SES_EBAD_FIELD; /* unused bits must be zero */
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+        } else {
+            if (c & 3)
+                return SES_EBAD_FIELD;
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+            out[o++] = (uint8_t)((b & 15) << 4 | c >> 2);
+        }
+    }
+    *out_len = o;
+    return 0;
+}
+
 int ses_session_send_text(struct ses_session *s, const char *text, size_t len)
 {
     return s->tc != NULL ? ses_transport_send(s->tc, text, len) : SES_ECLOSED;

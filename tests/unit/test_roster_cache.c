@@ -1,6 +1,7 @@
 /*
- * test_roster_cache.c - the send path's roster cache: snapshots, lookups, drop, clear, and the
- * bound on entries.
+ * test_roster_cache.c - the send path's in-memory helpers: the roster cache (snapshots, lookups,
+ * drop, clear, the bound on entries) and the table-driven base64url codec, checked against
+ * libsodium's on every length and on random, corrupted and oversized inputs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "sesame/err.h"
 
 #include "roster_cache.h"
+#include "session.h"
 
 /* A roster of n_members members with devs devices each; ids are derived from seed. */
 static struct ses_roster *make_roster(uint8_t seed, int n_members, int devs)
@@ -118,6 +120,59 @@ static void cache_stays_bounded(void **state)
     ses_roster_cache_free(c);
 }
 
+/* libsodium's verdict and bytes for text, as the old send path decoded an envelope */
+static int sodium_decode(uint8_t *out, size_t cap, const char *text, size_t len, size_t *n)
+{
+    const char *end = NULL;
+    if (sodium_base642bin(out, cap, text, len, NULL, n, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != text + len)
+        return -1;
+    return 0;
+}
+
+static void b64url_matches_libsodium(void **state)
+{
+    (void)state;
+    uint8_t bin[300], a[300], b[300];
+    char text[420], ref[420];
+    randombytes_buf(bin, sizeof bin);
+    for (size_t n = 0; n <= sizeof bin - 1; n++) {
+        size_t len = ses_b64url_encode(text, bin, n);
+        assert_int_equal(len, ses_b64url_len(n));
+        sodium_bin2base64(ref, sizeof ref, bin, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        assert_int_equal(len, strlen(ref));
+        assert_memory_equal(text, ref, len);
+        size_t got = 0;
+        assert_int_equal(ses_b64url_decode(a, sizeof a, text, len, &got), 0);
+        assert_int_equal(got, n);
+        assert_memory_equal(a, bin, n);
+    }
+    /* corrupted texts: every verdict and every accepted byte string is libsodium's */
+    for (int round = 0; round < 300000; round++) {
+        size_t len = randombytes_uniform(24);
+        for (size_t i = 0; i < len; i++)
+            text[i] = randombytes_uniform(4) == 0
+                          ? (char)randombytes_uniform(256) /* any byte, NUL and >= 0x80 too */
+                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                [randombytes_uniform(64)];
+        size_t na = 0, nb = 0;
+        int ra = ses_b64url_decode(a, sizeof a, text, len, &na);
+        int rb = sodium_decode(b, sizeof b, text, len, &nb);
+        assert_int_equal(ra == 0, rb == 0);
+        if (ra == 0) {
+            assert_int_equal(na, nb);
+            assert_memory_equal(a, b, na);
+        } else {
+            assert_int_equal(ra, SES_EBAD_FIELD);
+        }
+    }
+    /* an output buffer that is too small is refused, never overrun */
+    size_t got = 0;
+    assert_int_equal(ses_b64url_decode(a, 2, "AAAA", 4, &got), SES_EBAD_FIELD);
+    assert_int_equal(ses_b64url_decode(a, 3, "AAAA", 4, &got), 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -125,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cache_snapshot_and_invalidation),
         cmocka_unit_test(cache_stays_bounded),
+        cmocka_unit_test(b64url_matches_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
