@@ -1,7 +1,8 @@
 /*
- * test_roster_cache.c - the send path's in-memory helpers: the roster cache (snapshots, lookups,
- * drop, clear, the bound on entries) and the table-driven base64url codec, checked against
- * libsodium's on every length and on random, corrupted and oversized inputs.
+ * test_msg_path.c - the message path's helpers: the roster cache (snapshots, lookups, drop,
+ * clear, the bound on entries); the table-driven base64url codec, checked against libsodium's on
+ * every length and on random and corrupted texts; and the flat-frame parser, checked against
+ * ses_frame_parse on valid frames and on random mutations of them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "sesame/codec.h"
 #include "sesame/err.h"
 
 #include "roster_cache.h"
@@ -173,6 +175,92 @@ static void b64url_matches_libsodium(void **state)
     assert_int_equal(ses_b64url_decode(a, 3, "AAAA", 4, &got), 0);
 }
 
+/* Whatever ses_frame_parse_flat accepts, ses_frame_parse accepts with the same id, type and
+ * members in the same order. */
+static void check_same(const char *text, size_t len, int *flat_hits)
+{
+    struct ses_frame a, b;
+    int64_t ida = -7, idb = -7;
+    int ra = ses_frame_parse_flat(text, len, SES_MAX_FRAME, &a, &ida);
+    if (ra == SES_FRAME_NOT_FLAT) {
+        assert_int_equal(ida, -7); /* nothing changed */
+        return;
+    }
+    assert_int_equal(ra, 0);
+    (*flat_hits)++;
+    int rb = ses_frame_parse(text, len, SES_MAX_FRAME, &b, &idb);
+    if (rb != 0)
+        fprintf(stderr, "flat accepted what the parser refuses (%d): %.*s\n", rb, (int)len, text);
+    assert_int_equal(rb, 0);
+    assert_int_equal(ida, idb);
+    assert_int_equal(a.id, b.id);
+    assert_string_equal(a.type, b.type);
+    char *ea = ses_encode(a.root), *eb = ses_encode(b.root);
+    assert_string_equal(ea, eb);
+    free(ea);
+    free(eb);
+    ses_frame_free(&a);
+    ses_frame_free(&b);
+}
+
+static void flat_frames_match_the_parser(void **state)
+{
+    (void)state;
+    const char *seeds[] = {
+        "{\"t\":\"send\",\"id\":12,\"thread\":\"abcdefghijklmnopqrstuvwxyz\",\"env\":\"U0VTMQ-_"
+        "x\"}",
+        " {\"id\" : 0 , \"t\":\"ack\",\"thread\":\"t\",\"delivered\":5}\r\n",
+        "{\"t\":\"read\",\"id\":999999999999999,\"thread\":\"q\",\"seq\":1}",
+        "{\"t\":\"ping\",\"id\":3}",
+        "{\"t\":\"x\",\"id\":1,\"\":\"\"}",
+        "{\"t\":\"send\",\"id\":1,\"t\":\"send\"}",
+        "{\"t\":\"send\",\"id\":01}",
+        "{\"t\":\"send\",\"id\":-1}",
+        "{\"t\":\"send\",\"id\":1.5}",
+        "{\"t\":\"s\\u0065nd\",\"id\":1}",
+        "{\"t\":\"send\",\"id\":9007199254740992}",
+        "{\"t\":\"\",\"id\":1}",
+        "{\"t\":5,\"id\":1}",
+        "{\"t\":\"send\",\"id\":1}x",
+        "{\"t\":\"send\",\"id\":1,}",
+        "{\"t\":\"send\",\"id\":true}",
+        "[1]",
+        "",
+    };
+    const char noise[] = "{}[]\":,. \t\n\r\\0123456789-eE+abtidnul\x01\x7f\x80\xc3\xa9";
+    int hits = 0;
+    char buf[256];
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++)
+        check_same(seeds[k], strlen(seeds[k]), &hits);
+    for (int round = 0; round < 200000; round++) {
+        const char *seed = seeds[randombytes_uniform(sizeof seeds / sizeof seeds[0])];
+        size_t len = strlen(seed);
+        memcpy(buf, seed, len);
+        int edits = 1 + (int)randombytes_uniform(3);
+        for (int e = 0; e < edits; e++) {
+            uint32_t op = randombytes_uniform(3), at = len ? randombytes_uniform((uint32_t)len) : 0;
+            char c = noise[randombytes_uniform(sizeof noise - 1)];
+            if (op == 0 && len > 0) {
+                buf[at] = c; /* replace */
+            } else if (op == 1 && len + 1 < sizeof buf) {
+                memmove(buf + at + 1, buf + at, len - at); /* insert */
+                buf[at] = c;
+                len++;
+            } else if (len > 0) {
+                memmove(buf + at, buf + at + 1, len - at - 1); /* delete */
+                len--;
+            }
+        }
+        check_same(buf, len, &hits);
+    }
+    assert_true(hits > 1000); /* the fast path did take frames */
+    /* the size limit stays the parser's */
+    struct ses_frame f;
+    int64_t id = -7;
+    assert_int_equal(ses_frame_parse_flat(seeds[3], strlen(seeds[3]), 5, &f, &id),
+                     SES_FRAME_NOT_FLAT);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -181,6 +269,7 @@ int main(void)
         cmocka_unit_test(cache_snapshot_and_invalidation),
         cmocka_unit_test(cache_stays_bounded),
         cmocka_unit_test(b64url_matches_libsodium),
+        cmocka_unit_test(flat_frames_match_the_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
