@@ -23,6 +23,7 @@
 #include "alert_engine.h"
 #include "daemon.h"
 #include "log.h"
+#include "roster_cache.h"
 #include "session.h"
 
 static int path_join(char *out, size_t cap, const char *dir, const char *file)
@@ -292,6 +293,8 @@ int ses_daemon_serve(const struct ses_config *cfg)
                 cfg->data);
         goto out_free;
     }
+    if ((d->rosters = ses_roster_cache_new(SES_ROSTER_CACHE_MAX)) == NULL)
+        goto out_free;
     if (uv_loop_init(&d->loop) != 0)
         goto out_free;
     if (ses_writer_start(&d->loop, db_path, &d->writer) != 0) {
@@ -354,6 +357,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         unlink(cfg->ready_file);
     SES_LOG(SES_LOG_NOTICE, "daemon", "stopped");
 out_free:
+    ses_roster_cache_free(d->rosters);
     ses_store_close(d->store);
     ses_server_keys_free(d->keys);
     ses_log_key_free(d->log_key);

@@ -19,6 +19,7 @@
 #include "writer.h"
 
 struct ses_session;
+struct ses_roster_cache;
 
 struct ses_daemon {
     uv_loop_t loop;
@@ -43,6 +44,8 @@ struct ses_daemon {
     int n_sessions;
     bool stopping;
     int port;
+    /* thread rosters for the send path (roster_cache.h) */
+    struct ses_roster_cache *rosters;
 };
 
 /* `sesamed init`: creates dir (0700) with the database, the server key, a commented config file,

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "alert_engine.h"
+#include "roster_cache.h"
 #include "session.h"
 
 static json_t *str_or_null(const char *s)
@@ -229,7 +230,8 @@ int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t *
         ses_store_rollback(st);
         return rc;
     }
-    /* committed: the revoked sessions end now */
+    /* committed: the revoked sessions end now, and no later message is wrapped to them */
+    ses_roster_cache_clear(s->d->rosters);
     int closed = ses_sessions_close_revoked(s->d, req.is_user ? NULL : req.target,
                                             req.is_user ? req.target : NULL);
     SES_LOG(SES_LOG_NOTICE, "admin", "revoke %s sessions_closed=%d", object, closed);

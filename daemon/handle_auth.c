@@ -19,6 +19,7 @@
 #include "sesame/transcript.h"
 
 #include "log.h"
+#include "roster_cache.h"
 #include "session.h"
 
 static bool skewed(int64_t now, uint64_t ts)
@@ -207,6 +208,8 @@ static void done_pre(void *arg, int rc)
     else
         SES_LOG(SES_LOG_NOTICE, "auth", "peer=%s login device=%s outcome=%s", j->peer, dev_txt,
                 result == 0 ? "ok" : ses_err_name(result));
+    if (j->is_enroll && result == 0)
+        ses_roster_cache_clear(j->d->rosters); /* the user's threads have one more device */
     if (s == NULL) {
         pre_job_free(j);
         return;

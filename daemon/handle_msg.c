@@ -21,6 +21,7 @@
 #include "sesame/err.h"
 
 #include "log.h"
+#include "roster_cache.h"
 #include "session.h"
 #include "threads.h"
 
@@ -32,14 +33,11 @@ static int get_env(const json_t *obj, uint8_t **out, size_t *len)
     int rc = ses_get_str(obj, "env", 1, SES_ENVELOPE_B64_MAX, true, &b64);
     if (rc != 0)
         return rc;
-    size_t cap = strlen(b64) * 3 / 4 + 3;
+    size_t n = json_string_length(json_object_get(obj, "env")), cap = n / 4 * 3 + 2;
     uint8_t *buf = malloc(cap);
-    const char *end = NULL;
     if (buf == NULL)
         return SES_ENOMEM;
-    if (sodium_base642bin(buf, cap, b64, strlen(b64), NULL, len, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        end != b64 + strlen(b64)) {
+    if (ses_b64url_decode(buf, cap, b64, n, len) != 0) {
         free(buf);
         return SES_EBAD_FIELD;
     }
@@ -105,14 +103,9 @@ static int run_send(struct ses_store *st, void *arg)
     struct ses_envelope_view v;
     uint64_t max_seq = 0;
     bool member = false;
-    /* the signature is checked here, on the writer's thread, to keep the loop free: the loop
-     * has done every cheaper check already */
-    int rc = ses_envelope_parse(j->m.env, j->m.env_len, &v);
-    if (rc == 0)
-        rc = ses_envelope_verify_sig(&v, j->sign_pk);
-    if (rc != 0)
-        return rc;
-    rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
+    /* a resend of a stored message first (the loop leaves that to us when the roster accepts):
+     * the same bytes are answered as stored, other bytes under a used id are a conflict */
+    int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
     if (rc == 0) {
         if (!dc.same)
             return SES_ECONFLICT; /* a different message under a used id */
@@ -121,6 +114,12 @@ static int run_send(struct ses_store *st, void *arg)
         return 0;
     }
     if (rc != SES_ENOT_FOUND)
+        return rc;
+    /* the signature is checked here, on the writer's thread, to keep the loop free: the loop
+     * has done every cheaper check already */
+    if ((rc = ses_envelope_parse(j->m.env, j->m.env_len, &v)) == 0)
+        rc = ses_envelope_verify_sig(&v, j->sign_pk);
+    if (rc != 0)
         return rc;
     if ((rc = ses_store_member_is(st, j->m.thread, j->m.sender_user, &member)) != 0)
         return rc;
@@ -140,14 +139,13 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
 {
     json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
                           (json_int_t)m->stored_ms);
-    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *b64 = malloc(b64_len);
+    char *b64 = malloc(ses_b64url_len(len) + 1);
     if (p == NULL || b64 == NULL) {
         json_decref(p);
         free(b64);
         return NULL;
     }
-    sodium_bin2base64(b64, b64_len, env, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64[ses_b64url_encode(b64, env, len)] = '\0';
     ses_set_id(p, "thread", m->thread);
     ses_set_id(p, "sender", m->sender_user);
     ses_set_id(p, "device", m->sender_device);
@@ -156,17 +154,48 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
     return p;
 }
 
+/* The {"t":"msg"} push of m as one compact JSON text, the bytes ses_encode(msg_push(m)) gives,
+ * built without jansson (the base64url envelope is nearly all of it). malloc'd; *len_out gets its
+ * length; NULL on OOM. */
+static char *msg_push_text(const struct ses_message *m, size_t *len_out)
+{
+    char thread[SES_ID_TEXT_LEN + 1], sender[SES_ID_TEXT_LEN + 1], device[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(thread, m->thread);
+    ses_id_to_text(sender, m->sender_user);
+    ses_id_to_text(device, m->sender_device);
+    size_t cap = 256 + ses_b64url_len(m->env_len);
+    char *text = malloc(cap);
+    if (text == NULL)
+        return NULL;
+    int n = snprintf(text, cap,
+                     "{\"t\":\"msg\",\"seq\":%lld,\"ts\":%lld,\"thread\":\"%s\",\"sender\":\"%s\","
+                     "\"device\":\"%s\",\"env\":\"",
+                     (long long)m->seq, (long long)m->stored_ms, thread, sender, device);
+    if (n < 0 || (size_t)n >= 256) {
+        free(text);
+        return NULL;
+    }
+    size_t len = (size_t)n + ses_b64url_encode(text + n, m->env, m->env_len);
+    memcpy(text + len, "\"}", 3);
+    *len_out = len + 2;
+    return text;
+}
+
 /* Loop thread, after the commit. */
-/* {"t":"sent","id","thread","seq","msg_id","duplicate"}: the message is stored (now or before). */
+/* {"t":"sent","id","seq","duplicate","thread","msg_id"}: the message is stored (now or before).
+ * Written directly: the same bytes as the jansson reply, without building objects. */
 static void reply_sent(struct ses_session *s, int64_t req_id, const uint8_t thread[SES_ID_BYTES],
                        const uint8_t msg_id[16], int64_t seq, bool duplicate)
 {
-    json_t *body = json_pack("{s:I, s:b}", "seq", (json_int_t)seq, "duplicate", duplicate);
-    if (body) {
-        ses_set_id(body, "thread", thread);
-        ses_set_b64(body, "msg_id", msg_id, 16);
-    }
-    (void)ses_session_reply(s, "sent", req_id, body);
+    char t[SES_ID_TEXT_LEN + 1], mid[32], text[256];
+    ses_id_to_text(t, thread);
+    mid[ses_b64url_encode(mid, msg_id, 16)] = '\0';
+    int n = snprintf(text, sizeof text,
+                     "{\"t\":\"sent\",\"id\":%lld,\"seq\":%lld,\"duplicate\":%s,\"thread\":\"%s\","
+                     "\"msg_id\":\"%s\"}",
+                     (long long)req_id, (long long)seq, duplicate ? "true" : "false", t, mid);
+    if (n > 0 && (size_t)n < sizeof text)
+        (void)ses_session_send_text(s, text, (size_t)n);
 }
 
 static void done_send(void *arg, int rc)
@@ -184,6 +213,7 @@ static void done_send(void *arg, int rc)
         /* push to every open connection of a wrapped device but the sending one; the frame is
          * built once for all of them */
         char *text = NULL;
+        size_t text_len = 0;
         for (struct ses_session *o = j->d->sessions; o; o = o->next) {
             if (o->state != SES_S_AUTHED || o->serial == j->session)
                 continue;
@@ -191,12 +221,11 @@ static void done_send(void *arg, int rc)
                 if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) != 0)
                     continue;
                 if (text == NULL) {
-                    json_t *p = msg_push(&j->m, j->env, j->m.env_len);
-                    text = p ? ses_encode(p) : NULL;
-                    json_decref(p);
+                    j->m.env = j->env;
+                    text = msg_push_text(&j->m, &text_len);
                 }
                 if (text != NULL)
-                    (void)ses_session_send_text(o, text, strlen(text));
+                    (void)ses_session_send_text(o, text, text_len);
                 break;
             }
         }
@@ -206,12 +235,52 @@ static void done_send(void *arg, int rc)
     free(j);
 }
 
+/* The roster checks of a send against thread's roster: the caller is a current member
+ * (*not_member otherwise), the envelope names the roster hash, wraps to exactly the active
+ * devices of the members, and comes from one of them; *sign_pk gets the sender's key. */
+static int roster_check(const struct ses_roster_entry *e, const struct ses_session *s,
+                        const struct ses_envelope_view *v, const uint8_t **sign_pk,
+                        bool *not_member)
+{
+    *not_member = false;
+    if (!ses_roster_entry_has_user(e, s->user_id)) {
+        *not_member = true;
+        return SES_EDENIED;
+    }
+    if (sodium_memcmp(v->hdr.roster_hash, e->hash, 32) != 0)
+        return SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
+    for (size_t k = 0; k < v->n_wraps; k++)
+        if (ses_roster_entry_sign_pk(e, ses_envelope_wrap_device(v, k)) == NULL)
+            return SES_EGHOST_DEVICE;
+    if ((int)v->n_wraps != e->n_devices)
+        return SES_ECONFLICT; /* a member's device was left out */
+    if ((*sign_pk = ses_roster_entry_sign_pk(e, s->device_id)) == NULL)
+        return SES_EDENIED;
+    return 0;
+}
+
+/* Loads thread's roster from the store into the cache. SES_ENOT_FOUND for an unknown thread. */
+static int roster_fresh(struct ses_daemon *d, const uint8_t thread[SES_ID_BYTES],
+                        const struct ses_roster_entry **out)
+{
+    struct ses_roster *r = malloc(sizeof *r);
+    if (r == NULL)
+        return SES_ENOMEM;
+    int rc = ses_roster_load(d->store, thread, r);
+    if (rc == 0 && (*out = ses_roster_cache_put(d->rosters, r)) == NULL)
+        rc = SES_ENOMEM;
+    free(r);
+    return rc;
+}
+
 int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     uint8_t thread[SES_ID_BYTES], *env = NULL;
     size_t env_len = 0;
     struct ses_envelope_view v;
-    struct ses_roster *r = NULL;
+    const struct ses_roster_entry *e;
+    const uint8_t *sign_pk = NULL;
+    bool not_member = false;
     struct send_job *j = NULL;
     int rc;
     (void)reply;
@@ -230,50 +299,33 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
         rc = SES_EDENIED;
         goto out;
     }
-    /* a resend of a stored message (e.g. after a lost ack) is answered whatever the roster is
-     * now: the client must not re-encrypt it under a new id and deliver it twice */
-    struct dup_check dc = {.env = env, .env_len = env_len, .thread = thread};
-    rc = ses_store_msg_by_id(s->d->store, v.hdr.msg_id, check_dup, &dc);
-    if (rc == 0) {
-        if (!dc.same) {
+    /* the roster from memory; a cached one that refuses is read again from the store before the
+     * refusal stands (the cache is dropped on every change, this only covers the moments between
+     * a commit on the writer and its completion on the loop) */
+    if ((e = ses_roster_cache_get(s->d->rosters, thread)) != NULL) {
+        rc = roster_check(e, s, &v, &sign_pk, &not_member);
+        if (rc != 0 && (rc = roster_fresh(s->d, thread, &e)) == 0)
+            rc = roster_check(e, s, &v, &sign_pk, &not_member);
+    } else if ((rc = roster_fresh(s->d, thread, &e)) == 0) {
+        rc = roster_check(e, s, &v, &sign_pk, &not_member);
+    }
+    if (rc != 0) {
+        /* a resend of a stored message (e.g. after a lost ack) is answered whatever the roster is
+         * now: the client must not re-encrypt it under a new id and deliver it twice. (When the
+         * roster accepts, the writer finds such a resend.) */
+        struct dup_check dc = {.env = env, .env_len = env_len, .thread = thread};
+        int dup = ses_store_msg_by_id(s->d->store, v.hdr.msg_id, check_dup, &dc);
+        if (dup == 0 && !dc.same) {
             rc = SES_ECONFLICT;
-            goto out;
+        } else if (dup == 0) {
+            reply_sent(s, f->id, thread, v.hdr.msg_id, dc.seq, true);
+            rc = SES_PENDING; /* replied */
+        } else if (dup != SES_ENOT_FOUND) {
+            rc = dup;
+        } else if (rc == SES_ENOT_FOUND || not_member) {
+            ses_session_audit_denied(s, "thread");
+            rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
         }
-        reply_sent(s, f->id, thread, v.hdr.msg_id, dc.seq, true);
-        rc = SES_PENDING; /* replied */
-        goto out;
-    }
-    if (rc != SES_ENOT_FOUND)
-        goto out;
-    if ((r = calloc(1, sizeof *r)) == NULL) {
-        rc = SES_ENOMEM;
-        goto out;
-    }
-    rc = ses_roster_load(s->d->store, thread, r);
-    if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id))) {
-        ses_session_audit_denied(s, "thread");
-        rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
-        goto out;
-    }
-    if (rc != 0)
-        goto out;
-    if (sodium_memcmp(v.hdr.roster_hash, r->hash, 32) != 0) {
-        rc = SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
-        goto out;
-    }
-    for (size_t k = 0; k < v.n_wraps; k++) {
-        if (ses_roster_device(r, ses_envelope_wrap_device(&v, k)) == NULL) {
-            rc = SES_EGHOST_DEVICE;
-            goto out;
-        }
-    }
-    if ((int)v.n_wraps != ses_roster_device_count(r)) {
-        rc = SES_ECONFLICT; /* a member's device was left out */
-        goto out;
-    }
-    const struct ses_device *sender = ses_roster_device(r, s->device_id);
-    if (sender == NULL) {
-        rc = SES_EDENIED;
         goto out;
     }
     if ((j = calloc(1, sizeof *j)) == NULL) {
@@ -293,7 +345,7 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     j->m.sender_seq = v.hdr.sender_seq;
     j->m.created_ms = (int64_t)(v.hdr.created_ms > INT64_MAX ? INT64_MAX : v.hdr.created_ms);
     j->m.stored_ms = j->now;
-    memcpy(j->sign_pk, sender->sign_pk, sizeof j->sign_pk);
+    memcpy(j->sign_pk, sign_pk, sizeof j->sign_pk);
     j->n_wraps = v.n_wraps;
     for (size_t k = 0; k < v.n_wraps; k++)
         memcpy(j->wraps[k], ses_envelope_wrap_device(&v, k), SES_ID_BYTES);
@@ -309,7 +361,6 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     rc = SES_PENDING;
 out:
     free(env);
-    free(r);
     return rc;
 }
 

@@ -17,6 +17,7 @@
 
 #include "alert_engine.h"
 #include "log.h"
+#include "roster_cache.h"
 #include "session.h"
 #include "threads.h"
 
@@ -389,6 +390,8 @@ static int change_member(struct ses_session *s, const struct ses_frame *f, json_
             rc = ses_store_commit(st);
         if (rc != 0)
             ses_store_rollback(st);
+        else
+            ses_roster_cache_drop(s->d->rosters, thread); /* the next send sees the change */
     }
     if (rc == 0 && (rc = ses_roster_load(st, thread, r)) == 0) {
         push_roster(s->d, r);

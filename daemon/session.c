@@ -89,6 +89,192 @@ static const struct route *find_route(const struct ses_daemon *d, const char *ty
     return NULL;
 }
 
+static const char b64url_chars[64] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t ses_b64url_len(size_t n)
+{
+    return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+size_t ses_b64url_encode(char *out, const uint8_t *bin, size_t n)
+{
+    char *o = out;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8 | bin[i + 2];
+        o[0] = b64url_chars[v >> 18];
+        o[1] = b64url_chars[(v >> 12) & 63];
+        o[2] = b64url_chars[(v >> 6) & 63];
+        o[3] = b64url_chars[v & 63];
+        o += 4;
+    }
+    if (n - i == 1) {
+        *o++ = b64url_chars[bin[i] >> 2];
+        *o++ = b64url_chars[(bin[i] & 3) << 4];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)bin[i] << 8 | bin[i + 1];
+        *o++ = b64url_chars[v >> 10];
+        *o++ = b64url_chars[(v >> 4) & 63];
+        *o++ = b64url_chars[(v & 15) << 2];
+    }
+    return (size_t)(o - out);
+}
+
+/* 6-bit value of each byte as a URL-safe base64 character, or 64. Bytes >= 0x80 read as '_'
+ * (63), as libsodium 1.0.18's decoder reads them (it compares signed chars): the same texts are
+ * accepted as before, with the same bytes. */
+static const uint8_t b64url_val[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64, 64, 0,  1,  2,  3,  4,  5,  6,
+    7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 50, 51, 64, 64, 64, 64, 64, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+};
+
+int ses_b64url_decode(uint8_t *out, size_t cap, const char *text, size_t len, size_t *out_len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t rem = len % 4, o = 0, i = 0;
+    if (rem == 1 || len / 4 * 3 + (rem ? rem - 1 : 0) > cap)
+        return SES_EBAD_FIELD;
+    for (; i + 4 <= len; i += 4) {
+        unsigned a = b64url_val[t[i]], b = b64url_val[t[i + 1]], c = b64url_val[t[i + 2]],
+                 d = b64url_val[t[i + 3]];
+        if ((a | b | c | d) & 64)
+            return SES_EBAD_FIELD;
+        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
+    }
+    if (rem >= 2) {
+        unsigned a = b64url_val[t[i]], b = b64url_val[t[i + 1]];
+        unsigned c = rem == 3 ? b64url_val[t[i + 2]] : 0;
+        if ((a | b | c) & 64)
+            return SES_EBAD_FIELD;
+        if (rem == 2) {
+            if (b & 15)
+                return SES_EBAD_FIELD; /* unused bits must be zero */
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+        } else {
+            if (c & 3)
+                return SES_EBAD_FIELD;
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+            out[o++] = (uint8_t)((b & 15) << 4 | c >> 2);
+        }
+    }
+    *out_len = o;
+    return 0;
+}
+
+#define FLAT_MAX_MEMBERS 8
+#define FLAT_MAX_DIGITS 15 /* integers well inside int64 and SES_REQUEST_ID_MAX */
+
+/* Characters a plain string may hold: printable ASCII but '"' and '\\' (no escapes). */
+static bool plain_char(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A plain string at p ('"' expected): s and n get its content. NULL if not plain. */
+static const char *plain_string(const char *p, const char *end, const char **s, size_t *n)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    const char *q = ++p;
+    while (q < end && plain_char((unsigned char)*q))
+        q++;
+    if (q >= end || *q != '"')
+        return NULL;
+    *s = p;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+int ses_frame_parse_flat(const char *text, size_t len, size_t max_len, struct ses_frame *out,
+                         int64_t *id_out)
+{
+    const char *p = text, *end = text + len;
+    json_t *root = NULL;
+    if (len > max_len || (p = skip_ws(p, end)) >= end || *p++ != '{')
+        return SES_FRAME_NOT_FLAT;
+    if ((root = json_object()) == NULL)
+        return SES_FRAME_NOT_FLAT;
+    for (int members = 0;; members++) {
+        const char *key, *str;
+        size_t key_len, str_len;
+        char keybuf[64];
+        json_t *v;
+        p = skip_ws(p, end);
+        if (members == FLAT_MAX_MEMBERS || (p = plain_string(p, end, &key, &key_len)) == NULL ||
+            key_len >= sizeof keybuf)
+            goto not_flat;
+        memcpy(keybuf, key, key_len);
+        keybuf[key_len] = '\0';
+        p = skip_ws(p, end);
+        if (p >= end || *p++ != ':')
+            goto not_flat;
+        p = skip_ws(p, end);
+        if (p < end && *p == '"') {
+            if ((p = plain_string(p, end, &str, &str_len)) == NULL)
+                goto not_flat;
+            v = json_stringn_nocheck(str, str_len);
+        } else {
+            const char *d = p;
+            json_int_t x = 0;
+            while (p < end && *p >= '0' && *p <= '9' && p - d <= FLAT_MAX_DIGITS)
+                x = x * 10 + (*p++ - '0');
+            if (p == d || p - d > FLAT_MAX_DIGITS || (*d == '0' && p - d > 1))
+                goto not_flat; /* not a plain non-negative integer (or one to leave to jansson) */
+            v = json_integer(x);
+        }
+        if (v == NULL || json_object_get(root, keybuf) != NULL) {
+            json_decref(v); /* a duplicate key is the full parser's error to report */
+            goto not_flat;
+        }
+        if (json_object_set_new_nocheck(root, keybuf, v) != 0)
+            goto not_flat;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p >= end || *p++ != '}')
+            goto not_flat;
+        break;
+    }
+    if (skip_ws(p, end) != end)
+        goto not_flat;
+    /* the frame checks of ses_frame_parse: anything they refuse is reported by it */
+    json_t *id = json_object_get(root, "id"), *t = json_object_get(root, "t");
+    if (!json_is_integer(id) || json_integer_value(id) > SES_REQUEST_ID_MAX || !json_is_string(t) ||
+        json_string_length(t) == 0 || json_string_length(t) > 32)
+        goto not_flat;
+    memset(out, 0, sizeof *out);
+    out->root = root;
+    out->type = json_string_value(t);
+    out->id = *id_out = json_integer_value(id);
+    return 0;
+not_flat:
+    json_decref(root);
+    return SES_FRAME_NOT_FLAT;
+}
+
 int ses_session_send_text(struct ses_session *s, const char *text, size_t len)
 {
     return s->tc != NULL ? ses_transport_send(s->tc, text, len) : SES_ECLOSED;
@@ -204,7 +390,10 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
     bool preauth = s->state == SES_S_PREAUTH;
     json_t *reply = NULL;
     bool pending = false;
-    int rc = ses_frame_parse(data, len, preauth ? SES_MAX_PREAUTH_FRAME : SES_MAX_FRAME, &f, &id);
+    size_t max = preauth ? SES_MAX_PREAUTH_FRAME : SES_MAX_FRAME;
+    int rc = ses_frame_parse_flat(data, len, max, &f, &id);
+    if (rc == SES_FRAME_NOT_FLAT)
+        rc = ses_frame_parse(data, len, max, &f, &id);
     const struct route *r = NULL;
     if (rc != 0)
         goto done;
