@@ -34,6 +34,7 @@ static const struct {
     [SES_ACT_ALERT_RAISE] = {"alert_raise", CLINICAL},
     [SES_ACT_ALERT_READ] = {"alert_read", CLINICAL | R(SES_ROLE_ADMIN)},
     [SES_ACT_ALERT_HANDLE] = {"alert_handle", CLINICAL | R(SES_ROLE_ADMIN)},
+    [SES_ACT_DEVICE_LINK] = {"device_link", EVERY_ROLE},
 };
 
 int ses_authz_check(const struct ses_principal *p, enum ses_action action)

@@ -26,6 +26,7 @@ enum ses_action {
     SES_ACT_ALERT_RAISE,   /* raise alerts, record contacts and thread metadata (members) */
     SES_ACT_ALERT_READ,    /* list and show alerts; clinicians see their threads', admins all */
     SES_ACT_ALERT_HANDLE,  /* acknowledge, resolve, cancel (owners, members, raisers, admins) */
+    SES_ACT_DEVICE_LINK,   /* an enrolled device makes a code for another device of its user */
     SES_ACT_COUNT
 };
 

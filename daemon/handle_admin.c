@@ -133,6 +133,48 @@ int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t *
     return 0;
 }
 
+int ses_handle_device_link(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    struct ses_store *st = s->d->store;
+    char code[SES_CODE_TEXT_LEN + 1], object[64], id_txt[SES_ID_TEXT_LEN + 1];
+    int64_t now = ses_clock_now_ms(&s->d->clock), expires = 0, ttl = SES_LINK_TTL_DEFAULT_S;
+    int open = 0;
+    int rc = ses_get_int(f->root, "ttl", SES_LINK_TTL_MIN_S, SES_LINK_TTL_MAX_S, false, &ttl);
+    if (rc != 0)
+        return rc;
+    if (json_object_size(f->root) != (json_object_get(f->root, "ttl") ? 3u : 2u))
+        return SES_EBAD_FIELD;
+    if ((rc = ses_store_code_open_count(st, s->user_id, now, &open)) != 0)
+        return rc;
+    if (open >= SES_LINK_MAX_OPEN)
+        return SES_ERATE_LIMITED; /* use or let expire the codes already made */
+    if ((rc = ses_store_begin(st)) != 0)
+        return rc;
+    rc = ses_daemon_new_code(s->d, s->user_id, now, (uint32_t)ttl, code, &expires);
+    if (rc == 0) {
+        ses_id_to_text(id_txt, s->user_id);
+        snprintf(object, sizeof object, "user:%s", id_txt);
+        rc = ses_session_audit(s, "device.link", object, 0);
+    }
+    if (rc == 0)
+        rc = ses_store_commit(st);
+    if (rc != 0) {
+        ses_store_rollback(st);
+        sodium_memzero(code, sizeof code);
+        return rc;
+    }
+    SES_LOG(SES_LOG_NOTICE, "admin", "link code for user=%s", id_txt);
+    json_t *r = json_pack("{s:s, s:s, s:I}", "t", "link_code", "code", code, "expires",
+                          (json_int_t)expires);
+    sodium_memzero(code, sizeof code);
+    if (r == NULL || ses_set_id(r, "user", s->user_id) != 0) {
+        json_decref(r);
+        return SES_ENOMEM;
+    }
+    *reply = r;
+    return 0;
+}
+
 static void add_user(void *ud, const struct ses_user *u)
 {
     json_t *o =

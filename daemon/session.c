@@ -38,6 +38,7 @@ static const struct route routes[] = {
     {"ping", ses_handle_ping, SES_ACT_PING, false, false},
     {"whoami", ses_handle_whoami, SES_ACT_WHOAMI, false, false},
     {"invite", ses_handle_invite, SES_ACT_INVITE, false, false},
+    {"device_link", ses_handle_device_link, SES_ACT_DEVICE_LINK, false, false},
     {"users", ses_handle_users, SES_ACT_LIST_USERS, false, false},
     {"devices", ses_handle_devices, SES_ACT_LIST_DEVICES, false, false},
     {"revoke", ses_handle_revoke, SES_ACT_REVOKE, false, false},

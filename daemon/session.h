@@ -97,6 +97,7 @@ int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **r
 int ses_handle_ping(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_whoami(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_device_link(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_users(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_devices(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t **reply);

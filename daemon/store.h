@@ -111,6 +111,9 @@ int ses_store_code_get(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKE
                        struct ses_code *c);
 int ses_store_code_set_attempts(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
                                 int attempts_left);
+/* *n = the user's codes still usable at now_ms (unused, unexpired, not locked). */
+int ses_store_code_open_count(struct ses_store *st, const uint8_t user_id[SES_ID_BYTES],
+                              int64_t now_ms, int *n);
 /* Marks an unused code used. SES_ECONFLICT if it was already used. */
 int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE_TICKET_BYTES],
                              int64_t now_ms, const uint8_t device_id[SES_ID_BYTES]);

@@ -69,6 +69,7 @@ enum stmt_id {
     ST_MSG_GET,
     ST_REWRAP_PUT,
     ST_REWRAP_GET,
+    ST_CODE_OPEN_COUNT,
     ST_COUNT
 };
 

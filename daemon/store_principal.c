@@ -260,3 +260,21 @@ int ses_store_code_mark_used(struct ses_store *st, const uint8_t ticket[SES_CODE
     sqlite3_bind_blob(s, 3, device_id, SES_ID_BYTES, SQLITE_STATIC);
     return store_exec_one(st, s);
 }
+
+int ses_store_code_open_count(struct ses_store *st, const uint8_t user_id[SES_ID_BYTES],
+                              int64_t now_ms, int *n)
+{
+    sqlite3_stmt *s =
+        store_stmt_sql(st, ST_CODE_OPEN_COUNT,
+                       "SELECT count(*) FROM enrol_codes WHERE user_id = ?1 "
+                       "AND used_ms IS NULL AND expires_ms > ?2 AND attempts_left > 0");
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_blob(s, 1, user_id, SES_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    int rc = sqlite3_step(s) == SQLITE_ROW ? 0 : SES_EIO;
+    if (rc == 0)
+        *n = sqlite3_column_int(s, 0);
+    store_done(s);
+    return rc;
+}

@@ -138,6 +138,7 @@ int cmd_scale(struct cli *cli);       /* argv[0] is "record" */
 int cmd_plan(struct cli *cli);        /* argv[0] is "record" */
 int cmd_contact(struct cli *cli);     /* argv[0] is "record" */
 int cmd_thread_meta(struct cli *cli); /* `thread meta`: argv[0] is THREAD */
+int cmd_device_link(struct cli *cli); /* `device link`: a code for another own device */
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

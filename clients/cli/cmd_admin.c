@@ -120,6 +120,44 @@ static int admin_invite(struct cli *cli)
     return run_request(cli, req, "invite", print_invited);
 }
 
+/* --- device link (any role, for the caller's own user; PROTOCOL.md §7) --- */
+
+#define LINK_USAGE "sesame device link [--ttl SECONDS]"
+
+static void print_link(const struct cli *cli, const struct ses_profile *p, json_t *r)
+{
+    char expires[40], server_q[1100];
+    const char *code = cli_str(r, "code", "?");
+    (void)cli;
+    cli_fmt_time(expires, sizeof expires, json_object_get(r, "expires"));
+    cli_shell_quote(server_q, sizeof server_q, p->server);
+    printf("Code for a new device of your own user (single use)\n");
+    printf("  code:    %s\n", code);
+    printf("  expires: %s\n", expires);
+    printf("On the new device (CA_FILE: the server's CA certificate):\n");
+    printf("  sesame enroll --server %s --ca CA_FILE --code %s\n", server_q, code);
+    printf("Then, to let it read the earlier messages, compare its `sesame device fingerprint`\n"
+           "and run here: sesame device share-history NEW_DEVICE_ID --yes\n");
+}
+
+int cmd_device_link(struct cli *cli)
+{
+    const char *ttl = NULL;
+    const struct cli_opt opts[] = {{"ttl", &ttl}};
+    json_int_t ttl_s = 0;
+    int rc = cli_parse_opts(cli->argc, cli->argv, opts, 1, LINK_USAGE);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (ttl != NULL && parse_ttl(ttl, &ttl_s) != 0)
+        return cli_usage_error(LINK_USAGE, "--ttl needs a number of seconds");
+    json_t *req = json_pack("{s:s}", "t", "device_link");
+    if (req == NULL || (ttl != NULL && json_object_set_new(req, "ttl", json_integer(ttl_s)) != 0)) {
+        json_decref(req);
+        return cli_error(CLI_ELOCAL, "out of memory");
+    }
+    return run_request(cli, req, "device link", print_link);
+}
+
 /* --- users --- */
 
 static void print_users(const struct cli *cli, const struct ses_profile *p, json_t *r)

@@ -17,7 +17,8 @@
 #define FINGERPRINT_USAGE "sesame device fingerprint"
 #define SHARE_USAGE "sesame device share-history DEVICE_ID [--thread THREAD] [--yes]"
 #define DEVICE_USAGE                                                                               \
-    "sesame device fingerprint | sesame device share-history DEVICE_ID [--thread THREAD] [--yes]"
+    "sesame device link [--ttl SECONDS] | sesame device fingerprint | "                            \
+    "sesame device share-history DEVICE_ID [--thread THREAD] [--yes]"
 
 #define REWRAP_BATCH 200 /* re-wraps per request (the protocol maximum) */
 
@@ -396,6 +397,8 @@ int cmd_device(struct cli *cli)
     cli->argv++;
     if (strcmp(sub, "fingerprint") == 0)
         return device_fingerprint(cli);
+    if (strcmp(sub, "link") == 0)
+        return cmd_device_link(cli);
     if (strcmp(sub, "share-history") == 0)
         return share_history(cli);
     return cli_usage_error(DEVICE_USAGE, "unknown device subcommand '%s'", sub);

@@ -15,18 +15,14 @@
 
 /* 1 = allow. Rows: actions; columns: admin, nurse, psychiatrist, gp, auditor. */
 static const int expected[SES_ACT_COUNT][5] = {
-    [SES_ACT_PING] = {1, 1, 1, 1, 1},         [SES_ACT_WHOAMI] = {1, 1, 1, 1, 1},
-    [SES_ACT_INVITE] = {1, 0, 0, 0, 0},       [SES_ACT_LIST_USERS] = {1, 0, 0, 0, 0},
-    [SES_ACT_LIST_DEVICES] = {1, 0, 0, 0, 0}, [SES_ACT_REVOKE] = {1, 0, 0, 0, 0},
-    [SES_ACT_TEST_CLOCK] = {1, 1, 1, 1, 1},
-    [SES_ACT_AUDIT_READ] = {1, 0, 0, 0, 1},
-    [SES_ACT_THREAD_CREATE] = {1, 1, 0, 0, 0},
-    [SES_ACT_THREAD_USE] = {0, 1, 1, 1, 0},
-    [SES_ACT_THREAD_MANAGE] = {1, 1, 0, 0, 0},
-    [SES_ACT_DIRECTORY] = {1, 1, 1, 1, 0},
-    [SES_ACT_ALERT_RAISE] = {0, 1, 1, 1, 0},
-    [SES_ACT_ALERT_READ] = {1, 1, 1, 1, 0},
-    [SES_ACT_ALERT_HANDLE] = {1, 1, 1, 1, 0},
+    [SES_ACT_PING] = {1, 1, 1, 1, 1},          [SES_ACT_WHOAMI] = {1, 1, 1, 1, 1},
+    [SES_ACT_INVITE] = {1, 0, 0, 0, 0},        [SES_ACT_LIST_USERS] = {1, 0, 0, 0, 0},
+    [SES_ACT_LIST_DEVICES] = {1, 0, 0, 0, 0},  [SES_ACT_REVOKE] = {1, 0, 0, 0, 0},
+    [SES_ACT_TEST_CLOCK] = {1, 1, 1, 1, 1},    [SES_ACT_AUDIT_READ] = {1, 0, 0, 0, 1},
+    [SES_ACT_THREAD_CREATE] = {1, 1, 0, 0, 0}, [SES_ACT_THREAD_USE] = {0, 1, 1, 1, 0},
+    [SES_ACT_THREAD_MANAGE] = {1, 1, 0, 0, 0}, [SES_ACT_DIRECTORY] = {1, 1, 1, 1, 0},
+    [SES_ACT_ALERT_RAISE] = {0, 1, 1, 1, 0},   [SES_ACT_ALERT_READ] = {1, 1, 1, 1, 0},
+    [SES_ACT_ALERT_HANDLE] = {1, 1, 1, 1, 0},  [SES_ACT_DEVICE_LINK] = {1, 1, 1, 1, 1},
 };
 
 static void table_matches_policy(void **state)

@@ -17,7 +17,11 @@
 #define SES_AUTH_SKEW_MS (60 * 1000)   /* allowed |client time - server time| at login */
 #define SES_CODE_TTL_DEFAULT_S 86400   /* enrolment code lifetime unless the admin says otherwise */
 #define SES_CODE_TTL_MAX_S (7 * 86400) /* longest lifetime an admin may give a code */
-#define SES_CODE_MAX_ATTEMPTS 5        /* wrong secrets for one ticket before it locks */
+#define SES_LINK_TTL_DEFAULT_S 600     /* a device-link code (an enrolled device's own) */
+#define SES_LINK_TTL_MIN_S 60
+#define SES_LINK_TTL_MAX_S 3600
+#define SES_LINK_MAX_OPEN 3 /* usable codes a user may hold at once (device_link: RATE_LIMITED) */
+#define SES_CODE_MAX_ATTEMPTS 5               /* wrong secrets for one ticket before it locks */
 #define SES_REQUEST_ID_MAX 9007199254740991LL /* 2^53-1: ids must survive a JS number */
 
 #define SES_ID_BYTES 16    /* user, device ids */
