@@ -298,10 +298,11 @@ int ses_store_wal_pages(const struct ses_store *st)
     return st->wal_pages;
 }
 
-int ses_store_wal_checkpoint(struct ses_store *st)
+int ses_store_wal_checkpoint(struct ses_store *st, bool restart)
 {
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    int rc = sqlite3_wal_checkpoint_v2(
+        st->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         SES_LOG(SES_LOG_WARN, "store", "checkpoint failed: %s", sqlite3_errmsg(st->db));
         return SES_EIO;

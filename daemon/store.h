@@ -27,9 +27,11 @@ struct ses_store;
  * brings its schema to SES_SCHEMA_VERSION. *out is freed with ses_store_close(). */
 int ses_store_open(const char *path, bool create, struct ses_store **out);
 /* The WAL is not checkpointed inside commits. wal_pages: frames in the WAL after the last commit
- * of this connection; wal_checkpoint: copies them back (PASSIVE: never waits for readers). */
+ * of this connection; wal_checkpoint: copies them back (PASSIVE: never waits for readers), or with
+ * restart, waits (busy timeout) for writers and for readers of older snapshots, copies everything
+ * back, and makes the next commit write the WAL from its start (RESTART). */
 int ses_store_wal_pages(const struct ses_store *st);
-int ses_store_wal_checkpoint(struct ses_store *st);
+int ses_store_wal_checkpoint(struct ses_store *st, bool restart);
 /* Page cache of this connection, in MiB. */
 void ses_store_cache_mib(struct ses_store *st, int mib);
 

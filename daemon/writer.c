@@ -33,6 +33,9 @@ struct ses_writer {
     uv_thread_t ckpt_thread; /* copies the WAL back into the database */
     uv_cond_t ckpt_cond;     /* wakes it (guarded by mu) */
     int wal_pages;           /* WAL size after the writer's last commit (mu) */
+    bool ckpt_running;       /* the checkpointer is copying (mu) */
+    bool restarting;         /* the writer resets the WAL: no checkpointer pass meanwhile (mu) */
+    uv_cond_t idle_cond;     /* signalled when ckpt_running goes false (mu) */
     bool ckpt_started;
     struct ses_writer_stats stats; /* guarded by mu */
 };
@@ -82,14 +85,17 @@ static void ckpt_main(void *arg)
         return; /* the WAL then grows until the next start; logged by the store */
     uv_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stopping && w->wal_pages < SES_WRITER_CKPT_PAGES)
+        while (!w->stopping && (w->wal_pages < SES_WRITER_CKPT_PAGES || w->restarting))
             uv_cond_wait(&w->ckpt_cond, &w->mu);
         if (w->stopping)
             break;
         w->wal_pages = 0;
+        w->ckpt_running = true;
         uv_mutex_unlock(&w->mu);
-        (void)ses_store_wal_checkpoint(st);
+        (void)ses_store_wal_checkpoint(st, false);
         uv_mutex_lock(&w->mu);
+        w->ckpt_running = false;
+        uv_cond_signal(&w->idle_cond);
     }
     uv_mutex_unlock(&w->mu);
     ses_store_close(st);
@@ -103,6 +109,25 @@ static void note_wal(struct ses_writer *w)
     w->wal_pages = pages;
     if (pages >= SES_WRITER_CKPT_PAGES)
         uv_cond_signal(&w->ckpt_cond);
+    uv_mutex_unlock(&w->mu);
+}
+
+/* Between two batches (their results already on their way to the loop): once the checkpointer
+ * is idle, copies what it has not copied yet and has the next commit write the WAL from its
+ * start. Under steady load a PASSIVE checkpoint alone never gets there (the WAL only starts over
+ * when a write begins with every frame copied and no reader on a WAL snapshot), and the file
+ * grows without end. */
+static void reset_wal(struct ses_writer *w)
+{
+    uv_mutex_lock(&w->mu);
+    w->restarting = true;
+    while (w->ckpt_running)
+        uv_cond_wait(&w->idle_cond, &w->mu);
+    uv_mutex_unlock(&w->mu);
+    (void)ses_store_wal_checkpoint(w->st, true);
+    uv_mutex_lock(&w->mu);
+    w->restarting = false;
+    w->wal_pages = ses_store_wal_pages(w->st);
     uv_mutex_unlock(&w->mu);
 }
 
@@ -141,6 +166,8 @@ static void writer_main(void *arg)
             w->stats.max_batch = n;
         uv_mutex_unlock(&w->mu);
         uv_async_send(&w->async);
+        if (ses_store_wal_pages(w->st) >= SES_WRITER_WAL_RESET_PAGES)
+            reset_wal(w);
     }
 }
 
@@ -181,6 +208,7 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
     uv_cond_init(&w->ckpt_cond);
+    uv_cond_init(&w->idle_cond);
     uv_async_init(loop, &w->async, on_async);
     w->async.data = w;
     w->ckpt_started = uv_thread_create(&w->ckpt_thread, ckpt_main, w) == 0;
@@ -246,6 +274,7 @@ void ses_writer_free(struct ses_writer *w)
     uv_mutex_destroy(&w->mu);
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->ckpt_cond);
+    uv_cond_destroy(&w->idle_cond);
     free(w);
 }
 

@@ -20,6 +20,10 @@
 #define SES_WRITER_MAX_BATCH 1024  /* jobs per transaction */
 #define SES_WRITER_CKPT_PAGES 1000 /* the checkpointer copies the WAL back past this size */
 #define SES_WRITER_CACHE_MIB 64    /* the writer connection's page cache */
+/* Past this many WAL frames the writer, between two batches, finishes the checkpoint itself: with
+ * nothing appended meanwhile it reaches the end of the WAL, and the next commit writes the WAL
+ * from its start again instead of growing the file without end under steady load. */
+#define SES_WRITER_WAL_RESET_PAGES 8192
 
 struct ses_writer;
 
