@@ -48,21 +48,6 @@ static int get_bool(const json_t *root, const char *key, bool *out)
     return 0;
 }
 
-/* The caller is a current member of an existing thread; otherwise DENIED, audited (the same
- * answer for an unknown thread). */
-static int check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
-{
-    bool member = false;
-    int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
-    if (rc != 0)
-        return rc;
-    if (!member) {
-        ses_session_audit_denied(s, "thread");
-        return SES_EDENIED;
-    }
-    return 0;
-}
-
 /* --- the writer job -----------------------------------------------------------------------------
  */
 
@@ -334,7 +319,7 @@ int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, jso
     const struct ses_alert_type *t = ses_alert_type_find(code, variant);
     if (t == NULL || (variant != NULL && strcmp(t->variant, variant) != 0))
         return SES_EUNKNOWN_ALERT_TYPE;
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     if ((rc = ses_alert_raise_check(t, s->role, severity)) != 0) {
         if (rc == SES_EDENIED)
@@ -414,7 +399,7 @@ int ses_handle_alerts(struct ses_session *s, const struct ses_frame *f, json_t *
         (rc = get_bool(f->root, "mine", &mine)) != 0 ||
         (rc = ses_get_int(f->root, "limit", 1, ALERT_LIST_MAX, false, &limit)) != 0)
         return rc;
-    if (has_thread && s->role != SES_ROLE_ADMIN && (rc = check_member(s, thread)) != 0)
+    if (has_thread && s->role != SES_ROLE_ADMIN && (rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     struct ses_alert_query q = {.user = s->role == SES_ROLE_ADMIN ? NULL : s->user_id,
                                 .thread = has_thread ? thread : NULL,
@@ -564,7 +549,7 @@ int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, 
         (rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = ses_get_int(f->root, "date", 1, INT64_MAX, false, &date)) != 0)
         return rc;
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     if (s->role != SES_ROLE_NURSE) {
         ses_session_audit_denied(s, "contact_record");
@@ -609,7 +594,7 @@ int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, jso
     fields |= json_object_get(f->root, "sequence_due") ? MF_SEQ_DUE : 0;   /* null clears */
     fields |= review ? MF_REVIEW : 0;
     fields |= enrolled ? MF_ENROLLED : 0;
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     struct ses_thread_meta m;
     if ((rc = ses_store_thread_meta_get(s->d->store, thread, &m)) != 0)

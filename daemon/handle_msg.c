@@ -417,17 +417,6 @@ static int add_visible(void *ud, const struct ses_message *m)
     return json_array_append_new(a->arr, p) == 0 ? 0 : SES_ENOMEM;
 }
 
-static int check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
-{
-    bool member = false;
-    int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
-    if (rc == 0 && !member) {
-        ses_session_audit_denied(s, "thread");
-        rc = SES_EDENIED;
-    }
-    return rc;
-}
-
 int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     uint8_t thread[SES_ID_BYTES];
@@ -440,7 +429,7 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
     if (json_object_size(f->root) > 5 ||
         (json_object_size(f->root) == 5 && !json_object_get(f->root, "limit")))
         return SES_EBAD_FIELD;
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     struct fetch_acc a = {.st = s->d->store, .device = s->device_id, .arr = json_array()};
     if (a.arr == NULL)
@@ -560,7 +549,7 @@ static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool 
         return rc;
     if (json_object_size(f->root) != 4)
         return SES_EBAD_FIELD;
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     if ((j = calloc(1, sizeof *j)) == NULL)
         return SES_ENOMEM;
@@ -757,7 +746,7 @@ int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t *
         w->seq = seq;
     }
     j->n = json_array_size(items);
-    if ((rc = check_member(s, thread)) != 0)
+    if ((rc = ses_session_check_member(s, thread)) != 0)
         goto out;
     if ((rc = own_other_device(s->d->store, s->user_id, s->device_id, target)) != 0) {
         if (rc == SES_EDENIED)

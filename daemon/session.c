@@ -342,6 +342,17 @@ void ses_session_audit_denied(struct ses_session *s, const char *what)
         ses_store_rollback(st);
 }
 
+int ses_session_check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
+{
+    bool member = false;
+    int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
+    if (rc == 0 && !member) {
+        ses_session_audit_denied(s, "thread");
+        rc = SES_EDENIED;
+    }
+    return rc;
+}
+
 static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
 {
     struct ses_daemon *d = ud;

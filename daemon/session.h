@@ -66,6 +66,10 @@ int ses_session_send(struct ses_session *s, json_t *msg);
 /* Records a denial (object: what was refused) in its own transaction: every DENY is audited. */
 void ses_session_audit_denied(struct ses_session *s, const char *what);
 
+/* The caller is a current member of thread; otherwise SES_EDENIED, audited as authz.denied (the
+ * same answer for an unknown thread), or SES_EIO. */
+int ses_session_check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES]);
+
 /* Returned by a handler that will reply later (from a writer completion). */
 #define SES_PENDING 1
 
