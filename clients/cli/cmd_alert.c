@@ -570,6 +570,23 @@ static void print_note(const char *label, const json_t *note)
     fputc('\n', stdout);
 }
 
+/* Opens the session, resolves the alert ID argument arg into aid and sends req (stolen) with
+ * "alert" set to it; what names the request in errors. Returns the exit status; *begun tells
+ * whether the session was opened (then the caller ends it with e2e_end). */
+static int request_on_alert(struct cli *cli, struct e2e *x, int *begun, const char *arg,
+                            char aid[E2E_ID_LEN], json_t *req, const char *what, json_t **reply)
+{
+    int status = e2e_begin(cli, x);
+    *begun = status == 0;
+    if (status == 0)
+        status = e2e_resolve_alert(x, arg, aid);
+    if (status != 0 || json_object_set_new(req, "alert", json_string(aid)) != 0) {
+        json_decref(req);
+        return status != 0 ? status : CLI_ELOCAL;
+    }
+    return e2e_request(x, req, what, reply);
+}
+
 static int alert_show(struct cli *cli)
 {
     const char *pos[1];
@@ -582,12 +599,11 @@ static int alert_show(struct cli *cli)
     struct e2e x;
     char aid[E2E_ID_LEN];
     json_t *reply = NULL;
-    int status = e2e_begin(cli, &x);
-    if (status != 0)
+    int begun = 0;
+    int status = request_on_alert(cli, &x, &begun, pos[0], aid,
+                                  json_pack("{s:s}", "t", "alert_show"), "alert_show", &reply);
+    if (!begun)
         return status;
-    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
-        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_show", "alert", aid),
-                             "alert_show", &reply);
     if (status != 0)
         return e2e_end(&x, status, 0);
     const json_t *a = json_object_get(reply, "alert");
@@ -698,12 +714,11 @@ static int alert_ack(struct cli *cli)
     struct e2e x;
     char aid[E2E_ID_LEN];
     json_t *reply = NULL;
-    int status = e2e_begin(cli, &x);
-    if (status != 0)
+    int begun = 0;
+    int status = request_on_alert(cli, &x, &begun, pos[0], aid,
+                                  json_pack("{s:s}", "t", "alert_ack"), "alert_ack", &reply);
+    if (!begun)
         return status;
-    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
-        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_ack", "alert", aid),
-                             "alert_ack", &reply);
     if (status == 0) {
         print_changed(&x, "acknowledged", reply);
         if (!cli->json)
@@ -799,13 +814,12 @@ static int alert_cancel(struct cli *cli)
     struct e2e x;
     char aid[E2E_ID_LEN];
     json_t *reply = NULL;
-    int status = e2e_begin(cli, &x);
-    if (status != 0)
+    int begun = 0;
+    int status = request_on_alert(cli, &x, &begun, pos[0], aid,
+                                  json_pack("{s:s, s:s}", "t", "alert_cancel", "code", code),
+                                  "alert_cancel", &reply);
+    if (!begun)
         return status;
-    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
-        status = e2e_request(
-            &x, json_pack("{s:s, s:s, s:s}", "t", "alert_cancel", "alert", aid, "code", code),
-            "alert_cancel", &reply);
     if (status == 0)
         print_changed(&x, "cancelled", reply);
     json_decref(reply);
