@@ -193,6 +193,30 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "  alert_id BLOB NOT NULL REFERENCES alerts(id), n INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
     "  event TEXT NOT NULL, by_user BLOB, to_users BLOB, detail TEXT,"
     "  PRIMARY KEY(alert_id, n)) WITHOUT ROWID;",
+    /* 6: envelopes move to a rowid table in arrival order. In the WITHOUT ROWID table a 2 KB
+     * envelope kept ~1 KB in its leaf and the rest in an overflow page of its own, and every
+     * commit touched one leaf per thread; now an envelope stays within its page, commits append,
+     * and only the small index entries are spread per thread. thread_members.added_seq: the
+     * thread's last seq when the member was (re-)added: what came before is not theirs to read,
+     * nor counted unread (backfilled from the time of the latest addition). */
+    "CREATE TABLE messages_v6("
+    "  id INTEGER PRIMARY KEY,"
+    "  thread_id BLOB NOT NULL, seq INTEGER NOT NULL, msg_id BLOB NOT NULL UNIQUE,"
+    "  sender_user BLOB NOT NULL, sender_device BLOB NOT NULL, sender_seq INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL, stored_ms INTEGER NOT NULL, env BLOB NOT NULL);"
+    "INSERT INTO messages_v6(thread_id, seq, msg_id, sender_user, sender_device, sender_seq,"
+    "  created_ms, stored_ms, env)"
+    "  SELECT thread_id, seq, msg_id, sender_user, sender_device, sender_seq, created_ms,"
+    "  stored_ms, env FROM messages ORDER BY stored_ms, thread_id, seq;"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_v6 RENAME TO messages;"
+    /* (thread_id, seq) is unique: the writer assigns seq = last_seq + 1 in the transaction that
+     * inserts; sender_user makes the unread count an index-only scan */
+    "CREATE UNIQUE INDEX messages_thread_seq ON messages(thread_id, seq, sender_user);"
+    "CREATE UNIQUE INDEX messages_sender_seq ON messages(thread_id, sender_device, sender_seq);"
+    "ALTER TABLE thread_members ADD COLUMN added_seq INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE thread_members SET added_seq = (SELECT coalesce(max(g.seq), 0) FROM messages g"
+    "  WHERE g.thread_id = thread_members.thread_id AND g.stored_ms < thread_members.added_ms);",
 };
 
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)

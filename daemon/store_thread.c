@@ -23,9 +23,10 @@ static const char *const q_thread_get = "SELECT id, patient_ref, created_by, cre
 static const char *const q_thread_bump =
     "UPDATE threads SET roster_version = roster_version + 1 WHERE id = ?1";
 static const char *const q_member_put =
-    "INSERT INTO thread_members(thread_id, user_id, added_ms) VALUES(?1, ?2, ?3) "
-    "ON CONFLICT(thread_id, user_id) DO UPDATE SET added_ms = ?3, removed_ms = NULL "
-    "WHERE removed_ms IS NOT NULL";
+    "INSERT INTO thread_members(thread_id, user_id, added_ms, added_seq) "
+    "VALUES(?1, ?2, ?3, (SELECT last_seq FROM threads WHERE id = ?1)) "
+    "ON CONFLICT(thread_id, user_id) DO UPDATE SET added_ms = ?3, removed_ms = NULL, "
+    "added_seq = excluded.added_seq WHERE removed_ms IS NOT NULL";
 static const char *const q_member_remove =
     "UPDATE thread_members SET removed_ms = ?3 WHERE thread_id = ?1 AND user_id = ?2 "
     "AND removed_ms IS NULL";
@@ -38,7 +39,7 @@ static const char *const q_threads_of_user =
     "SELECT t.id, t.patient_ref, t.created_by, t.created_ms, t.roster_version, t.last_seq, "
     "t.last_ms, coalesce(r.read_seq, 0), "
     "(SELECT count(*) FROM messages g WHERE g.thread_id = t.id "
-    "   AND g.seq > coalesce(r.read_seq, 0) AND g.sender_user <> ?1) "
+    "   AND g.seq > max(coalesce(r.read_seq, 0), m.added_seq) AND g.sender_user <> ?1) "
     "FROM thread_members m JOIN threads t ON t.id = m.thread_id "
     "LEFT JOIN reads r ON r.user_id = ?1 AND r.thread_id = t.id "
     "WHERE m.user_id = ?1 AND m.removed_ms IS NULL ORDER BY t.last_ms DESC, t.created_ms DESC";

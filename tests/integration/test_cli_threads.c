@@ -107,6 +107,7 @@ struct xthread {
     struct xmsg m[MAX_MSGS];
     int64_t delivered[N_WHO]; /* per device */
     int64_t read[N_WHO];      /* per user */
+    int64_t added[N_WHO];     /* per user: last_seq when last added (0: a creator's member) */
     int64_t synced[N_WHO];    /* per device: the CLI's synced mark */
     uint64_t send_seq[N_WHO]; /* per device: the last sender_seq */
     unsigned seen[N_WHO];     /* per device: every device its CLI saw in the thread's rosters */
@@ -311,12 +312,13 @@ static const char *title_for(const struct xthread *th, int who)
     return t;
 }
 
-/* The server's unread count for user u: others' messages after u's read mark. */
+/* The server's unread count for user u: others' messages after u's read mark, and sent since u
+ * was last added to the thread. */
 static int64_t unread_of(const struct xthread *th, int u)
 {
-    int64_t n = 0;
+    int64_t n = 0, floor = th->read[u] > th->added[u] ? th->read[u] : th->added[u];
     for (int i = 0; i < th->n; i++)
-        if (th->m[i].seq > th->read[u] && user_of[th->m[i].from] != u)
+        if (th->m[i].seq > floor && user_of[th->m[i].from] != u)
             n++;
     return n;
 }
@@ -966,10 +968,12 @@ static void member_ok(struct world *w, struct xthread *th, int who, bool add, in
     struct h_cli r;
     RUN(&r, w, who, "thread", add ? "add" : "remove", th->id, uid(w, user));
     ok_quiet(&r);
-    if (add)
+    if (add) {
         th->members |= BIT(user);
-    else
+        th->added[user] = th->last_seq;
+    } else {
         th->members &= ~BIT(user);
+    }
     th->version++;
     saw_roster(w, th, who);
     check_roster_json(w, th, r.json);
@@ -1568,6 +1572,9 @@ static void test_removal(void **state)
     member_ok(&w, th, NURSE, true, GP1);
     const struct xmsg *back = send_ok(&w, th, NURSE, say(&w, "Welcome back: discharge letter"));
     assert_int_equal(back->wrapped, BIT(NURSE) | BIT(PSY) | BIT(GP1) | BIT(GP2));
+    /* unread: only what was sent after the GP came back, not the message sent while out */
+    assert_int_equal(th->read[GP1], out->seq - 1);
+    assert_int_equal(unread_of(th, GP1), 1);
     struct h_proc p;
     h_bg_wait(&bg, H_CLI_TIMEOUT_MS, &p);
     if (p.status != 0 || p.err_len != 0) {
@@ -1595,6 +1602,7 @@ static void test_removal(void **state)
     th->synced[GP1] = back->seq;
     saw_roster(&w, th, GP1); /* follow fetched the roster */
     check_marks_db(&w, th);
+    list_ok(&w, GP1); /* unread 1 */
 
     assert_int_equal(sync_ok(&w, GP2), 1);
     RUN(&r, &w, GP1, "thread", "show", th->id);

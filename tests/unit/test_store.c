@@ -471,6 +471,166 @@ static void schema1_rows_are_backfilled(void **state)
     assert_int_equal(size, 3);
 }
 
+/* --- schema 5 -> 6: envelopes move to a rowid table, members get added_seq -------------------- */
+
+struct msgs {
+    int n;
+    int64_t seq[8];
+    uint8_t env[8][64];
+    size_t len[8];
+};
+
+static int take_msg(void *ud, const struct ses_message *m)
+{
+    struct msgs *a = ud;
+    assert_true(a->n < 8 && m->env_len <= sizeof a->env[0]);
+    a->seq[a->n] = m->seq;
+    memcpy(a->env[a->n], m->env, m->env_len);
+    a->len[a->n++] = m->env_len;
+    return 0;
+}
+
+static void put_msg(struct ses_store *st, const uint8_t thread[16], const struct ses_user *u,
+                    uint8_t tag, int64_t stored_ms, int64_t want_seq)
+{
+    uint8_t env[48];
+    memset(env, tag, sizeof env);
+    struct ses_message m = {.sender_seq = tag,
+                            .created_ms = stored_ms,
+                            .stored_ms = stored_ms,
+                            .env = env,
+                            .env_len = sizeof env};
+    memcpy(m.thread, thread, 16);
+    memset(m.msg_id, tag, 16);
+    memcpy(m.sender_user, u->id, 16);
+    memcpy(m.sender_device, u->id, 16); /* a device id per user is enough here */
+    assert_int_equal(ses_store_msg_insert(st, &m), 0);
+    assert_int_equal(m.seq, want_seq);
+}
+
+static void take_line(void *ud, const struct ses_thread_line *l)
+{
+    *(int64_t *)ud = l->unread;
+}
+
+static int64_t unread(struct ses_store *st, const struct ses_user *u)
+{
+    int64_t n = -1;
+    assert_int_equal(ses_store_threads_of_user(st, u->id, take_line, &n), 0);
+    return n;
+}
+
+static void schema5_messages_move(void **state)
+{
+    struct fixture *f = *state;
+    struct ses_user a = mk_user(1, SES_ROLE_NURSE), b = mk_user(2, SES_ROLE_GP),
+                    c = mk_user(3, SES_ROLE_PSYCHIATRIST);
+    struct ses_thread t = {.created_ms = 5, .roster_version = 1};
+    memset(t.id, 9, sizeof t.id);
+    memcpy(t.created_by, a.id, 16);
+    snprintf(t.patient, sizeof t.patient, "P-7F3A");
+    assert_int_equal(ses_store_user_insert(f->st, &a), 0);
+    assert_int_equal(ses_store_user_insert(f->st, &b), 0);
+    assert_int_equal(ses_store_user_insert(f->st, &c), 0);
+    assert_int_equal(ses_store_thread_insert(f->st, &t), 0);
+    assert_int_equal(ses_store_member_put(f->st, t.id, a.id, 10), 0);
+    assert_int_equal(ses_store_member_put(f->st, t.id, b.id, 10), 0);
+    put_msg(f->st, t.id, &a, 1, 20, 1);
+    put_msg(f->st, t.id, &b, 2, 30, 2);
+    assert_int_equal(ses_store_member_put(f->st, t.id, c.id, 35), 0);
+    put_msg(f->st, t.id, &a, 3, 40, 3);
+    ses_store_close(f->st);
+    f->st = NULL;
+
+    /* the database as schema 5 had it: the same rows in a WITHOUT ROWID table, no added_seq */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE m5(thread_id BLOB NOT NULL, seq INTEGER NOT NULL, msg_id BLOB "
+                     "NOT NULL UNIQUE, sender_user BLOB NOT NULL, sender_device BLOB NOT NULL, "
+                     "sender_seq INTEGER NOT NULL, created_ms INTEGER NOT NULL, stored_ms "
+                     "INTEGER NOT NULL, env BLOB NOT NULL, PRIMARY KEY(thread_id, seq)) WITHOUT "
+                     "ROWID;"
+                     "INSERT INTO m5 SELECT thread_id, seq, msg_id, sender_user, sender_device, "
+                     "sender_seq, created_ms, stored_ms, env FROM messages;"
+                     "DROP TABLE messages;"
+                     "ALTER TABLE m5 RENAME TO messages;"
+                     "CREATE UNIQUE INDEX messages_sender_seq ON messages(thread_id, "
+                     "sender_device, sender_seq);"
+                     "ALTER TABLE thread_members DROP COLUMN added_seq;"
+                     "PRAGMA user_version = 5;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(ses_store_open(f->path, false, &f->st), 0);
+    /* a rowid table now, with its two indexes */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT count(*) FROM sqlite_master WHERE name = "
+                                        "'messages' AND sql LIKE '%WITHOUT ROWID%'), (SELECT "
+                                        "count(*) FROM sqlite_master WHERE name IN "
+                                        "('messages_thread_seq', 'messages_sender_seq')), "
+                                        "(SELECT user_version FROM pragma_user_version)",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    assert_int_equal(sqlite3_column_int(q, 1), 2);
+    assert_int_equal(sqlite3_column_int(q, 2), 6);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    /* the same messages, in order, byte for byte */
+    struct msgs got = {.n = 0};
+    assert_int_equal(ses_store_msg_range(f->st, t.id, 0, 10, take_msg, &got), 0);
+    assert_int_equal(got.n, 3);
+    for (int i = 0; i < 3; i++) {
+        uint8_t want[48];
+        memset(want, i + 1, sizeof want);
+        assert_int_equal(got.seq[i], i + 1);
+        assert_int_equal(got.len[i], sizeof want);
+        assert_memory_equal(got.env[i], want, sizeof want);
+    }
+    uint8_t id2[16];
+    memset(id2, 2, sizeof id2);
+    struct msgs one = {.n = 0};
+    assert_int_equal(ses_store_msg_by_id(f->st, id2, take_msg, &one), 0);
+    assert_int_equal(one.seq[0], 2);
+    uint64_t max = 0;
+    assert_int_equal(ses_store_msg_max_sender_seq(f->st, t.id, a.id, &max), 0);
+    assert_int_equal(max, 3);
+    /* a used msg_id or sender_seq is still refused, and numbering goes on */
+    uint8_t env[4] = {0};
+    struct ses_message dup = {.sender_seq = 9, .env = env, .env_len = sizeof env};
+    memcpy(dup.thread, t.id, 16);
+    memcpy(dup.msg_id, id2, 16);
+    memcpy(dup.sender_user, a.id, 16);
+    memcpy(dup.sender_device, a.id, 16);
+    assert_int_equal(ses_store_msg_insert(f->st, &dup), SES_EEXISTS);
+    memset(dup.msg_id, 8, 16);
+    dup.sender_seq = 3;
+    assert_int_equal(ses_store_msg_insert(f->st, &dup), SES_EEXISTS);
+
+    /* added_seq backfilled: c was added after seq 2, so only seq 3 is unread for c */
+    assert_int_equal(unread(f->st, &a), 1);
+    assert_int_equal(unread(f->st, &b), 2);
+    assert_int_equal(unread(f->st, &c), 1);
+
+    /* removed, a message, re-added: what was sent meanwhile (and before) is not unread */
+    assert_int_equal(ses_store_member_remove(f->st, t.id, b.id, 50), 0);
+    put_msg(f->st, t.id, &a, 4, 55, 4);
+    assert_int_equal(ses_store_member_put(f->st, t.id, b.id, 60), 0);
+    assert_int_equal(unread(f->st, &b), 0);
+    put_msg(f->st, t.id, &a, 5, 65, 5);
+    assert_int_equal(unread(f->st, &b), 1);
+    assert_int_equal(unread(f->st, &c), 3);
+    /* putting a current member again changes nothing */
+    assert_int_equal(ses_store_member_put(f->st, t.id, c.id, 70), 0);
+    assert_int_equal(unread(f->st, &c), 3);
+}
+
 static void checkpoints(void **state)
 {
     struct fixture *f = *state;
@@ -500,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_rollback_takes_the_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_prune_keeps_hashes, setup, teardown),
         cmocka_unit_test_setup_teardown(schema1_rows_are_backfilled, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema5_messages_move, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
