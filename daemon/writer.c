@@ -11,12 +11,17 @@
 #include "log.h"
 #include "writer.h"
 
+enum prep_state { PREP_NONE, PREP_QUEUED, PREP_RUNNING, PREP_DONE };
+
 struct job {
     struct job *next;
+    struct job *prep_next; /* in the prep queue (mu) */
+    ses_write_prep_fn prep;
     ses_write_fn run;
     ses_write_done_fn done;
     void *arg;
     int rc;
+    enum prep_state prep_state; /* mu */
 };
 
 struct ses_writer {
@@ -37,6 +42,15 @@ struct ses_writer {
     bool restarting;         /* the writer resets the WAL: no checkpointer pass meanwhile (mu) */
     uv_cond_t idle_cond;     /* signalled when ckpt_running goes false (mu) */
     bool ckpt_started;
+    /* jobs whose prep() nobody has started, in submission order (a sub-sequence of the jobs
+     * queued and being run): prep threads take the head; so does the writer, which reaches them
+     * in order, when no prep thread was quicker */
+    struct job *prep_head, *prep_tail; /* mu */
+    uv_cond_t prep_cond;               /* wakes the prep threads (mu) */
+    uv_cond_t prep_done_cond;          /* a prep thread finished one (mu) */
+    bool writer_busy;                  /* the writer is running or committing a batch (mu) */
+    uv_thread_t prep_threads[SES_WRITER_MAX_PREP_THREADS];
+    unsigned n_prep_threads;
     struct ses_writer_stats stats; /* guarded by mu */
 };
 
@@ -49,8 +63,66 @@ static void append(struct job **head, struct job **tail, struct job *first, stru
     *tail = last;
 }
 
+/* Takes j off the head of the prep queue if nobody has started its prep(). Caller holds mu. */
+static bool claim_prep(struct ses_writer *w, struct job *j)
+{
+    if (j->prep_state != PREP_QUEUED)
+        return false;
+    /* every queued prep before j is claimed already (jobs are prepped and run in order) */
+    w->prep_head = j->prep_next;
+    if (w->prep_head == NULL)
+        w->prep_tail = NULL;
+    j->prep_state = PREP_RUNNING;
+    return true;
+}
+
+/* A prep thread: runs prep() of queued jobs ahead of the writer. */
+static void prep_main(void *arg)
+{
+    struct ses_writer *w = arg;
+    uv_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stopping && w->prep_head == NULL)
+            uv_cond_wait(&w->prep_cond, &w->mu);
+        if (w->stopping)
+            break;
+        struct job *j = w->prep_head;
+        claim_prep(w, j);
+        uv_mutex_unlock(&w->mu);
+        j->prep(j->arg);
+        uv_mutex_lock(&w->mu);
+        j->prep_state = PREP_DONE;
+        w->stats.preps_ahead++;
+        uv_cond_broadcast(&w->prep_done_cond);
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+/* Every prep() of the batch done: the writer runs those nobody started, then waits for the rest
+ * (which prep threads are running). */
+static void prep_batch(struct ses_writer *w, struct job *batch)
+{
+    for (struct job *j = batch; j; j = j->next) {
+        if (j->prep == NULL)
+            continue;
+        uv_mutex_lock(&w->mu);
+        bool mine = claim_prep(w, j);
+        uv_mutex_unlock(&w->mu);
+        if (mine) {
+            j->prep(j->arg);
+            j->prep_state = PREP_DONE; /* nobody else looks at a job the writer claimed */
+        }
+    }
+    uv_mutex_lock(&w->mu);
+    for (struct job *j = batch; j; j = j->next)
+        while (j->prep_state == PREP_RUNNING)
+            uv_cond_wait(&w->prep_done_cond, &w->mu);
+    uv_mutex_unlock(&w->mu);
+}
+
 static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
 {
+    prep_batch(w, batch);
     int rc = ses_store_begin(w->st);
     for (struct job *j = batch; j; j = j->next) {
         if (rc != 0) {
@@ -153,12 +225,16 @@ static void writer_main(void *arg)
         if (w->in_head == NULL)
             w->in_tail = NULL;
         last->next = NULL;
+        w->writer_busy = true;
+        if (w->prep_head != NULL && w->prep_head->next != NULL)
+            uv_cond_signal(&w->prep_cond); /* a second job to prep: share them */
         uv_mutex_unlock(&w->mu);
 
         run_batch(w, batch, n);
         note_wal(w);
 
         uv_mutex_lock(&w->mu);
+        w->writer_busy = false;
         append(&w->done_head, &w->done_tail, batch, last);
         w->stats.jobs += n;
         w->stats.batches++;
@@ -211,14 +287,27 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     uv_cond_init(&w->idle_cond);
     uv_async_init(loop, &w->async, on_async);
     w->async.data = w;
+    uv_cond_init(&w->prep_cond);
+    uv_cond_init(&w->prep_done_cond);
     w->ckpt_started = uv_thread_create(&w->ckpt_thread, ckpt_main, w) == 0;
+    unsigned cpus = uv_available_parallelism();
+    unsigned want = cpus > 1 ? cpus - 1 : 0;
+    if (want > SES_WRITER_MAX_PREP_THREADS)
+        want = SES_WRITER_MAX_PREP_THREADS;
+    while (w->n_prep_threads < want &&
+           uv_thread_create(&w->prep_threads[w->n_prep_threads], prep_main, w) == 0)
+        w->n_prep_threads++; /* with fewer (none), the writer preps alone */
     if (uv_thread_create(&w->thread, writer_main, w) != 0) {
         uv_mutex_lock(&w->mu);
         w->stopping = true;
         uv_cond_signal(&w->ckpt_cond);
+        uv_cond_broadcast(&w->prep_cond);
         uv_mutex_unlock(&w->mu);
         if (w->ckpt_started)
             uv_thread_join(&w->ckpt_thread);
+        for (unsigned i = 0; i < w->n_prep_threads; i++)
+            uv_thread_join(&w->prep_threads[i]);
+        w->n_prep_threads = 0;
         ses_store_close(w->st);
         w->st = NULL;
         uv_close((uv_handle_t *)&w->async, free_on_close); /* frees w once the loop runs */
@@ -228,11 +317,14 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     return 0;
 }
 
-int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done, void *arg)
+int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
+                           ses_write_done_fn done, void *arg)
 {
     struct job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return SES_ENOMEM;
+    j->prep = prep;
+    j->prep_state = prep ? PREP_QUEUED : PREP_NONE;
     j->run = run;
     j->done = done;
     j->arg = arg;
@@ -244,8 +336,24 @@ int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn 
     }
     append(&w->in_head, &w->in_tail, j, j);
     uv_cond_signal(&w->cond);
+    if (prep) {
+        if (w->prep_tail)
+            w->prep_tail->prep_next = j;
+        else
+            w->prep_head = j;
+        w->prep_tail = j;
+        /* an idle writer takes the job at once and preps it itself: a prep thread would only add
+         * a hand-over; a busy one leaves it to the prep threads meanwhile */
+        if (w->writer_busy)
+            uv_cond_signal(&w->prep_cond);
+    }
     uv_mutex_unlock(&w->mu);
     return 0;
+}
+
+int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done, void *arg)
+{
+    return ses_writer_submit_prep(w, NULL, run, done, arg);
 }
 
 void ses_writer_stop(struct ses_writer *w)
@@ -256,7 +364,12 @@ void ses_writer_stop(struct ses_writer *w)
     w->stopping = true;
     uv_cond_signal(&w->cond);
     uv_cond_signal(&w->ckpt_cond);
+    uv_cond_broadcast(&w->prep_cond);
     uv_mutex_unlock(&w->mu);
+    /* a prep thread finishes the prep() it runs, then stops; the writer preps what is left */
+    for (unsigned i = 0; i < w->n_prep_threads; i++)
+        uv_thread_join(&w->prep_threads[i]);
+    w->n_prep_threads = 0;
     uv_thread_join(&w->thread);
     if (w->ckpt_started)
         uv_thread_join(&w->ckpt_thread);
@@ -275,6 +388,8 @@ void ses_writer_free(struct ses_writer *w)
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->ckpt_cond);
     uv_cond_destroy(&w->idle_cond);
+    uv_cond_destroy(&w->prep_cond);
+    uv_cond_destroy(&w->prep_done_cond);
     free(w);
 }
 
