@@ -171,6 +171,7 @@ static int thread_create(struct cli *cli)
 
 struct title_acc {
     char *title; /* latest verified title */
+    int64_t seq; /* its seq */
 };
 
 static int take_title(struct e2e *x, const struct e2e_roster *r, struct e2e_msg *m, void *ud)
@@ -184,10 +185,53 @@ static int take_title(struct e2e *x, const struct e2e_roster *r, struct e2e_msg 
             free(a->title);
         }
         a->title = m->text;
+        a->seq = m->seq;
         m->text = NULL;
     }
     e2e_msg_free(m);
     return 0;
+}
+
+/* Walks r's messages after < seq <= upto into acc, with a fresh replay run. */
+static int walk_titles(struct e2e *x, const struct e2e_roster *r, int64_t after, int64_t upto,
+                       struct title_acc *acc)
+{
+    json_t *run = json_object();
+    if (run == NULL)
+        return cli_error(CLI_ELOCAL, "out of memory");
+    int status = e2e_walk(x, r, after, upto, run, take_title, acc, NULL);
+    json_decref(run);
+    return status;
+}
+
+/* The latest title of r this device can read. The state remembers the seq of the title last
+ * found ("title_seq", a number, never the text) and up to where titles were looked for
+ * ("titles_upto"): then only that message and the ones after the mark are fetched, not the
+ * whole thread again. With no title known (or marks that do not fit the thread) every message
+ * is read, as when a title sent before this device joined becomes readable by a history
+ * re-wrap. Moves the marks on. */
+static int find_title(struct e2e *x, const struct e2e_roster *r, struct title_acc *acc)
+{
+    json_t *ts = x->have_state ? cli_state_thread(&x->st, r->text) : NULL;
+    int64_t title_seq = (int64_t)cli_state_get(ts, "title_seq");
+    int64_t upto = (int64_t)cli_state_get(ts, "titles_upto");
+    int status;
+    if (title_seq > 0 && title_seq <= upto && upto <= r->last_seq) {
+        /* in seq order, one run: the remembered title, then what came since */
+        status = walk_titles(x, r, title_seq - 1, title_seq, acc);
+        if (status == 0 && acc->title != NULL)
+            status = walk_titles(x, r, upto, r->last_seq, acc);
+        else if (status == 0)
+            status = walk_titles(x, r, 0, r->last_seq, acc); /* gone or refused now: look again */
+    } else {
+        status = walk_titles(x, r, 0, r->last_seq, acc);
+    }
+    if (status == 0 && ts != NULL) {
+        if (acc->title != NULL)
+            cli_state_set_max(ts, "title_seq", (uint64_t)acc->seq);
+        cli_state_set_max(ts, "titles_upto", (uint64_t)r->last_seq);
+    }
+    return status;
 }
 
 static void free_title(struct title_acc *a)
@@ -227,16 +271,10 @@ static int thread_list(struct cli *cli)
     {
         const char *tid = cli_str(th, "thread", "");
         struct e2e_roster *r = NULL;
-        struct title_acc acc = {NULL};
-        json_t *run = json_object();
-        if (run == NULL) {
-            status = cli_error(CLI_ELOCAL, "out of memory");
-            break;
-        }
+        struct title_acc acc = {NULL, 0};
         status = e2e_roster_fetch(&x, tid, &r);
         if (status == 0)
-            status = e2e_walk(&x, r, 0, r->last_seq, run, take_title, &acc, NULL);
-        json_decref(run);
+            status = find_title(&x, r, &acc);
         if (status != 0) {
             free(r);
             free_title(&acc);

@@ -8,6 +8,9 @@
  *    "threads": {THREAD_ID: {
  *        "send_seq": N,            last sender_seq this device used in the thread (§10)
  *        "synced": S,              server seq up to which this device has shown/synced the thread
+ *        "title_seq": S, "titles_upto": U
+ *                                  seq of the latest title found, and up to where `thread list`
+ *                                  looked for titles (it then fetches only what is new)
  *        "senders": {DEVICE_ID: {"seq": S, "sender_seq": N}},
  *                                  highest server seq seen from that device and its sender_seq
  *        "devices": {DEVICE_ID: 1}  every device seen in the thread's rosters (recipient check of

@@ -38,6 +38,9 @@
  *    re-wraps open with the laptop's keys), the laptop reads them with the note, a running follow
  *    prints the history event, later messages arrive as usual; a repeat stores nothing; the laptop
  *    passes nothing on; another user's device is refused by the CLI and by the server.
+ *  - list_reads_what_is_new: `thread list` remembers where the title is (a seq, never the text)
+ *    and reads only that message and the new ones: a message altered in the database before the
+ *    mark goes unnoticed by the list and refused by `thread show`; a new title is found.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -2319,6 +2322,63 @@ static void test_new_laptop_history(void **state)
     world_free(&w);
 }
 
+/* --- 11. list_reads_what_is_new ------------------------------------------------------------
+ */
+
+/* The title marks of thread th in device who's state.json. */
+static void title_marks(const struct world *w, const struct xthread *th, int who, int64_t *title,
+                        int64_t *upto)
+{
+    char *path = h_path(w->home[who], "state.json");
+    size_t len = 0;
+    char *text = h_read_file(path, &len);
+    json_t *st = json_loadb(text, len, 0, NULL);
+    const json_t *t = json_object_get(json_object_get(st, "threads"), th->id);
+    assert_non_null(t);
+    *title = h_jint(t, "title_seq");
+    *upto = h_jint(t, "titles_upto");
+    json_decref(st);
+    free(text);
+    free(path);
+}
+
+static void test_list_reads_what_is_new(void **state)
+{
+    struct world w;
+    world_start(&w, *state);
+    struct xthread *th = create_ok(&w, NURSE, "P-7F3A", BIT(PSY) | BIT(GP1));
+    send_ok(&w, th, NURSE, say(&w, "%s: first visit", th->pname));
+    send_ok(&w, th, PSY, say(&w, "Seen, notes to follow"));
+    list_ok(&w, PSY);
+    int64_t title = 0, upto = 0;
+    title_marks(&w, th, PSY, &title, &upto);
+    assert_int_equal(title, 1);
+    assert_int_equal(upto, 3);
+
+    /* seq 2 altered behind everyone's back (seq 3's envelope put in its place) */
+    h_db_exec(w.e->db,
+              "UPDATE messages SET env = (SELECT env FROM messages WHERE thread_id = X'%s' AND "
+              "seq = 3) WHERE thread_id = X'%s' AND seq = 2",
+              th->hex, th->hex);
+    list_ok(&w, PSY); /* read: the title (seq 1) and nothing after seq 3 */
+    struct h_cli r;
+    RUN(&r, &w, PSY, "thread", "show", th->id);
+    assert_int_equal(r.p.status, 6); /* reading everything finds it (exit 6: verification) */
+    h_cli_free(&r);
+    th->delivered[PSY] = th->read[PSY] = 3; /* the rest was shown */
+    check_marks_db(&w, th);
+
+    /* a new title is found among the new messages; the marks move on */
+    send_as(&w, th, NURSE, th->id, SES_CONTENT_THREAD_TITLE, say(&w, "%s (day unit)", th->pname));
+    send_ok(&w, th, GP1, say(&w, "Noted"));
+    list_ok(&w, PSY);
+    title_marks(&w, th, PSY, &title, &upto);
+    assert_int_equal(title, 4);
+    assert_int_equal(upto, 5);
+    world_finish(&w);
+    world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -2334,6 +2394,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_no_plaintext_anywhere, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_safety_numbers, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_new_laptop_history, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_list_reads_what_is_new, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
