@@ -59,21 +59,45 @@ static void done_job(void *arg, int rc)
     free(a);
 }
 
+/* A fresh database in a temporary folder, a loop, and a writer on them. */
+struct wfix {
+    char dir[32];
+    char path[128];
+    uv_loop_t loop;
+    struct ses_writer *w;
+};
+
+static void wfix_start(struct wfix *f)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/sesame-writer-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/sesame.db", f->dir);
+    struct ses_store *st = NULL;
+    assert_int_equal(ses_store_open(f->path, true, &st), 0);
+    ses_store_close(st);
+    main_thread = uv_thread_self();
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    f->w = NULL;
+    assert_int_equal(ses_writer_start(&f->loop, f->path, &f->w), 0);
+}
+
+/* After ses_writer_stop(): the loop runs dry and closes, the folder goes. */
+static void wfix_end(struct wfix *f)
+{
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    ses_writer_free(f->w);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void group_commit_order_and_failures(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sesame-writer-XXXXXX", path[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/sesame.db", dir);
-    struct ses_store *st = NULL;
-    assert_int_equal(ses_store_open(path, true, &st), 0);
-    ses_store_close(st);
-
-    main_thread = uv_thread_self();
-    uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    struct ses_writer *w = NULL;
-    assert_int_equal(ses_writer_start(&loop, path, &w), 0);
+    struct wfix f;
+    wfix_start(&f);
+    struct ses_writer *w = f.w;
     static struct ctx c;
     memset(&c, 0, sizeof c);
     enum { N = 1500 };
@@ -85,7 +109,7 @@ static void group_commit_order_and_failures(void **state)
         assert_int_equal(ses_writer_submit(w, run_job, done_job, a), 0);
     }
     while (c.done_count < N)
-        uv_run(&loop, UV_RUN_ONCE);
+        uv_run(&f.loop, UV_RUN_ONCE);
     for (int i = 0; i < N; i++) {
         assert_int_equal(c.order[i], i);
         assert_int_equal(c.rcs[i], (i % 100) == 7 ? SES_ECONFLICT : 0);
@@ -108,21 +132,17 @@ static void group_commit_order_and_failures(void **state)
     ses_writer_stop(w);
     assert_int_equal(c.done_count, N + 10);
     assert_int_equal(ses_writer_submit(w, run_job, done_job, NULL), SES_ECLOSED);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ses_writer_free(w);
-    assert_int_equal(uv_loop_close(&loop), 0);
 
     /* exactly the successful jobs are in the log, in order, as a consistent tree */
-    assert_int_equal(ses_store_open(path, false, &st), 0);
+    struct ses_store *st = NULL;
+    assert_int_equal(ses_store_open(f.path, false, &st), 0);
     uint64_t size = 0;
     assert_int_equal(ses_store_audit_size(st, &size), 0);
     assert_int_equal(size, N + 10 - N / 100);
     uint8_t root[32];
     assert_int_equal(ses_store_audit_root(st, size, root), 0);
     ses_store_close(st);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    wfix_end(&f);
 }
 
 /* --- prep(): once per job, before its run(), by a prep thread or the writer --------------------
@@ -197,17 +217,9 @@ static void done_pjob(void *arg, int rc)
 static void prep_once_before_run(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sesame-writer-XXXXXX", path[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/sesame.db", dir);
-    struct ses_store *st = NULL;
-    assert_int_equal(ses_store_open(path, true, &st), 0);
-    ses_store_close(st);
-    main_thread = uv_thread_self();
-    uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    struct ses_writer *w = NULL;
-    assert_int_equal(ses_writer_start(&loop, path, &w), 0);
+    struct wfix f;
+    wfix_start(&f);
+    struct ses_writer *w = f.w;
     static struct pctx c;
     memset(&c, 0, sizeof c);
     uv_mutex_init(&c.mu);
@@ -232,7 +244,7 @@ static void prep_once_before_run(void **state)
             assert_int_equal(ses_writer_submit_prep(w, prep_job, run_pjob, done_pjob, a), 0);
     }
     while (c.done_count < NP)
-        uv_run(&loop, UV_RUN_ONCE);
+        uv_run(&f.loop, UV_RUN_ONCE);
     for (int i = 0; i < NP; i++) {
         bool has_prep = i != 0 && i % 5 != 3;
         assert_int_equal(c.order[i], i);
@@ -259,13 +271,8 @@ static void prep_once_before_run(void **state)
     ses_writer_stop(w);
     assert_int_equal(c.done_count, 50);
     assert_int_equal(c.preps[NP - 1], 51);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ses_writer_free(w);
-    assert_int_equal(uv_loop_close(&loop), 0);
     uv_mutex_destroy(&c.mu);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    wfix_end(&f);
 }
 
 static void start_fails_cleanly(void **state)
