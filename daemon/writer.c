@@ -226,7 +226,7 @@ static void writer_main(void *arg)
             w->in_tail = NULL;
         last->next = NULL;
         w->writer_busy = true;
-        if (w->prep_head != NULL && w->prep_head->next != NULL)
+        if (w->prep_head != NULL && w->prep_head->prep_next != NULL)
             uv_cond_signal(&w->prep_cond); /* a second job to prep: share them */
         uv_mutex_unlock(&w->mu);
 
