@@ -46,6 +46,18 @@ struct cli_opt {
 int cli_parse_opts(int argc, char **argv, const struct cli_opt *opts, size_t n_opts,
                    const char *usage_line);
 
+/* One subcommand of a command group (`sesame thread list`: group "thread", name "list"). */
+struct cli_sub {
+    const char *name;
+    int (*run)(struct cli *cli);
+};
+
+/* Runs the subcommand argv[0] names, with argv starting after it: none is a usage error
+ * ("GROUP needs a subcommand"), help/--help/-h prints the usage (exit 0), an unknown name is a
+ * usage error. Returns the exit status. */
+int cli_dispatch(struct cli *cli, const char *group, const char *usage_line,
+                 const struct cli_sub *subs, size_t n_subs);
+
 /* Prints "sesame: error: MSG" and a usage hint to stderr. Returns CLI_EUSAGE. */
 int cli_usage_error(const char *usage_line, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -22,6 +22,24 @@ int cli_error(int status, const char *fmt, ...)
     return status;
 }
 
+int cli_dispatch(struct cli *cli, const char *group, const char *usage_line,
+                 const struct cli_sub *subs, size_t n_subs)
+{
+    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
+    if (sub == NULL)
+        return cli_usage_error(usage_line, "%s needs a subcommand", group);
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        cli_print_usage(stdout);
+        return CLI_OK;
+    }
+    cli->argc--;
+    cli->argv++;
+    for (size_t i = 0; i < n_subs; i++)
+        if (strcmp(sub, subs[i].name) == 0)
+            return subs[i].run(cli);
+    return cli_usage_error(usage_line, "unknown %s command '%s'", group, sub);
+}
+
 int cli_usage_error(const char *usage_line, const char *fmt, ...)
 {
     va_list ap;

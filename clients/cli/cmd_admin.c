@@ -278,22 +278,9 @@ static int admin_revoke(struct cli *cli)
 
 int cmd_admin(struct cli *cli)
 {
-    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
-    if (sub == NULL)
-        return cli_usage_error(ADMIN_USAGE, "admin needs a subcommand");
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_usage(stdout);
-        return CLI_OK;
-    }
-    cli->argc--;
-    cli->argv++;
-    if (strcmp(sub, "invite") == 0)
-        return admin_invite(cli);
-    if (strcmp(sub, "users") == 0)
-        return admin_users(cli);
-    if (strcmp(sub, "devices") == 0)
-        return admin_devices(cli);
-    if (strcmp(sub, "revoke") == 0)
-        return admin_revoke(cli);
-    return cli_usage_error(ADMIN_USAGE, "unknown admin command '%s'", sub);
+    static const struct cli_sub subs[] = {{"invite", admin_invite},
+                                          {"users", admin_users},
+                                          {"devices", admin_devices},
+                                          {"revoke", admin_revoke}};
+    return cli_dispatch(cli, "admin", ADMIN_USAGE, subs, sizeof subs / sizeof subs[0]);
 }

@@ -828,28 +828,10 @@ static int alert_cancel(struct cli *cli)
 
 int cmd_alert(struct cli *cli)
 {
-    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
-    if (sub == NULL)
-        return cli_usage_error(ALERT_USAGE, "alert needs a subcommand");
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_usage(stdout);
-        return CLI_OK;
-    }
-    cli->argc--;
-    cli->argv++;
-    if (strcmp(sub, "raise") == 0)
-        return alert_raise(cli);
-    if (strcmp(sub, "list") == 0)
-        return alert_list(cli);
-    if (strcmp(sub, "show") == 0)
-        return alert_show(cli);
-    if (strcmp(sub, "ack") == 0)
-        return alert_ack(cli);
-    if (strcmp(sub, "resolve") == 0)
-        return alert_resolve(cli);
-    if (strcmp(sub, "cancel") == 0)
-        return alert_cancel(cli);
-    return cli_usage_error(ALERT_USAGE, "unknown alert command '%s'", sub);
+    static const struct cli_sub subs[] = {{"raise", alert_raise},     {"list", alert_list},
+                                          {"show", alert_show},       {"ack", alert_ack},
+                                          {"resolve", alert_resolve}, {"cancel", alert_cancel}};
+    return cli_dispatch(cli, "alert", ALERT_USAGE, subs, sizeof subs / sizeof subs[0]);
 }
 
 /* --- thread metadata and contacts ----------------------------------------------------------- */
@@ -916,18 +898,8 @@ static int contact_record(struct cli *cli)
 
 int cmd_contact(struct cli *cli)
 {
-    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
-    if (sub == NULL)
-        return cli_usage_error(CONTACT_USAGE, "contact needs a subcommand");
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_usage(stdout);
-        return CLI_OK;
-    }
-    cli->argc--;
-    cli->argv++;
-    if (strcmp(sub, "record") == 0)
-        return contact_record(cli);
-    return cli_usage_error(CONTACT_USAGE, "unknown contact command '%s'", sub);
+    static const struct cli_sub subs[] = {{"record", contact_record}};
+    return cli_dispatch(cli, "contact", CONTACT_USAGE, subs, sizeof subs / sizeof subs[0]);
 }
 
 int cmd_thread_meta(struct cli *cli)

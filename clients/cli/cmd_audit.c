@@ -1160,26 +1160,8 @@ static int audit_export(struct cli *cli)
 
 int cmd_audit(struct cli *cli)
 {
-    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
-    if (sub == NULL)
-        return cli_usage_error(AUDIT_USAGE, "audit needs a subcommand");
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_usage(stdout);
-        return CLI_OK;
-    }
-    cli->argc--;
-    cli->argv++;
-    if (strcmp(sub, "tail") == 0)
-        return audit_tail(cli);
-    if (strcmp(sub, "show") == 0)
-        return audit_show(cli);
-    if (strcmp(sub, "checkpoint") == 0)
-        return audit_checkpoint(cli);
-    if (strcmp(sub, "prove") == 0)
-        return audit_prove(cli);
-    if (strcmp(sub, "verify") == 0)
-        return audit_verify(cli);
-    if (strcmp(sub, "export") == 0)
-        return audit_export(cli);
-    return cli_usage_error(AUDIT_USAGE, "unknown audit command '%s'", sub);
+    static const struct cli_sub subs[] = {
+        {"tail", audit_tail},   {"show", audit_show},     {"checkpoint", audit_checkpoint},
+        {"prove", audit_prove}, {"verify", audit_verify}, {"export", audit_export}};
+    return cli_dispatch(cli, "audit", AUDIT_USAGE, subs, sizeof subs / sizeof subs[0]);
 }

@@ -569,6 +569,16 @@ static int change_member(struct cli *cli, int add)
     return e2e_end(&x, status, status == 0);
 }
 
+static int thread_add(struct cli *cli)
+{
+    return change_member(cli, 1);
+}
+
+static int thread_remove(struct cli *cli)
+{
+    return change_member(cli, 0);
+}
+
 /* --- title ---------------------------------------------------------------------------------- */
 
 static int thread_title(struct cli *cli)
@@ -610,28 +620,9 @@ static int thread_title(struct cli *cli)
 
 int cmd_thread(struct cli *cli)
 {
-    const char *sub = cli->argc > 0 ? cli->argv[0] : NULL;
-    if (sub == NULL)
-        return cli_usage_error(THREAD_USAGE, "thread needs a subcommand");
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_usage(stdout);
-        return CLI_OK;
-    }
-    cli->argc--;
-    cli->argv++;
-    if (strcmp(sub, "create") == 0)
-        return thread_create(cli);
-    if (strcmp(sub, "list") == 0)
-        return thread_list(cli);
-    if (strcmp(sub, "show") == 0)
-        return thread_show(cli);
-    if (strcmp(sub, "info") == 0)
-        return thread_info(cli);
-    if (strcmp(sub, "add") == 0)
-        return change_member(cli, 1);
-    if (strcmp(sub, "remove") == 0)
-        return change_member(cli, 0);
-    if (strcmp(sub, "title") == 0)
-        return thread_title(cli);
-    return cli_usage_error(THREAD_USAGE, "unknown thread command '%s'", sub);
+    static const struct cli_sub subs[] = {{"create", thread_create}, {"list", thread_list},
+                                          {"show", thread_show},     {"info", thread_info},
+                                          {"add", thread_add},       {"remove", thread_remove},
+                                          {"title", thread_title}};
+    return cli_dispatch(cli, "thread", THREAD_USAGE, subs, sizeof subs / sizeof subs[0]);
 }
