@@ -40,8 +40,15 @@ static void catalogue(void **state)
         const struct ses_alert_type *t = ses_alert_type_at(i);
         assert_ptr_equal(ses_alert_type_find(t->code, t->variant), t);
         assert_true(t->severity == SES_SEV_INFO ? t->ack_ms == 0 : t->ack_ms > 0);
+        bool a19p = strcmp(t->code, "A19") == 0 && strcmp(t->variant, "psychiatric") == 0;
         assert_true(t->safety == (strcmp(t->code, "A01") == 0 || strcmp(t->code, "A02") == 0 ||
-                                  strcmp(t->code, "A03") == 0));
+                                  strcmp(t->code, "A03") == 0 || a19p));
+        /* a safety alert is closed by its owner or a psychiatrist, never by a cc-only member */
+        if (t->safety)
+            assert_int_equal(t->closers, SES_PARTY_OWNER | SES_PARTY_PSYCHIATRIST |
+                                             SES_PARTY_ON_DUTY);
+        else
+            assert_true((t->closers & SES_PARTY_OWNER) && (t->closers & SES_PARTY_FORMER_OWNER));
     }
     assert_null(ses_alert_type_at(ses_alert_type_count()));
     assert_string_equal(T("A01", NULL)->variant, "item9_1");

@@ -417,7 +417,7 @@ static const struct err_entry err_table[] = {
 static void test_err_table(void **state)
 {
     (void)state;
-    assert_int_equal(ERR_COUNT, 43);
+    assert_int_equal(ERR_COUNT, 45);
     for (size_t i = 0; i < ERR_COUNT; i++) {
         const struct err_entry *e = &err_table[i];
         assert_true(e->num < 0);
@@ -446,13 +446,15 @@ static void test_err_table(void **state)
     assert_int_equal(SES_EINNER_MISMATCH, -37);
     assert_int_equal(SES_EUNKNOWN_ALERT_TYPE, -38);
     assert_int_equal(SES_EBAD_SCALE, -43);
+    assert_int_equal(SES_ENOTE_REQUIRED, -44);
+    assert_int_equal(SES_EOUTCOME_CONFLICT, -45);
     assert_string_equal(ses_err_name(SES_ETOO_LARGE), "TOO_LARGE");
 }
 
 static void test_err_unknown(void **state)
 {
     (void)state;
-    static const int unknown[] = {1, 2, 100, -44, -45, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -46, -47, -1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_string_equal(ses_err_name(unknown[i]), "UNKNOWN");
         assert_string_equal(ses_err_msg(unknown[i]), "unknown error");
@@ -483,7 +485,7 @@ static void test_err_table_matches_protocol_md(void **state)
         }
     }
     fclose(f);
-    assert_int_equal(rows, 37); /* -1..-23, -30..-43; -24..-29 are one row of local-only errors */
+    assert_int_equal(rows, 39); /* -1..-23, -30..-45; -24..-29 are one row of local-only errors */
 }
 
 /* --- roles ----------------------------------------------------------------------------------- */

@@ -38,6 +38,8 @@ enum ses_party {
     SES_PARTY_BACKUP = 1u << 3,       /* each current owner's designated backup (config) */
     SES_PARTY_ON_DUTY = 1u << 4,      /* the on-duty psychiatrist (config; else the thread's) */
     SES_PARTY_LEAD = 1u << 5,         /* the program lead (config) */
+    SES_PARTY_OWNER = 1u << 6,        /* the alert's current owners (closers only) */
+    SES_PARTY_FORMER_OWNER = 1u << 7, /* everyone who owned the alert before (closers only) */
 };
 
 #define SES_ALERT_CHAIN_MAX 4 /* escalation steps after the first owners */
@@ -53,7 +55,8 @@ struct ses_alert_type {
     unsigned cc;                             /* parties copied */
     int64_t ack_ms;                          /* acknowledgement window per step; 0: none */
     unsigned chain[SES_ALERT_CHAIN_MAX + 1]; /* escalation steps (one party mask each), 0 ends */
-    bool safety;                             /* A01-A03: closed only with a risk outcome */
+    bool safety; /* A01-A03, A19/psychiatric: closed only with a risk outcome and a note */
+    unsigned closers; /* parties who may resolve it (SES_PARTY_OWNER, roles, on duty, ...) */
 };
 
 /* The row for code and variant; variant NULL or "" gives the type's first (default) row.
@@ -71,6 +74,8 @@ int ses_severity_from_name(const char *name);
 /* Risk-assessment outcomes that close a safety alert: "none", "low", "moderate", "high",
  * "imminent". True if name is one of them. */
 bool ses_risk_outcome_valid(const char *name);
+/* Rank of a risk outcome: none 0, low 1, moderate 2, high 3, imminent 4; -1 if not one. */
+int ses_risk_outcome_rank(const char *name);
 /* Resolution codes a user may give (PROTOCOL.md §13). True if valid for a user. */
 bool ses_resolution_valid(const char *name);
 /* Cancellation codes. */

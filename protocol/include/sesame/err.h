@@ -53,7 +53,9 @@
     XX(NOT_OWNER, -40, "only an owner of the alert may do this")                                   \
     XX(OUTCOME_REQUIRED, -41, "a safety alert is closed only with a risk-assessment outcome")      \
     XX(BAD_STATE, -42, "the alert's state does not allow this")                                    \
-    XX(BAD_SCALE, -43, "a scale answer is missing or out of range")
+    XX(BAD_SCALE, -43, "a scale answer is missing or out of range")                                \
+    XX(NOTE_REQUIRED, -44, "a safety alert is closed only with a note of the assessment")          \
+    XX(OUTCOME_CONFLICT, -45, "this resolution code cannot close a risk above low")
 
 enum ses_err {
     SES_OK = 0,
