@@ -76,16 +76,20 @@ int ses_scale_score(enum ses_scale scale, const uint8_t *items, size_t n, int ph
     if (want == 0 || n != want)
         return SES_EBAD_SCALE;
     bool complete = true;
-    int total = 0;
+    int total = 0, answered = 0;
     for (size_t i = 0; i < n; i++) {
-        if (items[i] == SES_ITEM_MISSING)
+        if (items[i] == SES_ITEM_MISSING) {
             complete = false;
-        else if (items[i] > SES_ITEM_MAX)
+        } else if (items[i] > SES_ITEM_MAX) {
             return SES_EBAD_SCALE;
-        else
+        } else {
             total += items[i];
+            answered++;
+        }
     }
     out->complete = complete;
+    out->answered = answered;
+    out->sum = total;
     out->total = total;
     if (!complete) {
         out->band = SES_BAND_INCOMPLETE;

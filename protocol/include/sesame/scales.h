@@ -48,8 +48,11 @@ enum ses_band {
 
 struct ses_scale_score {
     bool complete; /* every item answered */
-    int total;     /* sum of the answered items */
-    enum ses_band band;
+    bool prorated; /* PHQ-9 with 1 or 2 items unanswered: total scaled to 9 items (PROTOCOL §14) */
+    int answered;  /* items answered */
+    int sum;       /* sum of the answered items */
+    int total;     /* the score: sum if complete, the prorated total if prorated, else sum */
+    enum ses_band band; /* SES_BAND_INCOMPLETE unless complete or prorated */
 };
 
 /* Scores n items (0..3 each, or SES_ITEM_MISSING) of scale; n must be the scale's item count.
