@@ -559,15 +559,16 @@ static int exhaust(struct ses_store *st, struct parties *p, struct ses_alert *a,
     return rc;
 }
 
-/* An exhausted P0/P1 still unacknowledged: everyone concerned is told again. */
+/* An exhausted P0/P1 still unacknowledged: everyone who owned it, the cc and the lead (copied at
+ * exhaustion) are told again. */
 static int renotify(struct ses_store *st, struct ses_alert *a, int64_t now,
                     struct ses_alert_touched *t)
 {
     uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
     int n_to = 0;
     char detail[32];
-    for (int i = 0; i < a->n_owners; i++)
-        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->owners[i]);
+    for (int i = 0; i < a->n_former; i++) /* every owner so far, the current ones included */
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->former[i]);
     for (int i = 0; i < a->n_cc; i++)
         add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->cc[i]);
     a->renotified++;
@@ -803,11 +804,34 @@ void ses_alerts_kick(struct ses_daemon *d)
     uv_timer_start(&d->alert_timer, on_alert_timer, (uint64_t)delay, 0);
 }
 
+/* At start and every hour: a warning in the log while an escalation chain could end with nobody
+ * (no on-duty psychiatrist or no program lead in force). */
+static void on_oncall_timer(uv_timer_t *h)
+{
+    struct ses_daemon *d = h->data;
+    json_t *w = ses_oncall_warnings_json(d);
+    size_t i;
+    json_t *v;
+    json_array_foreach(w, i, v)
+    {
+        SES_LOG(SES_LOG_WARN, "alerts",
+                "%s: escalation chains that need %s stop short; set it "
+                "with `sesame admin oncall set`",
+                json_string_value(v),
+                strcmp(json_string_value(v), "NO_PROGRAM_LEAD") == 0 ? "a program lead"
+                                                                     : "an on-duty psychiatrist");
+    }
+    json_decref(w);
+}
+
 void ses_alerts_start(struct ses_daemon *d)
 {
     uv_timer_init(&d->loop, &d->alert_timer);
     d->alert_timer.data = d;
+    uv_timer_init(&d->loop, &d->oncall_timer);
+    d->oncall_timer.data = d;
     d->alert_timer_on = true;
+    uv_timer_start(&d->oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);
     ses_alerts_kick(d);
 }
 
@@ -818,6 +842,8 @@ void ses_alerts_stop(struct ses_daemon *d)
     d->alert_timer_on = false;
     uv_timer_stop(&d->alert_timer);
     uv_close((uv_handle_t *)&d->alert_timer, NULL);
+    uv_timer_stop(&d->oncall_timer);
+    uv_close((uv_handle_t *)&d->oncall_timer, NULL);
 }
 
 /* --- JSON and pushes (loop thread) --------------------------------------------------------------
