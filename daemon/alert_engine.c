@@ -237,23 +237,6 @@ static void add_cc(struct parties *p, const struct ses_alert_type *ty, struct se
     }
 }
 
-/* Whether row b (at severity sev_b) is more urgent than row a (at sev_a): a higher severity, or
- * the same with a shorter acknowledgement window. */
-static bool more_urgent(const struct ses_config *cfg, const struct ses_alert_type *b, int sev_b,
-                        const struct ses_alert_type *a, int sev_a)
-{
-    if (sev_b != sev_a)
-        return sev_b > sev_a;
-    int64_t wb = ses_alert_window(cfg, b), wa = a ? ses_alert_window(cfg, a) : 0;
-    return wb > 0 && (wa == 0 || wb < wa);
-}
-
-/* A new positive item 9 (A01 item9_1 or item9_2). */
-static bool positive_item9(const struct ses_alert_type *t)
-{
-    return strcmp(t->code, "A01") == 0 && strcmp(t->variant, "item9_unanswered") != 0;
-}
-
 /* New signal, new obligation: the alert is raised again under the more urgent of its variant and
  * the new one, owned afresh at step 0 with a full window of the new signal's variant. */
 static int reopen(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
@@ -309,9 +292,8 @@ static int repeat_txn(struct ses_store *st, const struct ses_config *cfg, struct
                       const struct ses_raise *r, struct ses_alert_touched *t)
 {
     const struct ses_alert_type *cur = ses_alert_type_find(a->type, a->variant);
-    bool higher = more_urgent(cfg, r->type, r->severity, cur, a->severity);
-    bool acked = strcmp(a->state, "acked") == 0;
-    bool renew = higher || (acked && positive_item9(r->type));
+    enum ses_repeat_kind kind = ses_alert_repeat_kind(cfg, a, r->type, r->severity);
+    bool higher = kind == SES_REPEAT_UPGRADE, renew = kind != SES_REPEAT_COUNT;
     const char *ev = higher ? "upgraded" : renew ? "reopened" : "repeat";
     char detail[64];
     snprintf(detail, sizeof detail, "%s", ses_severity_name((enum ses_severity)r->severity));

@@ -111,6 +111,28 @@ int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, in
     return 0;
 }
 
+/* Whether row b (at severity sev_b) is more urgent than row a (at sev_a). */
+static bool more_urgent(const struct ses_config *cfg, const struct ses_alert_type *b, int sev_b,
+                        const struct ses_alert_type *a, int sev_a)
+{
+    if (sev_b != sev_a)
+        return sev_b > sev_a;
+    int64_t wb = ses_alert_window(cfg, b), wa = a ? ses_alert_window(cfg, a) : 0;
+    return wb > 0 && (wa == 0 || wb < wa);
+}
+
+enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const struct ses_alert *a,
+                                           const struct ses_alert_type *new_t, int new_sev)
+{
+    const struct ses_alert_type *cur = ses_alert_type_find(a->type, a->variant);
+    if (more_urgent(cfg, new_t, new_sev, cur, a->severity))
+        return SES_REPEAT_UPGRADE;
+    bool item9 = strcmp(new_t->code, "A01") == 0 && strcmp(new_t->variant, "item9_unanswered") != 0;
+    if (item9 && strcmp(a->state, "acked") == 0)
+        return SES_REPEAT_REOPEN;
+    return SES_REPEAT_COUNT;
+}
+
 bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
 {
     for (int i = 0; i < a->n_owners; i++)
