@@ -10,19 +10,32 @@
  *  - escalation_chain: A01 item 9 >= 2 is P1 with a deadline exactly 30 min after it was raised,
  *    owned by the nurse, copied to the GP and the psychiatrist, pushed to them; at 29 min nothing
  *    moves; at 30 min it escalates to the backup (timeline, push, audit), then the GP, then the
- *    on-duty psychiatrist (= the thread's), then the chain is exhausted; a former owner acks.
+ *    on-duty psychiatrist (= the thread's), then the chain is exhausted: the lead is copied and,
+ *    at 59 min nothing, at 60 min and 120 min everyone who owned it, the cc and the lead are told
+ *    again (renotified); a former owner acks.
  *  - escalation_survives_restart: an alert raised, the daemon stopped, restarted 31 minutes later
  *    (clock offset at start): the escalation fires at start-up without any request; an
  *    acknowledged alert and a 7-day alert do not move.
  *  - incident_grouping: A01 and A04 on one patient form one incident of the higher severity; a
- *    repeat counts on the open alert; a more urgent repeat upgrades it; the GP cannot close the
- *    safety alert without an outcome (nothing changes), can with one; the incident follows its
- *    open alerts and closes with the last; a later alert opens a new incident.
+ *    repeat counts on the open alert; a more urgent repeat upgrades it; the GP, only copied, may
+ *    not close the safety alert (NOT_OWNER), the owner not without an outcome, a note, or with a
+ *    dismissal above low (nothing changes), and can with them; the incident follows its open
+ *    alerts and closes with the last; a later alert opens a new incident.
  *  - bad_input: each refusal with its code, and nothing changed but an authz.denied record where
  *    the refusal is a denial.
- *  - time_rules: the daemon raises A07 at 14 days and A08 (first follow-up) at 28 days; a contact
- *    clears A08, a psychiatric review clears A07 (CONDITION_CLEARED); A08 (active) 21 days after
- *    the contact.
+ *  - time_rules: the daemon raises A07 at 14 days, A08 (first follow-up) and A22 (no PHQ-9) at
+ *    28 days; a contact clears A08, a psychiatric review clears A07 (CONDITION_CLEARED); A08
+ *    (active) 21 days after the contact.
+ *  - new_signal: item 9 = 3 on an A01 acknowledged two weeks ago, or escalated to the backup,
+ *    re-opens it (raised, step 0, the nurse owning it, a fresh 30-minute deadline, the
+ *    psychiatrist copied; the timeline says why); a new item 9 = 1 on an acknowledged one too
+ *    (reopened, 4 h); a repeat on a running deadline changes nothing.
+ *  - outcomes: imminent raises an A02 P0 in the same incident with the site's emergency routes;
+ *    the psychiatrist's high raises an A03 owned by the psychiatrist.
+ *  - p0_renotified: an unacknowledged A02 goes to the lead, is exhausted, then told again every
+ *    15 minutes to all (three times) until the lead acknowledges; nothing after.
+ *  - oncall: an admin's on-call settings are validated (DENIED for a nurse, BAD_FIELD, nothing
+ *    written), audited, in force (the warnings go), kept across a restart.
  */
 #include <stdlib.h>
 #include <string.h>
