@@ -95,18 +95,10 @@ static void add_user(uint8_t (*out)[SES_ID_BYTES], int *n, int max, const uint8_
 static void party_users(struct parties *p, unsigned mask, uint8_t (*out)[SES_ID_BYTES], int *n,
                         int max)
 {
-    static const struct {
-        unsigned party;
-        enum ses_role role;
-    } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
-                   {SES_PARTY_GP, SES_ROLE_GP},
-                   {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
     const struct ses_chain_roles *r = &p->roles;
-    for (size_t k = 0; k < sizeof by_role / sizeof by_role[0]; k++)
-        if (mask & by_role[k].party)
-            for (int i = 0; i < p->n_members; i++)
-                if (p->members[i].role == by_role[k].role)
-                    add_user(out, n, max, p->members[i].id);
+    for (int i = 0; i < p->n_members; i++)
+        if (mask & ses_party_of_role((int)p->members[i].role))
+            add_user(out, n, max, p->members[i].id);
     if (mask & SES_PARTY_BACKUP)
         for (int o = 0; o < p->n_owners; o++)
             for (int i = 0; i < r->n_backups; i++)

@@ -163,20 +163,10 @@ static bool clinician(enum ses_role role)
 
 bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel)
 {
-    static const struct {
-        unsigned party;
-        enum ses_role role;
-    } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
-                   {SES_PARTY_GP, SES_ROLE_GP},
-                   {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
     unsigned c = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
-    if (((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
-        ((c & SES_PARTY_ON_DUTY) && rel->on_duty))
-        return true;
-    for (size_t i = 0; i < sizeof by_role / sizeof by_role[0]; i++)
-        if ((c & by_role[i].party) && rel->member && rel->role == by_role[i].role)
-            return true;
-    return false;
+    return ((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
+           ((c & SES_PARTY_ON_DUTY) && rel->on_duty) ||
+           (rel->member && (c & ses_party_of_role((int)rel->role)) != 0);
 }
 
 const char *ses_alert_followup_code(const char *outcome)
