@@ -813,9 +813,30 @@ static int resolve_check_opts(const char *code, const char *outcome, const char 
     return note != NULL ? check_note(RESOLVE_USAGE, note) : 0;
 }
 
+/* 0 when the caller may be one of the alert's closers, or when the CLI cannot tell (a row whose
+ * closers include former owners, the backup or the lead: the server decides); 1 when the caller
+ * certainly is not (a safety alert: neither a current owner nor a psychiatrist). */
+static int surely_not_closer(const struct e2e *x, const struct ses_alert_type *t,
+                             const json_t *alert)
+{
+    unsigned c = t->closers;
+    if (c & (SES_PARTY_FORMER_OWNER | SES_PARTY_BACKUP | SES_PARTY_LEAD))
+        return 0;
+    if ((c & SES_PARTY_OWNER) && is_mine(x, alert))
+        return 0;
+    enum ses_role role = ses_role_from_name(x->p.role);
+    if (role == SES_ROLE_PSYCHIATRIST && (c & (SES_PARTY_PSYCHIATRIST | SES_PARTY_ON_DUTY)))
+        return 0; /* the thread's or the on-duty psychiatrist: the server checks which */
+    if ((role == SES_ROLE_NURSE && (c & SES_PARTY_NURSE)) ||
+        (role == SES_ROLE_GP && (c & SES_PARTY_GP)))
+        return 0;
+    return 1;
+}
+
 /* What the server would refuse, checked on the alert (alert_show) before anything is sent: a
- * closed alert (BAD_STATE), a safety alert without a risk outcome (OUTCOME_REQUIRED) or without a
- * note of the assessment (NOTE_REQUIRED). Fills thread (the alert's). Returns 0 or the status. */
+ * closed alert (BAD_STATE), a caller who is surely not a closer (NOT_OWNER), a safety alert without
+ * a risk outcome (OUTCOME_REQUIRED) or without a note of the assessment (NOTE_REQUIRED). Fills
+ * thread (the alert's). Returns 0 or the status. */
 static int resolve_precheck(struct e2e *x, const char *aid, const char *outcome, const char *note,
                             char thread[E2E_ID_LEN])
 {
@@ -831,6 +852,11 @@ static int resolve_precheck(struct e2e *x, const char *aid, const char *outcome,
     snprintf(thread, E2E_ID_LEN, "%s", cli_str(a, "thread", ""));
     if (strcmp(state, "raised") != 0 && strcmp(state, "acked") != 0)
         status = cli_error(CLI_EUSAGE, "BAD_STATE: the alert is %s; nothing was sent", state);
+    else if (t != NULL && surely_not_closer(x, t, a))
+        status = cli_error(CLI_EUSAGE,
+                           "NOT_OWNER: only its owners and the psychiatrists may resolve %s %s; "
+                           "nothing was sent",
+                           t->code, t->name);
     else if (t != NULL && t->safety && outcome == NULL)
         status = cli_error(CLI_EUSAGE,
                            "OUTCOME_REQUIRED: %s %s is a safety alert: give the risk assessment "
