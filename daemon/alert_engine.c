@@ -41,6 +41,7 @@ struct parties {
     int n_members;
     const uint8_t (*owners)[SES_ID_BYTES]; /* current owners, for the backup party */
     int n_owners;
+    struct ses_chain_roles roles; /* on duty, lead, backups in force */
 };
 
 static void collect_member(void *ud, const struct ses_user *u)
@@ -50,19 +51,29 @@ static void collect_member(void *ud, const struct ses_user *u)
         p->members[p->n_members++] = *u;
 }
 
+/* The chain roles in force: stored by admins, else the config's. */
+int ses_alert_roles_load(struct ses_store *st, const struct ses_config *cfg,
+                         struct ses_chain_roles *roles)
+{
+    struct ses_oncall *db = malloc(sizeof *db);
+    if (db == NULL)
+        return SES_ENOMEM;
+    int rc = ses_store_oncall_get(st, db);
+    if (rc == 0)
+        ses_chain_roles_resolve(cfg, db, roles);
+    free(db);
+    return rc;
+}
+
+/* p is large (the roles): callers allocate it. */
 static int parties_load(struct parties *p, struct ses_store *st, const struct ses_config *cfg,
                         const uint8_t thread[SES_ID_BYTES])
 {
     memset(p, 0, sizeof *p);
     p->st = st;
     p->cfg = cfg;
-    return ses_store_member_list(st, thread, collect_member, p);
-}
-
-static bool id_set(const unsigned char id[SES_ID_BYTES])
-{
-    static const unsigned char zero[SES_ID_BYTES];
-    return memcmp(id, zero, SES_ID_BYTES) != 0;
+    int rc = ses_alert_roles_load(st, cfg, &p->roles);
+    return rc != 0 ? rc : ses_store_member_list(st, thread, collect_member, p);
 }
 
 static bool user_active(struct ses_store *st, const uint8_t id[SES_ID_BYTES])
@@ -90,6 +101,7 @@ static void party_users(struct parties *p, unsigned mask, uint8_t (*out)[SES_ID_
     } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
                    {SES_PARTY_GP, SES_ROLE_GP},
                    {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
+    const struct ses_chain_roles *r = &p->roles;
     for (size_t k = 0; k < sizeof by_role / sizeof by_role[0]; k++)
         if (mask & by_role[k].party)
             for (int i = 0; i < p->n_members; i++)
@@ -97,20 +109,18 @@ static void party_users(struct parties *p, unsigned mask, uint8_t (*out)[SES_ID_
                     add_user(out, n, max, p->members[i].id);
     if (mask & SES_PARTY_BACKUP)
         for (int o = 0; o < p->n_owners; o++)
-            for (int i = 0; i < p->cfg->n_backups; i++)
-                if (memcmp(p->cfg->backups[i].user, p->owners[o], SES_ID_BYTES) == 0 &&
-                    user_active(p->st, p->cfg->backups[i].backup))
-                    add_user(out, n, max, p->cfg->backups[i].backup);
+            for (int i = 0; i < r->n_backups; i++)
+                if (memcmp(r->backups[i].user, p->owners[o], SES_ID_BYTES) == 0 &&
+                    user_active(p->st, r->backups[i].backup))
+                    add_user(out, n, max, r->backups[i].backup);
     if (mask & SES_PARTY_ON_DUTY) {
-        if (id_set(p->cfg->on_duty_psychiatrist) &&
-            user_active(p->st, p->cfg->on_duty_psychiatrist))
-            add_user(out, n, max, p->cfg->on_duty_psychiatrist);
+        if (ses_id_is_set(r->on_duty) && user_active(p->st, r->on_duty))
+            add_user(out, n, max, r->on_duty);
         else
             party_users(p, SES_PARTY_PSYCHIATRIST, out, n, max);
     }
-    if ((mask & SES_PARTY_LEAD) && id_set(p->cfg->program_lead) &&
-        user_active(p->st, p->cfg->program_lead))
-        add_user(out, n, max, p->cfg->program_lead);
+    if ((mask & SES_PARTY_LEAD) && ses_id_is_set(r->lead) && user_active(p->st, r->lead))
+        add_user(out, n, max, r->lead);
 }
 
 static bool party_has_users(void *ud, unsigned party)
@@ -190,46 +200,233 @@ static void set_owners(struct ses_alert *a, const uint8_t (*ids)[SES_ID_BYTES], 
     }
 }
 
-/* A repeat of an open alert: counted; upgraded (and the owners told again) if more urgent. */
+/* The first owners of an alert of type ty: its owning parties, else the first step of its chain
+ * that names somebody (*step), else the raiser. */
+static void first_owners(struct parties *p, const struct ses_config *cfg,
+                         const struct ses_alert_type *ty, const uint8_t *raiser,
+                         uint8_t (*owners)[SES_ID_BYTES], int *n, int *step)
+{
+    unsigned chain[SES_ALERT_CHAIN_MAX + 1], skipped = 0;
+    *n = 0;
+    *step = 0;
+    party_users(p, ty->owners, owners, n, SES_ALERT_MAX_USERS);
+    if (*n > 0)
+        return;
+    ses_alert_chain(cfg, ty, chain);
+    p->owners = (const uint8_t(*)[SES_ID_BYTES])owners;
+    p->n_owners = 0;
+    *step = ses_escalation_next(chain, 0, party_has_users, p, &skipped);
+    if (*step > 0)
+        party_users(p, chain[*step - 1], owners, n, SES_ALERT_MAX_USERS);
+    else if (raiser != NULL)
+        add_user(owners, n, SES_ALERT_MAX_USERS, raiser);
+}
+
+/* Adds ty's cc parties to a's cc (never an owner). */
+static void add_cc(struct parties *p, const struct ses_alert_type *ty, struct ses_alert *a)
+{
+    uint8_t cc[SES_ALERT_MAX_USERS][SES_ID_BYTES];
+    int n = 0;
+    party_users(p, ty->cc, cc, &n, SES_ALERT_MAX_USERS);
+    for (int i = 0; i < n; i++) {
+        bool owner = false;
+        for (int k = 0; k < a->n_owners; k++)
+            owner = owner || memcmp(a->owners[k], cc[i], SES_ID_BYTES) == 0;
+        if (!owner)
+            add_user(a->cc, &a->n_cc, SES_ALERT_MAX_USERS, cc[i]);
+    }
+}
+
+/* Whether row b (at severity sev_b) is more urgent than row a (at sev_a): a higher severity, or
+ * the same with a shorter acknowledgement window. */
+static bool more_urgent(const struct ses_config *cfg, const struct ses_alert_type *b, int sev_b,
+                        const struct ses_alert_type *a, int sev_a)
+{
+    if (sev_b != sev_a)
+        return sev_b > sev_a;
+    int64_t wb = ses_alert_window(cfg, b), wa = a ? ses_alert_window(cfg, a) : 0;
+    return wb > 0 && (wa == 0 || wb < wa);
+}
+
+/* A new positive item 9 (A01 item9_1 or item9_2). */
+static bool positive_item9(const struct ses_alert_type *t)
+{
+    return strcmp(t->code, "A01") == 0 && strcmp(t->variant, "item9_unanswered") != 0;
+}
+
+/* New signal, new obligation: the alert is raised again under the more urgent of its variant and
+ * the new one, owned afresh at step 0 with a full window of the new signal's variant. */
+static int reopen(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
+                  const struct ses_alert_type *cur, const struct ses_raise *r, bool higher,
+                  char *detail, size_t cap)
+{
+    const struct ses_alert_type *eff = higher || cur == NULL ? r->type : cur;
+    int old_sev = a->severity, step = 0, n = 0;
+    char old_var[24];
+    snprintf(old_var, sizeof old_var, "%s", a->variant);
+    const char *was = strcmp(a->state, "acked") == 0 ? ", was acked"
+                      : a->exhausted                 ? ", was exhausted"
+                      : a->step > 0                  ? ", was escalated"
+                                                     : "";
+    struct parties *p = malloc(sizeof *p);
+    if (p == NULL)
+        return SES_ENOMEM;
+    int rc = parties_load(p, st, cfg, a->thread);
+    if (rc == 0) {
+        uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
+        first_owners(p, cfg, eff, a->has_raiser ? a->raised_by : NULL, owners, &n, &step);
+        set_owners(a, (const uint8_t(*)[SES_ID_BYTES])owners, n);
+        add_cc(p, eff, a);
+    }
+    free(p);
+    if (rc != 0)
+        return rc;
+    snprintf(a->variant, sizeof a->variant, "%s", eff->variant);
+    if (r->severity > a->severity)
+        a->severity = r->severity;
+    snprintf(a->state, sizeof a->state, "raised");
+    a->acked_ms = 0;
+    memset(a->acked_by, 0, SES_ID_BYTES);
+    a->step = step;
+    a->exhausted = false;
+    a->renotified = 0;
+    int64_t win = ses_alert_window(cfg, r->type);
+    if (win == 0)
+        win = ses_alert_window(cfg, eff);
+    a->deadline_ms = r->deadline_ms ? r->deadline_ms : win > 0 ? r->now + win : 0;
+    char sev_old[8], sev_new[8];
+    snprintf(sev_old, sizeof sev_old, "%s", ses_severity_name((enum ses_severity)old_sev));
+    snprintf(sev_new, sizeof sev_new, "%s", ses_severity_name((enum ses_severity)a->severity));
+    if (snprintf(detail, cap, "%.18s %s -> %.18s %s%s", old_var[0] ? old_var : "-", sev_old,
+                 a->variant[0] ? a->variant : "-", sev_new, was) < 0)
+        detail[0] = '\0';
+    return 0;
+}
+
+/* A repeat of an open alert: counted; a more urgent one (or a new positive item 9 on an
+ * acknowledged A01) re-opens the acknowledgement and tells the new owners and cc. */
 static int repeat_txn(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
                       const struct ses_raise *r, struct ses_alert_touched *t)
 {
     const struct ses_alert_type *cur = ses_alert_type_find(a->type, a->variant);
-    int64_t win_new = ses_alert_window(cfg, r->type);
-    int64_t win_cur = cur ? ses_alert_window(cfg, cur) : 0;
-    bool raised = strcmp(a->state, "raised") == 0;
-    bool upgrade = r->severity > a->severity ||
-                   (win_new > 0 && (win_cur == 0 || win_new < win_cur) && a->step == 0);
+    bool higher = more_urgent(cfg, r->type, r->severity, cur, a->severity);
+    bool acked = strcmp(a->state, "acked") == 0;
+    bool renew = higher || (acked && positive_item9(r->type));
+    const char *ev = higher ? "upgraded" : renew ? "reopened" : "repeat";
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s", ses_severity_name((enum ses_severity)r->severity));
     a->repeats++;
-    if (upgrade) {
-        if (r->severity > a->severity)
-            a->severity = r->severity;
-        if (win_new > 0 && (win_cur == 0 || win_new < win_cur)) {
-            snprintf(a->variant, sizeof a->variant, "%s", r->type->variant);
-            /* the more urgent variant may copy more people */
-            struct parties p;
-            int rc = parties_load(&p, st, cfg, a->thread);
-            if (rc != 0)
-                return rc;
-            party_users(&p, r->type->cc, a->cc, &a->n_cc, SES_ALERT_MAX_USERS);
-            if (raised) {
-                int64_t d = r->deadline_ms ? r->deadline_ms : r->now + win_new;
-                if (a->deadline_ms == 0 || d < a->deadline_ms)
-                    a->deadline_ms = d;
-            }
-        }
+    int rc = renew ? reopen(st, cfg, a, cur, r, higher, detail, sizeof detail) : 0;
+    if (rc == 0)
+        rc = ses_store_alert_update(st, a);
+    if (rc == 0) {
+        uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
+        int n_to = 0;
+        for (int i = 0; i < a->n_owners; i++)
+            add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->owners[i]);
+        for (int i = 0; renew && i < a->n_cc; i++)
+            add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->cc[i]);
+        rc = event_add(st, a, r->now, ev, &r->by, (const uint8_t(*)[SES_ID_BYTES])to, n_to, detail);
     }
-    int rc = ses_store_alert_update(st, a);
     if (rc == 0)
-        rc = event_add(st, a, r->now, upgrade ? "upgraded" : "repeat", &r->by,
-                       (const uint8_t(*)[SES_ID_BYTES])a->owners, a->n_owners,
-                       ses_severity_name((enum ses_severity)r->severity));
-    if (rc == 0)
-        rc = audit_alert(st, &r->by, r->now, "alert.repeat", a, upgrade ? "upgraded" : NULL);
+        rc = audit_alert(st, &r->by, r->now, "alert.repeat", a, renew ? ev : NULL);
     if (rc == 0)
         rc = ses_store_incident_refresh(st, a->incident, r->now);
     if (rc == 0)
-        ses_alert_touched_add(t, a->id, upgrade ? "upgraded" : "repeat");
+        ses_alert_touched_add(t, a->id, ev);
+    return rc;
+}
+
+/* A11 (relapse suspected) puts the patient back on the active phase's two-week cadence. */
+static int relapse_to_active(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                             const struct ses_raise *r)
+{
+    struct ses_thread_meta m;
+    int rc = ses_store_thread_meta_get(st, thread, &m);
+    if (rc != 0 || strcmp(m.phase, "active") == 0)
+        return rc;
+    snprintf(m.phase, sizeof m.phase, "active");
+    char object[96], th[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(th, thread);
+    snprintf(object, sizeof object, "thread:%s fields:phase reason:A11", th);
+    struct ses_audit_rec rec = {.ts_ms = r->now,
+                                .actor_user = r->by.user,
+                                .actor_device = r->by.device,
+                                .actor_role = r->by.role,
+                                .action = "thread.meta",
+                                .object = object,
+                                .outcome = "ok",
+                                .peer = r->by.peer};
+    if ((rc = ses_store_thread_meta_put(st, thread, &m)) == 0)
+        rc = ses_store_audit_append(st, &rec, NULL);
+    return rc != 0 ? rc : ses_store_thread_rules_stale(st, thread);
+}
+
+static int insert_new(struct ses_store *st, const struct ses_config *cfg,
+                      const uint8_t thread[SES_ID_BYTES], const struct ses_raise *r,
+                      struct ses_alert *a, struct ses_alert_touched *t)
+{
+    memset(a, 0, sizeof *a);
+    randombytes_buf(a->id, sizeof a->id);
+    memcpy(a->thread, thread, SES_ID_BYTES);
+    snprintf(a->type, sizeof a->type, "%s", r->type->code);
+    snprintf(a->variant, sizeof a->variant, "%s", r->type->variant);
+    a->severity = r->severity;
+    snprintf(a->state, sizeof a->state, "raised");
+    snprintf(a->origin, sizeof a->origin, "%s", r->origin);
+    if (r->by.user != NULL) {
+        a->has_raiser = true;
+        memcpy(a->raised_by, r->by.user, SES_ID_BYTES);
+        memcpy(a->raised_device, r->by.device, SES_ID_BYTES);
+    }
+    a->raised_ms = r->now;
+    a->msg_seq = r->msg_seq;
+    snprintf(a->cond_key, sizeof a->cond_key, "%s", r->cond_key ? r->cond_key : "");
+    struct parties *p = malloc(sizeof *p);
+    if (p == NULL)
+        return SES_ENOMEM;
+    int rc = parties_load(p, st, cfg, thread), n_owners = 0;
+    if (rc == 0) {
+        uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
+        first_owners(p, cfg, r->type, r->by.user, owners, &n_owners, &a->step);
+        set_owners(a, (const uint8_t(*)[SES_ID_BYTES])owners, n_owners);
+        add_cc(p, r->type, a);
+    }
+    free(p);
+    if (rc != 0)
+        return rc;
+    int64_t window = ses_alert_window(cfg, r->type);
+    if (window > 0)
+        a->deadline_ms = r->deadline_ms ? r->deadline_ms : r->now + window;
+
+    struct ses_incident inc;
+    rc = ses_store_incident_open_of_thread(st, thread, &inc);
+    if (rc == SES_ENOT_FOUND) {
+        memset(&inc, 0, sizeof inc);
+        randombytes_buf(inc.id, sizeof inc.id);
+        memcpy(inc.thread, thread, SES_ID_BYTES);
+        inc.severity = a->severity;
+        inc.opened_ms = r->now;
+        rc = ses_store_incident_insert(st, &inc);
+    }
+    if (rc != 0)
+        return rc;
+    memcpy(a->incident, inc.id, SES_ID_BYTES);
+    uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
+    int n_to = 0;
+    for (int i = 0; i < a->n_owners; i++)
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->owners[i]);
+    for (int i = 0; i < a->n_cc; i++)
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->cc[i]);
+    if ((rc = ses_store_alert_insert(st, a)) == 0)
+        rc = event_add(st, a, r->now, "raised", &r->by, (const uint8_t(*)[SES_ID_BYTES])to, n_to,
+                       ses_severity_name((enum ses_severity)a->severity));
+    if (rc == 0)
+        rc = audit_alert(st, &r->by, r->now, "alert.raise", a, NULL);
+    if (rc == 0)
+        rc = ses_store_incident_refresh(st, a->incident, r->now);
+    if (rc == 0)
+        ses_alert_touched_add(t, a->id, "raised");
     return rc;
 }
 
@@ -239,88 +436,14 @@ int ses_alert_raise_txn(struct ses_store *st, const struct ses_config *cfg,
 {
     struct ses_alert a;
     int rc = ses_store_alert_open_of_type(st, thread, r->type->code, &a);
-    if (rc == 0) {
-        memcpy(alert, a.id, SES_ID_BYTES);
-        *repeat = true;
-        return repeat_txn(st, cfg, &a, r, t);
-    }
-    if (rc != SES_ENOT_FOUND)
+    if (rc != 0 && rc != SES_ENOT_FOUND)
         return rc;
-    *repeat = false;
-    struct parties p;
-    if ((rc = parties_load(&p, st, cfg, thread)) != 0)
-        return rc;
-    memset(&a, 0, sizeof a);
-    randombytes_buf(a.id, sizeof a.id);
-    memcpy(a.thread, thread, SES_ID_BYTES);
-    snprintf(a.type, sizeof a.type, "%s", r->type->code);
-    snprintf(a.variant, sizeof a.variant, "%s", r->type->variant);
-    a.severity = r->severity;
-    snprintf(a.state, sizeof a.state, "raised");
-    snprintf(a.origin, sizeof a.origin, "%s", r->origin);
-    if (r->by.user != NULL) {
-        a.has_raiser = true;
-        memcpy(a.raised_by, r->by.user, SES_ID_BYTES);
-        memcpy(a.raised_device, r->by.device, SES_ID_BYTES);
-    }
-    a.raised_ms = r->now;
-    a.msg_seq = r->msg_seq;
-    snprintf(a.cond_key, sizeof a.cond_key, "%s", r->cond_key ? r->cond_key : "");
-
-    uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
-    int n_owners = 0;
-    party_users(&p, r->type->owners, owners, &n_owners, SES_ALERT_MAX_USERS);
-    unsigned chain[SES_ALERT_CHAIN_MAX + 1], skipped = 0;
-    ses_alert_chain(cfg, r->type, chain);
-    if (n_owners == 0) { /* nobody in the owning role: the chain's first step that has someone */
-        p.owners = (const uint8_t(*)[SES_ID_BYTES])owners;
-        a.step = ses_escalation_next(chain, 0, party_has_users, &p, &skipped);
-        if (a.step > 0)
-            party_users(&p, chain[a.step - 1], owners, &n_owners, SES_ALERT_MAX_USERS);
-        else if (r->by.user != NULL)
-            add_user(owners, &n_owners, SES_ALERT_MAX_USERS, r->by.user);
-    }
-    set_owners(&a, (const uint8_t(*)[SES_ID_BYTES])owners, n_owners);
-    uint8_t cc[SES_ALERT_MAX_USERS][SES_ID_BYTES];
-    int n_cc = 0;
-    party_users(&p, r->type->cc, cc, &n_cc, SES_ALERT_MAX_USERS);
-    for (int i = 0; i < n_cc; i++)
-        if (!ses_alert_is_owner(&a, cc[i]))
-            memcpy(a.cc[a.n_cc++], cc[i], SES_ID_BYTES);
-    int64_t window = ses_alert_window(cfg, r->type);
-    if (window > 0)
-        a.deadline_ms = r->deadline_ms ? r->deadline_ms : r->now + window;
-
-    struct ses_incident inc;
-    rc = ses_store_incident_open_of_thread(st, thread, &inc);
-    if (rc == SES_ENOT_FOUND) {
-        memset(&inc, 0, sizeof inc);
-        randombytes_buf(inc.id, sizeof inc.id);
-        memcpy(inc.thread, thread, SES_ID_BYTES);
-        inc.severity = a.severity;
-        inc.opened_ms = r->now;
-        rc = ses_store_incident_insert(st, &inc);
-    }
-    if (rc != 0)
-        return rc;
-    memcpy(a.incident, inc.id, SES_ID_BYTES);
-    uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
-    int n_to = 0;
-    for (int i = 0; i < a.n_owners; i++)
-        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a.owners[i]);
-    for (int i = 0; i < a.n_cc; i++)
-        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a.cc[i]);
-    if ((rc = ses_store_alert_insert(st, &a)) == 0)
-        rc = event_add(st, &a, r->now, "raised", &r->by, (const uint8_t(*)[SES_ID_BYTES])to, n_to,
-                       ses_severity_name((enum ses_severity)a.severity));
+    *repeat = rc == 0;
+    rc = *repeat ? repeat_txn(st, cfg, &a, r, t) : insert_new(st, cfg, thread, r, &a, t);
+    if (rc == 0 && strcmp(r->type->code, "A11") == 0)
+        rc = relapse_to_active(st, thread, r);
     if (rc == 0)
-        rc = audit_alert(st, &r->by, r->now, "alert.raise", &a, NULL);
-    if (rc == 0)
-        rc = ses_store_incident_refresh(st, a.incident, r->now);
-    if (rc == 0) {
         memcpy(alert, a.id, SES_ID_BYTES);
-        ses_alert_touched_add(t, a.id, "raised");
-    }
     return rc;
 }
 
@@ -410,38 +533,77 @@ int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES]
 /* --- escalation and time rules (one writer job per timer pass) ----------------------------------
  */
 
-static int escalate_one(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
-                        int64_t now, struct ses_alert_touched *t)
+/* Past the last step: P0 and P1 are never left in silence. The program lead is copied, and
+ * every owner, cc and the lead are told again every 15 minutes (P0) or hour (P1) until someone
+ * acknowledges; the deadline is the next re-notification. Lower severities stay overdue. */
+static int exhaust(struct ses_store *st, struct parties *p, struct ses_alert *a, int64_t now,
+                   struct ses_alert_touched *t)
 {
-    const struct ses_alert_type *ty = ses_alert_type_find(a->type, a->variant);
-    struct parties p;
-    int rc = parties_load(&p, st, cfg, a->thread);
-    if (rc != 0 || ty == NULL)
-        return rc != 0 ? rc : SES_EINTERNAL;
-    p.owners = (const uint8_t(*)[SES_ID_BYTES])a->owners;
-    p.n_owners = a->n_owners;
+    int64_t every = ses_alert_renotify_ms(a->severity);
+    a->exhausted = true;
+    a->deadline_ms = every > 0 ? now + every : 0;
+    if (every > 0) {
+        uint8_t lead[1][SES_ID_BYTES];
+        int n = 0;
+        party_users(p, SES_PARTY_LEAD, lead, &n, 1);
+        if (n == 1 && !ses_alert_is_owner(a, lead[0]))
+            add_user(a->cc, &a->n_cc, SES_ALERT_MAX_USERS, lead[0]);
+    }
+    int rc = ses_store_alert_update(st, a);
+    if (rc == 0)
+        rc = event_add(st, a, now, "exhausted", NULL, NULL, 0, "deadline_passed");
+    if (rc == 0)
+        rc = audit_alert(st, NULL, now, "alert.escalate", a, "exhausted");
+    if (rc == 0)
+        ses_alert_touched_add(t, a->id, "exhausted");
+    return rc;
+}
+
+/* An exhausted P0/P1 still unacknowledged: everyone concerned is told again. */
+static int renotify(struct ses_store *st, struct ses_alert *a, int64_t now,
+                    struct ses_alert_touched *t)
+{
+    uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
+    int n_to = 0;
+    char detail[32];
+    for (int i = 0; i < a->n_owners; i++)
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->owners[i]);
+    for (int i = 0; i < a->n_cc; i++)
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->cc[i]);
+    a->renotified++;
+    int64_t every = ses_alert_renotify_ms(a->severity);
+    a->deadline_ms = every > 0 ? now + every : 0;
+    snprintf(detail, sizeof detail, "unacknowledged:%d", a->renotified);
+    int rc = ses_store_alert_update(st, a);
+    if (rc == 0)
+        rc = event_add(st, a, now, "renotified", NULL, (const uint8_t(*)[SES_ID_BYTES])to, n_to,
+                       detail);
+    if (rc == 0)
+        rc = audit_alert(st, NULL, now, "alert.renotify", a, detail);
+    if (rc == 0)
+        ses_alert_touched_add(t, a->id, "renotified");
+    return rc;
+}
+
+static int escalate_step(struct ses_store *st, const struct ses_config *cfg, struct parties *p,
+                         struct ses_alert *a, const struct ses_alert_type *ty, int64_t now,
+                         struct ses_alert_touched *t)
+{
+    p->owners = (const uint8_t(*)[SES_ID_BYTES])a->owners;
+    p->n_owners = a->n_owners;
     unsigned chain[SES_ALERT_CHAIN_MAX + 1], skipped = 0;
     ses_alert_chain(cfg, ty, chain);
-    int step = ses_escalation_next(chain, a->step, party_has_users, &p, &skipped);
+    int step = ses_escalation_next(chain, a->step, party_has_users, p, &skipped), rc = 0;
     for (int k = a->step + 1; k <= SES_ALERT_CHAIN_MAX && rc == 0; k++)
         if (skipped & (1u << (k - 1)))
             rc = event_add(st, a, now, "skipped", NULL, NULL, 0, party_name(chain[k - 1]));
     if (rc != 0)
         return rc;
-    if (step == 0) {
-        a->exhausted = true;
-        a->deadline_ms = 0;
-        if ((rc = ses_store_alert_update(st, a)) == 0)
-            rc = event_add(st, a, now, "exhausted", NULL, NULL, 0, "deadline_passed");
-        if (rc == 0)
-            rc = audit_alert(st, NULL, now, "alert.escalate", a, "exhausted");
-        if (rc == 0)
-            ses_alert_touched_add(t, a->id, "exhausted");
-        return rc;
-    }
+    if (step == 0)
+        return exhaust(st, p, a, now, t);
     uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
     int n = 0;
-    party_users(&p, chain[step - 1], owners, &n, SES_ALERT_MAX_USERS);
+    party_users(p, chain[step - 1], owners, &n, SES_ALERT_MAX_USERS);
     set_owners(a, (const uint8_t(*)[SES_ID_BYTES])owners, n);
     a->step = step;
     int64_t window = ses_alert_window(cfg, ty);
@@ -455,6 +617,26 @@ static int escalate_one(struct ses_store *st, const struct ses_config *cfg, stru
         rc = audit_alert(st, NULL, now, "alert.escalate", a, extra);
     if (rc == 0)
         ses_alert_touched_add(t, a->id, "escalated");
+    return rc;
+}
+
+/* A raised alert whose deadline passed: the next step of its chain, or exhaustion, or (already
+ * exhausted) a re-notification. */
+static int escalate_one(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
+                        int64_t now, struct ses_alert_touched *t)
+{
+    const struct ses_alert_type *ty = ses_alert_type_find(a->type, a->variant);
+    if (ty == NULL)
+        return SES_EINTERNAL;
+    if (a->exhausted)
+        return renotify(st, a, now, t);
+    struct parties *p = malloc(sizeof *p);
+    if (p == NULL)
+        return SES_ENOMEM;
+    int rc = parties_load(p, st, cfg, a->thread);
+    if (rc == 0)
+        rc = escalate_step(st, cfg, p, a, ty, now, t);
+    free(p);
     return rc;
 }
 
@@ -696,6 +878,11 @@ json_t *ses_alert_json(struct ses_daemon *d, const struct ses_alert *a)
     if (o == NULL)
         return NULL;
     json_object_set_new(o, "resolve_msg_seq", opt_int(a->resolve_msg_seq));
+    json_object_set_new(o, "renotified", json_integer(a->renotified));
+    json_object_set_new(o, "emergency",
+                        a->severity == SES_SEV_P0 && d->cfg.emergency_routes[0]
+                            ? json_string(d->cfg.emergency_routes)
+                            : json_null());
     if (ses_set_id(o, "alert", a->id) != 0 || ses_set_id(o, "thread", a->thread) != 0 ||
         ses_set_id(o, "incident", a->incident) != 0) {
         json_decref(o);

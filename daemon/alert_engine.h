@@ -16,6 +16,7 @@
 
 #include "sesame/alerts.h"
 
+#include "alert_logic.h"
 #include "daemon.h"
 #include "store_alert.h"
 
@@ -74,6 +75,10 @@ int ses_alert_ack_txn(struct ses_store *st, struct ses_alert *a, const struct se
 int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                         const char *const codes[], const struct ses_alert_actor *by, int64_t now,
                         struct ses_alert_touched *t);
+
+/* The escalation roles in force (stored by admins over the config's), read from st. */
+int ses_alert_roles_load(struct ses_store *st, const struct ses_config *cfg,
+                         struct ses_chain_roles *roles);
 
 /* Loop thread. Arms the timer and handles what is already due (start-up catch-up). */
 void ses_alerts_start(struct ses_daemon *d);

@@ -49,6 +49,54 @@ void ses_alert_chain(const struct ses_config *cfg, const struct ses_alert_type *
         chain[i] = o != NULL ? o->chain[i] : t->chain[i];
 }
 
+bool ses_id_is_set(const uint8_t id[SES_ID_BYTES])
+{
+    static const uint8_t zero[SES_ID_BYTES];
+    return memcmp(id, zero, SES_ID_BYTES) != 0;
+}
+
+static void add_backup(struct ses_chain_roles *out, const uint8_t user[SES_ID_BYTES],
+                       const uint8_t backup[SES_ID_BYTES])
+{
+    if (out->n_backups >= SES_CHAIN_BACKUPS_MAX)
+        return;
+    memcpy(out->backups[out->n_backups].user, user, SES_ID_BYTES);
+    memcpy(out->backups[out->n_backups].backup, backup, SES_ID_BYTES);
+    out->n_backups++;
+}
+
+/* The stored row for user's backup, or NULL. */
+static const struct ses_oncall_backup *db_backup(const struct ses_oncall *db,
+                                                 const uint8_t user[SES_ID_BYTES])
+{
+    for (int i = 0; db != NULL && i < db->n_backups; i++)
+        if (memcmp(db->backups[i].user, user, SES_ID_BYTES) == 0)
+            return &db->backups[i];
+    return NULL;
+}
+
+void ses_chain_roles_resolve(const struct ses_config *cfg, const struct ses_oncall *db,
+                             struct ses_chain_roles *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->on_duty, db && db->on_duty_set ? db->on_duty : cfg->on_duty_psychiatrist,
+           SES_ID_BYTES);
+    memcpy(out->lead, db && db->lead_set ? db->lead : cfg->program_lead, SES_ID_BYTES);
+    for (int i = 0; i < cfg->n_backups; i++)
+        if (db_backup(db, cfg->backups[i].user) == NULL)
+            add_backup(out, cfg->backups[i].user, cfg->backups[i].backup);
+    for (int i = 0; db != NULL && i < db->n_backups; i++)
+        if (!db->backups[i].cleared)
+            add_backup(out, db->backups[i].user, db->backups[i].backup);
+}
+
+int64_t ses_alert_renotify_ms(int severity)
+{
+    return severity == SES_SEV_P0   ? SES_RENOTIFY_P0_MS
+           : severity == SES_SEV_P1 ? SES_RENOTIFY_P1_MS
+                                    : 0;
+}
+
 int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity)
 {
     if (t == NULL)
@@ -91,17 +139,53 @@ static bool clinician(enum ses_role role)
     return role == SES_ROLE_NURSE || role == SES_ROLE_PSYCHIATRIST || role == SES_ROLE_GP;
 }
 
-int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                            enum ses_role role, bool member, const char *code, const char *outcome)
+bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel)
 {
-    if (!clinician(role) || !member)
+    static const struct {
+        unsigned party;
+        enum ses_role role;
+    } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
+                   {SES_PARTY_GP, SES_ROLE_GP},
+                   {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
+    unsigned c = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
+    if (((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
+        ((c & SES_PARTY_ON_DUTY) && rel->on_duty))
+        return true;
+    for (size_t i = 0; i < sizeof by_role / sizeof by_role[0]; i++)
+        if ((c & by_role[i].party) && rel->member && rel->role == by_role[i].role)
+            return true;
+    return false;
+}
+
+const char *ses_alert_followup_code(const char *outcome)
+{
+    if (outcome != NULL && strcmp(outcome, "high") == 0)
+        return "A03";
+    if (outcome != NULL && strcmp(outcome, "imminent") == 0)
+        return "A02";
+    return NULL;
+}
+
+int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
+                            const struct ses_alert_relation *rel, const char *code,
+                            const char *outcome, bool has_note)
+{
+    if (!clinician(rel->role) || !(rel->member || rel->owner || rel->on_duty))
         return SES_EDENIED;
     if (!is_open(a))
         return SES_EBAD_STATE;
+    if (!ses_alert_may_close(t, rel))
+        return SES_ENOT_OWNER;
     if (!ses_resolution_valid(code) || (outcome != NULL && !ses_risk_outcome_valid(outcome)))
         return SES_EBAD_FIELD;
-    if (t != NULL && t->safety && outcome == NULL)
+    bool safety = t != NULL && t->safety;
+    if (safety && outcome == NULL)
         return SES_EOUTCOME_REQUIRED;
+    if (safety && !has_note)
+        return SES_ENOTE_REQUIRED;
+    bool dismissal = strcmp(code, "DUPLICATE") == 0 || strcmp(code, "NO_ACTION_NEEDED") == 0;
+    if (dismissal && outcome != NULL && ses_risk_outcome_rank(outcome) > 1)
+        return SES_EOUTCOME_CONFLICT; /* a risk above low is never dismissed */
     return 0;
 }
 
@@ -185,6 +269,10 @@ size_t ses_time_rules(const struct ses_thread_meta *m, int64_t now, ses_cond_see
                  m->last_contact_ms + SES_RULE_A08_RP_DAYS * D, 0);
     consider(&r, "A09", "", "A09", last_activity, last_activity + SES_RULE_A09_DAYS * D, 0);
     consider(&r, "A09b", "", "A09b", last_activity, last_activity + SES_RULE_A09B_DAYS * D, 0);
+    if (!rp) {
+        int64_t phq9 = m->last_phq9_ms > 0 ? m->last_phq9_ms : m->enrolled_ms;
+        consider(&r, "A22", "", "A22", phq9, phq9 + SES_RULE_A22_DAYS * D, 0);
+    }
     if (m->sequence_due_ms > 0)
         consider(&r, "A12", "", "A12", m->sequence_due_ms,
                  m->sequence_due_ms - SES_RULE_A12_LEAD_DAYS * D, m->sequence_due_ms);

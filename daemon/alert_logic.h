@@ -25,7 +25,29 @@
 #define SES_RULE_A09_DAYS 60        /* lost to follow-up */
 #define SES_RULE_A09B_DAYS 182      /* six months without service */
 #define SES_RULE_A12_LEAD_DAYS 7    /* decision due: on the agenda 7 days before */
+#define SES_RULE_A22_DAYS 28        /* active phase: no PHQ-9 for four weeks */
 #define SES_TIME_RULES_MAX 8
+#define SES_RENOTIFY_P0_MS (15 * 60000LL) /* an exhausted P0 is told again every 15 minutes */
+#define SES_RENOTIFY_P1_MS (60 * 60000LL) /* an exhausted P1 every hour */
+#define SES_CHAIN_BACKUPS_MAX (SES_CONF_MAX_BACKUPS + SES_ONCALL_MAX_BACKUPS)
+
+/* The escalation roles in force: the ones an admin set through the server (store), else the
+ * config's. An all-zero id is "nobody". */
+struct ses_chain_roles {
+    uint8_t on_duty[SES_ID_BYTES], lead[SES_ID_BYTES];
+    int n_backups;
+    struct {
+        uint8_t user[SES_ID_BYTES], backup[SES_ID_BYTES];
+    } backups[SES_CHAIN_BACKUPS_MAX];
+};
+/* Merges the stored roles db (may be NULL) over the config's into out. */
+void ses_chain_roles_resolve(const struct ses_config *cfg, const struct ses_oncall *db,
+                             struct ses_chain_roles *out);
+/* Whether id is set (not all zero). */
+bool ses_id_is_set(const uint8_t id[SES_ID_BYTES]);
+
+/* How often an exhausted alert of severity sev is notified again; 0: never (P2 and below). */
+int64_t ses_alert_renotify_ms(int severity);
 
 /* The acknowledgement window of t at this site (config override, else the catalogue's). */
 int64_t ses_alert_window(const struct ses_config *cfg, const struct ses_alert_type *t);
@@ -43,12 +65,28 @@ bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYT
 
 /* Checks a user's acknowledge (SES_ENOT_OWNER, SES_EBAD_STATE unless raised). */
 int ses_alert_ack_check(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
-/* Checks a resolve by a user of role, member of the thread or not: SES_EBAD_STATE (closed),
- * SES_EDENIED (not a clinician member), SES_EBAD_FIELD (code not a user resolution code, or an
- * outcome that is not a risk level), SES_EOUTCOME_REQUIRED (safety alert without an outcome).
- * outcome may be NULL. */
+/* How a user stands to an alert, for the checks below (the resource of the policy). */
+struct ses_alert_relation {
+    enum ses_role role;
+    bool member;  /* of the alert's thread (role is then their role there) */
+    bool owner;   /* among the current owners */
+    bool former;  /* among the former owners */
+    bool on_duty; /* the on-duty psychiatrist in force */
+};
+/* Whether rel is among t's closers (PROTOCOL.md §13 "Who acknowledges, resolves and cancels"). */
+bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel);
+/* Checks a resolve: SES_EDENIED (not a clinician, or neither a member, an owner nor the on-duty
+ * psychiatrist), SES_EBAD_STATE (closed), SES_ENOT_OWNER (not among the type's closers: a cc-only
+ * member), SES_EBAD_FIELD (code not a user resolution code, or an outcome that is not a risk
+ * level), SES_EOUTCOME_REQUIRED (safety alert without an outcome), SES_ENOTE_REQUIRED (safety
+ * alert without a note), SES_EOUTCOME_CONFLICT (DUPLICATE or NO_ACTION_NEEDED with an outcome
+ * above low). outcome may be NULL; has_note: a note message (msg_seq) comes with it. */
 int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                            enum ses_role role, bool member, const char *code, const char *outcome);
+                            const struct ses_alert_relation *rel, const char *code,
+                            const char *outcome, bool has_note);
+/* The follow-up a safety assessment's outcome calls for: "A03" for high, "A02" for imminent,
+ * NULL otherwise. */
+const char *ses_alert_followup_code(const char *outcome);
 /* Checks a cancel: SES_EDENIED (neither the raiser nor an admin), SES_EBAD_STATE (closed or a
  * safety alert), SES_EBAD_FIELD (code). */
 int ses_alert_cancel_check(const struct ses_alert *a, const struct ses_alert_type *t,

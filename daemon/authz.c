@@ -35,6 +35,8 @@ static const struct {
     [SES_ACT_ALERT_READ] = {"alert_read", CLINICAL | R(SES_ROLE_ADMIN)},
     [SES_ACT_ALERT_HANDLE] = {"alert_handle", CLINICAL | R(SES_ROLE_ADMIN)},
     [SES_ACT_DEVICE_LINK] = {"device_link", EVERY_ROLE},
+    [SES_ACT_ONCALL_READ] = {"oncall_read", CLINICAL | R(SES_ROLE_ADMIN)},
+    [SES_ACT_ONCALL_SET] = {"oncall_set", R(SES_ROLE_ADMIN)},
 };
 
 int ses_authz_check(const struct ses_principal *p, enum ses_action action)

@@ -27,6 +27,8 @@ enum ses_action {
     SES_ACT_ALERT_READ,    /* list and show alerts; clinicians see their threads', admins all */
     SES_ACT_ALERT_HANDLE,  /* acknowledge, resolve, cancel (owners, members, raisers, admins) */
     SES_ACT_DEVICE_LINK,   /* an enrolled device makes a code for another device of its user */
+    SES_ACT_ONCALL_READ,   /* the escalation roles in force (on duty, lead, backups) */
+    SES_ACT_ONCALL_SET,    /* set them through the server (admins) */
     SES_ACT_COUNT
 };
 

@@ -22,6 +22,7 @@ enum opt_kind {
     OPT_BACKUP, /* "USER_ID BACKUP_ID", repeatable */
     OPT_WINDOW, /* "CODE[/VARIANT] DURATION", repeatable */
     OPT_CHAIN,  /* "CODE[/VARIANT] PARTY[+PARTY],...", repeatable */
+    OPT_TEXT,   /* a line of text for people (no control characters) */
 };
 
 struct opt {
@@ -54,6 +55,8 @@ static const struct opt opts[] = {
     {"program_lead", OPT_USER, OFF(program_lead), 0, 0, "user id of the program lead"},
     {"on_duty_psychiatrist", OPT_USER, OFF(on_duty_psychiatrist), 0, 0,
      "user id of the on-duty psychiatrist (else each thread's psychiatrists)"},
+    {"emergency_routes", OPT_TEXT, OFF(emergency_routes), 0, 0,
+     "the site's emergency routes, shown with every P0 alert (e.g. \"SAMU 15 / 3114\")"},
     {"backup", OPT_BACKUP, 0, 0, 0, "USER_ID BACKUP_ID: who covers for a user (repeatable)"},
     {"alert_window", OPT_WINDOW, 0, 0, 0,
      "CODE[/VARIANT] DURATION (30m, 4h, 7d): acknowledgement window of an alert type"},
@@ -311,6 +314,18 @@ int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
     case OPT_WINDOW:
     case OPT_CHAIN:
         return parse_alert_option(cfg, o, value, err, err_len);
+    case OPT_TEXT:
+        for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+            if (*c < 0x20 || *c == 0x7f) {
+                snprintf(err, err_len, "%s: control characters are not allowed", name);
+                return -1;
+            }
+        if (strlen(value) > SES_CONF_TEXT_MAX) {
+            snprintf(err, err_len, "%s: longer than %d bytes", name, SES_CONF_TEXT_MAX);
+            return -1;
+        }
+        snprintf(field, SES_CONF_TEXT_MAX + 1, "%s", value);
+        return 0;
     case OPT_BOOL:
         if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
             *(bool *)(void *)field = true;
@@ -413,7 +428,9 @@ const char *ses_config_template(void)
            "#\n"
            "# Alerts (PROTOCOL.md §13): user ids from `sesame directory`.\n"
            "# program_lead = USER_ID\n"
-           "# on_duty_psychiatrist = USER_ID\n"
+           "# on_duty_psychiatrist = USER_ID          (admins can also set these through the\n"
+           "#                                          server: sesame admin oncall set)\n"
+           "# emergency_routes = SAMU 15 / 3114       (shown with every P0 alert)\n"
            "# backup = NURSE_ID BACKUP_NURSE_ID          (one line per covered user)\n"
            "# alert_window = A01/item9_2 30m             (m, h or d)\n"
            "# alert_chain = A01 backup,gp,on_duty,lead   (',' between steps, '+' within one)\n";

@@ -16,6 +16,7 @@
 #define SES_CONF_MAX_BACKUPS 64   /* `backup` lines */
 #define SES_CONF_MAX_OVERRIDES 64 /* `alert_window` and `alert_chain` lines */
 #define SES_CONF_CHAIN_MAX 4      /* steps of an overridden escalation chain */
+#define SES_CONF_TEXT_MAX 160     /* bytes of `emergency_routes` */
 
 /* A site's override of one alert type's acknowledgement window or escalation chain. */
 struct ses_alert_override {
@@ -48,6 +49,7 @@ struct ses_config {
         unsigned char user[16], backup[16];
     } backups[SES_CONF_MAX_BACKUPS];
     int n_backups;
+    char emergency_routes[SES_CONF_TEXT_MAX + 1]; /* "" = none configured */
     struct ses_alert_override overrides[SES_CONF_MAX_OVERRIDES];
     int n_overrides;
 };

@@ -75,7 +75,9 @@ struct alert_job {
     int64_t msg_seq;
     bool repeat;
     char code[24], outcome[16]; /* resolve, cancel */
-    int64_t date_ms;            /* contact */
+    struct ses_contact contact; /* contact */
+    bool followup_raised;       /* resolve: an outcome's follow-up alert */
+    uint8_t followup[SES_ID_BYTES];
     struct ses_thread_meta meta;
     unsigned fields;
     struct ses_alert_touched touched;
@@ -119,11 +121,16 @@ static int audit_thread_op(struct ses_store *st, const struct alert_job *j, cons
 static int run_contact(struct ses_store *st, struct alert_job *j, const struct ses_alert_actor *by)
 {
     static const char *const cleared[] = {"A08", "A09", "A09b", NULL};
-    int rc = ses_store_contact_add(st, j->thread, j->date_ms, j->user, j->now);
+    static const char *const a22[] = {"A22", NULL};
+    char extra[48];
+    snprintf(extra, sizeof extra, "type:%s%s", j->contact.type, j->contact.phq9 ? " phq9" : "");
+    int rc = ses_store_contact_add(st, j->thread, &j->contact, j->user, j->now);
     if (rc == 0)
-        rc = audit_thread_op(st, j, "contact.record", NULL);
+        rc = audit_thread_op(st, j, "contact.record", extra);
     if (rc == 0)
         rc = ses_alert_clear_txn(st, j->thread, cleared, by, j->now, &j->touched);
+    if (rc == 0 && j->contact.phq9)
+        rc = ses_alert_clear_txn(st, j->thread, a22, by, j->now, &j->touched);
     return rc;
 }
 
@@ -168,6 +175,73 @@ static int run_meta(struct ses_store *st, struct alert_job *j, const struct ses_
     return rc;
 }
 
+/* How user (of role) stands to alert a: membership, ownership, on duty (roles in force). */
+static int alert_relation(struct ses_store *st, const struct ses_config *cfg,
+                          const struct ses_alert *a, const uint8_t user[SES_ID_BYTES],
+                          enum ses_role role, bool member, struct ses_alert_relation *rel)
+{
+    struct ses_chain_roles *roles = malloc(sizeof *roles);
+    if (roles == NULL)
+        return SES_ENOMEM;
+    int rc = ses_alert_roles_load(st, cfg, roles);
+    memset(rel, 0, sizeof *rel);
+    rel->role = role;
+    rel->member = member;
+    rel->on_duty = rc == 0 && memcmp(roles->on_duty, user, SES_ID_BYTES) == 0;
+    free(roles);
+    for (int i = 0; i < a->n_owners; i++)
+        rel->owner = rel->owner || memcmp(a->owners[i], user, SES_ID_BYTES) == 0;
+    rel->former = ses_alert_is_owner(a, user) && !rel->owner;
+    return rc;
+}
+
+/* Raises the follow-up an assessment's outcome calls for (A03 for high, A02 for imminent), on
+ * behalf of the resolver, with the resolver's note. */
+static int raise_followup(struct ses_store *st, struct alert_job *j, const char *code,
+                          const struct ses_alert_actor *by)
+{
+    const struct ses_alert_type *t = ses_alert_type_find(code, NULL);
+    if (t == NULL)
+        return SES_EINTERNAL;
+    struct ses_raise r = {.type = t,
+                          .severity = (int)t->severity,
+                          .origin = "manual",
+                          .by = *by,
+                          .msg_seq = j->msg_seq,
+                          .now = j->now};
+    bool repeat = false;
+    int rc = ses_alert_raise_txn(st, &j->d->cfg, j->thread, &r, j->followup, &repeat, &j->touched);
+    j->followup_raised = rc == 0;
+    return rc;
+}
+
+/* Writer thread: a resolve, checked against the committed state; an outcome of high or imminent
+ * raises its follow-up first when its type differs (the incident stays open), else right after. */
+static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_alert *a, bool member,
+                       const struct ses_alert_actor *by)
+{
+    const struct ses_alert_type *t = ses_alert_type_find(a->type, a->variant);
+    const char *outcome = j->outcome[0] ? j->outcome : NULL;
+    struct ses_alert_relation rel;
+    int rc = alert_relation(st, &j->d->cfg, a, j->user, j->role, member, &rel);
+    if (rc == 0)
+        rc = ses_alert_resolve_check(a, t, &rel, j->code, outcome, j->msg_seq != 0);
+    if (rc != 0)
+        return rc;
+    const char *fu = ses_alert_followup_code(outcome);
+    bool first = fu != NULL && strcmp(fu, a->type) != 0;
+    if (first)
+        rc = raise_followup(st, j, fu, by);
+    if (rc == 0)
+        rc = ses_alert_close_txn(st, a, "resolved", j->code, outcome, j->msg_seq, by, j->now,
+                                 &j->touched);
+    if (rc == 0 && fu != NULL && !first)
+        rc = raise_followup(st, j, fu, by);
+    if (rc == 0 && strcmp(a->origin, "daemon") == 0)
+        rc = ses_store_thread_rules_stale(st, a->thread);
+    return rc;
+}
+
 /* Writer thread: the change, checked again against the committed state. */
 static int run_alert(struct ses_store *st, void *arg)
 {
@@ -203,14 +277,7 @@ static int run_alert(struct ses_store *st, void *arg)
             return rc;
         return ses_alert_ack_txn(st, &a, &by, j->now, &j->touched);
     case OP_RESOLVE:
-        rc = ses_alert_resolve_check(&a, ses_alert_type_find(a.type, a.variant), j->role, member,
-                                     j->code, j->outcome[0] ? j->outcome : NULL);
-        if (rc == 0)
-            rc = ses_alert_close_txn(st, &a, "resolved", j->code, j->outcome[0] ? j->outcome : NULL,
-                                     j->msg_seq, &by, j->now, &j->touched);
-        if (rc == 0 && strcmp(a.origin, "daemon") == 0)
-            rc = ses_store_thread_rules_stale(st, a.thread);
-        return rc;
+        return run_resolve(st, j, &a, member, &by);
     case OP_CANCEL:
         rc = ses_alert_cancel_check(&a, ses_alert_type_find(a.type, a.variant), j->user, j->role,
                                     j->code);
@@ -224,6 +291,19 @@ static int run_alert(struct ses_store *st, void *arg)
         return run_meta(st, j, &by);
     }
     return SES_EINTERNAL;
+}
+
+/* The follow-up alerts a resolve raised, as an array of ALERT. */
+static json_t *followups_json(struct ses_daemon *d, const struct alert_job *j)
+{
+    json_t *arr = json_array();
+    struct ses_alert f;
+    if (arr != NULL && j->followup_raised && ses_store_alert_get(d->store, j->followup, &f) == 0) {
+        json_t *o = ses_alert_json(d, &f);
+        if (o != NULL)
+            json_array_append_new(arr, o);
+    }
+    return arr;
 }
 
 /* Loop thread, after the commit: the reply, the pushes, the timer. */
@@ -251,6 +331,8 @@ static void done_alert(void *arg, int rc)
         json_t *body = aj ? json_pack("{s:o}", "alert", aj) : NULL;
         if (body != NULL && j->op == OP_RAISE)
             json_object_set_new(body, "repeat", json_boolean(j->repeat));
+        if (body != NULL && j->op == OP_RESOLVE)
+            json_object_set_new(body, "followups", followups_json(d, j));
         if (body != NULL)
             (void)ses_session_reply(s, "alert", j->req_id, body);
         else
@@ -416,6 +498,8 @@ int ses_handle_alerts(struct ses_session *s, const struct ses_frame *f, json_t *
         return rc;
     }
     *reply = json_pack("{s:o}", "alerts", acc.arr);
+    if (*reply != NULL && (s->role == SES_ROLE_ADMIN || s->role == SES_ROLE_PSYCHIATRIST))
+        json_object_set_new(*reply, "warnings", ses_oncall_warnings_json(s->d));
     return *reply ? 0 : SES_ENOMEM;
 }
 
@@ -492,9 +576,12 @@ static int handle_change(struct ses_session *s, const struct ses_frame *f, enum 
     const struct ses_alert_type *t = ses_alert_type_find(a.type, a.variant);
     if (op == OP_ACK)
         rc = ses_alert_ack_check(&a, s->user_id);
-    else if (op == OP_RESOLVE)
-        rc = ses_alert_resolve_check(&a, t, s->role, member, code, outcome);
-    else
+    else if (op == OP_RESOLVE) {
+        struct ses_alert_relation rel;
+        rc = alert_relation(s->d->store, &s->d->cfg, &a, s->user_id, s->role, member, &rel);
+        if (rc == 0)
+            rc = ses_alert_resolve_check(&a, t, &rel, code, outcome, msg_seq != 0);
+    } else
         rc = ses_alert_cancel_check(&a, t, s->user_id, s->role, code);
     if (rc == SES_EDENIED)
         ses_session_audit_denied(s, op == OP_RESOLVE ? "alert_resolve" : "alert_cancel");
@@ -537,21 +624,65 @@ static int64_t day_start(int64_t ms)
     return ms - ((ms % SES_DAY_MS) + SES_DAY_MS) % SES_DAY_MS;
 }
 
+static bool contact_type_valid(const char *type)
+{
+    static const char *const v[] = {"in_person", "phone", "video", "assessment"};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (strcmp(type, v[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "scales" of an assessment: a non-empty list of distinct names among phq9, gad7, phq2. */
+static int contact_scales(const json_t *root, bool *phq9)
+{
+    static const char *const names[] = {"phq9", "gad7", "phq2"};
+    const json_t *arr = json_object_get(root, "scales");
+    unsigned seen = 0;
+    *phq9 = false;
+    if (arr == NULL)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 3)
+        return SES_EBAD_FIELD;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *n = json_string_value(json_array_get(arr, i));
+        size_t k = 0;
+        while (n != NULL && k < 3 && strcmp(n, names[k]) != 0)
+            k++;
+        if (n == NULL || k == 3 || (seen & (1u << k)))
+            return SES_EBAD_FIELD;
+        seen |= 1u << k;
+    }
+    *phq9 = (seen & 1u) != 0;
+    return 0;
+}
+
 int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t", "id", "thread", "date", NULL};
+    static const char *const keys[] = {"t", "id", "thread", "date", "type", "scales", NULL};
     uint8_t thread[SES_ID_BYTES];
     struct ses_thread_meta m;
+    const char *type = "in_person";
     int64_t now = ses_clock_now_ms(&s->d->clock), date = now;
+    bool phq9 = false;
     int rc;
     (void)reply;
     if ((rc = only_keys(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
-        (rc = ses_get_int(f->root, "date", 1, INT64_MAX, false, &date)) != 0)
+        (rc = ses_get_int(f->root, "date", 1, INT64_MAX, false, &date)) != 0 ||
+        (rc = ses_get_str(f->root, "type", 1, 11, false, &type)) != 0 ||
+        (rc = contact_scales(f->root, &phq9)) != 0)
         return rc;
+    if (type == NULL)
+        type = "in_person";
+    bool assessment = strcmp(type, "assessment") == 0;
+    if (!contact_type_valid(type) || (json_object_get(f->root, "scales") && !assessment))
+        return SES_EBAD_FIELD;
     if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
-    if (s->role != SES_ROLE_NURSE) {
+    /* nurses record every contact; a psychiatrist or GP the assessments they entered */
+    if (s->role != SES_ROLE_NURSE &&
+        !(assessment && (s->role == SES_ROLE_PSYCHIATRIST || s->role == SES_ROLE_GP))) {
         ses_session_audit_denied(s, "contact_record");
         return SES_EDENIED;
     }
@@ -563,7 +694,9 @@ int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, 
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->thread, thread, SES_ID_BYTES);
-    j->date_ms = date;
+    j->contact.date_ms = date;
+    snprintf(j->contact.type, sizeof j->contact.type, "%s", type);
+    j->contact.phq9 = phq9;
     return submit(j);
 }
 

@@ -70,6 +70,9 @@ static const struct route routes[] = {
     {"alert_cancel", ses_handle_alert_cancel, SES_ACT_ALERT_HANDLE, false, false},
     {"contact_record", ses_handle_contact_record, SES_ACT_ALERT_RAISE, false, false},
     {"thread_meta", ses_handle_thread_meta, SES_ACT_ALERT_RAISE, false, false},
+    {"oncall_show", ses_handle_oncall_show, SES_ACT_ONCALL_READ, false, false},
+    {"oncall_set", ses_handle_oncall_set, SES_ACT_ONCALL_SET, false, false},
+    {"backup_set", ses_handle_backup_set, SES_ACT_ONCALL_SET, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)

@@ -133,5 +133,10 @@ int ses_handle_alert_resolve(struct ses_session *s, const struct ses_frame *f, j
 int ses_handle_alert_cancel(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_oncall_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_oncall_set(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_backup_set(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+/* {"NO_ON_DUTY_PSYCHIATRIST","NO_PROGRAM_LEAD"} as far as they apply (handle_oncall.c). */
+json_t *ses_oncall_warnings_json(struct ses_daemon *d);
 
 #endif

@@ -217,6 +217,22 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "ALTER TABLE thread_members ADD COLUMN added_seq INTEGER NOT NULL DEFAULT 0;"
     "UPDATE thread_members SET added_seq = (SELECT coalesce(max(g.seq), 0) FROM messages g"
     "  WHERE g.thread_id = thread_members.thread_id AND g.stored_ms < thread_members.added_ms);",
+    /* 7: the safety pathway (PROTOCOL.md §13). alerts.renotified: re-notifications of an
+     * exhausted P0/P1 alert; contacts.type and threads.last_phq9_ms (the date of the latest
+     * assessment naming a PHQ-9: a routing date, never a score); the chain roles an admin sets
+     * through the server (a row overrides sesamed.conf; a NULL user clears it). */
+    "ALTER TABLE alerts ADD COLUMN renotified INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE contacts ADD COLUMN type TEXT NOT NULL DEFAULT 'in_person'"
+    "  CHECK(type IN ('in_person','phone','video','assessment'));"
+    "ALTER TABLE threads ADD COLUMN last_phq9_ms INTEGER;"
+    "CREATE TABLE oncall("
+    "  role TEXT PRIMARY KEY CHECK(role IN ('on_duty_psychiatrist','program_lead')),"
+    "  user_id BLOB CHECK(user_id IS NULL OR length(user_id) = 16),"
+    "  set_by BLOB NOT NULL, set_ms INTEGER NOT NULL);"
+    "CREATE TABLE backups("
+    "  user_id BLOB PRIMARY KEY CHECK(length(user_id) = 16),"
+    "  backup_id BLOB CHECK(backup_id IS NULL OR length(backup_id) = 16),"
+    "  set_by BLOB NOT NULL, set_ms INTEGER NOT NULL);",
 };
 
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)

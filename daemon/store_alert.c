@@ -15,7 +15,7 @@
     "id, thread_id, incident_id, type, variant, severity, state, origin, raised_by, "              \
     "raised_device, raised_ms, msg_seq, step, owners, former_owners, cc, deadline_ms, exhausted, " \
     "repeats, acked_ms, acked_by, resolved_ms, resolved_by, resolution, outcome, "                 \
-    "resolve_msg_seq, cond_key"
+    "resolve_msg_seq, cond_key, renotified"
 
 static sqlite3_stmt *prep(struct ses_store *st, const char *sql)
 {
@@ -128,6 +128,7 @@ static void read_alert(sqlite3_stmt *s, struct ses_alert *a)
     col_text(s, 24, a->outcome, sizeof a->outcome);
     a->resolve_msg_seq = sqlite3_column_int64(s, 25);
     col_text(s, 26, a->cond_key, sizeof a->cond_key);
+    a->renotified = sqlite3_column_int(s, 27);
 }
 
 /* Binds the mutable columns at ?2.. in the order of the UPDATE below. */
@@ -150,6 +151,7 @@ static void bind_mutable(sqlite3_stmt *s, const struct ses_alert *a)
     bind_opt_text(s, 16, a->resolution);
     bind_opt_text(s, 17, a->outcome);
     bind_opt_int(s, 18, a->resolve_msg_seq);
+    sqlite3_bind_int(s, 19, a->renotified);
 }
 
 int ses_store_alert_insert(struct ses_store *st, const struct ses_alert *a)
@@ -158,22 +160,22 @@ int ses_store_alert_insert(struct ses_store *st, const struct ses_alert *a)
                                "raised_by, raised_device, raised_ms, msg_seq, cond_key, severity, "
                                "state, variant, step, owners, former_owners, cc, deadline_ms, "
                                "exhausted, repeats, acked_ms, acked_by, resolved_ms, resolved_by, "
-                               "resolution, outcome, resolve_msg_seq) VALUES(?1, ?19, ?20, ?21, "
-                               "?22, ?23, ?24, ?25, ?26, ?27, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                               "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+                               "resolution, outcome, resolve_msg_seq, renotified) VALUES(?1, ?20, "
+                               "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?2, ?3, ?4, ?5, ?6, ?7, "
+                               "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, a->id);
     bind_mutable(s, a);
-    bind_id(s, 19, a->thread);
-    bind_id(s, 20, a->incident);
-    sqlite3_bind_text(s, 21, a->type, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 22, a->origin, -1, SQLITE_TRANSIENT);
-    bind_opt_id(s, 23, a->has_raiser, a->raised_by);
-    bind_opt_id(s, 24, a->has_raiser, a->raised_device);
-    sqlite3_bind_int64(s, 25, a->raised_ms);
-    bind_opt_int(s, 26, a->msg_seq);
-    bind_opt_text(s, 27, a->cond_key);
+    bind_id(s, 20, a->thread);
+    bind_id(s, 21, a->incident);
+    sqlite3_bind_text(s, 22, a->type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 23, a->origin, -1, SQLITE_TRANSIENT);
+    bind_opt_id(s, 24, a->has_raiser, a->raised_by);
+    bind_opt_id(s, 25, a->has_raiser, a->raised_device);
+    sqlite3_bind_int64(s, 26, a->raised_ms);
+    bind_opt_int(s, 27, a->msg_seq);
+    bind_opt_text(s, 28, a->cond_key);
     return run(st, s);
 }
 
@@ -183,8 +185,8 @@ int ses_store_alert_update(struct ses_store *st, const struct ses_alert *a)
                                "step = ?5, owners = ?6, former_owners = ?7, cc = ?8, "
                                "deadline_ms = ?9, exhausted = ?10, repeats = ?11, acked_ms = ?12, "
                                "acked_by = ?13, resolved_ms = ?14, resolved_by = ?15, "
-                               "resolution = ?16, outcome = ?17, resolve_msg_seq = ?18 "
-                               "WHERE id = ?1");
+                               "resolution = ?16, outcome = ?17, resolve_msg_seq = ?18, "
+                               "renotified = ?19 WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, a->id);
@@ -443,8 +445,8 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
                               struct ses_thread_meta *m)
 {
     sqlite3_stmt *s = prep(st, "SELECT coalesce(enrolled_ms, created_ms), phase, last_contact_ms, "
-                               "contacts, last_review_ms, sequence_type, sequence_due_ms "
-                               "FROM threads WHERE id = ?1");
+                               "contacts, last_review_ms, sequence_type, sequence_due_ms, "
+                               "last_phq9_ms FROM threads WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -458,6 +460,7 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
         m->last_review_ms = sqlite3_column_int64(s, 4);
         col_text(s, 5, m->sequence_type, sizeof m->sequence_type);
         m->sequence_due_ms = sqlite3_column_int64(s, 6);
+        m->last_phq9_ms = sqlite3_column_int64(s, 7);
         rc = 0;
     } else if (step != SQLITE_DONE) {
         rc = SES_EIO;
@@ -483,26 +486,31 @@ int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_
     return run(st, s);
 }
 
-int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t date_ms,
-                          const uint8_t by[SES_ID_BYTES], int64_t now_ms)
+int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                          const struct ses_contact *c, const uint8_t by[SES_ID_BYTES],
+                          int64_t now_ms)
 {
     sqlite3_stmt *s = prep(st, "INSERT INTO contacts(thread_id, date_ms, recorded_by, "
-                               "recorded_ms) VALUES(?1, ?2, ?3, ?4)");
+                               "recorded_ms, type) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
-    sqlite3_bind_int64(s, 2, date_ms);
+    sqlite3_bind_int64(s, 2, c->date_ms);
     bind_id(s, 3, by);
     sqlite3_bind_int64(s, 4, now_ms);
+    sqlite3_bind_text(s, 5, c->type, -1, SQLITE_TRANSIENT);
     int rc = run(st, s);
     if (rc != 0)
         return rc;
     s = prep(st, "UPDATE threads SET contacts = contacts + 1, "
-                 "last_contact_ms = max(coalesce(last_contact_ms, 0), ?2) WHERE id = ?1");
+                 "last_contact_ms = max(coalesce(last_contact_ms, 0), ?2), "
+                 "last_phq9_ms = CASE WHEN ?3 THEN max(coalesce(last_phq9_ms, 0), ?2) "
+                 "  ELSE last_phq9_ms END WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
-    sqlite3_bind_int64(s, 2, date_ms);
+    sqlite3_bind_int64(s, 2, c->date_ms);
+    sqlite3_bind_int(s, 3, c->phq9);
     return run(st, s);
 }
 
@@ -553,4 +561,74 @@ int ses_store_threads_next_rule(struct ses_store *st, int64_t *ms)
     sqlite3_stmt *s = prep(st, "SELECT min(coalesce(next_rule_ms, 0)) FROM threads "
                                "WHERE next_rule_ms IS NULL OR next_rule_ms >= 0");
     return s ? one_int(st, s, -1, ms) : SES_EIO;
+}
+
+/* --- chain roles set through the server --------------------------------------------------------
+ */
+
+int ses_store_oncall_get(struct ses_store *st, struct ses_oncall *o)
+{
+    memset(o, 0, sizeof *o);
+    sqlite3_stmt *s = prep(st, "SELECT role, user_id FROM oncall");
+    if (s == NULL)
+        return SES_EIO;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *role = (const char *)sqlite3_column_text(s, 0);
+        bool duty = role != NULL && strcmp(role, "on_duty_psychiatrist") == 0;
+        *(duty ? &o->on_duty_set : &o->lead_set) = true;
+        col_id(s, 1, duty ? o->on_duty : o->lead);
+    }
+    sqlite3_finalize(s);
+    if (step != SQLITE_DONE)
+        return SES_EIO;
+    s = prep(st, "SELECT user_id, backup_id FROM backups ORDER BY set_ms, user_id");
+    if (s == NULL)
+        return SES_EIO;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && o->n_backups < SES_ONCALL_MAX_BACKUPS) {
+        struct ses_oncall_backup *b = &o->backups[o->n_backups++];
+        col_id(s, 0, b->user);
+        b->cleared = !col_id(s, 1, b->backup);
+    }
+    sqlite3_finalize(s);
+    return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : SES_EIO;
+}
+
+int ses_store_oncall_put(struct ses_store *st, const char *role, const uint8_t *user,
+                         const uint8_t by[SES_ID_BYTES], int64_t now_ms)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO oncall(role, user_id, set_by, set_ms) "
+                               "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(role) DO UPDATE SET "
+                               "user_id = ?2, set_by = ?3, set_ms = ?4");
+    if (s == NULL)
+        return SES_EIO;
+    sqlite3_bind_text(s, 1, role, -1, SQLITE_TRANSIENT);
+    bind_opt_id(s, 2, user != NULL, user);
+    bind_id(s, 3, by);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return run(st, s);
+}
+
+int ses_store_backup_put(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                         const uint8_t *backup, const uint8_t by[SES_ID_BYTES], int64_t now_ms)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO backups(user_id, backup_id, set_by, set_ms) "
+                               "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(user_id) DO UPDATE SET "
+                               "backup_id = ?2, set_by = ?3, set_ms = ?4");
+    if (s == NULL)
+        return SES_EIO;
+    bind_id(s, 1, user);
+    bind_opt_id(s, 2, backup != NULL, backup);
+    bind_id(s, 3, by);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return run(st, s);
+}
+
+int ses_store_backup_count(struct ses_store *st, const uint8_t except[SES_ID_BYTES], int64_t *n)
+{
+    sqlite3_stmt *s = prep(st, "SELECT count(*) FROM backups WHERE user_id != ?1");
+    if (s == NULL)
+        return SES_EIO;
+    bind_id(s, 1, except);
+    return one_int(st, s, 0, n);
 }

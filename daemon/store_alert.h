@@ -48,6 +48,7 @@ struct ses_alert {
     char outcome[16];
     int64_t resolve_msg_seq;
     char cond_key[SES_ALERT_COND_KEY_MAX]; /* "" unless raised by a time rule */
+    int renotified; /* re-notifications since the chain was exhausted (P0/P1) */
 };
 
 struct ses_incident {
@@ -76,6 +77,29 @@ struct ses_thread_meta {
     int64_t last_review_ms;  /* 0 = none */
     char sequence_type[12];  /* "" = none, classic, light */
     int64_t sequence_due_ms; /* 0 = none */
+    int64_t last_phq9_ms;    /* date of the latest assessment naming a PHQ-9; 0 = none */
+};
+
+/* A contact (PROTOCOL.md §13): its date, type and, for an assessment, whether it had a PHQ-9. */
+struct ses_contact {
+    int64_t date_ms;
+    char type[12]; /* in_person, phone, video, assessment */
+    bool phq9;
+};
+
+#define SES_ONCALL_MAX_BACKUPS 256 /* backup rows an admin may set through the server */
+
+/* Chain roles set through the server; a set row overrides sesamed.conf, an all-zero id there
+ * means "cleared". */
+struct ses_oncall_backup {
+    uint8_t user[SES_ID_BYTES], backup[SES_ID_BYTES];
+    bool cleared; /* no backup for this user (overrides the config) */
+};
+struct ses_oncall {
+    bool on_duty_set, lead_set;
+    uint8_t on_duty[SES_ID_BYTES], lead[SES_ID_BYTES];
+    int n_backups;
+    struct ses_oncall_backup backups[SES_ONCALL_MAX_BACKUPS];
 };
 
 typedef int (*ses_alert_cb)(void *ud, const struct ses_alert *a);
@@ -132,9 +156,11 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
 /* Writes enrolled, phase, last_review, sequence type and due date (not the contacts). */
 int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                               const struct ses_thread_meta *m);
-/* Records a contact on date_ms; the thread's last contact becomes the latest date recorded. */
-int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], int64_t date_ms,
-                          const uint8_t by[SES_ID_BYTES], int64_t now_ms);
+/* Records a contact; the thread's last contact (and, for an assessment with a PHQ-9, its last
+ * PHQ-9) becomes the latest date recorded. */
+int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                          const struct ses_contact *c, const uint8_t by[SES_ID_BYTES],
+                          int64_t now_ms);
 /* When the time rules of thread next need a look: ms, or -1 for never. */
 int ses_store_thread_set_next_rule(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                    int64_t ms);
@@ -146,5 +172,16 @@ int ses_store_threads_rule_due(struct ses_store *st, int64_t now_ms, int limit, 
                                void *ud);
 /* Earliest next_rule_ms over all threads (an unset one counts as 0 = now); -1 when none. */
 int ses_store_threads_next_rule(struct ses_store *st, int64_t *ms);
+
+/* The chain roles stored by admins (every row; at most SES_ONCALL_MAX_BACKUPS backups). */
+int ses_store_oncall_get(struct ses_store *st, struct ses_oncall *o);
+/* Sets role ("on_duty_psychiatrist" or "program_lead") to user, or clears it (user NULL). */
+int ses_store_oncall_put(struct ses_store *st, const char *role, const uint8_t *user,
+                         const uint8_t by[SES_ID_BYTES], int64_t now_ms);
+/* Sets user's backup, or clears it (backup NULL). */
+int ses_store_backup_put(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
+                         const uint8_t *backup, const uint8_t by[SES_ID_BYTES], int64_t now_ms);
+/* *n = backup rows stored for users other than except. */
+int ses_store_backup_count(struct ses_store *st, const uint8_t except[SES_ID_BYTES], int64_t *n);
 
 #endif

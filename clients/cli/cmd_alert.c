@@ -834,7 +834,8 @@ static int surely_not_closer(const struct e2e *x, const struct ses_alert_type *t
 }
 
 /* What the server would refuse, checked on the alert (alert_show) before anything is sent: a
- * closed alert (BAD_STATE), a caller who is surely not a closer (NOT_OWNER), a safety alert without
+ * closed alert (BAD_STATE), a caller who is surely not a closer (NOT_OWNER, exit 1 like the
+ * server's refusal: no command line would change it), a safety alert without
  * a risk outcome (OUTCOME_REQUIRED) or without a note of the assessment (NOTE_REQUIRED). Fills
  * thread (the alert's). Returns 0 or the status. */
 static int resolve_precheck(struct e2e *x, const char *aid, const char *outcome, const char *note,
@@ -852,8 +853,8 @@ static int resolve_precheck(struct e2e *x, const char *aid, const char *outcome,
     snprintf(thread, E2E_ID_LEN, "%s", cli_str(a, "thread", ""));
     if (strcmp(state, "raised") != 0 && strcmp(state, "acked") != 0)
         status = cli_error(CLI_EUSAGE, "BAD_STATE: the alert is %s; nothing was sent", state);
-    else if (t != NULL && surely_not_closer(x, t, a))
-        status = cli_error(CLI_EUSAGE,
+    else if (t != NULL && surely_not_closer(x, t, a)) /* a refusal, not a usage error */
+        status = cli_error(CLI_ESERVER,
                            "NOT_OWNER: only its owners and the psychiatrists may resolve %s %s; "
                            "nothing was sent",
                            t->code, t->name);

@@ -36,6 +36,8 @@
 
 enum { ADMIN, NURSE, NURSE2, PSY, GP, LEAD, AUDITOR, N_WHO };
 
+static int64_t clock_offset_ms; /* how far the test moved the daemon's clock */
+
 struct team {
     struct h_env *e;
     char *home[N_WHO];
@@ -59,10 +61,15 @@ static void team_daemon_start(struct team *t, const char *const extra[])
         t->args[n++] = extra[i];
     t->args[n] = NULL;
     h_daemon_start_ok(&t->e->d, t->e->data, t->e->log, NULL, t->args);
+    char url[64]; /* the CLI profiles follow the daemon to its new port */
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d", t->e->d.port);
+    for (int i = 0; i < N_WHO && t->home[i] != NULL; i++)
+        h_home_set_server_ok(t->home[i], url);
 }
 
 static void team_start(struct team *t, struct h_env *e)
 {
+    clock_offset_ms = 0;
     static const char *const roles[N_WHO] = {"admin", "nurse",        "nurse",  "psychiatrist",
                                              "gp",    "psychiatrist", "auditor"};
     static const char *const names[N_WHO] = {"admin",     "Anne Martin",  "Lea Morel",
@@ -139,6 +146,7 @@ static json_t *show_ok(struct ses_conn *c, const char *alert)
 
 static int64_t advance(struct ses_conn *c, int64_t ms)
 {
+    clock_offset_ms += ms;
     json_t *r =
         w_request_ok(c, json_pack("{s:s, s:I}", "t", "test_clock", "advance_ms", ms), "test_clock");
     int64_t now = h_jint(r, "now");
@@ -198,7 +206,7 @@ static void test_escalation_chain(void **state)
     struct team t;
     team_start(&t, e);
     struct ses_conn *nurse = login(&t, NURSE), *backup = login(&t, NURSE2), *gp = login(&t, GP),
-                    *psy = login(&t, PSY);
+                    *psy = login(&t, PSY), *lead = login(&t, LEAD);
     char *th = thread_ok(&t, nurse, "P-7F3A");
     json_decref(w_drain(nurse));
     json_decref(w_drain(gp));
@@ -266,11 +274,44 @@ static void test_escalation_chain(void **state)
     advance(nurse, 30 * MIN_MS);
     s = wait_step(nurse, id, -1);
     sa = json_object_get(s, "alert");
-    h_jnull(sa, "deadline");
     assert_int_equal(h_jint(sa, "step"), 3);
     assert_string_equal(h_jstr(last_event(s), "event"), "exhausted");
+    /* never silence: the lead is copied, and the next re-notification is due in an hour (P1) */
+    assert_int_equal(h_jint(sa, "deadline") - h_jint(last_event(s), "ts"), 60 * MIN_MS);
+    const char *cc_lead[] = {t.user[GP], t.user[PSY], t.user[LEAD]};
+    expect_ids(json_object_get(sa, "cc"), cc_lead, 3);
+    assert_int_equal(h_jint(sa, "renotified"), 0);
     json_decref(s);
     assert_int_equal(h_audit_count(e->db, "alert.escalate", "ok"), 4);
+    json_decref(w_drain(lead));
+    advance(nurse, 59 * MIN_MS);
+    h_sleep_ms(300);
+    s = show_ok(nurse, id);
+    assert_int_equal(h_jint(json_object_get(s, "alert"), "renotified"), 0);
+    json_decref(s);
+    advance(nurse, MIN_MS);
+    for (int k = 1; k <= 2; k++) {
+        uint64_t until = h_mono_ms() + 5000;
+        for (;;) {
+            s = show_ok(nurse, id);
+            if (h_jint(json_object_get(s, "alert"), "renotified") == k)
+                break;
+            json_decref(s);
+            if (h_mono_ms() > until)
+                fail_msg("no re-notification %d", k);
+            h_sleep_ms(20);
+        }
+        ev = last_event(s);
+        assert_string_equal(h_jstr(ev, "event"), "renotified");
+        const char *everyone[] = {t.user[PSY], t.user[GP], t.user[LEAD]};
+        expect_ids(json_object_get(ev, "to"), everyone, 3);
+        json_decref(s);
+        expect_push(lead, id, "renotified");
+        if (k == 1)
+            advance(nurse, 60 * MIN_MS);
+    }
+    assert_int_equal(h_audit_count(e->db, "alert.renotify", "ok"), 2);
+    ses_conn_free(lead);
 
     /* the first owner, a former owner now, acknowledges */
     json_t *r =
@@ -344,22 +385,40 @@ static void test_escalation_survives_restart(void **state)
     team_free(&t);
 }
 
-static void resolve_error(struct ses_conn *c, const char *alert, const char *code,
-                          const char *outcome, int err)
+/* Sends a note to thread through the real CLI as `who` (at the moved clock); returns its seq. */
+static int64_t note_seq(const struct team *t, int who, const char *thread, const char *text)
+{
+    char off[32];
+    snprintf(off, sizeof off, "SESAME_TEST_CLOCK_OFFSET_MS=%lld", (long long)clock_offset_ms);
+    const char *const env[] = {off, NULL};
+    struct h_cli r;
+    h_cli_run(&r, t->home[who], env, "send", thread, text, NULL);
+    h_cli_assert_ok(&r);
+    int64_t seq = h_jint(r.json, "seq");
+    h_cli_free(&r);
+    return seq;
+}
+
+static json_t *resolve_req(const char *alert, const char *code, const char *outcome, int64_t note)
 {
     json_t *req = json_pack("{s:s, s:s, s:s}", "t", "alert_resolve", "alert", alert, "code", code);
     if (outcome)
         json_object_set_new(req, "outcome", json_string(outcome));
-    w_request_error(c, req, err);
+    if (note > 0)
+        json_object_set_new(req, "msg_seq", json_integer(note));
+    return req;
+}
+
+static void resolve_error(struct ses_conn *c, const char *alert, const char *code,
+                          const char *outcome, int64_t note, int err)
+{
+    w_request_error(c, resolve_req(alert, code, outcome, note), err);
 }
 
 static json_t *resolve_ok(struct ses_conn *c, const char *alert, const char *code,
-                          const char *outcome)
+                          const char *outcome, int64_t note)
 {
-    json_t *req = json_pack("{s:s, s:s, s:s}", "t", "alert_resolve", "alert", alert, "code", code);
-    if (outcome)
-        json_object_set_new(req, "outcome", json_string(outcome));
-    return w_request_ok(c, req, "alert");
+    return w_request_ok(c, resolve_req(alert, code, outcome, note), "alert");
 }
 
 static void test_incident_grouping(void **state)
@@ -369,6 +428,10 @@ static void test_incident_grouping(void **state)
     team_start(&t, e);
     struct ses_conn *nurse = login(&t, NURSE), *gp = login(&t, GP);
     char *th = thread_ok(&t, nurse, "P-INC9");
+    int64_t gp_note = note_seq(&t, GP, th, "GP: seen in clinic");
+    int64_t note = note_seq(&t, NURSE, th, "Phoned: passive thoughts, no plan");
+    json_decref(w_drain(nurse));
+    json_decref(w_drain(gp));
     bool repeat = true;
     json_t *a01 = raise_ok(nurse, th, "A01", "item9_1", &repeat);
     assert_false(repeat);
@@ -392,6 +455,7 @@ static void test_incident_grouping(void **state)
     json_decref(rep);
     /* more urgent: upgraded to item9_2 with the 30-minute deadline, the psychiatrist copied */
     advance(nurse, 5 * MIN_MS);
+    json_decref(w_drain(gp));
     rep = raise_ok(nurse, th, "A01", "item9_2", &repeat);
     assert_true(repeat);
     assert_string_equal(h_jstr(rep, "alert"), a01_id);
@@ -406,25 +470,33 @@ static void test_incident_grouping(void **state)
     assert_int_equal(h_db_int(e->db, "SELECT count(*) FROM incidents"), 1);
     assert_int_equal(h_audit_count(e->db, "alert.repeat", "ok"), 2);
 
-    /* the GP may not close the safety alert without the risk assessment: nothing changes */
+    /* only an owner or a psychiatrist closes a safety alert, with an outcome and a note; the GP,
+     * only copied, never (whatever the code): nothing changes */
     struct h_snap snap;
     h_snap_take(&snap, e->db, NULL);
-    resolve_error(gp, a01_id, "RISK_ASSESSED", NULL, SES_EOUTCOME_REQUIRED);
-    resolve_error(gp, a01_id, "RISK_ASSESSED", "maybe", SES_EBAD_FIELD);
-    resolve_error(gp, a01_id, "FIXED", "low", SES_EBAD_FIELD);
+    resolve_error(gp, a01_id, "DUPLICATE", "imminent", gp_note, SES_ENOT_OWNER);
+    resolve_error(gp, a01_id, "RISK_ASSESSED", "low", gp_note, SES_ENOT_OWNER);
+    resolve_error(nurse, a01_id, "RISK_ASSESSED", NULL, note, SES_EOUTCOME_REQUIRED);
+    resolve_error(nurse, a01_id, "RISK_ASSESSED", "low", 0, SES_ENOTE_REQUIRED);
+    resolve_error(nurse, a01_id, "RISK_ASSESSED", "maybe", note, SES_EBAD_FIELD);
+    resolve_error(nurse, a01_id, "FIXED", "low", note, SES_EBAD_FIELD);
+    resolve_error(nurse, a01_id, "NO_ACTION_NEEDED", "high", note, SES_EOUTCOME_CONFLICT);
+    resolve_error(nurse, a01_id, "DUPLICATE", "moderate", note, SES_EOUTCOME_CONFLICT);
     h_snap_expect_same(&snap, e->db);
     h_snap_free(&snap);
-    json_t *r = resolve_ok(gp, a01_id, "RISK_ASSESSED", "low");
+    json_t *r = resolve_ok(nurse, a01_id, "RISK_ASSESSED", "low", note);
     const json_t *ra = json_object_get(r, "alert");
     assert_string_equal(h_jstr(ra, "state"), "resolved");
-    assert_string_equal(h_jstr(ra, "resolved_by"), t.user[GP]);
+    assert_string_equal(h_jstr(ra, "resolved_by"), t.user[NURSE]);
     assert_string_equal(h_jstr(ra, "resolution"), "RISK_ASSESSED");
     assert_string_equal(h_jstr(ra, "outcome"), "low");
+    assert_int_equal(h_jint(ra, "resolve_msg_seq"), note);
+    assert_int_equal(json_array_size(json_object_get(r, "followups")), 0);
     assert_string_equal(h_jstr(ra, "incident_severity"), "P2"); /* the open A04 remains */
     json_decref(r);
     assert_int_equal(h_db_int(e->db, "SELECT count(*) FROM incidents WHERE state = 'open'"), 1);
-    resolve_error(nurse, a01_id, "ADDRESSED", NULL, SES_EBAD_STATE);
-    r = resolve_ok(nurse, a04_id, "ADDRESSED", NULL);
+    resolve_error(nurse, a01_id, "ADDRESSED", NULL, 0, SES_EBAD_STATE);
+    r = resolve_ok(nurse, a04_id, "ADDRESSED", NULL, 0);
     json_decref(r);
     assert_int_equal(h_db_int(e->db, "SELECT count(*) FROM incidents WHERE state = 'closed' "
                                      "AND closed_ms IS NOT NULL"),
@@ -611,7 +683,11 @@ static void test_time_rules(void **state)
     json_t *a08 = wait_open(nurse, th, "A08");
     assert_string_equal(h_jstr(a08, "variant"), "first_followup");
     assert_string_equal(h_jstr(a08, "severity"), "P2");
-    assert_int_equal(h_audit_count(e->db, "alert.raise", "ok"), 2);
+    json_t *a22 = wait_open(nurse, th, "A22"); /* and no PHQ-9 for 28 days */
+    assert_string_equal(h_jstr(a22, "severity"), "P3");
+    expect_ids(json_object_get(a22, "owners"), nurse_id, 1);
+    json_decref(a22);
+    assert_int_equal(h_audit_count(e->db, "alert.raise", "ok"), 3);
 
     /* a contact clears A08; a psychiatric review clears A07 */
     json_t *r = w_request_ok(nurse, json_pack("{s:s, s:s}", "t", "contact_record", "thread", th),

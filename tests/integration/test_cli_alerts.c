@@ -14,11 +14,13 @@
  *  - score_rules: a plan, a baseline PHQ-9 of 20 (A04), a drop (nothing), a rise of 5 (A05), a
  *    score below 5 (A10/remission), an item 9 of 1 (A01/item9_1), the same again (a repeat of
  *    that A01, not a new alert); the episode figures of each reply.
- *  - lifecycle: ack by the owner; resolving the safety alert without an outcome or without a
- *    note is refused by the CLI (OUTCOME_REQUIRED, NOTE_REQUIRED, exit 2, nothing sent or
- *    changed), with both the owner resolves it and the incident closes; the timeline is raised,
- *    acked, resolved; a manual A03 with an encrypted note, resolved by the psychiatrist with a
- *    resolution note; the audit records counted exactly.
+ *  - lifecycle: ack by the owner; the GP, only copied, may not close the safety alert (NOT_OWNER,
+ *    refused by the CLI before anything is sent, nothing changed); the owner's resolve without an
+ *    outcome or without a note is refused by the CLI (OUTCOME_REQUIRED, NOTE_REQUIRED, exit 2,
+ *    nothing sent or changed); the thread's psychiatrist resolves it with an outcome and a note
+ *    and the incident closes; the timeline is raised, acked, resolved; a manual A03 with an
+ *    encrypted note, resolved by the psychiatrist with a resolution note; the audit records
+ *    counted exactly.
  *  - bad_input: UNKNOWN_ALERT_TYPE, SEVERITY_TOO_LOW, NOT_OWNER, DENIED (a daemon-only type) from
  *    the server, nothing changed; BAD_SCALE (8 answers, an answer of 4, a GAD-7 with every answer
  *    blank) and a refused raise with a
@@ -88,7 +90,7 @@ static void world_start(struct world *w, struct h_env *e)
     snprintf(w->thread, sizeof w->thread, "%s", h_jstr(r.json, "thread"));
     h_id_hex(w->hex, w->thread);
     h_cli_free(&r);
-    scan_add(w, strdup("phq9"));
+    scan_add(w, strdup("\"phq9\"")); /* the key of a record body (the server knows only dates) */
 }
 
 static void world_free(struct world *w)
@@ -522,11 +524,15 @@ static void test_lifecycle(void **state)
     assert_true(h_jint(a, "acked") >= h_jint(a, "raised"));
     h_cli_free(&r);
 
-    /* a safety alert is not closed without the risk assessment and its note: the CLI refuses
-     * before anything is sent, nothing changes */
+    /* a cc-only member never closes a safety alert, and no safety alert is closed without the
+     * risk assessment and its note: the CLI refuses before anything is sent, nothing changes */
     struct h_snap snap;
     int64_t seq1 = last_seq(&w);
     h_snap_take(&snap, db, SKIP_LOGIN);
+    RUN(&r, &w, GP, "alert", "resolve", id, "--code", "RISK_ASSESSED");
+    h_cli_assert_error(&r, 1, "NOT_OWNER");
+    assert_int_equal(r.p.out_len, 0);
+    h_cli_free(&r);
     RUN(&r, &w, NURSE, "alert", "resolve", id, "--code", "RISK_ASSESSED");
     h_cli_assert_error(&r, 2, "OUTCOME_REQUIRED");
     assert_int_equal(r.p.out_len, 0);
@@ -539,12 +545,12 @@ static void test_lifecycle(void **state)
     h_snap_free(&snap);
     assert_int_equal(h_audit_count(db, "alert.resolve", NULL), 0);
 
-    RUN(&r, &w, NURSE, "alert", "resolve", id, "--code", "RISK_ASSESSED", "--outcome", "low",
-        "--note", "Called back, no plan, safety plan in place");
+    RUN(&r, &w, PSY, "alert", "resolve", id, "--code", "RISK_ASSESSED", "--outcome", "low",
+        "--note", "Phoned the patient: passive thoughts, no plan; safety plan reviewed.");
     h_cli_assert_ok(&r);
     a = json_object_get(r.json, "alert");
     assert_string_equal(h_jstr(a, "state"), "resolved");
-    assert_string_equal(h_jstr(a, "resolved_by"), w.user[NURSE]);
+    assert_string_equal(h_jstr(a, "resolved_by"), w.user[PSY]);
     assert_int_equal(h_jint(a, "resolve_msg_seq"), seq1 + 1);
     assert_string_equal(h_jstr(a, "resolution"), "RISK_ASSESSED");
     assert_string_equal(h_jstr(a, "outcome"), "low");
@@ -561,7 +567,7 @@ static void test_lifecycle(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(h_jstr(json_array_get(tl, i), "event"), want[i]);
     assert_string_equal(h_jstr(json_array_get(tl, 1), "by"), w.user[NURSE]);
-    assert_string_equal(h_jstr(json_array_get(tl, 2), "by"), w.user[NURSE]);
+    assert_string_equal(h_jstr(json_array_get(tl, 2), "by"), w.user[PSY]);
     /* the note of a record-raised alert is the record itself */
     assert_string_equal(h_jstr(json_object_get(r.json, "note"), "content"), "scale");
     h_cli_free(&r);
@@ -592,7 +598,7 @@ static void test_lifecycle(void **state)
                         "Seen today, safety plan agreed");
     h_cli_free(&r);
     scan_add(&w, strdup("Call with the patient"));
-    scan_add(&w, strdup("safety plan in place"));
+    scan_add(&w, strdup("passive thoughts, no plan"));
     scan_add(&w, strdup("safety plan agreed"));
 
     h_audit_wait_count(db, "alert.raise", "ok", 2);

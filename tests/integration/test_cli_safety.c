@@ -657,7 +657,7 @@ static void test_resolve_refusals(void **state)
     /* the GP is only copied: not a closer of a safety alert */
     RUN(&r, &w, GP, "alert", "resolve", id, "--code", "RISK_ASSESSED", "--outcome", "low", "--note",
         "never sent");
-    h_cli_assert_error(&r, 2, "NOT_OWNER");
+    h_cli_assert_error(&r, 1, "NOT_OWNER");
     assert_int_equal(r.p.out_len, 0);
     h_cli_free(&r);
     /* the owner, without the note of the assessment */

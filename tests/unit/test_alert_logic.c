@@ -45,8 +45,8 @@ static void catalogue(void **state)
                                   strcmp(t->code, "A03") == 0 || a19p));
         /* a safety alert is closed by its owner or a psychiatrist, never by a cc-only member */
         if (t->safety)
-            assert_int_equal(t->closers, SES_PARTY_OWNER | SES_PARTY_PSYCHIATRIST |
-                                             SES_PARTY_ON_DUTY);
+            assert_int_equal(t->closers,
+                             SES_PARTY_OWNER | SES_PARTY_PSYCHIATRIST | SES_PARTY_ON_DUTY);
         else
             assert_true((t->closers & SES_PARTY_OWNER) && (t->closers & SES_PARTY_FORMER_OWNER));
     }
@@ -115,27 +115,62 @@ static void lifecycle_rules(void **state)
     struct ses_alert acked = alert_of("A01", "item9_2", "acked");
     assert_int_equal(ses_alert_ack_check(&acked, U2), SES_EBAD_STATE);
     assert_int_equal(ses_alert_ack_check(&acked, U3), SES_ENOT_OWNER);
-    /* resolve: clinician members; a safety alert needs an outcome */
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", NULL),
+    /* resolve: the type's closers; a safety alert needs an outcome and a note */
+    const struct ses_alert_relation owner = {.role = SES_ROLE_NURSE, .member = true, .owner = true};
+    const struct ses_alert_relation cc_gp = {.role = SES_ROLE_GP, .member = true};
+    const struct ses_alert_relation psy = {.role = SES_ROLE_PSYCHIATRIST, .member = true};
+    const struct ses_alert_relation duty = {.role = SES_ROLE_PSYCHIATRIST, .on_duty = true};
+    const struct ses_alert_relation former = {
+        .role = SES_ROLE_NURSE, .member = true, .former = true};
+    const struct ses_alert_relation admin = {.role = SES_ROLE_ADMIN, .member = true, .owner = true};
+    const struct ses_alert_relation outsider = {.role = SES_ROLE_NURSE};
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", NULL, true),
                      SES_EOUTCOME_REQUIRED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", "low"), 0);
-    assert_int_equal(ses_alert_resolve_check(&acked, t, SES_ROLE_NURSE, true, "ADDRESSED", "none"),
-                     0);
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "RISK_ASSESSED", "bad"),
-                     SES_EBAD_FIELD);
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, true, "CONDITION_CLEARED", "low"),
-                     SES_EBAD_FIELD);
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_GP, false, "RISK_ASSESSED", "low"),
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "low", false),
+                     SES_ENOTE_REQUIRED);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "low", true), 0);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &psy, "RISK_ASSESSED", "moderate", true), 0);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &duty, "RISK_ASSESSED", "none", true), 0);
+    assert_int_equal(ses_alert_resolve_check(&acked, t, &owner, "ADDRESSED", "none", true), 0);
+    /* a cc-only GP, a former owner of a safety alert, an outsider, an admin */
+    assert_int_equal(ses_alert_resolve_check(&a, t, &cc_gp, "DUPLICATE", "imminent", true),
+                     SES_ENOT_OWNER);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &former, "RISK_ASSESSED", "low", true),
+                     SES_ENOT_OWNER);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &outsider, "RISK_ASSESSED", "low", true),
                      SES_EDENIED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, SES_ROLE_ADMIN, true, "RISK_ASSESSED", "low"),
+    assert_int_equal(ses_alert_resolve_check(&a, t, &admin, "RISK_ASSESSED", "low", true),
                      SES_EDENIED);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "bad", true),
+                     SES_EBAD_FIELD);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "CONDITION_CLEARED", "low", true),
+                     SES_EBAD_FIELD);
+    /* a dismissal never closes a risk above low */
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "DUPLICATE", "low", true), 0);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "DUPLICATE", "moderate", true),
+                     SES_EOUTCOME_CONFLICT);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "NO_ACTION_NEEDED", "high", true),
+                     SES_EOUTCOME_CONFLICT);
+    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "REVIEWED", "high", true), 0);
     struct ses_alert done = alert_of("A04", "", "resolved");
     assert_int_equal(
-        ses_alert_resolve_check(&done, T("A04", NULL), SES_ROLE_NURSE, true, "ADDRESSED", NULL),
+        ses_alert_resolve_check(&done, T("A04", NULL), &owner, "ADDRESSED", NULL, false),
         SES_EBAD_STATE);
+    /* a task: its owners (current or former), its owning roles and psychiatrists; no note */
     struct ses_alert a04 = alert_of("A04", "", "raised");
-    assert_int_equal(
-        ses_alert_resolve_check(&a04, T("A04", NULL), SES_ROLE_NURSE, true, "ADDRESSED", NULL), 0);
+    const struct ses_alert_type *t04 = T("A04", NULL);
+    assert_int_equal(ses_alert_resolve_check(&a04, t04, &owner, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(ses_alert_resolve_check(&a04, t04, &former, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(ses_alert_resolve_check(&a04, t04, &psy, "ADDRESSED", NULL, false), 0);
+    const struct ses_alert_relation nurse = {.role = SES_ROLE_NURSE, .member = true};
+    assert_int_equal(ses_alert_resolve_check(&a04, t04, &nurse, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(ses_alert_resolve_check(&a04, t04, &cc_gp, "ADDRESSED", NULL, false),
+                     SES_ENOT_OWNER);
+    /* follow-ups of an assessment */
+    assert_string_equal(ses_alert_followup_code("high"), "A03");
+    assert_string_equal(ses_alert_followup_code("imminent"), "A02");
+    assert_null(ses_alert_followup_code("moderate"));
+    assert_null(ses_alert_followup_code(NULL));
     /* cancel: the raiser or an admin, never a safety alert */
     assert_int_equal(
         ses_alert_cancel_check(&a04, T("A04", NULL), U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"), 0);
@@ -235,8 +270,9 @@ static void time_rules(void **state)
     assert_int_equal(next, E + 28 * D);
     s.keys[s.n++] = "A07:1767225600000"; /* raised once per anchor */
     assert_string_equal(rules_at(&m, E + 28 * D - 1, &s, &next), "");
-    assert_string_equal(rules_at(&m, E + 28 * D, &s, &next), "A08/first_followup");
+    assert_string_equal(rules_at(&m, E + 28 * D, &s, &next), "A08/first_followup,A22");
     s.keys[s.n++] = "A08a:1767225600000";
+    s.keys[s.n++] = "A22:1767225600000"; /* no PHQ-9 since the enrolment */
     assert_int_equal(next, E + 60 * D);
     assert_string_equal(rules_at(&m, E + 60 * D, &s, &next), "A09");
     s.keys[s.n++] = "A09:1767225600000";
@@ -261,13 +297,14 @@ static void time_rules(void **state)
     snprintf(m.phase, sizeof m.phase, "active");
     struct seen none = {.n = 0};
     m.last_review_ms = E;
-    assert_string_equal(rules_at(&m, E + 28 * D, &none, &next), "A08/first_followup");
+    assert_string_equal(rules_at(&m, E + 28 * D, &none, &next), "A08/first_followup,A22");
     /* A12: on the agenda 7 days before the due date, deadline = the due date */
     struct ses_thread_meta q = {.enrolled_ms = E,
                                 .last_review_ms = E,
                                 .contacts = 1,
                                 .last_contact_ms = E + 100 * D,
-                                .sequence_due_ms = E + 90 * D};
+                                .sequence_due_ms = E + 90 * D,
+                                .last_phq9_ms = E + 80 * D};
     snprintf(q.phase, sizeof q.phase, "active");
     struct ses_rule_hit hits[SES_TIME_RULES_MAX];
     size_t n = ses_time_rules(&q, E + 83 * D - 1, seen_fn, &none, hits, &next);
@@ -278,6 +315,61 @@ static void time_rules(void **state)
     assert_string_equal(hits[0].type->code, "A12");
     assert_int_equal(hits[0].deadline_ms, E + 90 * D);
     assert_string_equal(hits[0].cond_key, "A12:1775001600000");
+    /* A22: an active patient without a PHQ-9 for 28 days; none in relapse prevention */
+    struct ses_thread_meta r = q;
+    r.sequence_due_ms = 0;
+    r.last_phq9_ms = E + 100 * D;
+    r.last_contact_ms = E + 120 * D; /* A08/active not due before E + 141 d */
+    n = ses_time_rules(&r, E + 128 * D - 1, seen_fn, &none, hits, &next);
+    assert_int_equal(n, 0);
+    assert_int_equal(next, E + 128 * D);
+    n = ses_time_rules(&r, E + 128 * D, seen_fn, &none, hits, &next);
+    assert_int_equal(n, 1);
+    assert_string_equal(hits[0].type->code, "A22");
+    assert_int_equal(hits[0].deadline_ms, 0);
+    snprintf(r.phase, sizeof r.phase, "relapse_prevention");
+    n = ses_time_rules(&r, E + 128 * D, seen_fn, &none, hits, &next);
+    assert_int_equal(n, 0);
+}
+
+static void chain_roles(void **state)
+{
+    (void)state;
+    struct ses_config c;
+    ses_config_defaults(&c);
+    memcpy(c.on_duty_psychiatrist, U1, 16);
+    memcpy(c.backups[0].user, U2, 16);
+    memcpy(c.backups[0].backup, U3, 16);
+    memcpy(c.backups[1].user, U3, 16);
+    memcpy(c.backups[1].backup, U2, 16);
+    c.n_backups = 2;
+    struct ses_chain_roles r;
+    ses_chain_roles_resolve(&c, NULL, &r); /* nothing stored: the config's */
+    assert_memory_equal(r.on_duty, U1, 16);
+    assert_false(ses_id_is_set(r.lead));
+    assert_int_equal(r.n_backups, 2);
+    struct ses_oncall db;
+    memset(&db, 0, sizeof db);
+    db.on_duty_set = true; /* cleared by an admin: overrides the config */
+    db.lead_set = true;
+    memcpy(db.lead, U2, 16);
+    memcpy(db.backups[0].user, U2, 16); /* U2's backup cleared */
+    db.backups[0].cleared = true;
+    memcpy(db.backups[1].user, U1, 16); /* U1 gets U3 */
+    memcpy(db.backups[1].backup, U3, 16);
+    db.n_backups = 2;
+    ses_chain_roles_resolve(&c, &db, &r);
+    assert_false(ses_id_is_set(r.on_duty));
+    assert_memory_equal(r.lead, U2, 16);
+    assert_int_equal(r.n_backups, 2);
+    assert_memory_equal(r.backups[0].user, U3, 16); /* the config's line for U3 stays */
+    assert_memory_equal(r.backups[1].user, U1, 16);
+    assert_memory_equal(r.backups[1].backup, U3, 16);
+    /* re-notification of an exhausted alert: P0 15 min, P1 1 h, never below */
+    assert_int_equal(ses_alert_renotify_ms(SES_SEV_P0), 15 * MIN);
+    assert_int_equal(ses_alert_renotify_ms(SES_SEV_P1), 60 * MIN);
+    assert_int_equal(ses_alert_renotify_ms(SES_SEV_P2), 0);
+    assert_int_equal(ses_alert_renotify_ms(SES_SEV_INFO), 0);
 }
 
 static void overrides(void **state)
@@ -347,6 +439,7 @@ int main(void)
         cmocka_unit_test(catalogue),       cmocka_unit_test(raise_rules),
         cmocka_unit_test(lifecycle_rules), cmocka_unit_test(escalation_machine),
         cmocka_unit_test(time_rules),      cmocka_unit_test(overrides),
+        cmocka_unit_test(chain_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

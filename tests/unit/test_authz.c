@@ -23,6 +23,7 @@ static const int expected[SES_ACT_COUNT][5] = {
     [SES_ACT_THREAD_MANAGE] = {1, 1, 0, 0, 0}, [SES_ACT_DIRECTORY] = {1, 1, 1, 1, 0},
     [SES_ACT_ALERT_RAISE] = {0, 1, 1, 1, 0},   [SES_ACT_ALERT_READ] = {1, 1, 1, 1, 0},
     [SES_ACT_ALERT_HANDLE] = {1, 1, 1, 1, 0},  [SES_ACT_DEVICE_LINK] = {1, 1, 1, 1, 1},
+    [SES_ACT_ONCALL_READ] = {1, 1, 1, 1, 0},   [SES_ACT_ONCALL_SET] = {1, 0, 0, 0, 0},
 };
 
 static void table_matches_policy(void **state)

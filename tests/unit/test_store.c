@@ -19,6 +19,7 @@
 #include "sesame/merkle.h"
 
 #include "store.h"
+#include "store_alert.h"
 
 struct fixture {
     char dir[64];
@@ -520,6 +521,50 @@ static int64_t unread(struct ses_store *st, const struct ses_user *u)
     return n;
 }
 
+/* What schema 7 added, taken away again (to test the migrations from earlier versions). */
+#define SCHEMA7_UNDO                                                                               \
+    "ALTER TABLE alerts DROP COLUMN renotified;"                                                   \
+    "ALTER TABLE contacts DROP COLUMN type;"                                                       \
+    "ALTER TABLE threads DROP COLUMN last_phq9_ms;"                                                \
+    "DROP TABLE oncall; DROP TABLE backups;"
+
+/* 6 -> 7: the new columns get their defaults, the chain-role tables start empty. */
+static void schema6_to_7(void **state)
+{
+    struct fixture *f = *state;
+    ses_store_close(f->st);
+    f->st = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, SCHEMA7_UNDO "PRAGMA user_version = 6;", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ses_store_open(f->path, false, &f->st), 0);
+    struct ses_oncall *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    assert_int_equal(ses_store_oncall_get(f->st, o), 0);
+    assert_false(o->on_duty_set || o->lead_set);
+    assert_int_equal(o->n_backups, 0);
+    const uint8_t u[16] = {7}, b[16] = {8};
+    assert_int_equal(ses_store_begin(f->st), 0);
+    assert_int_equal(ses_store_oncall_put(f->st, "program_lead", u, u, 1), 0);
+    assert_int_equal(ses_store_oncall_put(f->st, "on_duty_psychiatrist", NULL, u, 1), 0);
+    assert_int_equal(ses_store_backup_put(f->st, u, b, u, 1), 0);
+    assert_int_equal(ses_store_backup_put(f->st, b, NULL, u, 2), 0);
+    assert_int_equal(ses_store_commit(f->st), 0);
+    assert_int_equal(ses_store_oncall_get(f->st, o), 0);
+    assert_true(o->lead_set && o->on_duty_set);
+    assert_memory_equal(o->lead, u, 16);
+    assert_int_equal(o->n_backups, 2);
+    assert_false(o->backups[0].cleared);
+    assert_memory_equal(o->backups[0].backup, b, 16);
+    assert_true(o->backups[1].cleared);
+    int64_t n = -1;
+    assert_int_equal(ses_store_backup_count(f->st, u, &n), 0);
+    assert_int_equal(n, 1);
+    free(o);
+}
+
 static void schema5_messages_move(void **state)
 {
     struct fixture *f = *state;
@@ -558,7 +603,7 @@ static void schema5_messages_move(void **state)
                      "ALTER TABLE m5 RENAME TO messages;"
                      "CREATE UNIQUE INDEX messages_sender_seq ON messages(thread_id, "
                      "sender_device, sender_seq);"
-                     "ALTER TABLE thread_members DROP COLUMN added_seq;"
+                     "ALTER TABLE thread_members DROP COLUMN added_seq;" SCHEMA7_UNDO
                      "PRAGMA user_version = 5;",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -579,7 +624,7 @@ static void schema5_messages_move(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(q, 0), 0);
     assert_int_equal(sqlite3_column_int(q, 1), 2);
-    assert_int_equal(sqlite3_column_int(q, 2), 6);
+    assert_int_equal(sqlite3_column_int(q, 2), SES_SCHEMA_VERSION);
     sqlite3_finalize(q);
     sqlite3_close(db);
     /* the same messages, in order, byte for byte */
@@ -660,6 +705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_rollback_takes_the_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_prune_keeps_hashes, setup, teardown),
         cmocka_unit_test_setup_teardown(schema1_rows_are_backfilled, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema6_to_7, setup, teardown),
         cmocka_unit_test_setup_teardown(schema5_messages_move, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
     };

@@ -55,7 +55,7 @@ struct ses_alert_type {
     unsigned cc;                             /* parties copied */
     int64_t ack_ms;                          /* acknowledgement window per step; 0: none */
     unsigned chain[SES_ALERT_CHAIN_MAX + 1]; /* escalation steps (one party mask each), 0 ends */
-    bool safety; /* A01-A03, A19/psychiatric: closed only with a risk outcome and a note */
+    bool safety;      /* A01-A03, A19/psychiatric: closed only with a risk outcome and a note */
     unsigned closers; /* parties who may resolve it (SES_PARTY_OWNER, roles, on duty, ...) */
 };
 
