@@ -12,7 +12,8 @@
  *  - oncall: the on-call warnings of `alert list` (psychiatrist only); a nurse's `admin oncall
  *    set` is DENIED (nothing changed); the admin sets the on-duty psychiatrist, the lead and a
  *    backup (a nurse as on-duty: BAD_FIELD); `oncall show` shows them by name, they survive a
- *    restart, and each change is one audit record (oncall.set, backup.set).
+ *    restart, and each change is one audit record per role (oncall.set, backup.set) that
+ *    `sesame audit tail --action` shows.
  *  - incomplete_phq9: a PHQ-9 with one blank answer and item 9 = 3 raises A01/item9_2 (prorated,
  *    the blank a null); one with item 9 blank raises A01/item9_unanswered (P3) and says to ask it;
  *    one with three blanks is shown as incomplete and raises nothing; each counts as an
@@ -141,7 +142,11 @@ static int64_t day_ms(const struct world *w, int off)
 static void advance(struct world *w, int64_t ms)
 {
     struct w_dev *d = w_dev_load(w->home[ADMIN]);
+    char off[32];
+    snprintf(off, sizeof off, "%lld", (long long)w->offset_ms);
+    setenv("SESAME_TEST_CLOCK_OFFSET_MS", off, 1); /* the login's ts, by the daemon's clock */
     struct ses_conn *c = w_login(w->e, d);
+    unsetenv("SESAME_TEST_CLOCK_OFFSET_MS");
     json_decref(w_request_ok(c, json_pack("{s:s, s:I}", "t", "test_clock", "advance_ms", ms),
                              "test_clock"));
     ses_conn_free(c);
@@ -437,7 +442,7 @@ static void test_oncall(void **state)
     assert_string_equal(h_jstr(r.json, "program_lead"), w.user[LEAD]);
     expect_warnings(json_object_get(r.json, "warnings"), NULL, NULL);
     h_cli_free(&r);
-    h_audit_wait_count(db, "oncall.set", "ok", 1);
+    h_audit_wait_count(db, "oncall.set", "ok", 2); /* one record per role */
     RUN(&r, &w, ADMIN, "admin", "backup", "set", w.user[NURSE], w.user[NURSE2]);
     h_cli_assert_ok(&r);
     expect_oncall_set(&w, r.json);
@@ -467,7 +472,7 @@ static void test_oncall(void **state)
     j = oncall_ok(&w, ADMIN);
     expect_oncall_set(&w, j);
     json_decref(j);
-    assert_int_equal(h_audit_count(db, "oncall.set", NULL), 1);
+    assert_int_equal(h_audit_count(db, "oncall.set", NULL), 2);
     assert_int_equal(h_audit_count(db, "backup.set", NULL), 1);
 
     /* cleared with none */
@@ -477,7 +482,33 @@ static void test_oncall(void **state)
     assert_string_equal(h_jstr(r.json, "on_duty_psychiatrist"), w.user[PSY]);
     expect_warnings(json_object_get(r.json, "warnings"), "NO_PROGRAM_LEAD", NULL);
     h_cli_free(&r);
-    h_audit_wait_count(db, "oncall.set", "ok", 2);
+    h_audit_wait_count(db, "oncall.set", "ok", 3);
+
+    /* the audit log names each change, actor the admin */
+    char *want[4];
+    want[0] = h_fmt("oncall:on_duty_psychiatrist user:%s", w.user[PSY]);
+    want[1] = h_fmt("oncall:program_lead user:%s", w.user[LEAD]);
+    want[2] = h_fmt("oncall:program_lead user:none");
+    want[3] = h_fmt("user:%s backup:%s", w.user[NURSE], w.user[NURSE2]);
+    RUN(&r, &w, ADMIN, "audit", "tail", "--action", "oncall.set");
+    h_cli_assert_ok(&r);
+    const json_t *recs = json_object_get(r.json, "records");
+    assert_int_equal(json_array_size(recs), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *rec = json_array_get(recs, i);
+        assert_string_equal(h_jstr(rec, "object"), want[i]);
+        assert_string_equal(h_jstr(rec, "outcome"), "ok");
+        assert_string_equal(h_jstr(json_object_get(rec, "actor"), "user"), w.user[ADMIN]);
+    }
+    h_cli_free(&r);
+    RUN(&r, &w, ADMIN, "audit", "tail", "--action", "backup.set");
+    h_cli_assert_ok(&r);
+    recs = json_object_get(r.json, "records");
+    assert_int_equal(json_array_size(recs), 1);
+    assert_string_equal(h_jstr(json_array_get(recs, 0), "object"), want[3]);
+    h_cli_free(&r);
+    for (int i = 0; i < 4; i++)
+        free(want[i]);
     world_free(&w);
 }
 
@@ -619,6 +650,8 @@ static void test_biweekly(void **state)
 {
     struct world w;
     world_start(&w, *state, H_ENV_TEST_HOOKS, false);
+    json_t *last = NULL;
+    int64_t last_day = 0;
     for (int week = 0; week <= 8; week += 2) {
         if (week > 0) {
             advance(&w, 14 * DAY_MS);
@@ -626,15 +659,20 @@ static void test_biweekly(void **state)
         }
         json_t *j = scale_ok(&w, NURSE, w.thread, "1,1,1,1,1,1,1,1,0", 0);
         alerts_of(j, 0);
-        assert_int_equal(h_jint(json_object_get(j, "contact"), "last_phq9"), day_ms(&w, 0));
-        json_decref(j);
+        assert_int_equal(h_jint(json_object_get(j, "contact"), "last_contact"), day_ms(&w, 0));
+        json_decref(last);
+        last = j;
         assert_int_equal(count_type(&w, NURSE, "A08"), 0);
         assert_int_equal(count_type(&w, NURSE, "A22"), 0);
+        last_day = day_ms(&w, 0);
     }
     /* the control: three weeks without a contact */
     advance(&w, 22 * DAY_MS);
     wait_alert(&w, NURSE, "A08", "active");
     assert_int_equal(count_type(&w, NURSE, "A22"), 0);
+    /* the last assessment's PHQ-9 day is the thread's */
+    assert_int_equal(h_jint(json_object_get(last, "contact"), "last_phq9"), last_day);
+    json_decref(last);
     world_free(&w);
 }
 
