@@ -139,6 +139,35 @@ void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now)
     }
 }
 
+/* The deadline in a sentence: "09:00 UTC (in 30 min)"; for an alert still raised past the end of
+ * its chain "UNACKNOWLEDGED, chain exhausted: re-notified K time(s), next at 12:04 UTC (in 1 h 0
+ * min)"; "none" without one. */
+static void deadline_text(char *out, size_t cap, const json_t *alert, int64_t now)
+{
+    const json_t *d = json_object_get(alert, "deadline");
+    char at[32] = "", rel[32], next[80] = "";
+    if (json_is_integer(d))
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+    int exhausted = json_is_true(json_object_get(alert, "exhausted")) &&
+                    strcmp(cli_str(alert, "state", ""), "raised") == 0;
+    if (exhausted) {
+        const json_t *k = json_object_get(alert, "renotified");
+        if (at[0]) {
+            int64_t left = json_integer_value(d) - now;
+            fmt_dur(rel, sizeof rel, left > 0 ? left + MIN_MS - 1 : 0);
+            snprintf(next, sizeof next, ", next at %s (in %s)", at, rel);
+        }
+        snprintf(out, cap, "UNACKNOWLEDGED, chain exhausted: re-notified %lld time(s)%s",
+                 json_is_integer(k) ? (long long)json_integer_value(k) : 0LL, next);
+    } else if (at[0]) {
+        char dl[96];
+        cli_alert_deadline(dl, sizeof dl, alert, now);
+        snprintf(out, cap, "%s (%s)", at, dl);
+    } else {
+        snprintf(out, cap, "none");
+    }
+}
+
 /* "Anne Martin (nurse), Claire Petit (gp)" for an array of user ids; "nobody" if empty. */
 static void names_of(struct e2e *x, const struct e2e_roster *r, const json_t *ids, char *out,
                      size_t cap)
@@ -218,7 +247,7 @@ void cli_alert_p0_banner(struct e2e *x, const json_t *alert)
 void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why)
 {
     int64_t now = (int64_t)cli_now_ms();
-    char type[48], owners[1024], cc[1024], dl[64];
+    char type[48], owners[1024], cc[1024], dl[160];
     type_text(type, sizeof type, alert);
     names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
     names_of(x, NULL, json_object_get(alert, "cc"), cc, sizeof cc);
@@ -238,11 +267,9 @@ void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char 
     const json_t *d = json_object_get(alert, "deadline");
     if (strcmp(cli_str(alert, "severity", ""), "INFO") == 0) {
         printf("       information only: no acknowledgement, no deadline\n");
-    } else if (json_is_integer(d)) {
-        char at[48];
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-        cli_alert_deadline(dl, sizeof dl, alert, now);
-        printf("       deadline: %s (%s)\n", at, dl);
+    } else if (json_is_integer(d) || json_is_true(json_object_get(alert, "exhausted"))) {
+        deadline_text(dl, sizeof dl, alert, now);
+        printf("       deadline: %s\n", dl);
     }
     fflush(stdout);
 }
@@ -570,7 +597,7 @@ static int alert_list(struct cli *cli)
     json_t *a;
     json_array_foreach(json_object_get(reply, "alerts"), i, a)
     {
-        char id[12], type[48], owners[1024], dl[64], inc[40];
+        char id[12], type[48], owners[1024], dl[96], inc[40];
         snprintf(id, sizeof id, "%.8s", cli_str(a, "alert", "?"));
         type_text(type, sizeof type, a);
         names_of(&x, NULL, json_object_get(a, "owners"), owners, sizeof owners);
@@ -674,7 +701,7 @@ static int alert_show(struct cli *cli)
         return e2e_end(&x, 0, 1);
     }
     int64_t now = (int64_t)cli_now_ms();
-    char type[48], who[1024], when[40], dl[64];
+    char type[48], who[1024], when[40], dl[160];
     type_text(type, sizeof type, a);
     const struct ses_alert_type *cat =
         ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
@@ -692,17 +719,8 @@ static int alert_show(struct cli *cli)
            (long long)json_integer_value(json_object_get(a, "step")));
     names_of(&x, NULL, json_object_get(a, "cc"), who, sizeof who);
     printf("cc        %s\n", who);
-    const json_t *d = json_object_get(a, "deadline");
-    if (json_is_integer(d)) {
-        char at[48];
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-        cli_alert_deadline(dl, sizeof dl, a, now);
-        printf("deadline  %s (%s)\n", at, dl);
-    } else {
-        printf("deadline  %s\n", json_is_true(json_object_get(a, "exhausted"))
-                                     ? "none: escalation chain exhausted, overdue"
-                                     : "none");
-    }
+    deadline_text(dl, sizeof dl, a, now);
+    printf("deadline  %s\n", dl);
     printf("repeats   %lld\n", (long long)json_integer_value(json_object_get(a, "repeats")));
     if (json_integer_value(json_object_get(a, "renotified")) > 0)
         printf("renotified %lld time(s) after the chain was exhausted\n",

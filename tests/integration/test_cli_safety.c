@@ -27,6 +27,9 @@
  *    high risk (OUTCOME_CONFLICT) likewise; nothing changes.
  *  - imminent: resolving an A01 with outcome imminent raises an A02 P0 follow-up, and the CLI
  *    prints it with the site's emergency routes (sesamed.conf emergency_routes).
+ *  - exhausted: an acknowledged A01/item9_1 re-opened by an item 9 of 2 (`alert show`: upgraded,
+ *    "item9_1 P1 -> item9_2 P1"); unacknowledged past its chain it is listed as UNACKNOWLEDGED,
+ *    chain exhausted, and re-notified hourly (`alert show`: the renotified event).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -723,6 +726,96 @@ static void test_resolve_refusals(void **state)
     world_free(&w);
 }
 
+/* --- 8. exhausted -----------------------------------------------------------------------------
+ */
+
+/* `alert show --json ID` by who: the ALERT (caller decrefs). */
+static json_t *show_alert(const struct world *w, int who, const char *id)
+{
+    struct h_cli r;
+    RUN(&r, w, who, "alert", "show", id);
+    h_cli_assert_ok(&r);
+    json_t *a = json_incref(json_object_get(r.json, "alert"));
+    h_cli_free(&r);
+    return a;
+}
+
+/* Moves the clock by ms and waits (<= 5 s) until the alert's step or renotified count moves. */
+static json_t *advance_until_moved(struct world *w, const char *id, int64_t ms)
+{
+    json_t *a = show_alert(w, NURSE, id);
+    int64_t step = h_jint(a, "step"), k = h_jint(a, "renotified");
+    bool ex = json_is_true(json_object_get(a, "exhausted"));
+    json_decref(a);
+    advance(w, ms);
+    uint64_t until = h_mono_ms() + 5000;
+    for (;;) {
+        a = show_alert(w, NURSE, id);
+        if (h_jint(a, "step") != step || h_jint(a, "renotified") != k ||
+            json_is_true(json_object_get(a, "exhausted")) != ex)
+            return a;
+        json_decref(a);
+        if (h_mono_ms() > until)
+            fail_msg("alert %s did not move", id);
+        h_sleep_ms(100);
+    }
+}
+
+static void test_exhausted(void **state)
+{
+    struct world w;
+    world_start(&w, *state, H_ENV_TEST_HOOKS, false);
+    struct h_cli r;
+
+    /* item 9 = 1, acknowledged; then item 9 = 2: the new signal re-opens it */
+    json_t *j = scale_ok(&w, NURSE, w.thread, "0,0,0,0,0,0,0,0,1", 0);
+    char id[40];
+    snprintf(id, sizeof id, "%s", h_jstr(json_array_get(alerts_of(j, 1), 0), "alert"));
+    json_decref(j);
+    RUN(&r, &w, NURSE, "alert", "ack", id);
+    h_cli_assert_ok(&r);
+    h_cli_free(&r);
+    j = scale_ok(&w, NURSE, w.thread, "1,0,0,0,0,0,0,0,2", 0);
+    const json_t *a = json_array_get(alerts_of(j, 1), 0);
+    assert_string_equal(h_jstr(a, "alert"), id);
+    assert_true(json_is_true(json_object_get(a, "repeat")));
+    assert_string_equal(h_jstr(a, "variant"), "item9_2");
+    assert_string_equal(h_jstr(a, "state"), "raised");
+    json_decref(j);
+    RUN_TEXT(&r, &w, GP, "alert", "show", id);
+    assert_int_equal(r.p.status, 0);
+    assert_has(r.p.out, "upgraded   by Anne Martin (nurse)");
+    assert_has(r.p.out, "(item9_1 P1 -> item9_2 P1");
+    h_cli_free(&r);
+
+    /* nobody acknowledges: the chain runs out (30 min a step), then hourly re-notifications */
+    json_t *cur = NULL;
+    for (int i = 0; i < 5; i++) {
+        json_decref(cur);
+        cur = advance_until_moved(&w, id, 31 * MIN_MS);
+        if (json_is_true(json_object_get(cur, "exhausted")))
+            break;
+    }
+    assert_true(json_is_true(json_object_get(cur, "exhausted")));
+    assert_string_equal(h_jstr(cur, "state"), "raised");
+    json_decref(cur);
+    cur = advance_until_moved(&w, id, 61 * MIN_MS);
+    assert_int_equal(h_jint(cur, "renotified"), 1);
+    json_decref(cur);
+    RUN_TEXT(&r, &w, NURSE, "alert", "list", "--thread", w.thread);
+    assert_int_equal(r.p.status, 0);
+    assert_has(r.p.out, "UNACKNOWLEDGED, chain exhausted (renotified 1, next in");
+    h_cli_free(&r);
+    RUN_TEXT(&r, &w, NURSE, "alert", "show", id);
+    assert_int_equal(r.p.status, 0);
+    assert_has(r.p.out, "renotified 1 time(s) after the chain was exhausted");
+    assert_has(r.p.out,
+               "deadline  UNACKNOWLEDGED, chain exhausted: re-notified 1 time(s), next at ");
+    assert_has(r.p.out, "renotified by the daemon  to ");
+    h_cli_free(&r);
+    world_free(&w);
+}
+
 /* --- 7. imminent ------------------------------------------------------------------------------
  */
 
@@ -775,6 +868,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_biweekly, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_refusals, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_imminent, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_exhausted, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
