@@ -95,18 +95,10 @@ static void add_user(uint8_t (*out)[SES_ID_BYTES], int *n, int max, const uint8_
 static void party_users(struct parties *p, unsigned mask, uint8_t (*out)[SES_ID_BYTES], int *n,
                         int max)
 {
-    static const struct {
-        unsigned party;
-        enum ses_role role;
-    } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
-                   {SES_PARTY_GP, SES_ROLE_GP},
-                   {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
     const struct ses_chain_roles *r = &p->roles;
-    for (size_t k = 0; k < sizeof by_role / sizeof by_role[0]; k++)
-        if (mask & by_role[k].party)
-            for (int i = 0; i < p->n_members; i++)
-                if (p->members[i].role == by_role[k].role)
-                    add_user(out, n, max, p->members[i].id);
+    for (int i = 0; i < p->n_members; i++)
+        if (mask & ses_party_of_role((int)p->members[i].role))
+            add_user(out, n, max, p->members[i].id);
     if (mask & SES_PARTY_BACKUP)
         for (int o = 0; o < p->n_owners; o++)
             for (int i = 0; i < r->n_backups; i++)
@@ -237,23 +229,6 @@ static void add_cc(struct parties *p, const struct ses_alert_type *ty, struct se
     }
 }
 
-/* Whether row b (at severity sev_b) is more urgent than row a (at sev_a): a higher severity, or
- * the same with a shorter acknowledgement window. */
-static bool more_urgent(const struct ses_config *cfg, const struct ses_alert_type *b, int sev_b,
-                        const struct ses_alert_type *a, int sev_a)
-{
-    if (sev_b != sev_a)
-        return sev_b > sev_a;
-    int64_t wb = ses_alert_window(cfg, b), wa = a ? ses_alert_window(cfg, a) : 0;
-    return wb > 0 && (wa == 0 || wb < wa);
-}
-
-/* A new positive item 9 (A01 item9_1 or item9_2). */
-static bool positive_item9(const struct ses_alert_type *t)
-{
-    return strcmp(t->code, "A01") == 0 && strcmp(t->variant, "item9_unanswered") != 0;
-}
-
 /* New signal, new obligation: the alert is raised again under the more urgent of its variant and
  * the new one, owned afresh at step 0 with a full window of the new signal's variant. */
 static int reopen(struct ses_store *st, const struct ses_config *cfg, struct ses_alert *a,
@@ -309,9 +284,8 @@ static int repeat_txn(struct ses_store *st, const struct ses_config *cfg, struct
                       const struct ses_raise *r, struct ses_alert_touched *t)
 {
     const struct ses_alert_type *cur = ses_alert_type_find(a->type, a->variant);
-    bool higher = more_urgent(cfg, r->type, r->severity, cur, a->severity);
-    bool acked = strcmp(a->state, "acked") == 0;
-    bool renew = higher || (acked && positive_item9(r->type));
+    enum ses_repeat_kind kind = ses_alert_repeat_kind(cfg, a, r->type, r->severity);
+    bool higher = kind == SES_REPEAT_UPGRADE, renew = kind != SES_REPEAT_COUNT;
     const char *ev = higher ? "upgraded" : renew ? "reopened" : "repeat";
     char detail[64];
     snprintf(detail, sizeof detail, "%s", ses_severity_name((enum ses_severity)r->severity));
@@ -559,15 +533,16 @@ static int exhaust(struct ses_store *st, struct parties *p, struct ses_alert *a,
     return rc;
 }
 
-/* An exhausted P0/P1 still unacknowledged: everyone concerned is told again. */
+/* An exhausted P0/P1 still unacknowledged: everyone who owned it, the cc and the lead (copied at
+ * exhaustion) are told again. */
 static int renotify(struct ses_store *st, struct ses_alert *a, int64_t now,
                     struct ses_alert_touched *t)
 {
     uint8_t to[SES_ALERT_EVENT_MAX_TO][SES_ID_BYTES];
     int n_to = 0;
     char detail[32];
-    for (int i = 0; i < a->n_owners; i++)
-        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->owners[i]);
+    for (int i = 0; i < a->n_former; i++) /* every owner so far, the current ones included */
+        add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->former[i]);
     for (int i = 0; i < a->n_cc; i++)
         add_user(to, &n_to, SES_ALERT_EVENT_MAX_TO, a->cc[i]);
     a->renotified++;
@@ -803,11 +778,34 @@ void ses_alerts_kick(struct ses_daemon *d)
     uv_timer_start(&d->alert_timer, on_alert_timer, (uint64_t)delay, 0);
 }
 
+/* At start and every hour: a warning in the log while an escalation chain could end with nobody
+ * (no on-duty psychiatrist or no program lead in force). */
+static void on_oncall_timer(uv_timer_t *h)
+{
+    struct ses_daemon *d = h->data;
+    json_t *w = ses_oncall_warnings_json(d);
+    size_t i;
+    json_t *v;
+    json_array_foreach(w, i, v)
+    {
+        SES_LOG(SES_LOG_WARN, "alerts",
+                "%s: escalation chains that need %s stop short; set it "
+                "with `sesame admin oncall set`",
+                json_string_value(v),
+                strcmp(json_string_value(v), "NO_PROGRAM_LEAD") == 0 ? "a program lead"
+                                                                     : "an on-duty psychiatrist");
+    }
+    json_decref(w);
+}
+
 void ses_alerts_start(struct ses_daemon *d)
 {
     uv_timer_init(&d->loop, &d->alert_timer);
     d->alert_timer.data = d;
+    uv_timer_init(&d->loop, &d->oncall_timer);
+    d->oncall_timer.data = d;
     d->alert_timer_on = true;
+    uv_timer_start(&d->oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);
     ses_alerts_kick(d);
 }
 
@@ -818,6 +816,8 @@ void ses_alerts_stop(struct ses_daemon *d)
     d->alert_timer_on = false;
     uv_timer_stop(&d->alert_timer);
     uv_close((uv_handle_t *)&d->alert_timer, NULL);
+    uv_timer_stop(&d->oncall_timer);
+    uv_close((uv_handle_t *)&d->oncall_timer, NULL);
 }
 
 /* --- JSON and pushes (loop thread) --------------------------------------------------------------

@@ -24,6 +24,7 @@
 #define SES_ALERT_TIMER_MAX_MS 60000 /* the timer looks again at least this often */
 #define SES_ALERT_TOUCHED_MAX 160    /* alerts one job can change (pushes after the commit) */
 #define SES_ALERT_RETRY_MS 5000      /* after a failed pass */
+#define SES_ONCALL_WARN_MS 3600000   /* the missing on-call warning is logged again this often */
 
 /* What a job changed, for the pushes after its commit. */
 struct ses_alert_touched {

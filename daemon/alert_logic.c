@@ -111,6 +111,28 @@ int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, in
     return 0;
 }
 
+/* Whether row b (at severity sev_b) is more urgent than row a (at sev_a). */
+static bool more_urgent(const struct ses_config *cfg, const struct ses_alert_type *b, int sev_b,
+                        const struct ses_alert_type *a, int sev_a)
+{
+    if (sev_b != sev_a)
+        return sev_b > sev_a;
+    int64_t wb = ses_alert_window(cfg, b), wa = a ? ses_alert_window(cfg, a) : 0;
+    return wb > 0 && (wa == 0 || wb < wa);
+}
+
+enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const struct ses_alert *a,
+                                           const struct ses_alert_type *new_t, int new_sev)
+{
+    const struct ses_alert_type *cur = ses_alert_type_find(a->type, a->variant);
+    if (more_urgent(cfg, new_t, new_sev, cur, a->severity))
+        return SES_REPEAT_UPGRADE;
+    bool item9 = strcmp(new_t->code, "A01") == 0 && strcmp(new_t->variant, "item9_unanswered") != 0;
+    if (item9 && strcmp(a->state, "acked") == 0)
+        return SES_REPEAT_REOPEN;
+    return SES_REPEAT_COUNT;
+}
+
 bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
 {
     for (int i = 0; i < a->n_owners; i++)
@@ -141,20 +163,10 @@ static bool clinician(enum ses_role role)
 
 bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel)
 {
-    static const struct {
-        unsigned party;
-        enum ses_role role;
-    } by_role[] = {{SES_PARTY_NURSE, SES_ROLE_NURSE},
-                   {SES_PARTY_GP, SES_ROLE_GP},
-                   {SES_PARTY_PSYCHIATRIST, SES_ROLE_PSYCHIATRIST}};
     unsigned c = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
-    if (((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
-        ((c & SES_PARTY_ON_DUTY) && rel->on_duty))
-        return true;
-    for (size_t i = 0; i < sizeof by_role / sizeof by_role[0]; i++)
-        if ((c & by_role[i].party) && rel->member && rel->role == by_role[i].role)
-            return true;
-    return false;
+    return ((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
+           ((c & SES_PARTY_ON_DUTY) && rel->on_duty) ||
+           (rel->member && (c & ses_party_of_role((int)rel->role)) != 0);
 }
 
 const char *ses_alert_followup_code(const char *outcome)

@@ -60,6 +60,15 @@ void ses_alert_chain(const struct ses_config *cfg, const struct ses_alert_type *
  * raisers, SES_ESEVERITY_TOO_LOW below the type's severity, SES_EBAD_FIELD out of range. */
 int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity);
 
+/* What a raise of new_t (at new_sev) does to the open alert a of the same type (PROTOCOL.md §13
+ * "New signal, new obligation"): SES_REPEAT_COUNT (counted only), SES_REPEAT_UPGRADE (more
+ * urgent: a higher severity, or the same with a shorter window at this site) or
+ * SES_REPEAT_REOPEN (a new positive item 9 on an acknowledged A01). Upgrades and re-openings both
+ * re-open the acknowledgement. */
+enum ses_repeat_kind { SES_REPEAT_COUNT = 0, SES_REPEAT_UPGRADE, SES_REPEAT_REOPEN };
+enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const struct ses_alert *a,
+                                           const struct ses_alert_type *new_t, int new_sev);
+
 /* Whether user is among a's current or former owners. */
 bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
 

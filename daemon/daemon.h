@@ -41,6 +41,7 @@ struct ses_daemon {
     uv_timer_t alert_timer;       /* armed for the earliest alert deadline or time rule */
     bool alert_timer_on;          /* initialised and not yet closed */
     bool alert_job_pending;       /* an escalation pass is queued on the writer */
+    uv_timer_t oncall_timer;      /* hourly warning while no on-duty psychiatrist or lead is set */
     int n_sessions;
     bool stopping;
     int port;

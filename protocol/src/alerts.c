@@ -442,6 +442,20 @@ const struct ses_alert_type *ses_alert_type_find(const char *code, const char *v
     return NULL;
 }
 
+unsigned ses_party_of_role(int role)
+{
+    switch (role) {
+    case SES_ROLE_NURSE:
+        return P_NURSE;
+    case SES_ROLE_GP:
+        return P_GP;
+    case SES_ROLE_PSYCHIATRIST:
+        return P_PSY;
+    default:
+        return 0;
+    }
+}
+
 static const char *const sev_names[SES_SEV_COUNT] = {"INFO", "P3", "P2", "P1", "P0"};
 
 const char *ses_severity_name(enum ses_severity sev)

@@ -3,7 +3,9 @@
  * content-type-2 record codec and the client-side alert rules (scales.h, PROTOCOL.md §14,
  * collaborative-care.md §1 and §2.2). Integer arithmetic only; no I/O, no logging.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -20,7 +22,6 @@
 #define GAD_MCID 4 /* worsening: GAD-7 up 4 or more */
 #define CROSSING 15
 #define PHQ_RELAPSE 10
-#define PHQ_NOT_IMPROVED 10
 #define APPLICABLE_ABOVE 9 /* response/remission only for a baseline > 9 */
 #define REMISSION_BELOW 5
 #define IMPROVED_BELOW 10
@@ -75,33 +76,39 @@ int ses_scale_score(enum ses_scale scale, const uint8_t *items, size_t n, int ph
     size_t want = scale_items(scale);
     if (want == 0 || n != want)
         return SES_EBAD_SCALE;
-    bool complete = true;
-    int total = 0, answered = 0;
+    int sum = 0, answered = 0;
     for (size_t i = 0; i < n; i++) {
-        if (items[i] == SES_ITEM_MISSING) {
-            complete = false;
-        } else if (items[i] > SES_ITEM_MAX) {
+        if (items[i] == SES_ITEM_MISSING)
+            continue;
+        if (items[i] > SES_ITEM_MAX)
             return SES_EBAD_SCALE;
-        } else {
-            total += items[i];
-            answered++;
-        }
+        sum += items[i];
+        answered++;
     }
-    out->complete = complete;
+    int missing = (int)n - answered;
+    out->complete = missing == 0;
+    out->prorated =
+        scale == SES_SCALE_PHQ9 && missing >= 1 && missing <= SES_PHQ9_PRORATE_MAX_MISSING;
     out->answered = answered;
-    out->sum = total;
-    out->total = total;
-    if (!complete) {
+    out->sum = sum;
+    /* sum * 9 / answered, rounded half up */
+    out->total = out->prorated ? (2 * sum * SES_PHQ9_ITEMS + answered) / (2 * answered) : sum;
+    if (!out->complete && !out->prorated) {
         out->band = SES_BAND_INCOMPLETE;
     } else if (scale == SES_SCALE_PHQ2) {
         int cut = phq2_cutoff ? phq2_cutoff : SES_PHQ2_CUTOFF_DEFAULT;
-        out->band = total >= cut ? SES_BAND_PHQ2_POSITIVE : SES_BAND_PHQ2_NEGATIVE;
+        out->band = out->total >= cut ? SES_BAND_PHQ2_POSITIVE : SES_BAND_PHQ2_NEGATIVE;
     } else if (scale == SES_SCALE_PHQ9) {
-        out->band = phq9_band(total);
+        out->band = phq9_band(out->total);
     } else {
-        out->band = gad7_band(total);
+        out->band = gad7_band(out->total);
     }
     return 0;
+}
+
+bool ses_scale_usable(const struct ses_scale_score *sc)
+{
+    return sc != NULL && (sc->complete || sc->prorated);
 }
 
 static const struct {
@@ -226,16 +233,22 @@ void ses_day_format(int32_t day, char out[11])
 
 /* --- records --------------------------------------------------------------------------------- */
 
-static bool items_valid(const uint8_t *items, size_t n, bool allow_missing)
+/* Items 0..3 or SES_ITEM_MISSING; need_answer: at least one answered. */
+static bool items_valid(const uint8_t *items, size_t n, bool need_answer)
 {
-    for (size_t i = 0; i < n; i++)
-        if (items[i] > SES_ITEM_MAX && !(allow_missing && items[i] == SES_ITEM_MISSING))
+    bool answered = false;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i] == SES_ITEM_MISSING)
+            continue;
+        if (items[i] > SES_ITEM_MAX)
             return false;
-    return true;
+        answered = true;
+    }
+    return answered || !need_answer;
 }
 
-/* A record the rules (allow_missing) or the codec (not) accept. */
-static bool record_valid(const struct ses_record *r, bool allow_missing)
+/* A record the codec (need_answer: every present scale has an answer) or the rules accept. */
+static bool record_valid(const struct ses_record *r, bool need_answer)
 {
     if (r->day < SES_DAY_MIN || r->day > SES_DAY_MAX)
         return false;
@@ -243,9 +256,16 @@ static bool record_valid(const struct ses_record *r, bool allow_missing)
         return true;
     if (r->kind != SES_RECORD_SCALES || !(r->has_phq2 || r->has_phq9 || r->has_gad7))
         return false;
-    return (!r->has_phq2 || items_valid(r->phq2, SES_PHQ2_ITEMS, allow_missing)) &&
-           (!r->has_phq9 || items_valid(r->phq9, SES_PHQ9_ITEMS, allow_missing)) &&
-           (!r->has_gad7 || items_valid(r->gad7, SES_GAD7_ITEMS, allow_missing));
+    return (!r->has_phq2 || items_valid(r->phq2, SES_PHQ2_ITEMS, need_answer)) &&
+           (!r->has_phq9 || items_valid(r->phq9, SES_PHQ9_ITEMS, need_answer)) &&
+           (!r->has_gad7 || items_valid(r->gad7, SES_GAD7_ITEMS, need_answer));
+}
+
+int ses_record_check(const struct ses_record *r)
+{
+    if (r == NULL)
+        return SES_EINVALID_ARG;
+    return record_valid(r, true) ? 0 : SES_EBAD_SCALE;
 }
 
 /* A bounded string builder: appends while it fits, remembers that something did not. */
@@ -285,7 +305,10 @@ static void sb_items(struct sbuf *b, const char *key, const uint8_t *items, size
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             sb_str(b, ",");
-        sb_int(b, items[i]);
+        if (items[i] == SES_ITEM_MISSING)
+            sb_str(b, "null");
+        else
+            sb_int(b, items[i]);
     }
     sb_str(b, "]");
 }
@@ -332,6 +355,38 @@ static void sb_json_string(struct sbuf *b, const char *s)
     sb_str(b, "\"");
 }
 
+/* "A of N" */
+static void sb_of(struct sbuf *b, int answered, size_t n)
+{
+    sb_int(b, answered);
+    sb_str(b, " of ");
+    sb_int(b, (int)n);
+}
+
+/* " 14 (moderate)", " 14 (moderate, prorated from 8 of 9 items)" or " incomplete (6 of 9
+ * answered)" */
+static void text_score(struct sbuf *b, const struct ses_scale_score *sc, size_t n)
+{
+    if (!ses_scale_usable(sc)) {
+        sb_str(b, " incomplete (");
+        sb_of(b, sc->answered, n);
+        sb_str(b, " answered)");
+        return;
+    }
+    sb_str(b, " ");
+    sb_int(b, sc->total);
+    sb_str(b, " (");
+    sb_str(b, ses_band_label(sc->band));
+    if (sc->band == SES_BAND_PHQ2_POSITIVE)
+        sb_str(b, ": complete PHQ-9 and GAD-7");
+    if (sc->prorated) {
+        sb_str(b, ", prorated from ");
+        sb_of(b, sc->answered, n);
+        sb_str(b, " items");
+    }
+    sb_str(b, ")");
+}
+
 static void text_scale(struct sbuf *b, const char *name, enum ses_scale scale, const uint8_t *items,
                        size_t n)
 {
@@ -341,17 +396,7 @@ static void text_scale(struct sbuf *b, const char *name, enum ses_scale scale, c
         sb_str(b, " invalid");
         return;
     }
-    if (!sc.complete) {
-        sb_str(b, " incomplete");
-    } else {
-        sb_str(b, " ");
-        sb_int(b, sc.total);
-        sb_str(b, " (");
-        sb_str(b, ses_band_label(sc.band));
-        if (sc.band == SES_BAND_PHQ2_POSITIVE)
-            sb_str(b, ": complete PHQ-9 and GAD-7");
-        sb_str(b, ")");
-    }
+    text_score(b, &sc, n);
     if (scale == SES_SCALE_PHQ9) {
         sb_str(b, ", item 9: ");
         if (items[PHQ9_ITEM9] == SES_ITEM_MISSING)
@@ -409,7 +454,7 @@ int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size
     if (r == NULL || out == NULL || len == NULL)
         return SES_EINVALID_ARG;
     *len = 0;
-    if (!record_valid(r, false))
+    if (!record_valid(r, true))
         return SES_EBAD_SCALE;
     char text[SES_RECORD_TEXT_MAX];
     ses_record_text(r, text, sizeof text);
@@ -441,7 +486,8 @@ int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size
     return 0;
 }
 
-/* Reads key as exactly n integers 0..3 into items. absent: *has = false. */
+/* Reads key as exactly n items, each an integer 0..3 or null (SES_ITEM_MISSING), at least one
+ * answered, into items. absent: *has = false. */
 static bool parse_items(json_t *root, const char *key, uint8_t *items, size_t n, bool *has)
 {
     json_t *a = json_object_get(root, key);
@@ -452,6 +498,10 @@ static bool parse_items(json_t *root, const char *key, uint8_t *items, size_t n,
         return false;
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_array_get(a, i);
+        if (json_is_null(v)) {
+            items[i] = SES_ITEM_MISSING;
+            continue;
+        }
         if (!json_is_integer(v))
             return false;
         json_int_t x = json_integer_value(v);
@@ -459,7 +509,7 @@ static bool parse_items(json_t *root, const char *key, uint8_t *items, size_t n,
             return false;
         items[i] = (uint8_t)x;
     }
-    return true;
+    return items_valid(items, n, true);
 }
 
 /* Copies s (valid UTF-8, no NUL: jansson guarantees both) into out, cut at a character boundary. */
@@ -544,11 +594,11 @@ int ses_record_parse(const uint8_t *body, size_t len, struct ses_record *r, char
 
 /* --- rules ----------------------------------------------------------------------------------- */
 
-/* Total of a complete scale, or -1 (absent or incomplete). */
-static int total_of(bool has, enum ses_scale scale, const uint8_t *items, size_t n)
+/* The usable total (complete or prorated) of a scale, or -1 (absent or unusable). */
+static int usable_total(bool has, enum ses_scale scale, const uint8_t *items, size_t n)
 {
     struct ses_scale_score sc;
-    if (!has || ses_scale_score(scale, items, n, 0, &sc) != 0 || !sc.complete)
+    if (!has || ses_scale_score(scale, items, n, 0, &sc) != 0 || !ses_scale_usable(&sc))
         return -1;
     return sc.total;
 }
@@ -557,29 +607,80 @@ static int phq9_of(const struct ses_record *r)
 {
     if (r->kind != SES_RECORD_SCALES)
         return -1;
-    return total_of(r->has_phq9, SES_SCALE_PHQ9, r->phq9, SES_PHQ9_ITEMS);
+    return usable_total(r->has_phq9, SES_SCALE_PHQ9, r->phq9, SES_PHQ9_ITEMS);
 }
 
 static int gad7_of(const struct ses_record *r)
 {
     if (r->kind != SES_RECORD_SCALES)
         return -1;
-    return total_of(r->has_gad7, SES_SCALE_GAD7, r->gad7, SES_GAD7_ITEMS);
+    return usable_total(r->has_gad7, SES_SCALE_GAD7, r->gad7, SES_GAD7_ITEMS);
 }
 
-static void episode_build(const struct ses_record *h, size_t n, const struct ses_record *latest,
-                          struct ses_episode *ep)
+struct dated {
+    const struct ses_record *r;
+    size_t entry; /* entry order: history index, n_history for the latest */
+};
+
+/* The episode's records in date order: by day, same-day records in entry order (history's order,
+ * then the latest). */
+struct timeline {
+    struct dated *rec; /* n entries, sorted */
+    size_t n;          /* n_history + 1 */
+    size_t latest;     /* the latest's index in rec */
+};
+
+static int dated_cmp(const void *a, const void *b)
 {
-    int p = phq9_of(latest);
-    int32_t baseline_day = 0;
-    for (size_t i = 0; i < n; i++) {
-        int s = phq9_of(&h[i]), g = gad7_of(&h[i]);
+    const struct dated *x = a, *y = b;
+    if (x->r->day != y->r->day)
+        return x->r->day < y->r->day ? -1 : 1;
+    return x->entry < y->entry ? -1 : x->entry > y->entry; /* a total order: the sort is stable */
+}
+
+/* Sorts a copy of the history and the latest. Returns 0 or SES_ENOMEM; free tl->rec. */
+static int timeline_build(const struct ses_record *h, size_t n, const struct ses_record *latest,
+                          struct timeline *tl)
+{
+    memset(tl, 0, sizeof *tl);
+    if (n >= SIZE_MAX / sizeof(struct dated))
+        return SES_ENOMEM;
+    struct dated *d = malloc((n + 1) * sizeof *d);
+    if (d == NULL)
+        return SES_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (struct dated){&h[i], i};
+    d[n] = (struct dated){latest, n};
+    qsort(d, n + 1, sizeof *d, dated_cmp);
+    for (size_t k = 0; k <= n; k++)
+        if (d[k].entry == n)
+            tl->latest = k;
+    tl->rec = d;
+    tl->n = n + 1;
+    return 0;
+}
+
+/* baseline: the first usable PHQ-9 of the whole timeline, the latest's included */
+static void find_baseline(const struct timeline *tl, struct ses_episode *ep)
+{
+    for (size_t k = 0; k < tl->n; k++) {
+        int s = phq9_of(tl->rec[k].r);
         if (s >= 0) {
-            if (!ep->has_baseline) {
-                ep->has_baseline = true;
-                ep->baseline = s;
-                baseline_day = h[i].day;
-            }
+            ep->has_baseline = true;
+            ep->baseline = s;
+            ep->baseline_day = tl->rec[k].r->day;
+            return;
+        }
+    }
+}
+
+/* previous, nadir, gad_previous and the recorded plan: from the records before the latest */
+static void scan_earlier(const struct timeline *tl, struct ses_episode *ep)
+{
+    for (size_t k = 0; k < tl->latest; k++) {
+        const struct ses_record *r = tl->rec[k].r;
+        int s = phq9_of(r), g = gad7_of(r);
+        if (s >= 0) {
             ep->has_previous = true;
             ep->previous = s;
             if (!ep->has_nadir || s < ep->nadir)
@@ -590,62 +691,157 @@ static void episode_build(const struct ses_record *h, size_t n, const struct ses
             ep->has_gad_previous = true;
             ep->gad_previous = g;
         }
-        if (h[i].kind == SES_RECORD_PLAN && h[i].day <= latest->day) {
+        if (r->kind == SES_RECORD_PLAN) {
             ep->plan_recorded = true;
-            ep->plan_day = h[i].day;
-            ep->plan_antidepressant = h[i].antidepressant;
+            ep->plan_day = r->day;
+            ep->plan_antidepressant = r->antidepressant;
         }
     }
-    if (!ep->has_baseline && p >= 0) {
-        ep->has_baseline = true;
-        ep->baseline = p;
-        baseline_day = latest->day;
-    }
-    if (ep->plan_recorded) {
-        ep->has_plan = true;
-    } else if (ep->has_baseline) {
-        ep->has_plan = true;
-        ep->plan_day = baseline_day;
-        ep->plan_antidepressant = false;
-    }
-    if (!ep->has_plan)
-        return;
-    /* plan_start_score: the last PHQ-9 on or before the plan day, else the first after it */
-    bool after_found = false;
-    int after = 0;
-    for (size_t i = 0; i < n; i++) {
-        int s = phq9_of(&h[i]);
-        if (s < 0)
-            continue;
-        if (h[i].day <= ep->plan_day) {
-            ep->has_plan_start_score = true;
-            ep->plan_start_score = s;
-        } else if (!after_found) {
-            after_found = true;
-            after = s;
-        }
-    }
-    if (!ep->has_plan_start_score && after_found) {
-        ep->has_plan_start_score = true;
-        ep->plan_start_score = after;
-    }
-    if (!ep->has_plan_start_score && p >= 0) {
-        ep->has_plan_start_score = true;
-        ep->plan_start_score = p;
-    }
-    int32_t d = latest->day - ep->plan_day;
-    ep->weeks_on_plan = d > 0 ? (int)(d / 7) : 0;
 }
 
-static void add(struct ses_trigger *out, size_t *n, const char *type, const char *variant,
-                const char *why)
+/* plan_start_score: the last earlier PHQ-9 on or before the plan day, else the first earlier one
+ * after it, else p (the latest's own, if usable) */
+static void find_plan_start(const struct timeline *tl, int p, struct ses_episode *ep)
 {
-    if (*n >= SES_TRIGGERS_MAX)
+    int before = -1, after = -1;
+    for (size_t k = 0; k < tl->latest; k++) {
+        int s = phq9_of(tl->rec[k].r);
+        if (s < 0)
+            continue;
+        if (tl->rec[k].r->day <= ep->plan_day)
+            before = s;
+        else if (after < 0)
+            after = s;
+    }
+    int pss = before >= 0 ? before : after >= 0 ? after : p;
+    if (pss >= 0) {
+        ep->has_plan_start_score = true;
+        ep->plan_start_score = pss;
+    }
+}
+
+static void episode_build(const struct timeline *tl, struct ses_episode *ep)
+{
+    const struct ses_record *latest = tl->rec[tl->latest].r;
+    int p = phq9_of(latest);
+    find_baseline(tl, ep);
+    scan_earlier(tl, ep);
+    if (ep->plan_recorded) {
+        ep->has_plan = true;
+    } else if (ep->has_baseline && ep->baseline_day <= latest->day) {
+        /* no plan record yet: the plan runs from the baseline, never from a later-dated one */
+        ep->has_plan = true;
+        ep->plan_day = ep->baseline_day;
+    }
+    if (ep->has_plan) {
+        find_plan_start(tl, p, ep);
+        int32_t d = latest->day - ep->plan_day;
+        ep->weeks_on_plan = d > 0 ? (int)(d / 7) : 0;
+    }
+    if (p >= 0 && ep->has_baseline) {
+        ep->has_change = true;
+        ses_change_compute(ep->baseline, p, &ep->change);
+    }
+}
+
+struct triggers {
+    struct ses_trigger *v;
+    size_t n;
+};
+
+static void add(struct triggers *t, const char *type, const char *variant, const char *why)
+{
+    if (t->n >= SES_TRIGGERS_MAX)
         return;
-    snprintf(out[*n].type, sizeof out[*n].type, "%s", type);
-    snprintf(out[*n].variant, sizeof out[*n].variant, "%s", variant);
-    out[*n].why = why;
-    (*n)++;
+    struct ses_trigger *o = &t->v[t->n++];
+    snprintf(o->type, sizeof o->type, "%s", type);
+    snprintf(o->variant, sizeof o->variant, "%s", variant);
+    o->why = why;
+}
+
+/* A01 from item 9 itself, whatever else is unanswered (safety first) */
+static void rule_a01(const struct ses_record *latest, struct triggers *t)
+{
+    if (!latest->has_phq9)
+        return;
+    uint8_t item9 = latest->phq9[PHQ9_ITEM9];
+    if (item9 == SES_ITEM_MISSING)
+        add(t, "A01", "item9_unanswered", "PHQ-9 item 9 not answered: ask it directly");
+    else if (item9 == 1)
+        add(t, "A01", "item9_1",
+            "PHQ-9 item 9 (thoughts of death or self-harm) answered 'several days'");
+    else if (item9 >= 2)
+        add(t, "A01", "item9_2", "PHQ-9 item 9 answered 'more than half the days' or more");
+}
+
+static bool phq9_worse(const struct ses_episode *ep, int p)
+{
+    return p >= 0 && ((ep->has_previous && p >= ep->previous + PHQ_MCID) ||
+                      (ep->has_nadir && p >= ep->nadir + PHQ_MCID) ||
+                      (ep->has_previous && ep->previous < CROSSING && p >= CROSSING));
+}
+
+static bool gad7_worse(const struct ses_episode *ep, int g)
+{
+    return g >= 0 && ep->has_gad_previous &&
+           (g >= ep->gad_previous + GAD_MCID || (ep->gad_previous < CROSSING && g >= CROSSING));
+}
+
+/* A05 (worsening; in relapse prevention the GAD-7 part only) and A11 (relapse) */
+static void rule_worse(const struct ses_episode *ep, int p, int g, bool rp, struct triggers *t)
+{
+    if (!rp && phq9_worse(ep, p))
+        add(t, "A05", "",
+            "PHQ-9 up 5 or more (from the previous score or the episode low), GAD-7 up 4 or "
+            "more, or a rise to 15 or more");
+    else if (gad7_worse(ep, g))
+        add(t, "A05", "", "GAD-7 up 4 or more from the previous GAD-7, or a rise to 15 or more");
+    if (rp && p >= 0 &&
+        (p >= PHQ_RELAPSE || (ep->has_previous && p >= ep->previous + PHQ_MCID) ||
+         (ep->has_nadir && p >= ep->nadir + PHQ_MCID)))
+        add(t, "A11", "",
+            "relapse prevention: PHQ-9 10 or more, or up 5 or more from the previous score or "
+            "the episode low");
+}
+
+/* A06 (AIMS): on the plan long enough, less than 50 % better than at its start, not in
+ * remission */
+static void rule_a06(const struct ses_episode *ep, int p, const struct ses_rules_config *cfg,
+                     struct triggers *t)
+{
+    if (p >= REMISSION_BELOW && ep->has_plan && ep->weeks_on_plan >= cfg->not_improving_weeks &&
+        ep->has_plan_start_score && 2 * p > ep->plan_start_score)
+        add(t, "A06", "",
+            "weeks on the current plan without improvement: PHQ-9 less than 50% below its score "
+            "at the plan's start, and not in remission");
+}
+
+static void rule_a10(const struct ses_episode *ep, int p, struct triggers *t)
+{
+    if (p < 0 || !ep->has_baseline || ep->baseline <= APPLICABLE_ABOVE || !ep->has_previous)
+        return;
+    if (p < REMISSION_BELOW && ep->previous >= REMISSION_BELOW)
+        add(t, "A10", "remission", "PHQ-9 below 5: remission reached");
+    else if (2 * p <= ep->baseline && 2 * ep->previous > ep->baseline)
+        add(t, "A10", "response",
+            "PHQ-9 at least 50% below the episode baseline: response reached");
+}
+
+static void rule_a06b(const struct ses_episode *ep, int p, const struct ses_rules_config *cfg,
+                      struct triggers *t)
+{
+    if (p >= 0 && ep->has_plan && ep->plan_antidepressant &&
+        ep->weeks_on_plan >= cfg->early_weeks_min && ep->weeks_on_plan <= cfg->early_weeks_max &&
+        ep->has_plan_start_score && 4 * p > 3 * ep->plan_start_score)
+        add(t, "A06b", "",
+            "early weeks on an antidepressant with less than 25% reduction from the plan's start");
+}
+
+static bool config_valid(const struct ses_rules_config *cfg)
+{
+    return cfg->not_improving_weeks >= 0 && cfg->not_improving_weeks <= SES_RULES_WEEKS_MAX &&
+           cfg->early_weeks_min >= 0 && cfg->early_weeks_max <= SES_RULES_WEEKS_MAX &&
+           cfg->early_weeks_min <= cfg->early_weeks_max;
 }
 
 int ses_rules_evaluate(const struct ses_record *history, size_t n_history,
@@ -662,71 +858,29 @@ int ses_rules_evaluate(const struct ses_record *history, size_t n_history,
     memset(ep, 0, sizeof *ep);
     if (cfg == NULL)
         cfg = &defaults;
-    if (cfg->not_improving_weeks < 0 || cfg->not_improving_weeks > SES_RULES_WEEKS_MAX ||
-        cfg->early_weeks_min < 0 || cfg->early_weeks_max > SES_RULES_WEEKS_MAX ||
-        cfg->early_weeks_min > cfg->early_weeks_max)
+    if (!config_valid(cfg) || latest->kind != SES_RECORD_SCALES)
         return SES_EINVALID_ARG;
-    if (latest->kind != SES_RECORD_SCALES)
-        return SES_EINVALID_ARG;
-    if (!record_valid(latest, true))
+    if (!record_valid(latest, false))
         return SES_EBAD_SCALE;
     for (size_t i = 0; i < n_history; i++)
-        if (!record_valid(&history[i], true))
+        if (!record_valid(&history[i], false))
             return SES_EBAD_SCALE;
+    struct timeline tl;
+    int rc = timeline_build(history, n_history, latest, &tl);
+    if (rc != 0)
+        return rc;
+    episode_build(&tl, ep);
+    free(tl.rec);
 
-    episode_build(history, n_history, latest, ep);
     int p = phq9_of(latest), g = gad7_of(latest);
-    if (p >= 0 && ep->has_baseline)
-        ses_change_compute(ep->baseline, p, &ep->change);
-
-    size_t n = 0;
-    /* A01 from the item itself, even on an otherwise incomplete PHQ-9 (safety first) */
-    if (latest->has_phq9 && latest->phq9[PHQ9_ITEM9] != SES_ITEM_MISSING) {
-        if (latest->phq9[PHQ9_ITEM9] == 1)
-            add(out, &n, "A01", "item9_1",
-                "PHQ-9 item 9 (thoughts of death or self-harm) answered 'several days'");
-        else if (latest->phq9[PHQ9_ITEM9] >= 2)
-            add(out, &n, "A01", "item9_2",
-                "PHQ-9 item 9 answered 'more than half the days' or more");
-    }
-    if ((p >= 0 && p >= PHQ_SEVERE) || (g >= 0 && g >= GAD_SEVERE))
-        add(out, &n, "A04", "", "PHQ-9 20 or more, or GAD-7 15 or more (severe range)");
-    if (!relapse_prevention) {
-        bool w = false;
-        if (p >= 0)
-            w = (ep->has_previous && p >= ep->previous + PHQ_MCID) ||
-                (ep->has_nadir && p >= ep->nadir + PHQ_MCID) ||
-                (ep->has_previous && ep->previous < CROSSING && p >= CROSSING);
-        if (g >= 0)
-            w = w || (ep->has_gad_previous && g >= ep->gad_previous + GAD_MCID) ||
-                (ep->has_gad_previous && ep->gad_previous < CROSSING && g >= CROSSING);
-        if (w)
-            add(out, &n, "A05", "",
-                "PHQ-9 up 5 or more (from the previous score or the episode low), GAD-7 up 4 or "
-                "more, or a rise to 15 or more");
-    } else if (p >= 0 && (p >= PHQ_RELAPSE || (ep->has_previous && p >= ep->previous + PHQ_MCID) ||
-                          (ep->has_nadir && p >= ep->nadir + PHQ_MCID))) {
-        add(out, &n, "A11", "",
-            "relapse prevention: PHQ-9 10 or more, or up 5 or more from the previous score or "
-            "the episode low");
-    }
-    if (p >= 0 && ep->has_plan && ep->weeks_on_plan >= cfg->not_improving_weeks &&
-        p >= PHQ_NOT_IMPROVED && !(ep->has_plan_start_score && 2 * p <= ep->plan_start_score))
-        add(out, &n, "A06", "",
-            "weeks on the current plan without improvement: PHQ-9 still 10 or more and less than "
-            "50% below its score at the plan's start");
-    if (p >= 0 && ep->has_baseline && ep->baseline > APPLICABLE_ABOVE && ep->has_previous) {
-        if (p < REMISSION_BELOW && ep->previous >= REMISSION_BELOW)
-            add(out, &n, "A10", "remission", "PHQ-9 below 5: remission reached");
-        else if (2 * p <= ep->baseline && 2 * ep->previous > ep->baseline)
-            add(out, &n, "A10", "response",
-                "PHQ-9 at least 50% below the episode baseline: response reached");
-    }
-    if (p >= 0 && ep->has_plan && ep->plan_antidepressant &&
-        ep->weeks_on_plan >= cfg->early_weeks_min && ep->weeks_on_plan <= cfg->early_weeks_max &&
-        ep->has_plan_start_score && 4 * p > 3 * ep->plan_start_score)
-        add(out, &n, "A06b", "",
-            "early weeks on an antidepressant with less than 25% reduction from the plan's start");
-    *n_out = n;
+    struct triggers t = {out, 0};
+    rule_a01(latest, &t);
+    if (p >= PHQ_SEVERE || g >= GAD_SEVERE)
+        add(&t, "A04", "", "PHQ-9 20 or more, or GAD-7 15 or more (severe range)");
+    rule_worse(ep, p, g, relapse_prevention, &t);
+    rule_a06(ep, p, cfg, &t);
+    rule_a10(ep, p, &t);
+    rule_a06b(ep, p, cfg, &t);
+    *n_out = t.n;
     return 0;
 }

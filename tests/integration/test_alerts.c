@@ -10,19 +10,32 @@
  *  - escalation_chain: A01 item 9 >= 2 is P1 with a deadline exactly 30 min after it was raised,
  *    owned by the nurse, copied to the GP and the psychiatrist, pushed to them; at 29 min nothing
  *    moves; at 30 min it escalates to the backup (timeline, push, audit), then the GP, then the
- *    on-duty psychiatrist (= the thread's), then the chain is exhausted; a former owner acks.
+ *    on-duty psychiatrist (= the thread's), then the chain is exhausted: the lead is copied and,
+ *    at 59 min nothing, at 60 min and 120 min everyone who owned it, the cc and the lead are told
+ *    again (renotified); a former owner acks.
  *  - escalation_survives_restart: an alert raised, the daemon stopped, restarted 31 minutes later
  *    (clock offset at start): the escalation fires at start-up without any request; an
  *    acknowledged alert and a 7-day alert do not move.
  *  - incident_grouping: A01 and A04 on one patient form one incident of the higher severity; a
- *    repeat counts on the open alert; a more urgent repeat upgrades it; the GP cannot close the
- *    safety alert without an outcome (nothing changes), can with one; the incident follows its
- *    open alerts and closes with the last; a later alert opens a new incident.
+ *    repeat counts on the open alert; a more urgent repeat upgrades it; the GP, only copied, may
+ *    not close the safety alert (NOT_OWNER), the owner not without an outcome, a note, or with a
+ *    dismissal above low (nothing changes), and can with them; the incident follows its open
+ *    alerts and closes with the last; a later alert opens a new incident.
  *  - bad_input: each refusal with its code, and nothing changed but an authz.denied record where
  *    the refusal is a denial.
- *  - time_rules: the daemon raises A07 at 14 days and A08 (first follow-up) at 28 days; a contact
- *    clears A08, a psychiatric review clears A07 (CONDITION_CLEARED); A08 (active) 21 days after
- *    the contact.
+ *  - time_rules: the daemon raises A07 at 14 days, A08 (first follow-up) and A22 (no PHQ-9) at
+ *    28 days; a contact clears A08, a psychiatric review clears A07 (CONDITION_CLEARED); A08
+ *    (active) 21 days after the contact.
+ *  - new_signal: item 9 = 3 on an A01 acknowledged two weeks ago, or escalated to the backup,
+ *    re-opens it (raised, step 0, the nurse owning it, a fresh 30-minute deadline, the
+ *    psychiatrist copied; the timeline says why); a new item 9 = 1 on an acknowledged one too
+ *    (reopened, 4 h); a repeat on a running deadline changes nothing.
+ *  - outcomes: imminent raises an A02 P0 in the same incident with the site's emergency routes;
+ *    the psychiatrist's high raises an A03 owned by the psychiatrist.
+ *  - p0_renotified: an unacknowledged A02 goes to the lead, is exhausted, then told again every
+ *    15 minutes to all (three times) until the lead acknowledges; nothing after.
+ *  - oncall: an admin's on-call settings are validated (DENIED for a nurse, BAD_FIELD, nothing
+ *    written), audited, in force (the warnings go), kept across a restart.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -303,8 +316,9 @@ static void test_escalation_chain(void **state)
         }
         ev = last_event(s);
         assert_string_equal(h_jstr(ev, "event"), "renotified");
-        const char *everyone[] = {t.user[PSY], t.user[GP], t.user[LEAD]};
-        expect_ids(json_object_get(ev, "to"), everyone, 3);
+        const char *everyone[] = {t.user[NURSE], t.user[NURSE2], t.user[PSY], t.user[GP],
+                                  t.user[LEAD]};
+        expect_ids(json_object_get(ev, "to"), everyone, 5);
         json_decref(s);
         expect_push(lead, id, "renotified");
         if (k == 1)
@@ -729,6 +743,281 @@ static void test_time_rules(void **state)
     team_free(&t);
 }
 
+/* An alert's current state (show reply's "alert"), polled until its field `key` equals want. */
+static json_t *wait_int(struct ses_conn *c, const char *alert, const char *key, int64_t want)
+{
+    uint64_t until = h_mono_ms() + 5000;
+    for (;;) {
+        json_t *r = show_ok(c, alert);
+        if (h_jint(json_object_get(r, "alert"), key) == want)
+            return r;
+        json_decref(r);
+        if (h_mono_ms() > until)
+            fail_msg("alert %s: %s never reached %lld", alert, key, (long long)want);
+        h_sleep_ms(20);
+    }
+}
+
+static void ack_ok(struct ses_conn *c, const char *alert)
+{
+    json_decref(
+        w_request_ok(c, json_pack("{s:s, s:s}", "t", "alert_ack", "alert", alert), "alert"));
+}
+
+/* New signal, new obligation: a worse item 9 on an acknowledged or escalated A01 re-opens it with
+ * a fresh 30-minute deadline, the nurse owning it again and the psychiatrist copied; a new
+ * positive item 9 on an acknowledged A01 re-opens it too; a repeat on a running deadline does
+ * not. */
+static void test_new_signal(void **state)
+{
+    struct h_env *e = *state;
+    struct team t;
+    team_start(&t, e);
+    struct ses_conn *nurse = login(&t, NURSE), *psy = login(&t, PSY);
+    char *th1 = thread_ok(&t, nurse, "P-ACK1"), *th2 = thread_ok(&t, nurse, "P-ESC2"),
+         *th3 = thread_ok(&t, nurse, "P-REP3");
+    const char *nurse_id[] = {t.user[NURSE]}, *cc2[] = {t.user[GP], t.user[PSY]};
+
+    /* acknowledged two weeks ago, then item 9 = 3 */
+    json_t *a = raise_ok(nurse, th1, "A01", "item9_1", NULL);
+    char id1[40], id2[40], id3[40];
+    snprintf(id1, sizeof id1, "%s", h_jstr(a, "alert"));
+    ack_ok(nurse, id1);
+    int64_t now = advance(nurse, 14 * DAY_MS);
+    json_decref(w_drain(psy));
+    bool repeat = false;
+    json_t *up = raise_ok(nurse, th1, "A01", "item9_2", &repeat);
+    assert_true(repeat);
+    assert_string_equal(h_jstr(up, "alert"), id1);
+    assert_string_equal(h_jstr(up, "state"), "raised");
+    assert_string_equal(h_jstr(up, "variant"), "item9_2");
+    h_jnull(up, "acked");
+    assert_int_equal(h_jint(up, "step"), 0);
+    assert_in_range(h_jint(up, "deadline") - now, 30 * MIN_MS, 30 * MIN_MS + 5000);
+    expect_ids(json_object_get(up, "owners"), nurse_id, 1);
+    expect_ids(json_object_get(up, "cc"), cc2, 2);
+    json_t *sh = show_ok(nurse, id1);
+    const json_t *ev = last_event(sh);
+    assert_string_equal(h_jstr(ev, "event"), "upgraded");
+    const char *told[] = {t.user[NURSE], t.user[GP], t.user[PSY]};
+    expect_ids(json_object_get(ev, "to"), told, 3);
+    assert_string_equal(h_jstr(ev, "detail"), "item9_1 P1 -> item9_2 P1, was acked");
+    json_decref(sh);
+    json_decref(up);
+    json_decref(a);
+    /* it escalates again if nobody answers within 30 minutes */
+    advance(nurse, 30 * MIN_MS);
+    json_decref(wait_step(nurse, id1, 1));
+
+    /* escalated to the backup nurse on the 4-hour variant, then item 9 = 2 */
+    (void)psy;
+    a = raise_ok(nurse, th2, "A01", "item9_1", NULL);
+    snprintf(id2, sizeof id2, "%s", h_jstr(a, "alert"));
+    advance(nurse, 4 * 60 * MIN_MS);
+    json_decref(wait_step(nurse, id2, 1));
+    now = advance(nurse, MIN_MS);
+    up = raise_ok(nurse, th2, "A01", "item9_2", NULL);
+    assert_int_equal(h_jint(up, "step"), 0);
+    assert_string_equal(h_jstr(up, "variant"), "item9_2");
+    assert_in_range(h_jint(up, "deadline") - now, 30 * MIN_MS, 30 * MIN_MS + 5000);
+    expect_ids(json_object_get(up, "owners"), nurse_id, 1);
+    expect_ids(json_object_get(up, "cc"), cc2, 2);
+    sh = show_ok(nurse, id2);
+    assert_string_equal(h_jstr(last_event(sh), "detail"),
+                        "item9_1 P1 -> item9_2 P1, was escalated");
+    json_decref(sh);
+    json_decref(up);
+    json_decref(a);
+
+    /* the same variant: on an acknowledged A01 a new obligation, on a running one a repeat */
+    a = raise_ok(nurse, th3, "A01", "item9_1", NULL);
+    snprintf(id3, sizeof id3, "%s", h_jstr(a, "alert"));
+    json_t *rep = raise_ok(nurse, th3, "A01", "item9_1", NULL);
+    assert_int_equal(h_jint(rep, "deadline"), h_jint(a, "deadline"));
+    json_decref(rep);
+    ack_ok(nurse, id3);
+    now = advance(nurse, DAY_MS);
+    rep = raise_ok(nurse, th3, "A01", "item9_1", NULL);
+    assert_string_equal(h_jstr(rep, "state"), "raised");
+    assert_in_range(h_jint(rep, "deadline") - now, 4 * 60 * MIN_MS, 4 * 60 * MIN_MS + 5000);
+    json_decref(rep);
+    sh = show_ok(nurse, id3);
+    assert_string_equal(h_jstr(last_event(sh), "event"), "reopened");
+    json_decref(sh);
+    json_decref(a);
+    free(th1);
+    free(th2);
+    free(th3);
+    ses_conn_free(nurse);
+    ses_conn_free(psy);
+    team_free(&t);
+}
+
+/* Outcomes: imminent raises an A02 P0 (with the site's emergency routes) in the same incident;
+ * high raises an A03 owned by the psychiatrist. */
+static void test_outcomes(void **state)
+{
+    struct h_env *e = *state;
+    struct team t;
+    team_start(&t, e);
+    assert_int_equal(h_daemon_stop(&e->d), 0);
+    const char *const routes[] = {"--emergency-routes", "SAMU 15 / 3114", NULL};
+    team_daemon_start(&t, routes);
+    struct ses_conn *nurse = login(&t, NURSE), *psy = login(&t, PSY);
+    char *th = thread_ok(&t, nurse, "P-OUT1");
+    int64_t note = note_seq(&t, NURSE, th, "Plan and means: called 15");
+    int64_t note2 = note_seq(&t, PSY, th, "Admitted; still high risk");
+    json_t *a = raise_ok(nurse, th, "A01", "item9_2", NULL);
+    h_jnull(a, "emergency");
+    json_t *r = resolve_ok(nurse, h_jstr(a, "alert"), "RISK_ASSESSED", "imminent", note);
+    const json_t *f = json_array_get(json_object_get(r, "followups"), 0);
+    assert_non_null(f);
+    assert_int_equal(json_array_size(json_object_get(r, "followups")), 1);
+    assert_string_equal(h_jstr(f, "type"), "A02");
+    assert_string_equal(h_jstr(f, "severity"), "P0");
+    assert_string_equal(h_jstr(f, "state"), "raised");
+    assert_string_equal(h_jstr(f, "emergency"), "SAMU 15 / 3114");
+    assert_string_equal(h_jstr(f, "raised_by"), t.user[NURSE]);
+    assert_int_equal(h_jint(f, "msg_seq"), note);
+    assert_string_equal(h_jstr(f, "incident"), h_jstr(a, "incident"));
+    assert_string_equal(h_jstr(f, "incident_severity"), "P0");
+    const char *owners[] = {t.user[GP], t.user[PSY]};
+    expect_ids(json_object_get(f, "owners"), owners, 2);
+    char a02[40];
+    snprintf(a02, sizeof a02, "%s", h_jstr(f, "alert"));
+    json_decref(r);
+    r = resolve_ok(psy, a02, "REFERRED", "high", note2);
+    f = json_array_get(json_object_get(r, "followups"), 0);
+    assert_string_equal(h_jstr(f, "type"), "A03");
+    const char *psy_id[] = {t.user[PSY]};
+    expect_ids(json_object_get(f, "owners"), psy_id, 1);
+    h_jnull(f, "emergency");
+    json_decref(r);
+    assert_int_equal(h_db_int(e->db, "SELECT count(*) FROM incidents"), 1);
+    assert_int_equal(h_db_int(e->db, "SELECT count(*) FROM alerts WHERE state = 'raised'"), 1);
+    assert_int_equal(h_audit_count(e->db, "alert.raise", "ok"), 3);
+    json_decref(a);
+    free(th);
+    ses_conn_free(nurse);
+    ses_conn_free(psy);
+    team_free(&t);
+}
+
+/* No chain ends in silence: an unacknowledged P0 goes to the lead, then is told again to every
+ * owner, cc and the lead every 15 minutes until someone acknowledges. */
+static void test_p0_renotified(void **state)
+{
+    struct h_env *e = *state;
+    struct team t;
+    team_start(&t, e);
+    struct ses_conn *nurse = login(&t, NURSE), *lead = login(&t, LEAD);
+    char *th = thread_ok(&t, nurse, "P-P0");
+    json_t *a = raise_ok(nurse, th, "A02", NULL, NULL);
+    const char *id = h_jstr(a, "alert");
+    assert_int_equal(h_jint(a, "deadline") - h_jint(a, "raised"), 15 * MIN_MS);
+    advance(nurse, 15 * MIN_MS);
+    json_decref(wait_step(nurse, id, 1)); /* the chain: the program lead */
+    advance(nurse, 15 * MIN_MS);
+    json_decref(wait_step(nurse, id, -1));
+    json_decref(w_drain(lead));
+    for (int k = 1; k <= 3; k++) {
+        advance(nurse, 15 * MIN_MS);
+        json_t *s = wait_int(nurse, id, "renotified", k);
+        const json_t *ev = last_event(s);
+        assert_string_equal(h_jstr(ev, "event"), "renotified");
+        const char *to[] = {t.user[LEAD], t.user[GP], t.user[PSY], t.user[NURSE]};
+        expect_ids(json_object_get(ev, "to"), to, 4);
+        json_decref(s);
+        expect_push(lead, id, "renotified");
+    }
+    ack_ok(lead, id);
+    advance(nurse, 30 * MIN_MS);
+    h_sleep_ms(300);
+    json_t *s = show_ok(nurse, id);
+    assert_string_equal(h_jstr(json_object_get(s, "alert"), "state"), "acked");
+    assert_int_equal(h_jint(json_object_get(s, "alert"), "renotified"), 3);
+    json_decref(s);
+    assert_int_equal(h_audit_count(e->db, "alert.renotify", "ok"), 3);
+    json_decref(a);
+    free(th);
+    ses_conn_free(nurse);
+    ses_conn_free(lead);
+    team_free(&t);
+}
+
+static json_t *warnings_of(struct ses_conn *c)
+{
+    json_t *r = w_request_ok(c, json_pack("{s:s}", "t", "alerts"), "alerts");
+    json_t *w = json_incref(json_object_get(r, "warnings"));
+    json_decref(r);
+    return w;
+}
+
+/* Chain roles set by an admin through the server: validated, audited, shown, kept across a
+ * restart, and in force (the warnings go). */
+static void test_oncall(void **state)
+{
+    struct h_env *e = *state;
+    struct team t;
+    team_start(&t, e);
+    struct ses_conn *admin = login(&t, ADMIN), *psy = login(&t, PSY), *nurse = login(&t, NURSE);
+    json_t *w = warnings_of(psy);
+    assert_int_equal(json_array_size(w), 1);
+    assert_string_equal(json_string_value(json_array_get(w, 0)), "NO_ON_DUTY_PSYCHIATRIST");
+    json_decref(w);
+    w = warnings_of(nurse);
+    assert_null(w); /* nurses are not shown the operator's warning */
+    struct h_snap snap;
+    h_snap_take(&snap, e->db, NULL);
+    w_request_error(nurse,
+                    json_pack("{s:s, s:s}", "t", "oncall_set", "program_lead", t.user[NURSE]),
+                    SES_EDENIED);
+    h_snap_expect_rest_same(&snap, e->db);
+    h_snap_free(&snap);
+    int64_t audit0 = h_audit_max_seq(e->db);
+    w_request_error(admin,
+                    json_pack("{s:s, s:s}", "t", "oncall_set", "on_duty_psychiatrist", t.user[GP]),
+                    SES_EBAD_FIELD);
+    w_request_error(admin, json_pack("{s:s}", "t", "oncall_set"), SES_EMISSING_FIELD);
+    w_request_error(admin,
+                    json_pack("{s:s, s:s, s:s}", "t", "backup_set", "user", t.user[NURSE], "backup",
+                              t.user[NURSE]),
+                    SES_EBAD_FIELD);
+    assert_int_equal(h_audit_max_seq(e->db), audit0);
+    json_t *r = w_request_ok(admin,
+                             json_pack("{s:s, s:s, s:s}", "t", "oncall_set", "on_duty_psychiatrist",
+                                       t.user[PSY], "program_lead", t.user[NURSE2]),
+                             "oncall");
+    assert_string_equal(h_jstr(r, "on_duty_psychiatrist"), t.user[PSY]);
+    assert_string_equal(h_jstr(r, "program_lead"), t.user[NURSE2]);
+    assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+    json_decref(r);
+    r = w_request_ok(
+        admin, json_pack("{s:s, s:s, s:n}", "t", "backup_set", "user", t.user[NURSE], "backup"),
+        "oncall");
+    assert_int_equal(json_array_size(json_object_get(r, "backups")), 0); /* the config's cleared */
+    json_decref(r);
+    assert_int_equal(h_audit_count(e->db, "oncall.set", "ok"), 2);
+    assert_int_equal(h_audit_count(e->db, "backup.set", "ok"), 1);
+    ses_conn_free(admin);
+    ses_conn_free(psy);
+    ses_conn_free(nurse);
+
+    assert_int_equal(h_daemon_stop(&e->d), 0);
+    team_daemon_start(&t, NULL);
+    psy = login(&t, PSY);
+    r = w_request_ok(psy, json_pack("{s:s}", "t", "oncall_show"), "oncall");
+    assert_string_equal(h_jstr(r, "on_duty_psychiatrist"), t.user[PSY]);
+    assert_string_equal(h_jstr(r, "program_lead"), t.user[NURSE2]);
+    assert_int_equal(json_array_size(json_object_get(r, "backups")), 0);
+    json_decref(r);
+    w = warnings_of(psy);
+    assert_int_equal(json_array_size(w), 0);
+    json_decref(w);
+    ses_conn_free(psy);
+    team_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +1026,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incident_grouping, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_time_rules, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_new_signal, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_p0_renotified, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_oncall, h_setup, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

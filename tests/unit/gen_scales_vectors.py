@@ -6,7 +6,9 @@ brief/§14, independently of protocol/src/scales.c; every rules case also carrie
 expectation that this script checks before writing. Usage: gen_scales_vectors.py OUT.json
 """
 import datetime
+import fractions
 import json
+import math
 import sys
 
 EPOCH = datetime.date(1970, 1, 1)
@@ -30,11 +32,19 @@ ITEMS = {"PHQ-2": 2, "PHQ-9": 9, "GAD-7": 7}
 
 
 def score(scale, items, cutoff=0):
+    """None for invalid items; else total, band, label, complete, prorated, answered, sum."""
     if len(items) != ITEMS[scale] or any(i is not None and not 0 <= i <= 3 for i in items):
         return None
-    total = sum(i for i in items if i is not None)
-    if any(i is None for i in items):
-        return dict(total=total, band="INCOMPLETE", label="incomplete", complete=False)
+    given = [i for i in items if i is not None]
+    missing = len(items) - len(given)
+    res = dict(answered=len(given), sum=sum(given), complete=missing == 0,
+               prorated=scale == "PHQ-9" and missing in (1, 2))
+    total = sum(given)
+    if res["prorated"]:  # scaled to 9 items, rounded half up, in exact rational arithmetic
+        total = math.floor(fractions.Fraction(total * 9, len(given)) + fractions.Fraction(1, 2))
+    res["total"] = total
+    if not (res["complete"] or res["prorated"]):
+        return dict(res, band="INCOMPLETE", label="incomplete")
     if scale == "PHQ-2":
         band = "PHQ2_POSITIVE" if total >= (cutoff or 3) else "PHQ2_NEGATIVE"
     elif scale == "PHQ-9":
@@ -45,7 +55,11 @@ def score(scale, items, cutoff=0):
     labels = {"MINIMAL": "minimal", "MILD": "mild", "MODERATE": "moderate",
               "MODSEVERE": "moderately severe", "SEVERE": "severe", "NEGATIVE": "negative",
               "POSITIVE": "positive"}
-    return dict(total=total, band=band, label=labels[band.split("_")[-1]], complete=True)
+    return dict(res, band=band, label=labels[band.split("_")[-1]])
+
+
+def usable(s):
+    return s is not None and (s["complete"] or s["prorated"])
 
 
 def change(b, l):
@@ -88,51 +102,59 @@ def PLAN(off, ad):
 
 
 def total(r, key):
+    """The usable (complete or prorated) total of a record's scale, else None."""
     if r["kind"] != "scales" or key not in r:
         return None
     s = score({"phq9": "PHQ-9", "gad7": "GAD-7"}[key], r[key])
-    return s["total"] if s["complete"] else None
+    return s["total"] if usable(s) else None
 
 
-def rules(history, latest, rp, cfg=(8, 4, 6)):
+def rules(history, latest, rp, cfg=(10, 4, 6)):
+    """The section 14 rules. history is in entry order; latest was entered after all of it."""
+    ld = day(latest["date"])
+    # date order: Python's sort is stable, so same-day records keep their entry order
+    timeline = sorted(history + [latest], key=lambda r: day(r["date"]))
+    pos = next(k for k, r in enumerate(timeline) if r is latest)
+    earlier = timeline[:pos]
     P, G = total(latest, "phq9"), total(latest, "gad7")
-    hp = [(day(r["date"]), total(r, "phq9")) for r in history if total(r, "phq9") is not None]
-    hg = [total(r, "gad7") for r in history if total(r, "gad7") is not None]
-    baseline = hp[0][1] if hp else P
-    baseline_day = hp[0][0] if hp else (day(latest["date"]) if P is not None else None)
+    allp = [(day(r["date"]), total(r, "phq9")) for r in timeline if total(r, "phq9") is not None]
+    hp = [(day(r["date"]), total(r, "phq9")) for r in earlier if total(r, "phq9") is not None]
+    hg = [total(r, "gad7") for r in earlier if total(r, "gad7") is not None]
+    baseline, baseline_day = allp[0][1] if allp else None, allp[0][0] if allp else None
     previous = hp[-1][1] if hp else None
     nadir = min(s for _, s in hp) if hp else None
     gprev = hg[-1] if hg else None
-    plans = [r for r in history if r["kind"] == "plan" and day(r["date"]) <= day(latest["date"])]
+    plans = [r for r in earlier if r["kind"] == "plan"]
     if plans:
         plan_day, ad, recorded = day(plans[-1]["date"]), plans[-1]["antidepressant"], True
-    else:
+    elif baseline is not None and baseline_day <= ld:
         plan_day, ad, recorded = baseline_day, False, False
+    else:
+        plan_day, ad, recorded = None, False, False
     pss = None
     if plan_day is not None:
         before = [s for dd, s in hp if dd <= plan_day]
         after = [s for dd, s in hp if dd > plan_day]
         pss = before[-1] if before else (after[0] if after else P)
-    weeks = max(0, (day(latest["date"]) - plan_day) // 7) if plan_day is not None else 0
+    weeks = max(0, (ld - plan_day) // 7) if plan_day is not None else 0
     out = []
-    if "phq9" in latest and latest["phq9"][8] is not None:
-        if latest["phq9"][8] == 1:
-            out.append(["A01", "item9_1"])
-        elif latest["phq9"][8] >= 2:
-            out.append(["A01", "item9_2"])
+    if "phq9" in latest:
+        out += {None: [["A01", "item9_unanswered"]], 0: [], 1: [["A01", "item9_1"]],
+                2: [["A01", "item9_2"]], 3: [["A01", "item9_2"]]}[latest["phq9"][8]]
     if (P is not None and P >= 20) or (G is not None and G >= 15):
         out.append(["A04", ""])
-    if not rp:
-        w = P is not None and ((previous is not None and (P >= previous + 5 or previous < 15 <= P))
-                               or (nadir is not None and P >= nadir + 5))
-        w = w or (G is not None and gprev is not None and (G >= gprev + 4 or gprev < 15 <= G))
-        if w:
-            out.append(["A05", ""])
-    elif P is not None and (P >= 10 or (previous is not None and P >= previous + 5)
-                            or (nadir is not None and P >= nadir + 5)):
+    phq_worse = P is not None and (
+        (previous is not None and (P >= previous + 5 or previous < 15 <= P))
+        or (nadir is not None and P >= nadir + 5))
+    gad_worse = G is not None and gprev is not None and (G >= gprev + 4 or gprev < 15 <= G)
+    if (phq_worse and not rp) or gad_worse:
+        out.append(["A05", ""])
+    if rp and P is not None and (P >= 10 or (previous is not None and P >= previous + 5)
+                                 or (nadir is not None and P >= nadir + 5)):
         out.append(["A11", ""])
-    if P is not None and plan_day is not None and weeks >= cfg[0] and P >= 10 and not (
-            pss is not None and 2 * P <= pss):
+    # A06 (AIMS): improvement from the plan's start below 50 %, not in remission
+    if P is not None and plan_day is not None and weeks >= cfg[0] and P >= 5 and (
+            pss == 0 or fractions.Fraction(pss - P, pss) < fractions.Fraction(1, 2)):
         out.append(["A06", ""])
     if P is not None and baseline is not None and baseline > 9 and previous is not None:
         if P < 5 and previous >= 5:
@@ -142,7 +164,7 @@ def rules(history, latest, rp, cfg=(8, 4, 6)):
     if P is not None and ad and cfg[1] <= weeks <= cfg[2] and pss is not None and 4 * P > 3 * pss:
         out.append(["A06b", ""])
     ep = dict(baseline=baseline, previous=previous, nadir=nadir, gad_previous=gprev,
-              plan_day=(BASE + datetime.timedelta(days=plan_day - day(BASE.isoformat()))).isoformat()
+              plan_day=(EPOCH + datetime.timedelta(days=plan_day)).isoformat()
               if plan_day is not None else None,
               plan_recorded=recorded, plan_antidepressant=ad, plan_start_score=pss,
               weeks_on_plan=weeks,
@@ -158,11 +180,17 @@ def record_text(r):
     parts = []
     for key, name in (("phq2", "PHQ-2"), ("phq9", "PHQ-9"), ("gad7", "GAD-7")):
         if key in r:
-            s = score(name, r[key])
-            t = "%s %d (%s%s)" % (name, s["total"], s["label"],
-                                  ": complete PHQ-9 and GAD-7" if s["band"] == "PHQ2_POSITIVE" else "")
+            s, n = score(name, r[key]), len(r[key])
+            if not usable(s):
+                t = "%s incomplete (%d of %d answered)" % (name, s["answered"], n)
+            else:
+                t = "%s %d (%s%s%s)" % (
+                    name, s["total"], s["label"],
+                    ": complete PHQ-9 and GAD-7" if s["band"] == "PHQ2_POSITIVE" else "",
+                    ", prorated from %d of %d items" % (s["answered"], n) if s["prorated"] else "")
             if key == "phq9":
-                t += ", item 9: %d" % r[key][8]
+                i9 = r[key][8]
+                t += ", item 9: " + ("not answered" if i9 is None else str(i9))
             parts.append(t)
     return "; ".join(parts)
 
@@ -172,7 +200,8 @@ def encode(r):
     if r["kind"] == "scales":
         for key in ("phq2", "phq9", "gad7"):
             if key in r:
-                out += ',"%s":[%s]' % (key, ",".join(str(i) for i in r[key]))
+                out += ',"%s":[%s]' % (key, ",".join("null" if i is None else str(i)
+                                                     for i in r[key]))
     else:
         out += ',"antidepressant":%s' % ("true" if r["antidepressant"] else "false")
     return out + ',"text":' + json.dumps(record_text(r), ensure_ascii=False) + "}"
@@ -207,11 +236,30 @@ def main():
         add_score("phq9-%d" % t, "PHQ-9", spread(t, 9))
     for t in (0, 4, 5, 9, 10, 14, 15, 21):
         add_score("gad7-%d" % t, "GAD-7", spread(t, 7))
-    add_score("phq9-incomplete-item1", "PHQ-9", [None, 3, 3, 3, 3, 3, 3, 3, 3])
-    add_score("phq9-incomplete-item9", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, None])
+    # PHQ-9 prorating: 1 or 2 unanswered, sum * 9 / answered rounded half up
+    add_score("phq9-prorated-1-missing-max", "PHQ-9", [None, 3, 3, 3, 3, 3, 3, 3, 3])
+    add_score("phq9-prorated-item9-missing", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, None])
+    add_score("phq9-prorated-8-of-9-sum-0", "PHQ-9", [0, 0, 0, None, 0, 0, 0, 0, 0])
+    add_score("phq9-prorated-half-up-4.5", "PHQ-9", [1, 1, 1, 1, 0, 0, 0, None, 0])
+    add_score("phq9-prorated-3.375", "PHQ-9", [1, 1, 1, 0, 0, 0, 0, None, 0])
+    add_score("phq9-prorated-9", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, None])
+    add_score("phq9-prorated-10.125", "PHQ-9", [2, 1, 1, 1, 1, 1, 1, None, 1])
+    add_score("phq9-prorated-half-up-13.5", "PHQ-9", [2, 2, 2, 2, 1, 1, 1, None, 1])
+    add_score("phq9-prorated-19.125", "PHQ-9", [3, 2, 2, 2, 2, 2, 2, None, 2])
+    add_score("phq9-prorated-20.25", "PHQ-9", [3, 3, 2, 2, 2, 2, 2, None, 2])
+    add_score("phq9-prorated-half-up-22.5", "PHQ-9", [3, 3, 3, 3, 2, 2, 2, None, 2])
+    add_score("phq9-prorated-2-missing-9", "PHQ-9", [1, 1, 1, 1, 1, 1, None, None, 1])
+    add_score("phq9-prorated-2-missing-10.29", "PHQ-9", [2, 1, 1, 1, 1, 1, None, None, 1])
+    add_score("phq9-prorated-2-missing-19.29", "PHQ-9", [3, 2, 2, 2, 2, 2, None, None, 2])
+    add_score("phq9-prorated-2-missing-20.57", "PHQ-9", [3, 3, 2, 2, 2, 2, None, 2, None])
+    add_score("phq9-prorated-2-missing-max", "PHQ-9", [None, None, 3, 3, 3, 3, 3, 3, 3])
+    add_score("phq9-3-missing-incomplete", "PHQ-9", [None, None, None, 3, 3, 3, 3, 3, 3])
+    add_score("phq9-8-missing-incomplete", "PHQ-9", [None] * 8 + [2])
     add_score("phq9-all-missing", "PHQ-9", [None] * 9)
     add_score("gad7-incomplete", "GAD-7", [3, 3, 3, 3, 3, 3, None])
+    add_score("gad7-all-missing", "GAD-7", [None] * 7)
     add_score("phq2-incomplete", "PHQ-2", [3, None])
+    add_score("phq2-all-missing", "PHQ-2", [None, None])
     add_score("phq9-item-4", "PHQ-9", [0, 0, 0, 4, 0, 0, 0, 0, 0])
     add_score("phq9-item-254", "PHQ-9", [0, 0, 0, 0, 0, 0, 0, 0, 254])
     add_score("gad7-item-4", "GAD-7", [4, 0, 0, 0, 0, 0, 0])
@@ -239,7 +287,7 @@ def main():
     R = []
 
     def rule(name, history, latest, rp, expect, cfg=None):
-        got, ep = rules(history, latest, rp, cfg or (8, 4, 6))
+        got, ep = rules(history, latest, rp, cfg or (10, 4, 6))
         exp = [t.split("/") if "/" in t else [t, ""] for t in expect]
         assert got == exp, (name, got, exp)
         v = {"name": name, "relapse_prevention": rp, "history": history, "latest": latest}
@@ -250,14 +298,28 @@ def main():
         v["episode"] = ep
         R.append(v)
 
-    inc = [None, 0, 0, 0, 0, 0, 0, 0, 2]
+    M = None  # an unanswered item
+    inc = [M, 0, 0, 0, 0, 0, 0, 0, 2]  # prorated (2.25 -> 2)
+    inc3 = [M, M, M, 0, 0, 0, 0, 0, 2]  # incomplete
     # A01
     rule("a01-item9-0", [], S(0, 8), False, [])
     rule("a01-item9-1", [], S(0, 8, item9=1), False, ["A01/item9_1"])
     rule("a01-item9-2", [], S(0, 8, item9=2), False, ["A01/item9_2"])
     rule("a01-item9-3", [], S(0, 12, item9=3), False, ["A01/item9_2"])
-    rule("a01-incomplete-phq9-item9-2", [], S(0, inc), False, ["A01/item9_2"])
-    rule("a01-incomplete-phq9-item9-missing", [], S(0, [3, 3, 3, 3, 3, 3, 3, 3, None]), False, [])
+    rule("a01-prorated-phq9-item9-2", [], S(0, inc), False, ["A01/item9_2"])
+    rule("a01-incomplete-phq9-item9-2", [], S(0, inc3), False, ["A01/item9_2"])
+    rule("a01-item9-unanswered-prorated", [], S(0, [3, 3, 3, 3, 3, 3, 3, 3, M]), False,
+         ["A01/item9_unanswered", "A04"])
+    rule("a01-item9-unanswered-low", [], S(0, [0, 0, 0, 0, 0, 0, 0, 0, M]), False,
+         ["A01/item9_unanswered"])
+    rule("a01-item9-unanswered-incomplete", [], S(0, [M, M, 1, 1, 1, 1, 1, 1, M]), False,
+         ["A01/item9_unanswered"])
+    rule("a01-item9-unanswered-all-missing", [], S(0, [M] * 9), False, ["A01/item9_unanswered"])
+    rule("a01-item9-unanswered-relapse-prevention", [S(0, 3)], S(14, [0, 0, 0, 0, 0, 0, 0, 0, M]),
+         True, ["A01/item9_unanswered"])
+    rule("a01-item9-unanswered-in-history-only", [S(0, [1, 1, 1, 1, 1, 1, 1, 1, M])], S(14, 8),
+         False, [])
+    rule("a01-gad7-only-no-item9", [], S(0, g=[1, 1, 1, 1, 1, 1, M]), False, [])
     rule("a01-item9-1-relapse-prevention", [S(0, 3)], S(14, 4, item9=1), True, ["A01/item9_1"])
     # A04
     rule("a04-phq9-19", [], S(0, 19), False, [])
@@ -265,6 +327,11 @@ def main():
     rule("a04-gad7-14", [], S(0, g=14), False, [])
     rule("a04-gad7-15", [], S(0, g=15), False, ["A04"])
     rule("a04-phq9-19-gad7-14", [], S(0, 19, 14), False, [])
+    rule("a04-prorated-19", [], S(0, [3, 3, 3, 2, 2, 2, 2, M, 0]), False, [])
+    rule("a04-prorated-20", [], S(0, [3, 3, 3, 3, 2, 2, 2, M, 0]), False, ["A04"])
+    rule("a04-incomplete-phq9-sum-18", [], S(0, [M, M, M, 3, 3, 3, 3, 3, 3]), False,
+         ["A01/item9_2"])
+    rule("a04-incomplete-gad7-sum-18", [], S(0, g=[3, 3, 3, 3, 3, 3, M]), False, [])
     # A05
     rule("a05-previous-plus-4", [S(0, 8)], S(14, 12), False, [])
     rule("a05-previous-plus-5", [S(0, 8)], S(14, 13), False, ["A05"])
@@ -279,9 +346,23 @@ def main():
     rule("a05-gad7-into-15", [S(0, g=14)], S(14, g=15), False, ["A04", "A05"])
     rule("a05-gad7-15-to-16", [S(0, g=15)], S(14, g=16), False, ["A04"])
     rule("a05-gad7-vs-last-gad7", [S(0, 10, 3), S(14, 10, 9), S(28, 10)], S(42, 10, 12), False, [])
-    rule("a05-not-in-relapse-prevention", [S(0, g=5)], S(14, g=9), True, [])
-    rule("a05-previous-skips-incomplete", [S(0, 8), S(14, [None, 0, 0, 0, 0, 0, 0, 0, 0])],
+    rule("a05-previous-skips-incomplete", [S(0, 8), S(14, [M, M, M, 0, 0, 0, 0, 0, 0])],
          S(28, 13), False, ["A05"])
+    rule("a05-previous-is-prorated", [S(0, 14), S(14, [M, 1, 1, 1, 1, 1, 1, 1, 1])], S(28, 14),
+         False, ["A05"])
+    rule("a05-latest-prorated", [S(0, 8)], S(14, [2, 2, 2, 2, 2, 1, 1, M, 0]), False, ["A05"])
+    rule("a05-latest-incomplete", [S(0, 8)], S(14, [M, M, M, 3, 3, 3, 3, 3, 0]), False, [])
+    rule("a05-gad7-previous-skips-incomplete", [S(0, g=6), S(14, g=[M, 0, 0, 0, 0, 0, 0])],
+         S(28, g=10), False, ["A05"])
+    rule("a05-gad7-latest-incomplete", [S(0, g=2)], S(14, g=[3, 3, 3, 3, 3, 3, M]), False, [])
+    # relapse prevention: A11 for the PHQ-9, A05 still for the GAD-7
+    rule("rp-gad7-plus-3", [S(0, g=5)], S(14, g=8), True, [])
+    rule("rp-gad7-plus-4", [S(0, g=5)], S(14, g=9), True, ["A05"])
+    rule("rp-gad7-into-15", [S(0, g=14)], S(14, g=15), True, ["A04", "A05"])
+    rule("rp-gad7-15-to-16", [S(0, g=15)], S(14, g=16), True, ["A04"])
+    rule("rp-phq9-plus-5-no-a05", [S(0, 3)], S(14, 8), True, ["A11"])
+    rule("rp-phq9-into-15-no-a05", [S(0, 14)], S(14, 15), True, ["A11"])
+    rule("rp-phq9-and-gad7", [S(0, 4, 6)], S(14, 10, 10), True, ["A05", "A11"])
     # A11
     rule("a11-9", [S(0, 6)], S(14, 9), True, [])
     rule("a11-10", [S(0, 6)], S(14, 10), True, ["A11"])
@@ -290,22 +371,35 @@ def main():
     rule("a11-nadir-plus-5", [S(0, 5), S(14, 1), S(28, 5)], S(42, 6), True, ["A11"])
     rule("a11-nadir-plus-4", [S(0, 5), S(14, 2), S(28, 5)], S(42, 6), True, [])
     rule("a11-not-outside-relapse-prevention", [S(0, 6)], S(14, 10), False, [])
-    # A06
-    rule("a06-week-8", [S(0, 18)], S(56, 12), False, ["A06"])
-    rule("a06-week-7", [S(0, 18)], S(55, 12), False, [])
-    rule("a06-phq9-9", [S(0, 18)], S(56, 9), False, ["A10/response"])
-    rule("a06-half-of-plan-start", [S(0, 20)], S(56, 10), False, ["A10/response"])
-    rule("a06-above-half-of-plan-start", [S(0, 19)], S(56, 10), False, ["A06"])
-    rule("a06-plan-start-on-plan-day", [S(0, 20), S(28, 16), PLAN(28, False)], S(84, 12), False,
+    rule("a11-latest-prorated-10", [S(0, 6)], S(14, [2, 2, 1, 1, 1, 1, 1, M, 0]), True, ["A11"])
+    rule("a11-latest-incomplete", [S(0, 6)], S(14, [M, M, M, 3, 3, 3, 3, 3, 0]), True, [])
+    # A06 (AIMS: 10 weeks, less than 50 % improvement, not in remission)
+    rule("a06-week-9", [S(0, 18)], S(69, 12), False, [])
+    rule("a06-week-10", [S(0, 18)], S(70, 12), False, ["A06"])
+    rule("a06-exactly-50-percent", [S(0, 20)], S(70, 10), False, ["A10/response"])
+    rule("a06-just-under-50-percent", [S(0, 19)], S(70, 10), False, ["A06"])
+    rule("a06-phq9-9-not-improved", [S(0, 12)], S(70, 9), False, ["A06"])
+    rule("a06-phq9-5", [S(0, 6)], S(70, 5), False, ["A06"])
+    rule("a06-phq9-4-remission", [S(0, 6)], S(70, 4), False, [])
+    rule("a06-plan-start-0", [S(0, 0)], S(70, 5), False, ["A05", "A06"])
+    rule("a06-plan-start-on-plan-day", [S(0, 20), S(28, 16), PLAN(28, False)], S(98, 12), False,
          ["A06"])
-    rule("a06-plan-start-on-plan-day-improved", [S(0, 20), S(28, 24), PLAN(28, False)], S(84, 12),
+    rule("a06-plan-start-on-plan-day-improved", [S(0, 20), S(28, 24), PLAN(28, False)], S(98, 12),
          False, [])
-    rule("a06-plan-start-before-plan", [S(0, 22), PLAN(28, False), S(42, 18)], S(84, 11), False,
+    rule("a06-plan-start-before-plan", [S(0, 22), PLAN(28, False), S(42, 18)], S(98, 11), False,
          ["A10/response"])
-    rule("a06-plan-start-first-after", [PLAN(0, False), S(14, 18)], S(56, 10), False, ["A06"])
-    rule("a06-plan-after-latest-ignored", [S(0, 18), PLAN(70, True)], S(56, 12), False, ["A06"])
-    rule("a06-weeks-from-plan", [S(0, 18), PLAN(7, False)], S(56, 12), False, [])
-    rule("a06-gad7-only", [S(0, 18)], S(56, g=12), False, [])
+    rule("a06-plan-start-first-after", [PLAN(0, False), S(14, 18)], S(70, 10), False, ["A06"])
+    rule("a06-plan-start-is-latest", [PLAN(0, False)], S(70, 6), False, ["A06"])
+    rule("a06-plan-after-latest-ignored", [S(0, 18), PLAN(80, True)], S(70, 12), False, ["A06"])
+    rule("a06-weeks-from-plan", [S(0, 18), PLAN(7, False)], S(70, 12), False, [])
+    rule("a06-gad7-only", [S(0, 18)], S(70, g=12), False, [])
+    rule("a06-latest-prorated", [S(0, 18)], S(70, [2, 2, 1, 1, 1, 1, 1, M, 0]), False, ["A06"])
+    rule("a06-latest-incomplete", [S(0, 18)], S(70, [M, M, M, 2, 2, 2, 2, 2, 0]), False, [])
+    rule("a06-plan-start-skips-incomplete", [S(0, 20), PLAN(0, False),
+                                             S(0, [M, M, M, 0, 0, 0, 0, 0, 0])], S(70, 10), False,
+         ["A10/response"])
+    rule("a06-config-8-weeks", [S(0, 18)], S(56, 12), False, ["A06"], cfg=(8, 4, 6))
+    rule("a06-config-8-weeks-7", [S(0, 18)], S(55, 12), False, [], cfg=(8, 4, 6))
     # A10
     rule("a10-baseline-9", [S(0, 9)], S(14, 4), False, [])
     rule("a10-baseline-10-remission", [S(0, 10)], S(14, 4), False, ["A10/remission"])
@@ -316,8 +410,17 @@ def main():
     rule("a10-remission-wins", [S(0, 20), S(14, 12)], S(28, 4), False, ["A10/remission"])
     rule("a10-remission-5", [S(0, 20), S(14, 12)], S(28, 5), False, ["A10/response"])
     rule("a10-no-previous", [], S(0, 3), False, [])
-    rule("a10-previous-skips-incomplete", [S(0, 10), S(14, [None, 1, 1, 0, 0, 0, 0, 0, 0])],
+    rule("a10-previous-skips-incomplete", [S(0, 10), S(14, [M, M, M, 1, 1, 0, 0, 0, 0])],
          S(28, 4), False, ["A10/remission"])
+    rule("a10-baseline-skips-incomplete", [S(0, [M, M, M, 3, 3, 3, 3, 3, 3]), S(14, 9)],
+         S(28, 4), False, [])
+    rule("a10-baseline-prorated", [S(0, [M, 2, 2, 1, 1, 1, 1, 1, 1]), S(14, 9)], S(28, 4), False,
+         ["A10/remission"])
+    rule("a10-latest-prorated-5-no-remission", [S(0, 12)], S(14, [1, 1, 1, 1, 0, 0, 0, M, 0]),
+         False, ["A10/response"])
+    rule("a10-latest-prorated-3-remission", [S(0, 12)], S(14, [1, 1, 1, 0, 0, 0, 0, M, 0]), False,
+         ["A10/remission"])
+    rule("a10-latest-incomplete", [S(0, 12)], S(14, [M, M, M, 0, 0, 0, 0, 0, 0]), False, [])
     rule("a10-relapse-prevention", [S(0, 12)], S(14, 4), True, ["A10/remission"])
     # A06b
     rule("a06b-week-4-reduction-below-25", [S(0, 16), PLAN(0, True)], S(28, 13), False, ["A06b"])
@@ -331,17 +434,53 @@ def main():
     rule("a06b-last-plan-wins-off", [S(0, 20), PLAN(7, True), S(14, 18), PLAN(28, False),
                                      S(28, 16)], S(56, 14), False, [])
     rule("a06b-plan-start-is-latest", [PLAN(0, True)], S(35, 12), False, ["A06b"])
+    rule("a06b-latest-incomplete", [S(0, 16), PLAN(0, True)], S(28, [M, M, M, 3, 3, 3, 3, 3, 0]),
+         False, [])
+    # date order: records by their day, same-day records in entry order, the latest entered last
+    rule("order-backdated-no-a05", [S(0, 20), S(28, 10)], S(14, 18), False, [])
+    rule("order-backdated-no-a11", [S(0, 6), S(28, 2)], S(14, 7), True, [])
+    rule("order-backdated-no-a10-against-later", [S(0, 20), S(7, 8), S(28, 14)], S(14, 9), False,
+         [])
+    rule("order-backdated-gad7-no-a05", [S(0, g=12), S(28, g=5)], S(14, g=10), False, [])
+    rule("order-backdated-item9-still-a01", [S(0, 20), S(28, 10)], S(14, 18, item9=2), False,
+         ["A01/item9_2"])
+    rule("order-later-dated-baseline", [S(28, 12)], S(0, 20), False, ["A04"])
+    rule("order-baseline-entered-later", [S(14, 20), S(0, 16)], S(28, 12), False, [])
+    rule("order-history-out-of-order", [S(28, 10), S(0, 20)], S(42, 16), False, ["A05"])
+    rule("order-same-day-history-is-earlier", [S(0, 12), S(14, 6)], S(14, 12), False, ["A05"])
+    rule("order-same-day-entry-order", [S(0, 20), S(14, 8), S(14, 12)], S(14, 10), False,
+         ["A10/response"])
+    rule("order-same-day-entry-order-2", [S(0, 20), S(14, 12), S(14, 8)], S(14, 10), False, [])
+    rule("order-same-day-plans-entry-order", [PLAN(0, True), PLAN(0, False), S(0, 16)], S(28, 13),
+         False, [])
+    rule("order-same-day-plans-entry-order-2", [PLAN(0, False), PLAN(0, True), S(0, 16)],
+         S(28, 13), False, ["A06b"])
+    rule("order-plan-entered-late", [S(0, 16), S(28, 13), PLAN(0, True)], S(35, 13), False,
+         ["A06b"])
+    rule("order-plan-start-first-after-by-date", [PLAN(0, True), S(21, 16), S(7, 20)], S(35, 13),
+         False, [])
+    rule("order-plan-start-not-from-later-dated", [PLAN(0, False), S(70, 10)], S(14, 18), False,
+         [])
+    rule("order-plan-after-backdated-latest", [S(0, 18), PLAN(50, True)], S(28, 15), False, [])
+    rule("order-gad7-only-before-baseline", [S(28, 14)], S(0, g=6), False, [])
+    rule("order-incomplete-before-baseline", [S(28, 14)], S(0, [M, M, M, 1, 1, 1, 1, 1, 0]),
+         False, [])
     # combinations, order
     rule("order-a01-a04-a05", [S(0, 12, 8)], S(14, 22, 16, item9=2), False,
          ["A01/item9_2", "A04", "A05"])
     rule("order-a01-a04-a11", [S(0, 3)], S(14, 21, item9=3), True, ["A01/item9_2", "A04", "A11"])
+    rule("order-a01-a04-a05-a11", [S(0, 3, 10)], S(14, 21, 15, item9=1), True,
+         ["A01/item9_1", "A04", "A05", "A11"])
     rule("order-five-config", [S(0, 14, 8), PLAN(0, True)], S(28, 20, 12, item9=1), False,
          ["A01/item9_1", "A04", "A05", "A06", "A06b"], cfg=(4, 4, 6))
     rule("config-early-window-5-5", [S(0, 16), PLAN(0, True)], S(28, 13), False, [],
          cfg=(8, 5, 5))
     rule("phq2-only", [S(0, 12)], S(14, phq2=[3, 3]), False, [])
-    rule("incomplete-phq9-with-gad7", [S(0, 12, 6)], S(14, [None, 3, 3, 3, 3, 3, 3, 3, 0], 10),
+    rule("phq2-incomplete", [S(0, 12)], S(14, phq2=[3, M]), False, [])
+    rule("incomplete-phq9-with-gad7", [S(0, 12, 6)], S(14, [M, M, M, 3, 3, 3, 3, 3, 0], 10),
          False, ["A05"])
+    rule("prorated-phq9-with-gad7", [S(0, 12, 6)], S(14, [M, 3, 3, 3, 3, 3, 3, 3, 0], 10),
+         False, ["A04", "A05"])
     V["rules"] = R
 
     # (d) record codec
@@ -360,6 +499,26 @@ def main():
             ("date-epoch", {"kind": "scales", "date": "1970-01-01", "phq9": [1] * 9}),
             ("date-max", {"kind": "scales", "date": "9999-12-31", "gad7": [0] * 7}),
             ("date-leap", {"kind": "scales", "date": "2024-02-29", "phq2": [3, 3]}),
+            ("phq9-prorated", {"kind": "scales", "date": "2026-03-01",
+                               "phq9": [1, 1, None, 1, 1, 1, 1, 1, 3]}),
+            ("phq9-prorated-half-up", {"kind": "scales", "date": "2026-03-01",
+                                       "phq9": [2, 2, 2, 2, 1, 1, 1, None, 1]}),
+            ("phq9-prorated-2-missing", {"kind": "scales", "date": "2026-03-01",
+                                         "phq9": [None, 2, 2, 1, 1, 1, 1, None, 0]}),
+            ("phq9-prorated-item9-missing", {"kind": "scales", "date": "2026-03-01",
+                                             "phq9": [2, 2, 2, 2, 2, 1, 1, 1, None]}),
+            ("phq9-incomplete-item9-missing", {"kind": "scales", "date": "2026-03-01",
+                                               "phq9": [None, None, 1, 1, 1, 1, 1, 1, None]}),
+            ("phq9-incomplete-item9-answered", {"kind": "scales", "date": "2026-03-01",
+                                                "phq9": [None, None, None, 3, 3, 3, 3, 3, 1]}),
+            ("phq9-one-answer", {"kind": "scales", "date": "2026-03-01",
+                                 "phq9": [None] * 8 + [0]}),
+            ("gad7-incomplete", {"kind": "scales", "date": "2026-03-01",
+                                 "gad7": [3, 3, 3, 3, 3, 3, None]}),
+            ("phq2-incomplete", {"kind": "scales", "date": "2026-03-01", "phq2": [None, 2]}),
+            ("scales-all-with-missing", {"kind": "scales", "date": "2026-03-01",
+                                         "phq2": [1, None], "phq9": [1, 2, 1, 2, None, 2, 1, 3, 1],
+                                         "gad7": [None, 1, 2, 3, 2, 1, 0]}),
             ("plan-antidepressant", {"kind": "plan", "date": "2026-11-01", "antidepressant": True}),
             ("plan-other", {"kind": "plan", "date": "2026-11-01", "antidepressant": False})):
         recs.append({"name": name, "record": r, "text": record_text(r), "body": encode(r)})
@@ -381,6 +540,11 @@ def main():
          "a\"b\\c/d\n\t\u00e9\U0001F600 \u00e9"),
         ("text-empty", '{"v":1,"kind":"scales","date":"2026-11-23","phq2":[0,3],"text":""}',
          {"kind": "scales", "date": "2026-11-23", "phq2": [0, 3]}, ""),
+        ("null-items-spaces",
+         '{"v":1,"kind":"scales","date":"2026-11-23","phq9":[ null ,1,1,1,1,1,1,1, 2 ],'
+         '"gad7":[0,null,null,null,null,null,null],"text":"t"}',
+         {"kind": "scales", "date": "2026-11-23", "phq9": [None, 1, 1, 1, 1, 1, 1, 1, 2],
+          "gad7": [0, None, None, None, None, None, None]}, "t"),
         ("text-not-checked-against-fields",
          '{"v":1,"kind":"scales","date":"2026-11-23","gad7":[0,0,0,0,0,0,0],"text":"PHQ-9 27"}',
          {"kind": "scales", "date": "2026-11-23", "gad7": [0] * 7}, "PHQ-9 27"),
@@ -423,7 +587,14 @@ def main():
         ("phq9-item-real", '{' + good.replace("[2,2,2,2,2,1,1,1,1]", "[2,2,2,2,2,1,1,1,1.0]") + "}"),
         ("phq9-item-exponent", '{' + good.replace("[2,2,2,2,2,1,1,1,1]", "[2,2,2,2,2,1,1,1,1e0]") + "}"),
         ("phq9-item-string", body(phq9=[2, 2, 2, 2, 2, 1, 1, 1, "1"])),
-        ("phq9-item-null", body(phq9=[2, 2, 2, 2, 2, 1, 1, 1, None])),
+        ("phq9-all-null", body(phq9=[None] * 9)),
+        ("gad7-all-null", body(gad7=[None] * 7)),
+        ("phq2-all-null", body(phq2=[None, None])),
+        ("phq9-all-null-gad7-answered", body(phq9=[None] * 9, gad7=[0] * 7)),
+        ("phq9-8-items-with-null", body(phq9=[1] * 7 + [None])),
+        ("phq9-10-items-with-null", body(phq9=[1] * 9 + [None])),
+        ("phq9-item-false", body(phq9=[2, 2, 2, 2, 2, 1, 1, 1, False])),
+        ("phq9-item-array", body(phq9=[2, 2, 2, 2, 2, 1, 1, 1, []])),
         ("phq9-item-true", body(phq9=[2, 2, 2, 2, 2, 1, 1, 1, True])),
         ("phq9-object", body(phq9={"0": 1})), ("phq9-null", body(phq9=None)),
         ("phq2-3-items", body(phq2=[1, 1, 1])), ("phq2-1-item", body(phq2=[1])),

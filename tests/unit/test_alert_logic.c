@@ -332,6 +332,66 @@ static void time_rules(void **state)
     assert_int_equal(n, 0);
 }
 
+/* New signal, new obligation: which repeats re-open an open alert. */
+static void repeat_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cur_variant, *state;
+        int cur_sev;
+        const char *new_variant;
+        int new_sev;
+        enum ses_repeat_kind want;
+    } cases[] = {
+        /* a worse item 9 re-opens whatever the state */
+        {"item9_1", "raised", SES_SEV_P1, "item9_2", SES_SEV_P1, SES_REPEAT_UPGRADE},
+        {"item9_1", "acked", SES_SEV_P1, "item9_2", SES_SEV_P1, SES_REPEAT_UPGRADE},
+        {"item9_unanswered", "raised", SES_SEV_P3, "item9_1", SES_SEV_P1, SES_REPEAT_UPGRADE},
+        {"item9_unanswered", "acked", SES_SEV_P3, "item9_2", SES_SEV_P1, SES_REPEAT_UPGRADE},
+        /* a new positive item 9 on an acknowledged A01, even of the same or a lower variant */
+        {"item9_1", "acked", SES_SEV_P1, "item9_1", SES_SEV_P1, SES_REPEAT_REOPEN},
+        {"item9_2", "acked", SES_SEV_P1, "item9_1", SES_SEV_P1, SES_REPEAT_REOPEN},
+        /* a repeat on a running deadline, or an unanswered item 9 after an answered one */
+        {"item9_1", "raised", SES_SEV_P1, "item9_1", SES_SEV_P1, SES_REPEAT_COUNT},
+        {"item9_2", "raised", SES_SEV_P1, "item9_1", SES_SEV_P1, SES_REPEAT_COUNT},
+        {"item9_2", "acked", SES_SEV_P1, "item9_unanswered", SES_SEV_P3, SES_REPEAT_COUNT},
+        /* a higher severity asked for by hand upgrades too; a raised-by-hand P0 is not lowered */
+        {"item9_1", "acked", SES_SEV_P1, "item9_1", SES_SEV_P0, SES_REPEAT_UPGRADE},
+        {"item9_2", "raised", SES_SEV_P0, "item9_2", SES_SEV_P1, SES_REPEAT_COUNT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ses_alert a = alert_of("A01", cases[i].cur_variant, cases[i].state);
+        a.severity = cases[i].cur_sev;
+        if (ses_alert_repeat_kind(NULL, &a, T("A01", cases[i].new_variant), cases[i].new_sev) !=
+            cases[i].want)
+            fail_msg("case %zu: %s/%s -> %s", i, cases[i].cur_variant, cases[i].state,
+                     cases[i].new_variant);
+    }
+    /* another type: only a more urgent repeat counts */
+    struct ses_alert a13 = alert_of("A13", "routine", "acked");
+    a13.severity = SES_SEV_P2;
+    assert_int_equal(ses_alert_repeat_kind(NULL, &a13, T("A13", "urgent"), SES_SEV_P1),
+                     SES_REPEAT_UPGRADE);
+    assert_int_equal(ses_alert_repeat_kind(NULL, &a13, T("A13", "routine"), SES_SEV_P2),
+                     SES_REPEAT_COUNT);
+    /* a site's shorter window makes a variant more urgent at the same severity */
+    struct ses_config c;
+    ses_config_defaults(&c);
+    char err[128];
+    assert_int_equal(ses_config_set(&c, "alert_window", "A13/routine 1m", NULL, err, sizeof err),
+                     0);
+    a13 = alert_of("A13", "urgent", "raised");
+    a13.severity = SES_SEV_P1;
+    assert_int_equal(ses_alert_repeat_kind(&c, &a13, T("A13", "routine"), SES_SEV_P2),
+                     SES_REPEAT_COUNT); /* the severity decides first */
+    a13.severity = SES_SEV_P2;
+    snprintf(a13.variant, sizeof a13.variant, "routine");
+    assert_int_equal(ses_alert_repeat_kind(&c, &a13, T("A13", "urgent"), SES_SEV_P2),
+                     SES_REPEAT_COUNT); /* same severity, the urgent 4 h is longer than 1 min */
+    assert_int_equal(ses_alert_repeat_kind(NULL, &a13, T("A13", "urgent"), SES_SEV_P2),
+                     SES_REPEAT_UPGRADE); /* 4 h is shorter than the catalogue's 7 d */
+}
+
 static void chain_roles(void **state)
 {
     (void)state;
@@ -439,7 +499,7 @@ int main(void)
         cmocka_unit_test(catalogue),       cmocka_unit_test(raise_rules),
         cmocka_unit_test(lifecycle_rules), cmocka_unit_test(escalation_machine),
         cmocka_unit_test(time_rules),      cmocka_unit_test(overrides),
-        cmocka_unit_test(chain_roles),
+        cmocka_unit_test(chain_roles),     cmocka_unit_test(repeat_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

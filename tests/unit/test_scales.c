@@ -236,13 +236,14 @@ static void test_constants(void **state)
     assert_int_equal(SES_PHQ2_CUTOFF_DEFAULT, 3);
     assert_int_equal(SES_DAY_MIN, day_of("1970-01-01"));
     assert_int_equal(SES_DAY_MAX, day_of("9999-12-31"));
-    assert_int_equal(SES_NOT_IMPROVING_WEEKS_DEFAULT, 8);
+    assert_int_equal(SES_NOT_IMPROVING_WEEKS_DEFAULT, 10);
+    assert_int_equal(SES_PHQ9_PRORATE_MAX_MISSING, 2);
     assert_int_equal(SES_EARLY_WEEKS_MIN_DEFAULT, 4);
     assert_int_equal(SES_EARLY_WEEKS_MAX_DEFAULT, 6);
     assert_int_equal(SES_EBAD_SCALE, -43);
     assert_true(SES_RECORD_MAX <= 65535); /* a body fits content type 2 (PROTOCOL.md section 10) */
-    /* six rules, at most one trigger each */
-    assert_true(SES_TRIGGERS_MAX >= 6);
+    /* seven rules (A01, A04, A05, A11, A06, A10, A06b), at most one trigger each */
+    assert_true(SES_TRIGGERS_MAX >= 7);
 }
 
 /* --- scoring --------------------------------------------------------------------------------- */
@@ -333,14 +334,24 @@ static void test_score_incomplete_and_invalid(void **state)
     (void)state;
     struct ses_scale_score sc;
     uint8_t items[10] = {3, 3, 3, 3, SES_ITEM_MISSING, 3, 3, 3, 3, 0};
+    /* one PHQ-9 item missing: prorated, 24 * 9 / 8 = 27 */
     assert_int_equal(ses_scale_score(SES_SCALE_PHQ9, items, 9, 0, &sc), 0);
-    assert_false(sc.complete);
-    assert_int_equal(sc.total, 24);
-    assert_int_equal(sc.band, SES_BAND_INCOMPLETE);
+    assert_true(!sc.complete && sc.prorated && ses_scale_usable(&sc));
+    assert_int_equal(sc.answered, 8);
+    assert_int_equal(sc.sum, 24);
+    assert_int_equal(sc.total, 27);
+    assert_int_equal(sc.band, SES_BAND_PHQ_SEVERE);
+    /* PHQ-2 and GAD-7 are never prorated */
     assert_int_equal(ses_scale_score(SES_SCALE_PHQ2, items + 3, 2, 0, &sc), 0);
+    assert_true(!sc.complete && !sc.prorated && !ses_scale_usable(&sc));
     assert_int_equal(sc.band, SES_BAND_INCOMPLETE);
+    assert_int_equal(sc.total, 3);
     assert_int_equal(ses_scale_score(SES_SCALE_GAD7, items, 7, 0, &sc), 0);
+    assert_true(!sc.complete && !sc.prorated);
     assert_int_equal(sc.band, SES_BAND_INCOMPLETE);
+    assert_int_equal(sc.total, 18);
+    assert_int_equal(sc.sum, 18);
+    assert_int_equal(sc.answered, 6);
     /* item values: 3 is the largest answer, 4..254 are invalid, 255 is missing */
     memset(items, 0, sizeof items);
     for (int v = 0; v <= 255; v++) {
@@ -351,7 +362,7 @@ static void test_score_incomplete_and_invalid(void **state)
             assert_true(sc.complete);
         } else if (v == SES_ITEM_MISSING) {
             assert_int_equal(rc, 0);
-            assert_false(sc.complete);
+            assert_true(!sc.complete && sc.prorated);
         } else {
             assert_int_equal(rc, SES_EBAD_SCALE);
         }
@@ -374,6 +385,79 @@ static void test_score_incomplete_and_invalid(void **state)
     assert_int_equal(ses_scale_score(SES_SCALE_PHQ2, items, 2, -1, &sc), SES_EINVALID_ARG);
     assert_int_equal(ses_scale_score(SES_SCALE_PHQ2, items, 2, 7, &sc), SES_EINVALID_ARG);
     assert_int_equal(ses_scale_score(SES_SCALE_PHQ2, items, 2, 6, &sc), 0);
+}
+
+/* Every pattern of unanswered PHQ-9 items (512) with every sum of the answered ones: prorated
+ * exactly when 1 or 2 are missing, the total sum * 9 / answered rounded half up (checked with
+ * doubles: an exact half only occurs with 8 answered, where x.5 is exact); GAD-7 and PHQ-2 are
+ * never prorated. */
+static void test_score_prorating_every_pattern(void **state)
+{
+    (void)state;
+    struct ses_scale_score sc;
+    static const int counts[] = {SES_PHQ2_ITEMS, SES_GAD7_ITEMS, SES_PHQ9_ITEMS};
+    for (size_t c = 0; c < 3; c++) {
+        int n = counts[c];
+        enum ses_scale scale = n == 9 ? SES_SCALE_PHQ9 : n == 7 ? SES_SCALE_GAD7 : SES_SCALE_PHQ2;
+        for (unsigned mask = 0; mask < (1u << n); mask++) {
+            int missing = 0;
+            for (int i = 0; i < n; i++)
+                missing += (mask >> i) & 1;
+            int answered = n - missing;
+            for (int sum = 0; sum <= 3 * answered; sum++) {
+                uint8_t items[9], vals[9];
+                spread(vals, (size_t)(answered ? answered : 1), sum);
+                for (int i = 0, k = 0; i < n; i++)
+                    items[i] = mask & (1u << i) ? SES_ITEM_MISSING : vals[k++];
+                assert_int_equal(ses_scale_score(scale, items, (size_t)n, 0, &sc), 0);
+                assert_int_equal(sc.answered, answered);
+                assert_int_equal(sc.sum, sum);
+                assert_int_equal(sc.complete, missing == 0);
+                bool pro = n == 9 && missing >= 1 && missing <= 2;
+                assert_int_equal(sc.prorated, pro);
+                assert_int_equal(ses_scale_usable(&sc), missing == 0 || pro);
+                int want = pro ? (int)((double)sum * 9.0 / answered + 0.5) : sum;
+                assert_int_equal(sc.total, want);
+                assert_true(sc.total >= 0 && sc.total <= 3 * n);
+                if (pro)
+                    assert_int_equal(sc.band, phq9_band_table(want));
+                else if (missing > 0)
+                    assert_int_equal(sc.band, SES_BAND_INCOMPLETE);
+            }
+        }
+    }
+    /* by hand: the half-up boundary (4.5 -> 5: mild, not minimal), 13.5 -> 14, 22.5 -> 23 */
+    static const struct {
+        uint8_t items[9];
+        int total;
+        enum ses_band band;
+    } hand[] = {
+        {{1, 1, 1, 1, 0, 0, 0, SES_ITEM_MISSING, 0}, 5, SES_BAND_PHQ_MILD},
+        {{1, 1, 1, 0, 0, 0, 0, SES_ITEM_MISSING, 0}, 3, SES_BAND_PHQ_MINIMAL},
+        {{1, 1, 1, 1, 1, 1, 1, 1, SES_ITEM_MISSING}, 9, SES_BAND_PHQ_MILD},
+        {{2, 1, 1, 1, 1, 1, 1, 1, SES_ITEM_MISSING}, 10, SES_BAND_PHQ_MODERATE},
+        {{2, 2, 2, 2, 1, 1, 1, SES_ITEM_MISSING, 1}, 14, SES_BAND_PHQ_MODERATE},
+        {{3, 3, 3, 2, 2, 2, 2, SES_ITEM_MISSING, 0}, 19, SES_BAND_PHQ_MODSEVERE},
+        {{3, 3, 3, 3, 2, 2, 2, SES_ITEM_MISSING, 0}, 20, SES_BAND_PHQ_SEVERE},
+        {{3, 3, 3, 3, 2, 2, 2, SES_ITEM_MISSING, 2}, 23, SES_BAND_PHQ_SEVERE},
+        {{SES_ITEM_MISSING, SES_ITEM_MISSING, 3, 3, 3, 3, 3, 3, 3}, 27, SES_BAND_PHQ_SEVERE},
+        {{1, 1, 1, 1, 1, 1, SES_ITEM_MISSING, SES_ITEM_MISSING, 1}, 9, SES_BAND_PHQ_MILD},
+        {{2, 1, 1, 1, 1, 1, SES_ITEM_MISSING, SES_ITEM_MISSING, 1}, 10, SES_BAND_PHQ_MODERATE},
+    };
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        assert_int_equal(ses_scale_score(SES_SCALE_PHQ9, hand[i].items, 9, 0, &sc), 0);
+        assert_true(sc.prorated && !sc.complete);
+        assert_int_equal(sc.total, hand[i].total);
+        assert_int_equal(sc.band, hand[i].band);
+    }
+    /* three missing: incomplete, total = sum */
+    static const uint8_t three[9] = {
+        SES_ITEM_MISSING, SES_ITEM_MISSING, SES_ITEM_MISSING, 3, 3, 3, 3, 3, 3};
+    assert_int_equal(ses_scale_score(SES_SCALE_PHQ9, three, 9, 0, &sc), 0);
+    assert_true(!sc.complete && !sc.prorated && !ses_scale_usable(&sc));
+    assert_int_equal(sc.total, 18);
+    assert_int_equal(sc.band, SES_BAND_INCOMPLETE);
+    assert_false(ses_scale_usable(NULL));
 }
 
 static void test_band_strings(void **state)
@@ -587,8 +671,6 @@ static void test_record_codec_direct(void **state)
     assert_int_equal(ses_record_encode(&s, body, sizeof body, &len), SES_EBAD_SCALE);
     /* invalid records */
     s = phq9_rec(100, 5, 0);
-    s.phq9[3] = SES_ITEM_MISSING;
-    assert_int_equal(ses_record_encode(&s, body, sizeof body, &len), SES_EBAD_SCALE);
     s.phq9[3] = 4;
     assert_int_equal(ses_record_encode(&s, body, sizeof body, &len), SES_EBAD_SCALE);
     s.phq9[3] = 3;
@@ -688,12 +770,25 @@ static void test_record_text(void **state)
     r = phq9_rec(0, 17, 3);
     ses_record_text(&r, out, sizeof out);
     assert_string_equal(out, "PHQ-9 17 (moderately severe), item 9: 3");
-    r.phq9[0] = SES_ITEM_MISSING;
+    r.phq9[0] = SES_ITEM_MISSING; /* 15 of 8 items: 16.875 -> 17 */
     ses_record_text(&r, out, sizeof out);
-    assert_string_equal(out, "PHQ-9 incomplete, item 9: 3");
-    r.phq9[8] = SES_ITEM_MISSING;
+    assert_string_equal(out, "PHQ-9 17 (moderately severe, prorated from 8 of 9 items), item 9: 3");
+    r.phq9[8] = SES_ITEM_MISSING; /* 12 of 7 items: 15.43 -> 15 */
     ses_record_text(&r, out, sizeof out);
-    assert_string_equal(out, "PHQ-9 incomplete, item 9: not answered");
+    assert_string_equal(out, "PHQ-9 15 (moderately severe, prorated from 7 of 9 items), item 9: "
+                             "not answered");
+    r.phq9[1] = SES_ITEM_MISSING;
+    ses_record_text(&r, out, sizeof out);
+    assert_string_equal(out, "PHQ-9 incomplete (6 of 9 answered), item 9: not answered");
+    r.phq9[8] = 3; /* 13 of 7 items: 16.71 -> 17 */
+    ses_record_text(&r, out, sizeof out);
+    assert_string_equal(out, "PHQ-9 17 (moderately severe, prorated from 7 of 9 items), item 9: 3");
+    r.phq9[2] = SES_ITEM_MISSING;
+    ses_record_text(&r, out, sizeof out);
+    assert_string_equal(out, "PHQ-9 incomplete (6 of 9 answered), item 9: 3");
+    memset(r.phq9, SES_ITEM_MISSING, sizeof r.phq9);
+    ses_record_text(&r, out, sizeof out);
+    assert_string_equal(out, "PHQ-9 incomplete (0 of 9 answered), item 9: not answered");
     r.phq9[8] = 7;
     ses_record_text(&r, out, sizeof out);
     assert_string_equal(out, "PHQ-9 invalid");
@@ -720,6 +815,84 @@ static void test_record_text(void **state)
     r.kind = (enum ses_record_kind)9;
     ses_record_text(&r, out, sizeof out);
     assert_string_equal(out, "");
+}
+
+/* Unanswered items on the wire: null in the array, both ways; a scale with no answer refused. */
+static void test_record_codec_nulls(void **state)
+{
+    (void)state;
+    const uint8_t M = SES_ITEM_MISSING;
+    struct ses_record r = {
+        .kind = SES_RECORD_SCALES, .day = day_of("2026-11-23"), .has_phq9 = true};
+    static const uint8_t p[9] = {1, 1, SES_ITEM_MISSING, 1, 1, 1, 1, 1, 3};
+    memcpy(r.phq9, p, 9);
+    assert_int_equal(ses_record_check(&r), 0);
+    roundtrip(
+        &r,
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq9\":[1,1,null,1,1,1,1,1,3],"
+        "\"text\":\"PHQ-9 11 (moderate, prorated from 8 of 9 items), item 9: 3\"}",
+        "PHQ-9 11 (moderate, prorated from 8 of 9 items), item 9: 3");
+    /* every single answered item of each scale, every single unanswered item */
+    for (int scale = 0; scale < 3; scale++) {
+        size_t n = scale == 0 ? SES_PHQ2_ITEMS : scale == 1 ? SES_PHQ9_ITEMS : SES_GAD7_ITEMS;
+        for (size_t k = 0; k < n; k++)
+            for (int one = 0; one <= 1; one++) {
+                struct ses_record s = {.kind = SES_RECORD_SCALES, .day = 20000};
+                uint8_t *items = scale == 0 ? s.phq2 : scale == 1 ? s.phq9 : s.gad7;
+                *(scale == 0 ? &s.has_phq2 : scale == 1 ? &s.has_phq9 : &s.has_gad7) = true;
+                for (size_t i = 0; i < n; i++)
+                    items[i] = (i == k) == one ? (uint8_t)(i % 4) : M;
+                roundtrip(&s, NULL, NULL);
+            }
+    }
+    /* a present scale with no answer at all: refused by the check, the encoder and the parser */
+    uint8_t body[SES_RECORD_MAX];
+    size_t len = 99;
+    struct ses_record all = r;
+    memset(all.phq9, M, sizeof all.phq9);
+    assert_int_equal(ses_record_check(&all), SES_EBAD_SCALE);
+    assert_int_equal(ses_record_encode(&all, body, sizeof body, &len), SES_EBAD_SCALE);
+    assert_int_equal(len, 0);
+    all.has_gad7 = true; /* another scale answered does not save it */
+    spread(all.gad7, 7, 5);
+    assert_int_equal(ses_record_check(&all), SES_EBAD_SCALE);
+    all.has_phq9 = false;
+    assert_int_equal(ses_record_check(&all), 0);
+    memset(all.phq2, M, sizeof all.phq2);
+    all.has_phq2 = true;
+    assert_int_equal(ses_record_check(&all), SES_EBAD_SCALE);
+    assert_int_equal(ses_record_check(NULL), SES_EINVALID_ARG);
+    struct ses_record plan = plan_rec(100, false);
+    memset(plan.phq9, M, sizeof plan.phq9); /* a plan's scale fields are not looked at */
+    plan.has_phq9 = true;
+    assert_int_equal(ses_record_check(&plan), 0);
+    struct ses_record back;
+    static const char *refused[] = {
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq9\":[null,null,null,null,null,"
+        "null,null,null,null],\"text\":\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"gad7\":[null,null,null,null,null,"
+        "null,null],\"phq2\":[1,1],\"text\":\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[null,null],\"text\":\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[null],\"text\":\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[1,null,null],\"text\":"
+        "\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[1,\"null\"],\"text\":"
+        "\"t\"}",
+        "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[1,255],\"text\":\"t\"}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (ses_record_parse((const uint8_t *)refused[i], strlen(refused[i]), &back, NULL, 0) !=
+            SES_EBAD_SCALE)
+            fail_msg("accepted %s", refused[i]);
+    /* the parser maps null to SES_ITEM_MISSING */
+    static const char ok[] = "{\"v\":1,\"kind\":\"scales\",\"date\":\"2026-11-23\",\"phq2\":[null,"
+                             "2],\"gad7\":[0,null,0,null,0,null,3],\"text\":\"t\"}";
+    assert_int_equal(ses_record_parse((const uint8_t *)ok, strlen(ok), &back, NULL, 0), 0);
+    assert_true(back.has_phq2 && back.has_gad7 && !back.has_phq9);
+    assert_int_equal(back.phq2[0], M);
+    assert_int_equal(back.phq2[1], 2);
+    static const uint8_t g[7] = {0, SES_ITEM_MISSING, 0, SES_ITEM_MISSING, 0, SES_ITEM_MISSING, 3};
+    assert_memory_equal(back.gad7, g, 7);
 }
 
 /* --- rules, direct --------------------------------------------------------------------------- */
@@ -776,12 +949,19 @@ static void test_rules_arguments(void **state)
     h[0] = phq9_rec(60, 10, 0);
     h[0].kind = (enum ses_record_kind)7;
     assert_int_equal(ses_rules_evaluate(h, 1, &latest, false, NULL, &ep, t, &n), SES_EBAD_SCALE);
-    /* missing items are allowed here (incomplete scales count as absent) */
+    /* missing items are allowed here, even a scale with none answered (incomplete scales count
+     * as absent) */
     h[0] = phq9_rec(60, 10, 0);
-    h[0].phq9[0] = SES_ITEM_MISSING;
+    h[0].phq9[0] = h[0].phq9[1] = h[0].phq9[2] = SES_ITEM_MISSING;
     assert_int_equal(ses_rules_evaluate(h, 1, &latest, false, NULL, &ep, t, &n), 0);
     assert_int_equal(ep.baseline, 10); /* the latest's own */
     assert_false(ep.has_previous);
+    memset(h[0].phq9, SES_ITEM_MISSING, sizeof h[0].phq9);
+    assert_int_equal(ses_rules_evaluate(h, 1, &latest, false, NULL, &ep, t, &n), 0);
+    assert_false(ep.has_previous);
+    assert_int_equal(ses_rules_evaluate(NULL, 0, &h[0], false, NULL, &ep, t, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].variant, "item9_unanswered");
 }
 
 /* A01, A04: every value, one record. */
@@ -834,8 +1014,10 @@ static void test_rules_a05_a11_sweep(void **state)
                 struct ses_record hg[1] = {gad7_rec(1000, prev)}, rg = gad7_rec(1014, p);
                 n = evaluate(hg, 1, &rg, false, NULL, &ep, t);
                 assert_int_equal(has(t, n, "A05", ""), p - prev >= 4 || (prev <= 14 && p >= 15));
+                /* relapse prevention: the GAD-7 rules of A05 still apply */
                 n = evaluate(hg, 1, &rg, true, NULL, &ep, t);
-                assert_false(has(t, n, "A05", NULL) || has(t, n, "A11", NULL));
+                assert_int_equal(has(t, n, "A05", ""), p - prev >= 4 || (prev <= 14 && p >= 15));
+                assert_false(has(t, n, "A11", NULL));
             }
         }
     /* nadir: previous 10, nadir 6 */
@@ -865,20 +1047,26 @@ static void test_rules_a06_sweep(void **state)
                 assert_int_equal(ep.weeks_on_plan, weeks);
                 assert_true(ep.plan_recorded && ep.has_plan_start_score);
                 assert_int_equal(ep.plan_start_score, 16);
-                assert_int_equal(has(t, n, "A06", ""), weeks >= 8 && p >= 10 && p > 8);
+                /* less than 50 % below 16 is 9 or more; not in remission is 5 or more */
+                assert_int_equal(has(t, n, "A06", ""), weeks >= 10 && p >= 9);
                 /* < 25 % reduction from 16 is a latest of 13 or more */
                 assert_int_equal(has(t, n, "A06b", ""), ad && weeks >= 4 && weeks <= 6 && p >= 13);
             }
     /* the plan record's day caps at the latest's: a later plan is ignored */
-    struct ses_record h[2] = {phq9_rec(1000, 18, 0), plan_rec(1070, true)};
-    struct ses_record r = phq9_rec(1056, 12, 0);
+    struct ses_record h[2] = {phq9_rec(1000, 18, 0), plan_rec(1071, true)};
+    struct ses_record r = phq9_rec(1070, 12, 0);
     size_t n = evaluate(h, 2, &r, false, NULL, &ep, t);
     assert_false(ep.plan_recorded);
     assert_int_equal(ep.plan_day, 1000);
+    assert_int_equal(ep.weeks_on_plan, 10);
     assert_true(has(t, n, "A06", ""));
-    /* a latest dated before the baseline: weeks_on_plan is 0, not negative */
+    /* a latest dated before the history's PHQ-9 is the baseline itself: the implicit plan starts
+     * on its day, weeks_on_plan is 0, not negative */
     r = phq9_rec(990, 12, 0);
     evaluate(h, 1, &r, false, NULL, &ep, t);
+    assert_true(ep.has_baseline && ep.baseline == 12 && ep.baseline_day == 990);
+    assert_false(ep.has_previous);
+    assert_true(ep.has_plan && ep.plan_day == 990);
     assert_int_equal(ep.weeks_on_plan, 0);
 }
 
@@ -943,6 +1131,351 @@ static void test_rules_episode(void **state)
     assert_string_equal(got, "A05,A06b");
 }
 
+/* Triggers joined, for one evaluation: "A01/item9_2,A04". */
+static const char *eval_str(const struct ses_record *h, size_t n, const struct ses_record *latest,
+                            bool rp, const struct ses_rules_config *cfg, struct ses_episode *ep)
+{
+    static char buf[256];
+    struct ses_trigger t[SES_TRIGGERS_MAX];
+    size_t nt = evaluate(h, n, latest, rp, cfg, ep, t);
+    joined(t, nt, buf, sizeof buf);
+    return buf;
+}
+
+/* A PHQ-9 of that total (item 9 = 0) with its first `missing` items unanswered. */
+static struct ses_record phq9_missing(int32_t day, int total, int missing)
+{
+    struct ses_record r = phq9_rec(day, total, 0);
+    for (int i = 0; i < missing; i++)
+        r.phq9[i] = SES_ITEM_MISSING;
+    return r;
+}
+
+/* A01/item9_unanswered whenever the latest's PHQ-9 lacks item 9, whatever else is missing; the
+ * other variants from the item's value whatever else is missing. */
+static void test_rules_item9_unanswered(void **state)
+{
+    (void)state;
+    struct ses_episode ep;
+    struct ses_trigger t[SES_TRIGGERS_MAX];
+    for (int others = 0; others <= 8; others++)
+        for (int item9 = 0; item9 <= 4; item9++)
+            for (int rp = 0; rp <= 1; rp++) {
+                struct ses_record r = phq9_rec(1000, 0, 0);
+                for (int i = 0; i < others; i++)
+                    r.phq9[i] = SES_ITEM_MISSING;
+                r.phq9[8] = item9 == 4 ? SES_ITEM_MISSING : (uint8_t)item9;
+                size_t n = evaluate(NULL, 0, &r, rp, NULL, &ep, t);
+                const char *want = item9 == 4   ? "item9_unanswered"
+                                   : item9 == 1 ? "item9_1"
+                                   : item9 >= 2 ? "item9_2"
+                                                : NULL;
+                size_t a01 = 0;
+                for (size_t k = 0; k < n; k++)
+                    a01 += strcmp(t[k].type, "A01") == 0;
+                assert_int_equal(a01, want != NULL);
+                if (want != NULL) {
+                    assert_string_equal(t[0].type, "A01");
+                    assert_string_equal(t[0].variant, want);
+                }
+            }
+    struct ses_record r = phq9_rec(1000, 12, 0);
+    r.phq9[8] = SES_ITEM_MISSING;
+    size_t n = evaluate(NULL, 0, &r, false, NULL, &ep, t);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].why, "PHQ-9 item 9 not answered: ask it directly");
+    /* only the latest's item 9 counts; a GAD-7 alone has none */
+    struct ses_record h[1] = {r};
+    struct ses_record latest = phq9_rec(1014, 12, 0);
+    assert_string_equal(eval_str(h, 1, &latest, false, NULL, &ep), "");
+    latest = gad7_rec(1014, 3);
+    latest.gad7[0] = SES_ITEM_MISSING;
+    assert_string_equal(eval_str(h, 1, &latest, false, NULL, &ep), "");
+    /* with the other rules: prorated 27 (A04), a rise from 12 (A05) */
+    latest = phq9_rec(1014, 24, 0);
+    latest.phq9[8] = SES_ITEM_MISSING;
+    struct ses_record h2[1] = {phq9_rec(1000, 12, 0)};
+    assert_string_equal(eval_str(h2, 1, &latest, false, NULL, &ep), "A01/item9_unanswered,A04,A05");
+}
+
+/* Only usable scores (complete or prorated) count for totals, baseline, previous, nadir,
+ * plan-start score and change. */
+static void test_rules_usable_only(void **state)
+{
+    (void)state;
+    struct ses_episode ep;
+    /* incomplete history PHQ-9s are no baseline, previous or nadir; prorated ones are */
+    struct ses_record h[3] = {phq9_missing(1000, 20, 3), phq9_missing(1014, 4, 3),
+                              phq9_missing(1021, 12, 1)};
+    struct ses_record r = phq9_rec(1028, 17, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    assert_true(ep.has_baseline && ep.baseline == 17 && ep.baseline_day == 1028);
+    assert_false(ep.has_previous || ep.has_nadir);
+    assert_true(ep.has_change && ep.change.pct == 0);
+    /* the prorated 11 (10 of 8 items: 11.25 -> 11) is baseline, previous and nadir: 17 = +6 */
+    assert_string_equal(eval_str(h, 3, &r, false, NULL, &ep), "A05");
+    assert_true(ep.baseline == 11 && ep.previous == 11 && ep.nadir == 11);
+    assert_int_equal(ep.baseline_day, 1021);
+    /* a latest incomplete PHQ-9: no totals rule, no change, even from a sum of 24 */
+    struct ses_record hi[1] = {phq9_rec(1000, 4, 0)};
+    r = phq9_missing(1030, 27, 3);
+    r.phq9[8] = 0;
+    assert_string_equal(eval_str(hi, 1, &r, true, NULL, &ep), "");
+    assert_true(ep.has_baseline && ep.baseline == 4 && ep.has_previous);
+    assert_false(ep.has_change);
+    assert_false(ep.change.applicable || ep.change.improved);
+    /* the same latest prorated (one missing): 24 of 8 items -> 27: A04, A11 */
+    r = phq9_missing(1030, 27, 1);
+    r.phq9[8] = 0;
+    r.phq9[1] = 3;
+    assert_string_equal(eval_str(hi, 1, &r, true, NULL, &ep), "A04,A11");
+    assert_true(ep.has_change);
+    /* the plan start skips an incomplete PHQ-9 on the plan day */
+    struct ses_record hp[3] = {phq9_rec(1000, 20, 0), plan_rec(1000, true),
+                               phq9_missing(1000, 2, 3)};
+    r = phq9_rec(1028, 16, 0); /* 4*16 = 64 > 3*20: A06b */
+    assert_string_equal(eval_str(hp, 3, &r, false, NULL, &ep), "A06b");
+    assert_int_equal(ep.plan_start_score, 20);
+    /* GAD-7: an incomplete previous is skipped, an incomplete latest raises nothing */
+    struct ses_record hg[2] = {gad7_rec(1000, 6), gad7_rec(1014, 0)};
+    hg[1].gad7[0] = SES_ITEM_MISSING;
+    r = gad7_rec(1028, 10);
+    assert_string_equal(eval_str(hg, 2, &r, false, NULL, &ep), "A05");
+    assert_int_equal(ep.gad_previous, 6);
+    r = gad7_rec(1028, 21);
+    r.gad7[6] = SES_ITEM_MISSING; /* sum 18 */
+    assert_string_equal(eval_str(hg, 2, &r, false, NULL, &ep), "");
+}
+
+static bool episode_equal(const struct ses_episode *a, const struct ses_episode *b)
+{
+    return a->has_baseline == b->has_baseline && a->baseline == b->baseline &&
+           a->baseline_day == b->baseline_day && a->has_previous == b->has_previous &&
+           a->previous == b->previous && a->has_nadir == b->has_nadir && a->nadir == b->nadir &&
+           a->has_gad_previous == b->has_gad_previous && a->gad_previous == b->gad_previous &&
+           a->has_plan == b->has_plan && a->plan_day == b->plan_day &&
+           a->plan_antidepressant == b->plan_antidepressant &&
+           a->has_plan_start_score == b->has_plan_start_score &&
+           a->plan_start_score == b->plan_start_score && a->weeks_on_plan == b->weeks_on_plan &&
+           a->has_change == b->has_change && a->change.pct == b->change.pct &&
+           a->change.response == b->change.response && a->change.remission == b->change.remission &&
+           a->plan_recorded == b->plan_recorded;
+}
+
+/* Records are read by their day, same-day ones in entry order, the latest entered last. */
+static void test_rules_date_order(void **state)
+{
+    (void)state;
+    struct ses_episode ep;
+    const int32_t D = 20000;
+    /* the brief's case: 20 on D, 10 on D+28; an 18 dated D+14 entered last is no worsening */
+    struct ses_record h[8] = {phq9_rec(D, 20, 0), phq9_rec(D + 28, 10, 0)};
+    struct ses_record r = phq9_rec(D + 14, 18, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    assert_true(ep.baseline == 20 && ep.previous == 20 && ep.nadir == 20);
+    assert_string_equal(eval_str(h, 2, &r, true, NULL, &ep), "A11"); /* 18 >= 10 */
+    /* and no A10 against the later-dated record: previous is 8 (D+7), not 14 (D+28) */
+    struct ses_record h3[3] = {phq9_rec(D, 20, 0), phq9_rec(D + 7, 8, 0), phq9_rec(D + 28, 14, 0)};
+    r = phq9_rec(D + 14, 9, 0);
+    assert_string_equal(eval_str(h3, 3, &r, false, NULL, &ep), "");
+    assert_int_equal(ep.previous, 8);
+    /* a later-dated baseline: the new record dated before all others is the baseline */
+    h[0] = phq9_rec(D + 28, 12, 0);
+    r = phq9_rec(D, 20, 0);
+    assert_string_equal(eval_str(h, 1, &r, false, NULL, &ep), "A04");
+    assert_true(ep.has_baseline && ep.baseline == 20 && ep.baseline_day == D);
+    assert_false(ep.has_previous || ep.has_nadir);
+    assert_true(ep.has_plan && ep.plan_day == D && ep.weeks_on_plan == 0);
+    /* a baseline entered after a later-dated record still is the baseline */
+    h[0] = phq9_rec(D + 14, 20, 0);
+    h[1] = phq9_rec(D, 16, 0);
+    r = phq9_rec(D + 28, 12, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    assert_true(ep.baseline == 16 && ep.baseline_day == D && ep.previous == 20 && ep.nadir == 16);
+    assert_int_equal(ep.weeks_on_plan, 4);
+    /* without a usable PHQ-9 of its own, the latest has no implicit plan from a later baseline */
+    r = gad7_rec(D - 7, 5);
+    evaluate(h, 2, &r, false, NULL, &ep, (struct ses_trigger[SES_TRIGGERS_MAX]){0});
+    assert_true(ep.has_baseline && ep.baseline == 16);
+    assert_false(ep.has_plan || ep.has_previous || ep.has_change);
+    /* same day: history counts as before the latest, and among itself in entry order */
+    h[0] = phq9_rec(D, 20, 0);
+    h[1] = phq9_rec(D + 14, 8, 0);
+    h[2] = phq9_rec(D + 14, 12, 0);
+    r = phq9_rec(D + 14, 10, 0);
+    assert_string_equal(eval_str(h, 3, &r, false, NULL, &ep), "A10/response");
+    assert_int_equal(ep.previous, 12);
+    h[1] = phq9_rec(D + 14, 12, 0);
+    h[2] = phq9_rec(D + 14, 8, 0);
+    assert_string_equal(eval_str(h, 3, &r, false, NULL, &ep), "");
+    assert_int_equal(ep.previous, 8);
+    /* plans: the last dated on or before the latest (same-day ones in entry order) */
+    h[0] = plan_rec(D, true);
+    h[1] = plan_rec(D, false);
+    h[2] = phq9_rec(D, 16, 0);
+    h[3] = plan_rec(D + 29, true); /* after the latest */
+    r = phq9_rec(D + 28, 13, 0);
+    assert_string_equal(eval_str(h, 4, &r, false, NULL, &ep), "");
+    assert_true(ep.plan_recorded && ep.plan_day == D && !ep.plan_antidepressant);
+    h[0] = plan_rec(D, false);
+    h[1] = plan_rec(D, true);
+    assert_string_equal(eval_str(h, 4, &r, false, NULL, &ep), "A06b");
+    h[3] = plan_rec(D + 28, false); /* on the latest's day: the current plan, weeks 0 */
+    assert_string_equal(eval_str(h, 4, &r, false, NULL, &ep), "");
+    assert_true(ep.plan_day == D + 28 && ep.weeks_on_plan == 0 && ep.plan_start_score == 16);
+    /* plan start: the first earlier PHQ-9 after the plan by date, not by entry */
+    h[0] = plan_rec(D, true);
+    h[1] = phq9_rec(D + 21, 16, 0);
+    h[2] = phq9_rec(D + 7, 20, 0);
+    r = phq9_rec(D + 35, 13, 0);
+    assert_string_equal(eval_str(h, 3, &r, false, NULL, &ep), "");
+    assert_int_equal(ep.plan_start_score, 20);
+    /* nor from a record dated after the latest: the latest's own */
+    h[1] = phq9_rec(D + 70, 10, 0);
+    r = phq9_rec(D + 14, 18, 0);
+    evaluate(h, 2, &r, false, NULL, &ep, (struct ses_trigger[SES_TRIGGERS_MAX]){0});
+    assert_int_equal(ep.plan_start_score, 18);
+}
+
+/* The entry order of records on distinct days does not matter: every shuffle of one history
+ * gives the figures and triggers of its date order. */
+static void test_rules_date_order_shuffled(void **state)
+{
+    (void)state;
+    const struct ses_record base[8] = {
+        phq9_rec(1000, 19, 0), gad7_rec(1003, 9),    plan_rec(1007, true),  phq9_rec(1014, 11, 0),
+        gad7_rec(1020, 6),     phq9_rec(1035, 4, 0), plan_rec(1080, false), phq9_rec(1090, 2, 0)};
+    struct ses_record latest = phq9_rec(1049, 13, 1);
+    latest.has_gad7 = true;
+    spread(latest.gad7, 7, 10);
+    struct ses_episode want, ep;
+    char want_t[256];
+    snprintf(want_t, sizeof want_t, "%s", eval_str(base, 8, &latest, false, NULL, &want));
+    assert_string_equal(want_t, "A01/item9_1,A05");
+    assert_true(want.baseline == 19 && want.previous == 4 && want.nadir == 4 &&
+                want.gad_previous == 6 && want.plan_day == 1007 && want.plan_start_score == 19);
+    uint32_t seed = 12345;
+    for (int round = 0; round < 2000; round++) {
+        struct ses_record h[8];
+        memcpy(h, base, sizeof h);
+        for (size_t i = 7; i > 0; i--) {
+            seed = seed * 1103515245u + 12345u;
+            size_t j = (seed >> 16) % (i + 1);
+            struct ses_record tmp = h[i];
+            h[i] = h[j];
+            h[j] = tmp;
+        }
+        const char *got = eval_str(h, 8, &latest, false, NULL, &ep);
+        if (strcmp(got, want_t) != 0 || !episode_equal(&ep, &want))
+            fail_msg("round %d: triggers [%s], want [%s]", round, got, want_t);
+    }
+}
+
+/* A long history is sorted on the heap, not the stack; the figures still follow the dates. */
+static void test_rules_long_history(void **state)
+{
+    (void)state;
+    const size_t n = 50000;
+    struct ses_record *h = calloc(n, sizeof *h);
+    assert_non_null(h);
+    /* days 2000..51999 in a scrambled entry order (7919 is prime to n) */
+    for (size_t i = 0; i < n; i++) {
+        int32_t day = 2000 + (int32_t)((i * 7919) % n);
+        h[i] = phq9_rec(day, 8 + (int)(day % 5), 0);
+    }
+    struct ses_record r = phq9_rec(30000, 13, 0);
+    struct ses_episode ep;
+    const char *got = eval_str(h, n, &r, false, NULL, &ep);
+    assert_int_equal(ep.baseline_day, 2000);
+    assert_int_equal(ep.baseline, 8 + 2000 % 5);
+    assert_int_equal(ep.previous, 8 + 30000 % 5); /* the same-day history record */
+    assert_int_equal(ep.nadir, 8);
+    /* 13 = nadir 8 + 5; 78 weeks on the implicit plan, from 8 at its start */
+    assert_string_equal(got, "A05,A06");
+    assert_int_equal(ep.plan_day, 2000);
+    assert_int_equal(ep.plan_start_score, 8 + 2000 % 5);
+    free(h);
+}
+
+/* Relapse prevention: the PHQ-9 rules are A11, the GAD-7 ones still A05. */
+static void test_rules_relapse_prevention(void **state)
+{
+    (void)state;
+    struct ses_episode ep;
+    struct ses_trigger t[SES_TRIGGERS_MAX];
+    struct ses_record h[1] = {gad7_rec(1000, 5)};
+    struct ses_record r = gad7_rec(1014, 9);
+    size_t n = evaluate(h, 1, &r, true, NULL, &ep, t);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].type, "A05");
+    assert_string_equal(t[0].why, "GAD-7 up 4 or more from the previous GAD-7, or a rise to 15 or "
+                                  "more");
+    r = gad7_rec(1014, 8);
+    assert_string_equal(eval_str(h, 1, &r, true, NULL, &ep), "");
+    h[0] = gad7_rec(1000, 14);
+    r = gad7_rec(1014, 15);
+    assert_string_equal(eval_str(h, 1, &r, true, NULL, &ep), "A04,A05");
+    /* a PHQ-9 rise raises A11, never A05, in relapse prevention */
+    h[0] = phq9_rec(1000, 3, 0);
+    r = phq9_rec(1014, 8, 0);
+    assert_string_equal(eval_str(h, 1, &r, true, NULL, &ep), "A11");
+    assert_string_equal(eval_str(h, 1, &r, false, NULL, &ep), "A05");
+    /* both */
+    h[0].has_gad7 = true;
+    spread(h[0].gad7, 7, 6);
+    r = phq9_rec(1014, 10, 0);
+    r.has_gad7 = true;
+    spread(r.gad7, 7, 10);
+    assert_string_equal(eval_str(h, 1, &r, true, NULL, &ep), "A05,A11");
+}
+
+/* A06 (AIMS): 10 weeks (configurable), less than 50 % improvement from the plan's start, and not
+ * in remission (P >= 5); no more "P >= 10". */
+static void test_rules_a06_aims(void **state)
+{
+    (void)state;
+    struct ses_episode ep;
+    struct ses_record h[2] = {phq9_rec(1000, 20, 0), plan_rec(1000, false)};
+    struct ses_record r = phq9_rec(1000 + 69, 11, 0); /* 9 weeks and 6 days */
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    assert_int_equal(ep.weeks_on_plan, 9);
+    r.day = 1000 + 70;
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "A06");
+    assert_int_equal(ep.weeks_on_plan, 10);
+    /* exactly 50 % (10 from 20): improved enough; also a response */
+    r = phq9_rec(1070, 10, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "A10/response");
+    /* P 4 / 5 from a plan start of 6: remission / not */
+    h[0] = phq9_rec(1000, 6, 0);
+    r = phq9_rec(1070, 4, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    r = phq9_rec(1070, 5, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "A06");
+    /* P 9 from 12: not improved, although below 10 */
+    h[0] = phq9_rec(1000, 12, 0);
+    r = phq9_rec(1070, 9, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "A06");
+    r = phq9_rec(1070, 6, 0); /* 50 %: improved (and a response) */
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "A10/response");
+    /* the weeks are configurable */
+    struct ses_rules_config cfg = {8, 4, 6};
+    r = phq9_rec(1056, 9, 0);
+    assert_string_equal(eval_str(h, 2, &r, false, &cfg, &ep), "A06");
+    assert_string_equal(eval_str(h, 2, &r, false, NULL, &ep), "");
+    /* every (plan start, latest) pair at 10 weeks */
+    for (int s0 = 0; s0 <= 27; s0++)
+        for (int p = 0; p <= 27; p++) {
+            struct ses_record hh[2] = {phq9_rec(1000, s0, 0), plan_rec(1001, false)};
+            struct ses_record rr = phq9_rec(1071, p, 0);
+            struct ses_trigger t[SES_TRIGGERS_MAX];
+            size_t n = evaluate(hh, 2, &rr, false, NULL, &ep, t);
+            assert_int_equal(ep.plan_start_score, s0);
+            /* improvement (s0 - p) / s0 below one half, in hundredths */
+            bool below_half = s0 == 0 || (s0 - p) * 100 < 50 * s0;
+            assert_int_equal(has(t, n, "A06", ""), p >= 5 && below_half);
+        }
+}
+
 /* --- vectors --------------------------------------------------------------------------------- */
 
 static json_t *section(const char *name, size_t min)
@@ -1000,6 +1533,40 @@ static void test_vectors_shape(void **state)
         if (yes == 0)
             fail_msg("no rules vector triggers %s", types[k]);
     }
+    /* the variants that need their own vectors */
+    static const char *variants[] = {"item9_1", "item9_2", "item9_unanswered", "remission",
+                                     "response"};
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        bool found = false;
+        size_t i, j;
+        json_t *v, *tr;
+        json_array_foreach(rules, i, v)
+        {
+            json_array_foreach(json_object_get(v, "triggers"), j, tr)
+            {
+                if (strcmp(json_string_value(json_object_get(tr, "variant")), variants[k]) == 0)
+                    found = true;
+            }
+        }
+        if (!found)
+            fail_msg("no rules vector triggers variant %s", variants[k]);
+    }
+    /* prorated and incomplete scores are pinned, and records with null items */
+    size_t prorated = 0, incomplete = 0, i;
+    json_t *v;
+    json_array_foreach(sc, i, v)
+    {
+        prorated += json_is_true(json_object_get(v, "prorated"));
+        incomplete += json_object_get(v, "error") == NULL &&
+                      strcmp(json_string_value(json_object_get(v, "band")), "INCOMPLETE") == 0;
+    }
+    assert_true(prorated >= 10 && incomplete >= 5);
+    size_t nulls = 0;
+    json_array_foreach(section("records", 1), i, v)
+    {
+        nulls += strstr(json_string_value(json_object_get(v, "body")), "null") != NULL;
+    }
+    assert_true(nulls >= 5);
     section("records", 10);
     section("parse", 4);
     section("reject", 40);
@@ -1030,9 +1597,13 @@ static void test_vectors_scoring(void **state)
             fail_msg("%s: got %d", name, rc);
         if (sc.total != json_integer_value(json_object_get(v, "total")) ||
             sc.complete != json_is_true(json_object_get(v, "complete")) ||
+            sc.prorated != json_is_true(json_object_get(v, "prorated")) ||
+            sc.answered != json_integer_value(json_object_get(v, "answered")) ||
+            sc.sum != json_integer_value(json_object_get(v, "sum")) ||
             strcmp(ses_band_code(sc.band), json_string_value(json_object_get(v, "band"))) != 0 ||
             strcmp(ses_band_label(sc.band), json_string_value(json_object_get(v, "label"))) != 0)
-            fail_msg("%s: got total %d complete %d band %s", name, sc.total, sc.complete,
+            fail_msg("%s: got total %d complete %d prorated %d answered %d sum %d band %s", name,
+                     sc.total, sc.complete, sc.prorated, sc.answered, sc.sum,
                      ses_band_code(sc.band));
     }
 }
@@ -1191,18 +1762,27 @@ int main(void)
         cmocka_unit_test(test_constants),
         cmocka_unit_test(test_bands_every_total),
         cmocka_unit_test(test_score_incomplete_and_invalid),
+        cmocka_unit_test(test_score_prorating_every_pattern),
         cmocka_unit_test(test_band_strings),
         cmocka_unit_test(test_change_exhaustive),
         cmocka_unit_test(test_day_parse_format),
         cmocka_unit_test(test_record_codec_direct),
         cmocka_unit_test(test_record_parse_limits),
         cmocka_unit_test(test_record_text),
+        cmocka_unit_test(test_record_codec_nulls),
         cmocka_unit_test(test_rules_arguments),
         cmocka_unit_test(test_rules_a01_a04_sweep),
         cmocka_unit_test(test_rules_a05_a11_sweep),
         cmocka_unit_test(test_rules_a06_sweep),
         cmocka_unit_test(test_rules_a10_sweep),
         cmocka_unit_test(test_rules_episode),
+        cmocka_unit_test(test_rules_item9_unanswered),
+        cmocka_unit_test(test_rules_usable_only),
+        cmocka_unit_test(test_rules_date_order),
+        cmocka_unit_test(test_rules_date_order_shuffled),
+        cmocka_unit_test(test_rules_long_history),
+        cmocka_unit_test(test_rules_relapse_prevention),
+        cmocka_unit_test(test_rules_a06_aims),
         cmocka_unit_test(test_vectors_shape),
         cmocka_unit_test(test_vectors_scoring),
         cmocka_unit_test(test_vectors_change),

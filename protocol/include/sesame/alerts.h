@@ -42,6 +42,10 @@ enum ses_party {
     SES_PARTY_FORMER_OWNER = 1u << 7, /* everyone who owned the alert before (closers only) */
 };
 
+/* The party of the thread's members of role (SES_PARTY_NURSE, _GP, _PSYCHIATRIST); 0 for a role
+ * that is no party (admin, auditor). role is an enum ses_role. */
+unsigned ses_party_of_role(int role);
+
 #define SES_ALERT_CHAIN_MAX 4 /* escalation steps after the first owners */
 
 struct ses_alert_type {

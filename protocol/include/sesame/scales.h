@@ -21,18 +21,20 @@
 #define SES_RECORD_TEXT_MAX 512   /* bytes of a record's plain-text fallback line */
 #define SES_TRIGGERS_MAX 8        /* triggers one evaluation can produce */
 
-#define SES_ITEM_MAX 3                    /* an item's answer is 0..3 */
-#define SES_DAY_MIN 0                     /* 1970-01-01: the earliest date a record may carry */
-#define SES_DAY_MAX 2932896               /* 9999-12-31: the latest */
-#define SES_NOT_IMPROVING_WEEKS_DEFAULT 8 /* A06 from 8 weeks on the plan */
-#define SES_EARLY_WEEKS_MIN_DEFAULT 4     /* A06b window: weeks 4..6 */
+#define SES_ITEM_MAX 3                     /* an item's answer is 0..3 */
+#define SES_DAY_MIN 0                      /* 1970-01-01: the earliest date a record may carry */
+#define SES_DAY_MAX 2932896                /* 9999-12-31: the latest */
+#define SES_PHQ9_PRORATE_MAX_MISSING 2     /* a PHQ-9 with 1 or 2 unanswered items is prorated */
+#define SES_NOT_IMPROVING_WEEKS_DEFAULT 10 /* A06 from 10 weeks on the plan (AIMS) */
+#define SES_EARLY_WEEKS_MIN_DEFAULT 4      /* A06b window: weeks 4..6 */
 #define SES_EARLY_WEEKS_MAX_DEFAULT 6
 #define SES_RULES_WEEKS_MAX 520 /* largest week count a rules config may name */
 
 enum ses_scale { SES_SCALE_PHQ2 = 1, SES_SCALE_PHQ9 = 2, SES_SCALE_GAD7 = 3 };
 
 enum ses_band {
-    SES_BAND_INCOMPLETE = 0, /* an item is missing: no total band, no change metrics */
+    SES_BAND_INCOMPLETE = 0, /* an item is missing and no prorating applies: no band, no change
+                                metrics, no part in the totals-based rules */
     SES_BAND_PHQ_MINIMAL,    /* PHQ-9 0-4 */
     SES_BAND_PHQ_MILD,       /* 5-9 */
     SES_BAND_PHQ_MODERATE,   /* 10-14 */
@@ -58,10 +60,18 @@ struct ses_scale_score {
 /* Scores n items (0..3 each, or SES_ITEM_MISSING) of scale; n must be the scale's item count.
  * phq2_cutoff is used for PHQ-2 only (0 means the default). Returns 0, or SES_EBAD_SCALE (an item
  * above 3 other than SES_ITEM_MISSING, a wrong n, an unknown scale), or SES_EINVALID_ARG (NULL
- * items or out, phq2_cutoff outside 0..6). total is the sum of the answered items even when
- * incomplete; band is then SES_BAND_INCOMPLETE. */
+ * items or out, phq2_cutoff outside 0..6).
+ *  - every item answered: complete, total = sum, band from total;
+ *  - a PHQ-9 with 1 or 2 items unanswered: prorated, total = sum * 9 / answered rounded half up
+ *    (integers: (2 * sum * 9 + answered) / (2 * answered)), band from that total;
+ *  - anything else unanswered (a PHQ-9 with 3 or more, any item of a GAD-7 or PHQ-2, all items):
+ *    neither complete nor prorated, total = sum, band SES_BAND_INCOMPLETE. */
 int ses_scale_score(enum ses_scale scale, const uint8_t *items, size_t n, int phq2_cutoff,
                     struct ses_scale_score *out);
+
+/* A score the totals-based rules may use: complete or prorated (false for NULL). An unusable
+ * PHQ-9 still counts for its item 9. */
+bool ses_scale_usable(const struct ses_scale_score *sc);
 
 /* Band code ("PHQ_MODERATE", ..., "INCOMPLETE") and label ("moderate", ..., "incomplete").
  * Static strings. */
@@ -94,71 +104,92 @@ enum ses_record_kind { SES_RECORD_SCALES = 1, SES_RECORD_PLAN = 2 };
 
 struct ses_record {
     enum ses_record_kind kind;
-    int32_t day;
-    /* SES_RECORD_SCALES: at least one scale present; items 0..3 (a record may not be sent with
-     * missing items: the CLI refuses them, the codec rejects them) */
+    int32_t day; /* the day the answers were given or the plan changed (not the day of entry) */
+    /* SES_RECORD_SCALES: at least one scale present; items 0..3 or SES_ITEM_MISSING (unanswered,
+     * null in the body). On the wire each present scale has at least one answered item. */
     bool has_phq2, has_phq9, has_gad7;
     uint8_t phq2[SES_PHQ2_ITEMS], phq9[SES_PHQ9_ITEMS], gad7[SES_GAD7_ITEMS];
     /* SES_RECORD_PLAN: the new plan includes an antidepressant at an adequate dose */
     bool antidepressant;
 };
 
+/* Whether r may be encoded and sent: 0, SES_EBAD_SCALE (unknown kind, a day outside
+ * SES_DAY_MIN..SES_DAY_MAX, a scales record without a scale, an item above 3 other than
+ * SES_ITEM_MISSING, a present scale with no answered item), or SES_EINVALID_ARG (NULL). The
+ * encoder and the parser apply exactly this; check a record with it before anything is sent. */
+int ses_record_check(const struct ses_record *r);
+
 /* Encodes r as the body of a content-type-2 message (PROTOCOL.md §14: compact JSON with a
- * plain-text fallback line "text"). Writes at most cap bytes to out (no NUL) and *len.
- * Returns 0, SES_EBAD_SCALE (invalid record), SES_ETOO_LARGE, SES_ENOMEM. */
+ * plain-text fallback line "text"; an unanswered item is written null). Writes at most cap bytes
+ * to out (no NUL) and *len. Returns 0, SES_EBAD_SCALE (ses_record_check refuses r),
+ * SES_ETOO_LARGE, SES_ENOMEM. */
 int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size_t *len);
 /* Parses a content-type-2 body. Returns 0, or SES_EBAD_SCALE for anything malformed (unknown
- * keys are ignored, for later versions; wrong types, missing fields, items out of range are not).
- * text (optional, may be NULL) receives the fallback line, NUL-terminated, truncated to fit. */
+ * keys are ignored, for later versions; wrong types, missing fields, items out of range, a scale
+ * array not of exactly its item count, a scale whose items are all null are not). A null item
+ * becomes SES_ITEM_MISSING. text (optional, may be NULL) receives the fallback line,
+ * NUL-terminated, truncated to fit. */
 int ses_record_parse(const uint8_t *body, size_t len, struct ses_record *r, char *text,
                      size_t text_cap);
-/* The fallback line of r, e.g. "PHQ-9 14 (moderate), item 9: 1; GAD-7 8 (mild)" or
- * "Treatment plan changed on 2026-11-01 (antidepressant)" (PROTOCOL.md §14). Always NUL-terminated
+/* The fallback line of r (PROTOCOL.md §14), e.g. "PHQ-9 14 (moderate), item 9: 1; GAD-7 8 (mild)",
+ * "PHQ-9 14 (moderate, prorated from 8 of 9 items), item 9: 1",
+ * "PHQ-9 incomplete (6 of 9 answered), item 9: not answered", "GAD-7 incomplete (6 of 7
+ * answered)" or "Treatment plan changed on 2026-11-01 (antidepressant)". Always NUL-terminated
  * when cap > 0 (truncated to fit). */
 void ses_record_text(const struct ses_record *r, char *out, size_t cap);
 
-/* What a new record means within its episode (the thread): the figures the CLI prints. */
+/* What a new record means within its episode (the thread): the figures the CLI prints. Every
+ * score here is usable (ses_scale_usable); records are taken in date order (PROTOCOL.md §14:
+ * by day, same-day records in entry order, the new record entered last). "Earlier" records are
+ * the history records before the new one in that order: dated before it, or on its day. */
 struct ses_episode {
     bool has_baseline;
-    int baseline; /* first PHQ-9 of the episode (the new one if first) */
+    int baseline;         /* first PHQ-9 of the episode by date (the new one if it comes first) */
+    int32_t baseline_day; /* its day (valid when has_baseline) */
     bool has_previous;
-    int previous; /* PHQ-9 before the new one */
+    int previous; /* last earlier PHQ-9 */
     bool has_nadir;
-    int nadir; /* lowest PHQ-9 before the new one */
+    int nadir; /* lowest earlier PHQ-9 */
     bool has_gad_previous;
-    int gad_previous; /* GAD-7 before the new one */
+    int gad_previous; /* last earlier GAD-7 */
     bool has_plan;
-    int32_t plan_day; /* start of the current plan (a plan record, else
+    int32_t plan_day; /* start of the current plan (the last earlier plan record, else
                          the baseline's day) */
     bool plan_antidepressant;
     bool has_plan_start_score;
-    int plan_start_score;
+    int plan_start_score;     /* last earlier PHQ-9 dated on or before plan_day, else the first
+                                 earlier one after it, else the new record's own */
     int weeks_on_plan;        /* (new day - plan day) / 7, or 0 */
-    struct ses_change change; /* new PHQ-9 vs baseline */
+    bool has_change;          /* change was computed: the new PHQ-9 is usable, a baseline exists */
+    struct ses_change change; /* new PHQ-9 vs baseline (all zero unless has_change) */
     bool plan_recorded;       /* the plan comes from a plan record (else from the baseline) */
 };
 
 struct ses_trigger {
     char type[8];     /* "A01" */
-    char variant[24]; /* "item9_2", or "" */
+    char variant[24]; /* "item9_2", "item9_unanswered", or "" */
     const char *why;  /* static English reason, for display only (never sent to the server) */
 };
 
 struct ses_rules_config {
-    int not_improving_weeks; /* A06 from this many weeks on the plan (default 8) */
+    int not_improving_weeks; /* A06 from this many weeks on the plan (default 10) */
     int early_weeks_min;     /* A06b window (default 4..6 weeks) */
     int early_weeks_max;
 };
 
-/* Evaluates the client-side rules for latest (a SES_RECORD_SCALES record) given the episode's
- * earlier records (history, oldest first; plan and scale records mixed) and the thread's phase
- * (relapse_prevention). cfg NULL means the defaults. Fills *ep and up to SES_TRIGGERS_MAX
- * triggers, most urgent first. Returns 0, or SES_EBAD_SCALE (a record with an unknown kind, a day
- * outside SES_DAY_MIN..SES_DAY_MAX, an item above 3 other than SES_ITEM_MISSING, or a scales
- * record without a scale) / SES_EINVALID_ARG (NULL pointers, latest not a scales record, cfg
- * weeks outside 0..SES_RULES_WEEKS_MAX or early_weeks_min > early_weeks_max). Scales with a
- * missing item count as absent, except that an answered PHQ-9 item 9 still raises A01. The rules
- * are PROTOCOL.md §14. */
+/* Evaluates the client-side rules for latest (a SES_RECORD_SCALES record, entered after every
+ * history record) given the episode's earlier-entered records (history, in entry order, plan and
+ * scale records mixed, in any date order) and the thread's phase (relapse_prevention). cfg NULL
+ * means the defaults. Fills *ep and up to SES_TRIGGERS_MAX triggers, most urgent first: A01
+ * (item9_1, item9_2, item9_unanswered), A04, A05, A11, A06, A10 (remission, response), A06b.
+ * Returns 0, or SES_EBAD_SCALE (a record with an unknown kind, a day outside
+ * SES_DAY_MIN..SES_DAY_MAX, an item above 3 other than SES_ITEM_MISSING, or a scales record
+ * without a scale) / SES_EINVALID_ARG (NULL pointers, latest not a scales record, cfg weeks
+ * outside 0..SES_RULES_WEEKS_MAX or early_weeks_min > early_weeks_max) / SES_ENOMEM (the sort of
+ * n_history + 1 records could not be allocated). Unanswered items are accepted here, even a scale
+ * with none answered: only usable scores (ses_scale_usable) take part in totals, baseline,
+ * previous, nadir, plan-start score and change; an unusable PHQ-9 counts for its item 9 alone.
+ * The rules are PROTOCOL.md §14. */
 int ses_rules_evaluate(const struct ses_record *history, size_t n_history,
                        const struct ses_record *latest, bool relapse_prevention,
                        const struct ses_rules_config *cfg, struct ses_episode *ep,
