@@ -540,9 +540,8 @@ static void test_incomplete_phq9(void **state)
     assert_true(json_is_object(meta));
     assert_int_equal(h_jint(meta, "contacts"), 1);
     assert_int_equal(h_jint(meta, "last_contact"), day_ms(&w, 0));
-    assert_int_equal(h_jint(meta, "last_phq9"), day_ms(&w, 0));
     assert_null(json_object_get(j, "contact_error"));
-    json_decref(j);
+    json_t *first = j;
 
     /* another patient: item 9 blank, in words */
     RUN(&r, &w, NURSE, "thread", "create", "--patient", "P-0B2", "--title", "Episode 2", "--member",
@@ -581,6 +580,9 @@ static void test_incomplete_phq9(void **state)
     h_cli_assert_error(&r, 2, "BAD_SCALE");
     h_cli_free(&r);
     assert_int_equal(last_seq(&w), seq);
+    /* the first assessment counted its (prorated) PHQ-9 */
+    assert_int_equal(h_jint(json_object_get(first, "contact"), "last_phq9"), day_ms(&w, 0));
+    json_decref(first);
     world_free(&w);
 }
 
