@@ -122,15 +122,28 @@ int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const c
  * patient, why (may be NULL), "already open: counted as a repeat" when repeat, owners and cc by
  * name (" - yours" for the caller), deadline (UTC clock time and relative). */
 void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why);
-/* For a P0 alert: the prominent "phone the owners now" lines (stdout; stderr with --json). */
+/* For a P0 alert: the prominent lines (stdout; stderr with --json): the site's emergency routes
+ * from the alert's "emergency" ("phone now: SAMU 15 / 3114 — the daemon is not the only
+ * channel"; when none are configured, to phone the on-duty psychiatrist or the emergency
+ * services) and the owners to phone. Nothing for another severity. */
 void cli_alert_p0_banner(struct e2e *x, const json_t *alert);
-/* "in 25 min", "overdue 3 min", "overdue (chain exhausted)", "none", or "-" (not raised). */
+/* "in 25 min", "overdue 3 min", "UNACKNOWLEDGED, chain exhausted (renotified K, next in 14 min)",
+ * "none", or "-" (not raised). */
 void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now_ms);
 /* One alert_event push as a line (`follow`): "[ALERT P1] A01/item9_2 SAFETY_ITEM9_POSITIVE raised
  * on P-7F3A (alert 3f7a9c2b) - owner: Anne Martin (nurse), deadline 10:42 UTC"; with --json
  * {"event":"alert_event","what":EVENT,"alert":ALERT} on one line. */
 void cli_alert_event_print(struct e2e *x, const json_t *push);
+/* One open alert of `follow`'s catch-up, like an event "open" ("[ALERT P1] ... open, raised on
+ * ..."; --json adds "catchup":true), with the P0 banner for a P0. */
+void cli_alert_catchup_print(struct e2e *x, const json_t *alert);
+/* 1 if the caller is among the alert's owners or cc. */
+int cli_alert_concerns_me(const struct e2e *x, const json_t *alert);
 /* Thread metadata (META of PROTOCOL.md §13) in aligned lines; patient may be NULL. */
+/* The "warnings" of an `alerts` or `oncall` reply ("NO_ON_DUTY_PSYCHIATRIST", "NO_PROGRAM_LEAD")
+ * as "sesame: warning: ..." lines on stderr, in plain words with the fix (cmd_oncall.c). NULL or
+ * an empty array prints nothing. */
+void cli_oncall_warnings(const json_t *warnings);
 void cli_meta_print(const char *thread, const char *patient, const json_t *meta);
 
 /* Commands: each returns the process exit status. */
@@ -144,13 +157,15 @@ int cmd_sync(struct cli *cli);
 int cmd_follow(struct cli *cli);
 int cmd_directory(struct cli *cli);
 int cmd_safety_number(struct cli *cli);
-int cmd_device(struct cli *cli);      /* argv[0] is the device subcommand */
-int cmd_alert(struct cli *cli);       /* argv[0] is the alert subcommand */
-int cmd_scale(struct cli *cli);       /* argv[0] is "record" */
-int cmd_plan(struct cli *cli);        /* argv[0] is "record" */
-int cmd_contact(struct cli *cli);     /* argv[0] is "record" */
-int cmd_thread_meta(struct cli *cli); /* `thread meta`: argv[0] is THREAD */
-int cmd_device_link(struct cli *cli); /* `device link`: a code for another own device */
+int cmd_device(struct cli *cli);       /* argv[0] is the device subcommand */
+int cmd_alert(struct cli *cli);        /* argv[0] is the alert subcommand */
+int cmd_scale(struct cli *cli);        /* argv[0] is "record" */
+int cmd_plan(struct cli *cli);         /* argv[0] is "record" */
+int cmd_contact(struct cli *cli);      /* argv[0] is "record" */
+int cmd_thread_meta(struct cli *cli);  /* `thread meta`: argv[0] is THREAD */
+int cmd_device_link(struct cli *cli);  /* `device link`: a code for another own device */
+int cmd_admin_oncall(struct cli *cli); /* `admin oncall`: argv[0] is show or set */
+int cmd_admin_backup(struct cli *cli); /* `admin backup`: argv[0] is set */
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

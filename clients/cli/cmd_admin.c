@@ -1,7 +1,7 @@
 /*
  * cmd_admin.c - `sesame admin ...`: the administrator's commands (invite, users, devices,
- * revoke). Each logs in with the profile, sends one request and prints the reply; the server
- * decides who may do what (DENIED for other roles).
+ * revoke; oncall and backup are in cmd_oncall.c). Each logs in with the profile, sends one request
+ * and prints the reply; the server decides who may do what (DENIED for other roles).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #define USERS_USAGE "sesame admin users"
 #define DEVICES_USAGE "sesame admin devices [--user USER_ID]"
 #define REVOKE_USAGE "sesame admin revoke --device DEVICE_ID | --user USER_ID"
-#define ADMIN_USAGE "sesame admin invite|users|devices|revoke [OPTIONS]"
+#define ADMIN_USAGE "sesame admin invite|users|devices|revoke|oncall|backup [OPTIONS]"
 
 /* Logs in, sends req (owned), and on success hands the reply to print (human mode) or prints it
  * as JSON. Returns the exit status. */
@@ -278,9 +278,8 @@ static int admin_revoke(struct cli *cli)
 
 int cmd_admin(struct cli *cli)
 {
-    static const struct cli_sub subs[] = {{"invite", admin_invite},
-                                          {"users", admin_users},
-                                          {"devices", admin_devices},
-                                          {"revoke", admin_revoke}};
+    static const struct cli_sub subs[] = {
+        {"invite", admin_invite}, {"users", admin_users},       {"devices", admin_devices},
+        {"revoke", admin_revoke}, {"oncall", cmd_admin_oncall}, {"backup", cmd_admin_backup}};
     return cli_dispatch(cli, "admin", ADMIN_USAGE, subs, sizeof subs / sizeof subs[0]);
 }

@@ -31,7 +31,8 @@
     "sesame alert resolve ID --code CODE [--outcome none|low|moderate|high|imminent] "             \
     "[--note TEXT]"
 #define CANCEL_USAGE "sesame alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT"
-#define CONTACT_USAGE "sesame contact record THREAD [--date YYYY-MM-DD]"
+#define CONTACT_USAGE                                                                              \
+    "sesame contact record THREAD [--date YYYY-MM-DD] [--type in_person|phone|video|assessment]"
 #define META_USAGE                                                                                 \
     "sesame thread meta THREAD [--phase active|relapse_prevention] "                               \
     "[--sequence classic|light|none] [--sequence-due YYYY-MM-DD|none] "                            \
@@ -116,11 +117,17 @@ void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now)
 {
     const json_t *dl = json_object_get(alert, "deadline");
     const char *state = cli_str(alert, "state", "");
-    char d[48];
+    char d[48] = "";
     if (strcmp(state, "raised") != 0) {
         snprintf(out, cap, "-");
     } else if (json_is_true(json_object_get(alert, "exhausted"))) {
-        snprintf(out, cap, "overdue (chain exhausted)");
+        /* past the last step: re-notified every 15 min (P0) or hour (P1) until acknowledged */
+        const json_t *k = json_object_get(alert, "renotified");
+        if (json_is_integer(dl) && json_integer_value(dl) >= now)
+            fmt_dur(d, sizeof d, json_integer_value(dl) - now + MIN_MS - 1);
+        snprintf(out, cap, "UNACKNOWLEDGED, chain exhausted (renotified %lld%s%s)",
+                 json_is_integer(k) ? (long long)json_integer_value(k) : 0LL,
+                 d[0] ? ", next in " : "", d);
     } else if (!json_is_integer(dl)) {
         snprintf(out, cap, "none");
     } else if (json_integer_value(dl) >= now) {
@@ -129,6 +136,35 @@ void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now)
     } else {
         fmt_dur(d, sizeof d, now - json_integer_value(dl));
         snprintf(out, cap, "overdue %s", d);
+    }
+}
+
+/* The deadline in a sentence: "09:00 UTC (in 30 min)"; for an alert still raised past the end of
+ * its chain "UNACKNOWLEDGED, chain exhausted: re-notified K time(s), next at 12:04 UTC (in 1 h 0
+ * min)"; "none" without one. */
+static void deadline_text(char *out, size_t cap, const json_t *alert, int64_t now)
+{
+    const json_t *d = json_object_get(alert, "deadline");
+    char at[32] = "", rel[32], next[80] = "";
+    if (json_is_integer(d))
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+    int exhausted = json_is_true(json_object_get(alert, "exhausted")) &&
+                    strcmp(cli_str(alert, "state", ""), "raised") == 0;
+    if (exhausted) {
+        const json_t *k = json_object_get(alert, "renotified");
+        if (at[0]) {
+            int64_t left = json_integer_value(d) - now;
+            fmt_dur(rel, sizeof rel, left > 0 ? left + MIN_MS - 1 : 0);
+            snprintf(next, sizeof next, ", next at %s (in %s)", at, rel);
+        }
+        snprintf(out, cap, "UNACKNOWLEDGED, chain exhausted: re-notified %lld time(s)%s",
+                 json_is_integer(k) ? (long long)json_integer_value(k) : 0LL, next);
+    } else if (at[0]) {
+        char dl[96];
+        cli_alert_deadline(dl, sizeof dl, alert, now);
+        snprintf(out, cap, "%s (%s)", at, dl);
+    } else {
+        snprintf(out, cap, "none");
     }
 }
 
@@ -191,19 +227,27 @@ void cli_alert_p0_banner(struct e2e *x, const json_t *alert)
         return;
     char owners[1024];
     names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
+    const char *routes = cli_str(alert, "emergency", NULL);
     FILE *f = x->cli->json ? stderr : stdout;
-    fprintf(f,
-            "\n!!! P0 %s on %s: possible imminent danger to life.\n"
-            "!!! The daemon is NOT the only channel: PHONE the owners NOW (emergency pathway):\n"
-            "!!!   %s\n\n",
-            cli_str(alert, "name", "?"), cli_str(alert, "patient", "?"), owners);
+    fprintf(f, "\n!!! P0 %s on %s: possible imminent danger to life.\n",
+            cli_str(alert, "name", "?"), cli_str(alert, "patient", "?"));
+    if (routes != NULL && routes[0] != '\0') {
+        char *flat = e2e_flatten(routes);
+        fprintf(f, "!!! phone now: %s — the daemon is not the only channel.\n", flat ? flat : "?");
+        free(flat);
+    } else {
+        fprintf(f, "!!! No emergency routes are configured on this server: phone the on-duty "
+                   "psychiatrist or the emergency services now — the daemon is not the only "
+                   "channel.\n");
+    }
+    fprintf(f, "!!! PHONE the owners NOW (emergency pathway): %s\n\n", owners);
     fflush(f);
 }
 
 void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why)
 {
     int64_t now = (int64_t)cli_now_ms();
-    char type[48], owners[1024], cc[1024], dl[64];
+    char type[48], owners[1024], cc[1024], dl[160];
     type_text(type, sizeof type, alert);
     names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
     names_of(x, NULL, json_object_get(alert, "cc"), cc, sizeof cc);
@@ -223,12 +267,63 @@ void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char 
     const json_t *d = json_object_get(alert, "deadline");
     if (strcmp(cli_str(alert, "severity", ""), "INFO") == 0) {
         printf("       information only: no acknowledgement, no deadline\n");
-    } else if (json_is_integer(d)) {
-        char at[48];
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-        cli_alert_deadline(dl, sizeof dl, alert, now);
-        printf("       deadline: %s (%s)\n", at, dl);
+    } else if (json_is_integer(d) || json_is_true(json_object_get(alert, "exhausted"))) {
+        deadline_text(dl, sizeof dl, alert, now);
+        printf("       deadline: %s\n", dl);
     }
+    fflush(stdout);
+}
+
+static int has_me(const struct e2e *x, const json_t *ids)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), x->me) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_alert_concerns_me(const struct e2e *x, const json_t *alert)
+{
+    return has_me(x, json_object_get(alert, "owners")) || has_me(x, json_object_get(alert, "cc"));
+}
+
+/* One alert as a `follow` line: event (a push's event, or "open" for the catch-up) and, with
+ * --json, {"event":"alert_event","what":EVENT,"alert":ALERT} plus "catchup":true. */
+static void event_line(struct e2e *x, const char *event, const json_t *alert, int catchup)
+{
+    if (x->cli->json) {
+        json_t *line = json_pack("{s:s, s:s, s:O}", "event", "alert_event", "what", event, "alert",
+                                 alert ? alert : json_null());
+        if (line != NULL && catchup)
+            json_object_set_new(line, "catchup", json_true());
+        if (line != NULL)
+            cli_print_json(line);
+        json_decref(line);
+        return;
+    }
+    char type[48], owners[1024], at[80] = "";
+    int64_t now = (int64_t)cli_now_ms();
+    type_text(type, sizeof type, alert);
+    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
+    const json_t *d = json_object_get(alert, "deadline");
+    if (json_is_true(json_object_get(alert, "exhausted")))
+        cli_alert_deadline(at, sizeof at, alert, now);
+    else if (json_is_integer(d) && strcmp(cli_str(alert, "state", ""), "raised") == 0)
+        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
+    printf("[ALERT %s] %s %s %s%s%s on %s (alert %.8s) - %s: %s%s%s%s\n",
+           cli_str(alert, "severity", "?"), type, cli_str(alert, "name", "?"), event,
+           catchup ? ", " : "", catchup ? cli_str(alert, "state", "?") : "",
+           cli_str(alert, "patient", "?"), cli_str(alert, "alert", "?"),
+           json_array_size(json_object_get(alert, "owners")) == 1 ? "owner" : "owners", owners,
+           at[0] ? (json_is_true(json_object_get(alert, "exhausted")) ? ", " : ", deadline ") : "",
+           at,
+           is_mine(x, alert)                         ? " - yours"
+           : has_me(x, json_object_get(alert, "cc")) ? " - cc to you"
+                                                     : "");
     fflush(stdout);
 }
 
@@ -236,29 +331,16 @@ void cli_alert_event_print(struct e2e *x, const json_t *push)
 {
     const json_t *alert = json_object_get(push, "alert");
     const char *event = cli_str(push, "event", "?");
-    if (x->cli->json) {
-        json_t *line = json_pack("{s:s, s:s, s:O}", "event", "alert_event", "what", event, "alert",
-                                 alert ? alert : json_null());
-        if (line != NULL)
-            cli_print_json(line);
-        json_decref(line);
-        return;
-    }
-    char type[48], owners[1024], at[48] = "";
-    int64_t now = (int64_t)cli_now_ms();
-    type_text(type, sizeof type, alert);
-    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
-    const json_t *d = json_object_get(alert, "deadline");
-    if (json_is_integer(d) && strcmp(cli_str(alert, "state", ""), "raised") == 0)
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-    printf("[ALERT %s] %s %s %s on %s (alert %.8s) - %s: %s%s%s%s\n",
-           cli_str(alert, "severity", "?"), type, cli_str(alert, "name", "?"), event,
-           cli_str(alert, "patient", "?"), cli_str(alert, "alert", "?"),
-           json_array_size(json_object_get(alert, "owners")) == 1 ? "owner" : "owners", owners,
-           at[0] ? ", deadline " : "", at, is_mine(x, alert) ? " - yours" : "");
-    fflush(stdout);
-    if (strcmp(event, "raised") == 0 || strcmp(event, "upgraded") == 0)
+    event_line(x, event, alert, 0);
+    if (strcmp(event, "raised") == 0 || strcmp(event, "upgraded") == 0 ||
+        strcmp(event, "renotified") == 0)
         cli_alert_p0_banner(x, alert);
+}
+
+void cli_alert_catchup_print(struct e2e *x, const json_t *alert)
+{
+    event_line(x, "open", alert, 1);
+    cli_alert_p0_banner(x, alert);
 }
 
 int cli_thread_info(struct e2e *x, const char *thread, struct e2e_roster **r, json_t **meta)
@@ -497,6 +579,7 @@ static int alert_list(struct cli *cli)
         json_object_set_new(req, "mine", json_true());
     if ((status = e2e_request(&x, req, "alerts", &reply)) != 0)
         return e2e_end(&x, status, 0);
+    cli_oncall_warnings(json_object_get(reply, "warnings"));
     if (cli->json) {
         cli_print_json(reply);
         json_decref(reply);
@@ -514,7 +597,7 @@ static int alert_list(struct cli *cli)
     json_t *a;
     json_array_foreach(json_object_get(reply, "alerts"), i, a)
     {
-        char id[12], type[48], owners[1024], dl[64], inc[40];
+        char id[12], type[48], owners[1024], dl[96], inc[40];
         snprintf(id, sizeof id, "%.8s", cli_str(a, "alert", "?"));
         type_text(type, sizeof type, a);
         names_of(&x, NULL, json_object_get(a, "owners"), owners, sizeof owners);
@@ -618,7 +701,7 @@ static int alert_show(struct cli *cli)
         return e2e_end(&x, 0, 1);
     }
     int64_t now = (int64_t)cli_now_ms();
-    char type[48], who[1024], when[40], dl[64];
+    char type[48], who[1024], when[40], dl[160];
     type_text(type, sizeof type, a);
     const struct ses_alert_type *cat =
         ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
@@ -636,18 +719,17 @@ static int alert_show(struct cli *cli)
            (long long)json_integer_value(json_object_get(a, "step")));
     names_of(&x, NULL, json_object_get(a, "cc"), who, sizeof who);
     printf("cc        %s\n", who);
-    const json_t *d = json_object_get(a, "deadline");
-    if (json_is_integer(d)) {
-        char at[48];
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-        cli_alert_deadline(dl, sizeof dl, a, now);
-        printf("deadline  %s (%s)\n", at, dl);
-    } else {
-        printf("deadline  %s\n", json_is_true(json_object_get(a, "exhausted"))
-                                     ? "none: escalation chain exhausted, overdue"
-                                     : "none");
-    }
+    deadline_text(dl, sizeof dl, a, now);
+    printf("deadline  %s\n", dl);
     printf("repeats   %lld\n", (long long)json_integer_value(json_object_get(a, "repeats")));
+    if (json_integer_value(json_object_get(a, "renotified")) > 0)
+        printf("renotified %lld time(s) after the chain was exhausted\n",
+               (long long)json_integer_value(json_object_get(a, "renotified")));
+    if (json_is_string(json_object_get(a, "emergency"))) {
+        printf("emergency ");
+        e2e_print_safe(stdout, cli_str(a, "emergency", ""), "          ");
+        fputc('\n', stdout);
+    }
     print_after("acked", a, "acked", "acked_by", &x);
     print_after("resolved", a, "resolved", "resolved_by", &x);
     if (json_is_string(json_object_get(a, "resolution")))
@@ -668,7 +750,7 @@ static int alert_show(struct cli *cli)
         cli_fmt_time(when, sizeof when, json_object_get(ev, "ts"));
         name_of(&x, NULL, json_object_get(ev, "by"), by, sizeof by);
         names_of(&x, NULL, json_object_get(ev, "to"), to, sizeof to);
-        printf("  %s  %-9s by %s", when, cli_str(ev, "event", "?"), by);
+        printf("  %s  %-10s by %s", when, cli_str(ev, "event", "?"), by);
         if (json_array_size(json_object_get(ev, "to")) > 0)
             printf("  to %s", to);
         if (json_is_string(json_object_get(ev, "detail"))) {
@@ -729,6 +811,100 @@ static int alert_ack(struct cli *cli)
     return e2e_end(&x, status, 0);
 }
 
+/* What the CLI refuses from the options alone: an unknown code or outcome, a bad note, and a
+ * "nothing to do" code (DUPLICATE, NO_ACTION_NEEDED) for a risk above low (OUTCOME_CONFLICT). */
+static int resolve_check_opts(const char *code, const char *outcome, const char *note)
+{
+    if (!ses_resolution_valid(code))
+        return cli_usage_error(RESOLVE_USAGE,
+                               "BAD_FIELD: --code is one of ADDRESSED, RISK_ASSESSED, "
+                               "NO_ACTION_NEEDED, REVIEWED, REFERRED, DUPLICATE");
+    if (outcome != NULL && !ses_risk_outcome_valid(outcome))
+        return cli_usage_error(RESOLVE_USAGE, "BAD_FIELD: --outcome is one of none, low, "
+                                              "moderate, high, imminent");
+    if (outcome != NULL && ses_risk_outcome_rank(outcome) > ses_risk_outcome_rank("low") &&
+        (strcmp(code, "DUPLICATE") == 0 || strcmp(code, "NO_ACTION_NEEDED") == 0))
+        return cli_error(CLI_EUSAGE,
+                         "OUTCOME_CONFLICT: --code %s cannot close a risk assessed as %s: use "
+                         "RISK_ASSESSED, ADDRESSED or REFERRED; nothing was sent",
+                         code, outcome);
+    return note != NULL ? check_note(RESOLVE_USAGE, note) : 0;
+}
+
+/* 0 when the caller may be one of the alert's closers, or when the CLI cannot tell (a row whose
+ * closers include former owners, the backup or the lead: the server decides); 1 when the caller
+ * certainly is not (a safety alert: neither a current owner nor a psychiatrist). */
+static int surely_not_closer(const struct e2e *x, const struct ses_alert_type *t,
+                             const json_t *alert)
+{
+    unsigned c = t->closers;
+    if (c & (SES_PARTY_FORMER_OWNER | SES_PARTY_BACKUP | SES_PARTY_LEAD))
+        return 0;
+    if ((c & SES_PARTY_OWNER) && is_mine(x, alert))
+        return 0;
+    enum ses_role role = ses_role_from_name(x->p.role);
+    if (role == SES_ROLE_PSYCHIATRIST && (c & (SES_PARTY_PSYCHIATRIST | SES_PARTY_ON_DUTY)))
+        return 0; /* the thread's or the on-duty psychiatrist: the server checks which */
+    if ((role == SES_ROLE_NURSE && (c & SES_PARTY_NURSE)) ||
+        (role == SES_ROLE_GP && (c & SES_PARTY_GP)))
+        return 0;
+    return 1;
+}
+
+/* What the server would refuse, checked on the alert (alert_show) before anything is sent: a
+ * closed alert (BAD_STATE), a caller who is surely not a closer (NOT_OWNER, exit 1 like the
+ * server's refusal: no command line would change it), a safety alert without
+ * a risk outcome (OUTCOME_REQUIRED) or without a note of the assessment (NOTE_REQUIRED). Fills
+ * thread (the alert's). Returns 0 or the status. */
+static int resolve_precheck(struct e2e *x, const char *aid, const char *outcome, const char *note,
+                            char thread[E2E_ID_LEN])
+{
+    json_t *reply = NULL;
+    int status = e2e_request(x, json_pack("{s:s, s:s}", "t", "alert_show", "alert", aid),
+                             "alert_show", &reply);
+    if (status != 0)
+        return status;
+    const json_t *a = json_object_get(reply, "alert");
+    const char *state = cli_str(a, "state", "");
+    const struct ses_alert_type *t =
+        ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
+    snprintf(thread, E2E_ID_LEN, "%s", cli_str(a, "thread", ""));
+    if (strcmp(state, "raised") != 0 && strcmp(state, "acked") != 0)
+        status = cli_error(CLI_EUSAGE, "BAD_STATE: the alert is %s; nothing was sent", state);
+    else if (t != NULL && surely_not_closer(x, t, a)) /* a refusal, not a usage error */
+        status = cli_error(CLI_ESERVER,
+                           "NOT_OWNER: only its owners and the psychiatrists may resolve %s %s; "
+                           "nothing was sent",
+                           t->code, t->name);
+    else if (t != NULL && t->safety && outcome == NULL)
+        status = cli_error(CLI_EUSAGE,
+                           "OUTCOME_REQUIRED: %s %s is a safety alert: give the risk assessment "
+                           "with --outcome none|low|moderate|high|imminent; nothing was sent",
+                           t->code, t->name);
+    else if (t != NULL && t->safety && note == NULL)
+        status = cli_error(CLI_EUSAGE,
+                           "NOTE_REQUIRED: %s %s is a safety alert: describe the assessment with "
+                           "--note TEXT (sent encrypted); nothing was sent",
+                           t->code, t->name);
+    json_decref(reply);
+    return status;
+}
+
+/* The follow-up alerts a risk outcome raised (outcome high: an A03, imminent: an A02 P0). */
+static void print_followups(struct e2e *x, const json_t *reply)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(reply, "followups"), i, f)
+    {
+        if (!x->cli->json) {
+            printf("Follow-up raised:\n");
+            cli_alert_print(x, f, 0, NULL);
+        }
+        cli_alert_p0_banner(x, f);
+    }
+}
+
 static int alert_resolve(struct cli *cli)
 {
     const char *pos[1], *code = NULL, *outcome = NULL, *note = NULL;
@@ -741,43 +917,19 @@ static int alert_resolve(struct cli *cli)
         return rc < 0 ? CLI_OK : rc;
     if (n_pos != 1 || code == NULL)
         return cli_usage_error(RESOLVE_USAGE, "resolve needs an alert ID and --code CODE");
-    if (!ses_resolution_valid(code))
-        return cli_usage_error(RESOLVE_USAGE,
-                               "BAD_FIELD: --code is one of ADDRESSED, RISK_ASSESSED, "
-                               "NO_ACTION_NEEDED, REVIEWED, REFERRED, DUPLICATE");
-    if (outcome != NULL && !ses_risk_outcome_valid(outcome))
-        return cli_usage_error(RESOLVE_USAGE, "BAD_FIELD: --outcome is one of none, low, "
-                                              "moderate, high, imminent");
-    if (note != NULL && (rc = check_note(RESOLVE_USAGE, note)) != 0)
+    if ((rc = resolve_check_opts(code, outcome, note)) != 0)
         return rc;
     struct e2e x;
-    char aid[E2E_ID_LEN];
+    char aid[E2E_ID_LEN], thread[E2E_ID_LEN];
     int64_t note_seq = 0;
     json_t *reply = NULL;
     int status = e2e_begin(cli, &x);
     if (status != 0)
         return status;
-    status = e2e_resolve_alert(&x, pos[0], aid);
-    if (status == 0 && note != NULL) {
-        /* check what the server would refuse before the note is sent */
-        status = e2e_request(&x, json_pack("{s:s, s:s}", "t", "alert_show", "alert", aid),
-                             "alert_show", &reply);
-        const json_t *a = json_object_get(reply, "alert");
-        const char *state = cli_str(a, "state", "");
-        const struct ses_alert_type *t =
-            ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
-        if (status == 0 && strcmp(state, "raised") != 0 && strcmp(state, "acked") != 0)
-            status = cli_error(CLI_EUSAGE, "BAD_STATE: the alert is %s; nothing was sent", state);
-        else if (status == 0 && t != NULL && t->safety && outcome == NULL)
-            status = cli_error(CLI_EUSAGE,
-                               "OUTCOME_REQUIRED: %s is a safety alert: give the risk assessment "
-                               "with --outcome; nothing was sent",
-                               t->code);
-        if (status == 0)
-            status = send_note(&x, cli_str(a, "thread", ""), note, &note_seq);
-        json_decref(reply);
-        reply = NULL;
-    }
+    if ((status = e2e_resolve_alert(&x, pos[0], aid)) == 0)
+        status = resolve_precheck(&x, aid, outcome, note, thread);
+    if (status == 0 && note != NULL)
+        status = send_note(&x, thread, note, &note_seq);
     if (status == 0) {
         json_t *req =
             json_pack("{s:s, s:s, s:s}", "t", "alert_resolve", "alert", aid, "code", code);
@@ -792,8 +944,10 @@ static int alert_resolve(struct cli *cli)
                     "resolved\n",
                     (long long)note_seq);
     }
-    if (status == 0)
+    if (status == 0) {
         print_changed(&x, "resolved", reply);
+        print_followups(&x, reply);
+    }
     json_decref(reply);
     return e2e_end(&x, status, 1);
 }
@@ -848,6 +1002,11 @@ void cli_meta_print(const char *thread, const char *patient, const json_t *meta)
     fmt_day(d, json_object_get(meta, "last_contact"));
     printf("contacts  %lld (last %s)\n",
            (long long)json_integer_value(json_object_get(meta, "contacts")), d);
+    if (json_object_get(meta, "last_phq9") != NULL) { /* servers before the safety pathway */
+        fmt_day(d, json_object_get(meta, "last_phq9"));
+        printf("PHQ-9     %s\n",
+               json_is_integer(json_object_get(meta, "last_phq9")) ? d : "none counted yet");
+    }
     fmt_day(d, json_object_get(meta, "last_review"));
     printf("review    %s\n", json_is_integer(json_object_get(meta, "last_review")) ? d : "none");
     fmt_day(e, json_object_get(meta, "sequence_due"));
@@ -861,14 +1020,18 @@ void cli_meta_print(const char *thread, const char *patient, const json_t *meta)
 
 static int contact_record(struct cli *cli)
 {
-    const char *pos[1], *date = NULL;
+    const char *pos[1], *date = NULL, *type = NULL;
     int n_pos = 0;
-    const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 1, CONTACT_USAGE, pos, 1, &n_pos);
+    const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}, {"type", &type, NULL, NULL, 0}};
+    int rc = e2e_args(cli->argc, cli->argv, opts, 2, CONTACT_USAGE, pos, 1, &n_pos);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
     if (n_pos != 1)
         return cli_usage_error(CONTACT_USAGE, "contact record needs a THREAD");
+    if (type != NULL && strcmp(type, "in_person") != 0 && strcmp(type, "phone") != 0 &&
+        strcmp(type, "video") != 0 && strcmp(type, "assessment") != 0)
+        return cli_usage_error(CONTACT_USAGE,
+                               "BAD_FIELD: --type is in_person, phone, video or assessment");
     int64_t ms = 0;
     if (date != NULL && (rc = cli_date_arg(CONTACT_USAGE, "date", date, NULL, &ms)) != 0)
         return rc;
@@ -882,13 +1045,15 @@ static int contact_record(struct cli *cli)
         json_t *req = json_pack("{s:s, s:s}", "t", "contact_record", "thread", tid);
         if (req != NULL && date != NULL)
             json_object_set_new(req, "date", json_integer((json_int_t)ms));
+        if (req != NULL && type != NULL) /* absent: in_person, the server's default */
+            json_object_set_new(req, "type", json_string(type));
         status = e2e_request(&x, req, "contact_record", &reply);
     }
     if (status == 0) {
         if (cli->json) {
             cli_print_json(reply);
         } else {
-            printf("contact recorded\n");
+            printf("contact recorded (%s)\n", type ? type : "in_person");
             cli_meta_print(cli_str(reply, "thread", tid), NULL, json_object_get(reply, "meta"));
         }
     }

@@ -1,7 +1,8 @@
 /*
  * cmd_msg.c - `sesame send`, `sesame sync` and `sesame follow` (PROTOCOL.md §11): encrypt and
  * send a message to a thread; fetch, decrypt and print what this device has not seen yet; stay
- * connected and print pushed messages (and alert events, PROTOCOL.md §13) as they arrive. Each
+ * connected and print pushed messages (and alert events, PROTOCOL.md §13, after a catch-up of the
+ * open alerts that concern the user) as they arrive. Each
  * acknowledges delivery of what it printed; the local state (state.h) remembers how far each
  * thread was synced.
  */
@@ -333,6 +334,52 @@ static int follow_msg(struct e2e *x, const json_t *push, struct out *o)
     return status;
 }
 
+/* The open alerts that concern this user (owner or cc), most urgent first, printed before going
+ * live; each is remembered in seen (id -> ALERT) so that a push about it that was queued while
+ * the catch-up was fetched is not printed twice. The session is logged in, so pushes are already
+ * queued: nothing raised in between is missed. A refusal is a warning; returns the exit status
+ * of a connection failure, else 0. */
+static int alerts_catch_up(struct e2e *x, const char *only, json_t *seen)
+{
+    json_t *req = json_pack("{s:s, s:b, s:i}", "t", "alerts", "open", 1, "limit", 500),
+           *reply = NULL;
+    if (req != NULL && only[0])
+        json_object_set_new(req, "thread", json_string(only));
+    int rc = ses_conn_request(x->conn, req, x->cli->timeout_ms, &reply);
+    if (rc != 0 && reply == NULL)
+        return cli_fail(x->cli, x->conn, rc, NULL, "alerts");
+    if (rc != 0) {
+        e2e_warn("cannot list the open alerts: %s", cli_str(reply, "code", ses_err_name(rc)));
+        json_decref(reply);
+        return 0;
+    }
+    size_t i, n = 0;
+    json_t *a;
+    json_array_foreach(json_object_get(reply, "alerts"), i, a)
+    {
+        if (!cli_alert_concerns_me(x, a))
+            continue;
+        if (n++ == 0 && !x->cli->json)
+            printf("== open alerts for you (owner or cc), most urgent first\n");
+        cli_alert_catchup_print(x, a);
+        json_object_set(seen, cli_str(a, "alert", ""), a);
+    }
+    if (n > 0 && !x->cli->json) {
+        printf("== live\n");
+        fflush(stdout);
+    }
+    json_decref(reply);
+    return 0;
+}
+
+/* An alert_event push already shown by the catch-up: its raise, or the same alert unchanged. */
+static int caught_up(const json_t *seen, const json_t *push)
+{
+    const json_t *a = json_object_get(push, "alert");
+    const json_t *old = json_object_get(seen, cli_str(a, "alert", ""));
+    return old != NULL && (strcmp(cli_str(push, "event", ""), "raised") == 0 || json_equal(old, a));
+}
+
 int cmd_follow(struct cli *cli)
 {
     const char *pos[1], *count_s = NULL, *quiet_s = NULL;
@@ -371,6 +418,13 @@ int cmd_follow(struct cli *cli)
     g_stop = 0;
 
     struct out o = {cli, NULL, cli->json, 0, (int)count, NULL, 0, 0};
+    json_t *seen = json_object();
+    if (seen == NULL)
+        return e2e_end(&x, cli_error(CLI_ELOCAL, "out of memory"), 0);
+    if ((status = alerts_catch_up(&x, only, seen)) != 0) {
+        json_decref(seen);
+        return e2e_end(&x, status, 0);
+    }
 
     /* first what this device has not seen yet (like tail -f), then live pushes */
     json_t *reply = NULL;
@@ -461,7 +515,7 @@ int cmd_follow(struct cli *cli)
             /* an alert of one of this user's threads, or addressed to this user (§13); not
              * counted by --count, which counts messages */
             const char *atid = cli_str(json_object_get(f, "alert"), "thread", "");
-            if (!only[0] || strcmp(atid, only) == 0)
+            if ((!only[0] || strcmp(atid, only) == 0) && !caught_up(seen, f))
                 cli_alert_event_print(&x, f);
         } else if (strcmp(t, "closing") == 0) {
             closing = 1;
@@ -479,6 +533,7 @@ int cmd_follow(struct cli *cli)
         }
         json_decref(f);
     }
+    json_decref(seen);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status == 0 && x.refused > 0)

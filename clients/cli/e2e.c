@@ -1386,7 +1386,8 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
     }
 }
 
-/* {"items":[...],"total","complete","band","label"} of one scale; NULL when out of memory. */
+/* {"items":[... (null: not answered)],"total","complete","prorated","answered","band","label"} of
+ * one scale; NULL when out of memory. */
 static json_t *scale_json(enum ses_scale scale, const uint8_t *items, size_t n)
 {
     struct ses_scale_score sc;
@@ -1400,8 +1401,9 @@ static json_t *scale_json(enum ses_scale scale, const uint8_t *items, size_t n)
         json_decref(arr);
         return json_pack("{s:n}", "items");
     }
-    return json_pack("{s:o, s:i, s:b, s:s, s:s}", "items", arr, "total", sc.total, "complete",
-                     sc.complete, "band", ses_band_code(sc.band), "label", ses_band_label(sc.band));
+    return json_pack("{s:o, s:i, s:b, s:b, s:i, s:s, s:s}", "items", arr, "total", sc.total,
+                     "complete", sc.complete, "prorated", sc.prorated, "answered", sc.answered,
+                     "band", ses_band_code(sc.band), "label", ses_band_label(sc.band));
 }
 
 json_t *e2e_record_json(const struct ses_record *r)
@@ -1417,7 +1419,10 @@ json_t *e2e_record_json(const struct ses_record *r)
     if (r->has_phq9) {
         json_t *s = scale_json(SES_SCALE_PHQ9, r->phq9, SES_PHQ9_ITEMS);
         if (s != NULL)
-            json_object_set_new(s, "item9", json_integer(r->phq9[SES_PHQ9_ITEMS - 1]));
+            json_object_set_new(s, "item9",
+                                r->phq9[SES_PHQ9_ITEMS - 1] == SES_ITEM_MISSING
+                                    ? json_null()
+                                    : json_integer(r->phq9[SES_PHQ9_ITEMS - 1]));
         json_object_set_new(o, "phq9", s ? s : json_null());
     }
     if (r->has_gad7) {

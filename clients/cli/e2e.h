@@ -211,8 +211,9 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
 json_t *e2e_msg_json(const struct e2e_msg *m, int with_thread);
 
 /* A scale or plan record as JSON: {"kind":"scales","date":"YYYY-MM-DD","phq9":{"items":[...],
- * "total":N,"complete":B,"band":CODE,"label":TEXT,"item9":N},"gad7":{...},"phq2":{...}} or
- * {"kind":"plan","date":...,"antidepressant":B}. NULL when out of memory. */
+ * "total":N,"complete":B,"prorated":B,"answered":N,"band":CODE,"label":TEXT,"item9":N|null},
+ * "gad7":{...},"phq2":{...}} or {"kind":"plan","date":...,"antidepressant":B}; an unanswered
+ * item is null. NULL when out of memory. */
 json_t *e2e_record_json(const struct ses_record *r);
 
 /* Display name of a user: the roster's, else the directory's, else the id's first 8 chars. */

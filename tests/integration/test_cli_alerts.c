@@ -15,11 +15,15 @@
  *    score below 5 (A10/remission), an item 9 of 1 (A01/item9_1), the same again (a repeat of
  *    that A01, not a new alert); the episode figures of each reply.
  *  - lifecycle: ack by the owner; the GP, only copied, may not close the safety alert (NOT_OWNER,
- *    nothing changed); the thread's psychiatrist resolves it with an outcome and a note and the
- *    incident closes; the timeline is raised, acked, resolved; a manual A03 with an encrypted note
- * and a resolution note; the audit records counted exactly.
+ *    refused by the CLI before anything is sent, nothing changed); the owner's resolve without an
+ *    outcome or without a note is refused by the CLI (OUTCOME_REQUIRED, NOTE_REQUIRED, exit 2,
+ *    nothing sent or changed); the thread's psychiatrist resolves it with an outcome and a note
+ *    and the incident closes; the timeline is raised, acked, resolved; a manual A03 with an
+ *    encrypted note, resolved by the psychiatrist with a resolution note; the audit records
+ *    counted exactly.
  *  - bad_input: UNKNOWN_ALERT_TYPE, SEVERITY_TOO_LOW, NOT_OWNER, DENIED (a daemon-only type) from
- *    the server, nothing changed; BAD_SCALE (8 answers, an answer of 4) and a refused raise with a
+ *    the server, nothing changed; BAD_SCALE (8 answers, an answer of 4, a GAD-7 with every answer
+ *    blank) and a refused raise with a
  *    note from the CLI: exit 2 and nothing sent at all.
  *  - contacts: `thread meta` sets the enrolment date, `contact record` counts a contact and moves
  *    last_contact to that day's 00:00 UTC; a date in the future is BAD_FIELD.
@@ -520,11 +524,21 @@ static void test_lifecycle(void **state)
     assert_true(h_jint(a, "acked") >= h_jint(a, "raised"));
     h_cli_free(&r);
 
-    /* a cc-only member never closes a safety alert: nothing changes */
+    /* a cc-only member never closes a safety alert, and no safety alert is closed without the
+     * risk assessment and its note: the CLI refuses before anything is sent, nothing changes */
     struct h_snap snap;
+    int64_t seq1 = last_seq(&w);
     h_snap_take(&snap, db, SKIP_LOGIN);
     RUN(&r, &w, GP, "alert", "resolve", id, "--code", "RISK_ASSESSED");
     h_cli_assert_error(&r, 1, "NOT_OWNER");
+    assert_int_equal(r.p.out_len, 0);
+    h_cli_free(&r);
+    RUN(&r, &w, NURSE, "alert", "resolve", id, "--code", "RISK_ASSESSED");
+    h_cli_assert_error(&r, 2, "OUTCOME_REQUIRED");
+    assert_int_equal(r.p.out_len, 0);
+    h_cli_free(&r);
+    RUN(&r, &w, NURSE, "alert", "resolve", id, "--code", "RISK_ASSESSED", "--outcome", "low");
+    h_cli_assert_error(&r, 2, "NOTE_REQUIRED");
     assert_int_equal(r.p.out_len, 0);
     h_cli_free(&r);
     h_snap_expect_rest_same(&snap, db);
@@ -537,6 +551,7 @@ static void test_lifecycle(void **state)
     a = json_object_get(r.json, "alert");
     assert_string_equal(h_jstr(a, "state"), "resolved");
     assert_string_equal(h_jstr(a, "resolved_by"), w.user[PSY]);
+    assert_int_equal(h_jint(a, "resolve_msg_seq"), seq1 + 1);
     assert_string_equal(h_jstr(a, "resolution"), "RISK_ASSESSED");
     assert_string_equal(h_jstr(a, "outcome"), "low");
     h_cli_free(&r);
@@ -583,6 +598,7 @@ static void test_lifecycle(void **state)
                         "Seen today, safety plan agreed");
     h_cli_free(&r);
     scan_add(&w, strdup("Call with the patient"));
+    scan_add(&w, strdup("passive thoughts, no plan"));
     scan_add(&w, strdup("safety plan agreed"));
 
     h_audit_wait_count(db, "alert.raise", "ok", 2);
@@ -642,7 +658,7 @@ static void test_bad_input(void **state)
     h_cli_assert_error(&r, 2, "BAD_SCALE");
     h_cli_free(&r);
     RUN(&r, &w, NURSE, "scale", "record", w.thread, "--phq9", "1,1,1,1,1,1,1,1,1", "--gad7",
-        "1,1,1,,1,1,1");
+        ",,,,,,");
     h_cli_assert_error(&r, 2, "BAD_SCALE");
     h_cli_free(&r);
     h_snap_expect_same(&snap, db);
