@@ -147,7 +147,7 @@ static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t 
 {
     json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
                           (json_int_t)m->stored_ms);
-    char *b64 = malloc(ses_b64url_len(len) + 1);
+    char *b64 = malloc(ses_b64_len(len) + 1);
     if (p == NULL || b64 == NULL) {
         json_decref(p);
         free(b64);
@@ -171,7 +171,7 @@ static char *msg_push_text(const struct ses_message *m, size_t *len_out)
     ses_id_to_text(thread, m->thread);
     ses_id_to_text(sender, m->sender_user);
     ses_id_to_text(device, m->sender_device);
-    size_t cap = 256 + ses_b64url_len(m->env_len);
+    size_t cap = 256 + ses_b64_len(m->env_len);
     char *text = malloc(cap);
     if (text == NULL)
         return NULL;

@@ -38,16 +38,6 @@ struct ses_session {
 /* The callbacks the transport calls (transport.h); ud is the struct ses_daemon. */
 extern const struct ses_transport_cbs ses_session_cbs;
 
-/* base64url without padding, table driven (not constant time: for public bytes such as
- * envelopes, never for secrets). encode writes ses_b64url_len(n) characters, no NUL, and returns
- * that count. decode accepts exactly what sodium_base642bin(URLSAFE_NO_PADDING, no ignored
- * characters) accepts in full: URL-safe characters only (and, like it, bytes >= 0x80 as '_'),
- * len % 4 != 1, zero unused bits; it writes
- * len * 3 / 4 bytes (cap must hold them) and returns 0, or SES_EBAD_FIELD. */
-size_t ses_b64url_len(size_t n);
-size_t ses_b64url_encode(char *out, const uint8_t *bin, size_t n);
-int ses_b64url_decode(uint8_t *out, size_t cap, const char *text, size_t len, size_t *out_len);
-
 /* The fast path of ses_frame_parse (codec.h) for flat frames: one object of at most 8 members
  * whose values are strings without escapes (printable ASCII) or non-negative integers of at most
  * 15 digits, such as every send, ack and read. For such a frame that ses_frame_parse accepts, it

@@ -161,8 +161,9 @@ int ses_write_atomic(const char *dir, const char *name, const void *data, size_t
     return 0;
 }
 
-/* Finds "key": "VALUE" in a small JSON text and decodes VALUE (base64url) into exactly n bytes.
- * Tolerates whitespace; returns 0 or SES_EIO. */
+/* Finds "key": "VALUE" in a small JSON text and decodes VALUE (base64url) into exactly n bytes,
+ * with libsodium's constant-time codec (secret keys go through it). Tolerates whitespace; returns
+ * 0 or SES_EIO. */
 static int find_b64(const char *text, const char *key, uint8_t *out, size_t n)
 {
     char pat[32];
@@ -182,7 +183,14 @@ static int find_b64(const char *text, const char *key, uint8_t *out, size_t n)
     const char *end = strchr(p, '"');
     if (end == NULL)
         return SES_EIO;
-    return ses_b64_decode(out, n, p, (size_t)(end - p)) == 0 ? 0 : SES_EIO;
+    size_t len = (size_t)(end - p), got = 0;
+    const char *stop = NULL;
+    if (len != ses_b64_len(n) ||
+        sodium_base642bin(out, n, p, len, NULL, &got, &stop,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        got != n || stop != end)
+        return SES_EIO;
+    return 0;
 }
 
 /* Copies a JSON string member into out (cap bytes). NULL/absent gives "" when nullable. */
@@ -282,10 +290,13 @@ int ses_profile_save_keys(const struct ses_profile *p)
 
     if (make_dirs(p->home) != 0)
         return SES_EIO;
+    /* the secret keys through libsodium's constant-time codec (the same text) */
+    sodium_bin2base64(sign_sk, sizeof sign_sk, p->keys.sign_sk, 64,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(box_sk, sizeof box_sk, p->keys.box_sk, 32,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     if (ses_b64_encode(sign_pk, sizeof sign_pk, p->keys.sign_pk, 32) == 0 &&
-        ses_b64_encode(sign_sk, sizeof sign_sk, p->keys.sign_sk, 64) == 0 &&
-        ses_b64_encode(box_pk, sizeof box_pk, p->keys.box_pk, 32) == 0 &&
-        ses_b64_encode(box_sk, sizeof box_sk, p->keys.box_sk, 32) == 0) {
+        ses_b64_encode(box_pk, sizeof box_pk, p->keys.box_pk, 32) == 0) {
         int n = snprintf(text, sizeof text,
                          "{\n  \"v\": 1,\n  \"sign_pk\": \"%s\",\n  \"sign_sk\": \"%s\",\n"
                          "  \"box_pk\": \"%s\",\n  \"box_sk\": \"%s\"\n}\n",

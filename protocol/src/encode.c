@@ -1,5 +1,6 @@
 /*
- * encode.c - base32 (RFC 4648, no padding), base64url (no padding) and enrolment code text.
+ * encode.c - base32 (RFC 4648, no padding), base64url (no padding, table driven) and enrolment code
+ * text.
  * Decoders are strict: exact length, canonical trailing bits, no stray characters.
  */
 #include <ctype.h>
@@ -98,28 +99,104 @@ int ses_id_from_text(uint8_t id[SES_ID_BYTES], const char *text)
     return ses_b32_decode(id, SES_ID_BYTES, text, strlen(text));
 }
 
+static const char b64url_chars[64] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 size_t ses_b64_len(size_t n)
 {
-    return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1;
+    return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+size_t ses_b64url_encode(char *out, const uint8_t *bin, size_t n)
+{
+    char *o = out;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8 | bin[i + 2];
+        o[0] = b64url_chars[v >> 18];
+        o[1] = b64url_chars[(v >> 12) & 63];
+        o[2] = b64url_chars[(v >> 6) & 63];
+        o[3] = b64url_chars[v & 63];
+        o += 4;
+    }
+    if (n - i == 1) {
+        *o++ = b64url_chars[bin[i] >> 2];
+        *o++ = b64url_chars[(bin[i] & 3) << 4];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)bin[i] << 8 | bin[i + 1];
+        *o++ = b64url_chars[v >> 10];
+        *o++ = b64url_chars[(v >> 4) & 63];
+        *o++ = b64url_chars[(v & 15) << 2];
+    }
+    return (size_t)(o - out);
+}
+
+/* 6-bit value of each byte as a URL-safe base64 character, or 64. Bytes >= 0x80 read as '_'
+ * (63), as libsodium 1.0.18's decoder reads them (it compares signed chars): the texts it
+ * accepts, with the same bytes. */
+static const uint8_t b64url_val[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64, 64, 0,  1,  2,  3,  4,  5,  6,
+    7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 50, 51, 64, 64, 64, 64, 64, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+};
+
+int ses_b64url_decode(uint8_t *out, size_t cap, const char *text, size_t len, size_t *out_len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t rem = len % 4, o = 0, i = 0;
+    if (rem == 1 || len / 4 * 3 + (rem ? rem - 1 : 0) > cap)
+        return SES_EBAD_FIELD;
+    for (; i + 4 <= len; i += 4) {
+        unsigned a = b64url_val[t[i]], b = b64url_val[t[i + 1]], c = b64url_val[t[i + 2]],
+                 d = b64url_val[t[i + 3]];
+        if ((a | b | c | d) & 64)
+            return SES_EBAD_FIELD;
+        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
+    }
+    if (rem >= 2) {
+        unsigned a = b64url_val[t[i]], b = b64url_val[t[i + 1]];
+        unsigned c = rem == 3 ? b64url_val[t[i + 2]] : 0;
+        if ((a | b | c) & 64)
+            return SES_EBAD_FIELD;
+        if (rem == 2) {
+            if (b & 15)
+                return SES_EBAD_FIELD; /* unused bits must be zero */
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+        } else {
+            if (c & 3)
+                return SES_EBAD_FIELD;
+            out[o++] = (uint8_t)(a << 2 | b >> 4);
+            out[o++] = (uint8_t)((b & 15) << 4 | c >> 2);
+        }
+    }
+    *out_len = o;
+    return 0;
 }
 
 int ses_b64_encode(char *out, size_t cap, const uint8_t *bin, size_t n)
 {
     if (cap < ses_b64_len(n) + 1)
         return SES_EINVALID_ARG;
-    sodium_bin2base64(out, cap, bin, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out[ses_b64url_encode(out, bin, n)] = '\0';
     return 0;
 }
 
 int ses_b64_decode(uint8_t *bin, size_t n, const char *text, size_t len)
 {
     size_t got = 0;
-    const char *end = NULL;
-    if (text == NULL || len != ses_b64_len(n))
-        return SES_EBAD_FIELD;
-    if (sodium_base642bin(bin, n, text, len, NULL, &got, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        got != n || end != text + len)
+    if (text == NULL || len != ses_b64_len(n) || ses_b64url_decode(bin, n, text, len, &got) != 0)
         return SES_EBAD_FIELD;
     return 0;
 }

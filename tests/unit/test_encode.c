@@ -298,6 +298,120 @@ static void test_b64_decode_strict(void **state)
     assert_true(memcmp(b, "foo", 3) != 0);
 }
 
+/* The variable-length codec at its boundaries: n = 0..3 mod 3 on both sides, no NUL written, the
+ * characters and padding it refuses, and the output capacity. */
+static void test_b64url_boundaries(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bin;
+        size_t n;
+        const char *text;
+    } v[] = {
+        {"", 0, ""},
+        {"f", 1, "Zg"},
+        {"fo", 2, "Zm8"},
+        {"foo", 3, "Zm9v"},
+        {"foob", 4, "Zm9vYg"},
+        {"fooba", 5, "Zm9vYmE"},
+        {"foobar", 6, "Zm9vYmFy"},
+        {"\xfb\xff\xbf", 3, "-_-_"},
+        {"\0", 1, "AA"},
+        {"\0\0", 2, "AAA"},
+        {"\xff", 1, "_w"},
+        {"\xff\xff", 2, "__8"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = v[i].n, tl = strlen(v[i].text), got = 99;
+        char text[16];
+        uint8_t back[16];
+        memset(text, '#', sizeof text);
+        assert_int_equal(ses_b64_len(n), tl);
+        assert_int_equal(ses_b64url_encode(text, (const uint8_t *)v[i].bin, n), tl);
+        assert_memory_equal(text, v[i].text, tl);
+        assert_int_equal(text[tl], '#'); /* no NUL */
+        memset(back, 0xEE, sizeof back);
+        assert_int_equal(ses_b64url_decode(back, n, v[i].text, tl, &got), 0); /* cap = n exactly */
+        assert_int_equal(got, n);
+        assert_memory_equal(back, v[i].bin, n);
+        assert_int_equal(back[n], 0xEE);
+        /* one byte less of room is refused, and nothing is written beyond it */
+        if (n > 0) {
+            memset(back, 0xEE, sizeof back);
+            assert_int_equal(ses_b64url_decode(back, n - 1, v[i].text, tl, &got), SES_EBAD_FIELD);
+            assert_int_equal(back[n - 1], 0xEE);
+        }
+    }
+    size_t got = 0;
+    uint8_t b[8];
+    assert_int_equal(ses_b64url_decode(b, 0, NULL, 0, &got), 0);
+    assert_int_equal(got, 0);
+    /* len % 4 == 1 is never an encoding */
+    assert_int_equal(ses_b64url_decode(b, sizeof b, "Z", 1, &got), SES_EBAD_FIELD);
+    assert_int_equal(ses_b64url_decode(b, sizeof b, "Zm9vY", 5, &got), SES_EBAD_FIELD);
+    /* padding is refused wherever it stands */
+    static const char *const padded[] = {"Zg==", "Zm8=", "Zg=", "=", "====", "Zm9v====", "Zm=v"};
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++)
+        assert_int_equal(ses_b64url_decode(b, sizeof b, padded[i], strlen(padded[i]), &got),
+                         SES_EBAD_FIELD);
+    /* every character outside the URL-safe alphabet (below 0x80), at every position of a quartet
+     * and of a 2- and 3-character tail */
+    for (int c = 0; c < 0x80; c++) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_')
+            continue;
+        for (size_t at = 0; at < 4; at++) {
+            char q[4] = {'Z', 'm', '9', 'v'}, t3[3] = {'Z', 'm', '8'}, t2[2] = {'Z', 'g'};
+            q[at] = (char)c;
+            assert_int_equal(ses_b64url_decode(b, sizeof b, q, 4, &got), SES_EBAD_FIELD);
+            if (at < 3) {
+                t3[at] = (char)c;
+                assert_int_equal(ses_b64url_decode(b, sizeof b, t3, 3, &got), SES_EBAD_FIELD);
+            }
+            if (at < 2) {
+                t2[at] = (char)c;
+                assert_int_equal(ses_b64url_decode(b, sizeof b, t2, 2, &got), SES_EBAD_FIELD);
+            }
+        }
+    }
+    /* bytes >= 0x80 read as '_', as libsodium 1.0.18 reads them */
+    uint8_t u[3];
+    assert_int_equal(ses_b64url_decode(b, sizeof b, "Zm9\xff", 4, &got), 0);
+    assert_int_equal(ses_b64url_decode(u, sizeof u, "Zm9_", 4, &got), 0);
+    assert_memory_equal(b, u, 3);
+    /* unused bits must be zero */
+    assert_int_equal(ses_b64url_decode(b, sizeof b, "Zh", 2, &got), SES_EBAD_FIELD);
+    assert_int_equal(ses_b64url_decode(b, sizeof b, "Zm9", 3, &got), SES_EBAD_FIELD);
+}
+
+/* The fixed-size decoder gives libsodium's verdict and bytes on random and corrupted texts of
+ * the right length (it used to be libsodium's codec). */
+static void test_b64_decode_matches_libsodium(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 100000; round++) {
+        size_t n = randombytes_uniform(40), len = ses_b64_len(n), got = 0;
+        uint8_t bin[40], a[40], b[40];
+        char text[64];
+        const char *end = NULL;
+        randombytes_buf(bin, n);
+        assert_int_equal(ses_b64_encode(text, sizeof text, bin, n), 0);
+        for (int e = (int)randombytes_uniform(3); e > 0 && len > 0; e--)
+            text[randombytes_uniform((uint32_t)len)] = randombytes_uniform(2)
+                                                           ? (char)randombytes_uniform(256)
+                                                           : "AQgw-_+/=. "[randombytes_uniform(11)];
+        int ra = ses_b64_decode(a, n, text, len);
+        int rb = sodium_base642bin(b, n, text, len, NULL, &got, &end,
+                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+                         got == n && end == text + len
+                     ? 0
+                     : SES_EBAD_FIELD;
+        assert_int_equal(ra, rb);
+        if (ra == 0)
+            assert_memory_equal(a, b, n);
+    }
+}
+
 /* --- enrolment codes ------------------------------------------------------------------------- */
 
 static void test_code_format_parse(void **state)
@@ -532,6 +646,8 @@ int main(void)
         cmocka_unit_test(test_b64_round_trip),
         cmocka_unit_test(test_b64_vectors),
         cmocka_unit_test(test_b64_decode_strict),
+        cmocka_unit_test(test_b64url_boundaries),
+        cmocka_unit_test(test_b64_decode_matches_libsodium),
         cmocka_unit_test(test_code_format_parse),
         cmocka_unit_test(test_code_parse_invalid),
         cmocka_unit_test(test_err_table),

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "sesame/codec.h"
+#include "sesame/encode.h"
 #include "sesame/err.h"
 
 #include "roster_cache.h"
@@ -141,7 +142,7 @@ static void b64url_matches_libsodium(void **state)
     randombytes_buf(bin, sizeof bin);
     for (size_t n = 0; n <= sizeof bin - 1; n++) {
         size_t len = ses_b64url_encode(text, bin, n);
-        assert_int_equal(len, ses_b64url_len(n));
+        assert_int_equal(len, ses_b64_len(n));
         sodium_bin2base64(ref, sizeof ref, bin, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         assert_int_equal(len, strlen(ref));
         assert_memory_equal(text, ref, len);
