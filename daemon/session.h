@@ -38,16 +38,6 @@ struct ses_session {
 /* The callbacks the transport calls (transport.h); ud is the struct ses_daemon. */
 extern const struct ses_transport_cbs ses_session_cbs;
 
-/* The fast path of ses_frame_parse (codec.h) for flat frames: one object of at most 8 members
- * whose values are strings without escapes (printable ASCII) or non-negative integers of at most
- * 15 digits, such as every send, ack and read. For such a frame that ses_frame_parse accepts, it
- * gives the same frame (same members, same order) without jansson's lexer and returns 0; for
- * anything else it returns SES_FRAME_NOT_FLAT, changes nothing, and the caller runs
- * ses_frame_parse, which gives the answer (and error) it always gave. */
-#define SES_FRAME_NOT_FLAT 2
-int ses_frame_parse_flat(const char *text, size_t len, size_t max_len, struct ses_frame *out,
-                         int64_t *id_out);
-
 /* Sends an already encoded frame (copied). Returns 0 or an SES_E* code. */
 int ses_session_send_text(struct ses_session *s, const char *text, size_t len);
 /* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */

@@ -41,6 +41,25 @@ int ses_json_depth(const char *text, size_t len, int limit)
     return max;
 }
 
+/* The "t"/"id" envelope of an object: *id_out gets "id" when it is an integer in
+ * 0..SES_REQUEST_ID_MAX (else -1). When "t" is a string of 1..32 bytes too, out takes root and 0
+ * is returned; else SES_EBAD_FRAME (root stays the caller's, out untouched). */
+static int frame_envelope(json_t *root, struct ses_frame *out, int64_t *id_out)
+{
+    json_t *id = json_object_get(root, "id"), *t = json_object_get(root, "t");
+    *id_out = -1;
+    if (json_is_integer(id) && json_integer_value(id) >= 0 &&
+        json_integer_value(id) <= SES_REQUEST_ID_MAX)
+        *id_out = json_integer_value(id);
+    if (*id_out < 0 || !json_is_string(t) || json_string_length(t) == 0 ||
+        json_string_length(t) > 32)
+        return SES_EBAD_FRAME;
+    out->root = root;
+    out->type = json_string_value(t);
+    out->id = *id_out;
+    return 0;
+}
+
 int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_frame *out,
                     int64_t *id_out)
 {
@@ -59,20 +78,107 @@ int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_fra
         json_decref(root);
         return SES_EBAD_FRAME;
     }
-    json_t *id = json_object_get(root, "id");
-    if (json_is_integer(id) && json_integer_value(id) >= 0 &&
-        json_integer_value(id) <= SES_REQUEST_ID_MAX)
-        *id_out = json_integer_value(id);
-    json_t *t = json_object_get(root, "t");
-    if (*id_out < 0 || !json_is_string(t) || json_string_length(t) == 0 ||
-        json_string_length(t) > 32) {
+    if (frame_envelope(root, out, id_out) != 0) {
         json_decref(root);
         return SES_EBAD_FRAME;
     }
-    out->root = root;
-    out->type = json_string_value(t);
-    out->id = *id_out;
     return 0;
+}
+
+#define FLAT_MAX_MEMBERS 8
+#define FLAT_MAX_DIGITS 15 /* integers well inside int64 and SES_REQUEST_ID_MAX */
+
+/* Characters a plain string may hold: printable ASCII but '"' and '\\' (no escapes). */
+static bool plain_char(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A plain string at p ('"' expected): s and n get its content. NULL if not plain. */
+static const char *plain_string(const char *p, const char *end, const char **s, size_t *n)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    const char *q = ++p;
+    while (q < end && plain_char((unsigned char)*q))
+        q++;
+    if (q >= end || *q != '"')
+        return NULL;
+    *s = p;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+int ses_frame_parse_flat(const char *text, size_t len, size_t max_len, struct ses_frame *out,
+                         int64_t *id_out)
+{
+    const char *p = text, *end = text + len;
+    json_t *root = NULL;
+    if (len > max_len || (p = skip_ws(p, end)) >= end || *p++ != '{')
+        return SES_FRAME_NOT_FLAT;
+    if ((root = json_object()) == NULL)
+        return SES_FRAME_NOT_FLAT;
+    for (int members = 0;; members++) {
+        const char *key, *str;
+        size_t key_len, str_len;
+        char keybuf[64];
+        json_t *v;
+        p = skip_ws(p, end);
+        if (members == FLAT_MAX_MEMBERS || (p = plain_string(p, end, &key, &key_len)) == NULL ||
+            key_len >= sizeof keybuf)
+            goto not_flat;
+        memcpy(keybuf, key, key_len);
+        keybuf[key_len] = '\0';
+        p = skip_ws(p, end);
+        if (p >= end || *p++ != ':')
+            goto not_flat;
+        p = skip_ws(p, end);
+        if (p < end && *p == '"') {
+            if ((p = plain_string(p, end, &str, &str_len)) == NULL)
+                goto not_flat;
+            v = json_stringn_nocheck(str, str_len);
+        } else {
+            const char *d = p;
+            json_int_t x = 0;
+            while (p < end && *p >= '0' && *p <= '9' && p - d <= FLAT_MAX_DIGITS)
+                x = x * 10 + (*p++ - '0');
+            if (p == d || p - d > FLAT_MAX_DIGITS || (*d == '0' && p - d > 1))
+                goto not_flat; /* not a plain non-negative integer (or one to leave to jansson) */
+            v = json_integer(x);
+        }
+        if (v == NULL || json_object_get(root, keybuf) != NULL) {
+            json_decref(v); /* a duplicate key is the full parser's error to report */
+            goto not_flat;
+        }
+        if (json_object_set_new_nocheck(root, keybuf, v) != 0)
+            goto not_flat;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p >= end || *p++ != '}')
+            goto not_flat;
+        break;
+    }
+    if (skip_ws(p, end) != end)
+        goto not_flat;
+    /* the frame checks of ses_frame_parse: anything they refuse is reported by it */
+    int64_t id;
+    if (frame_envelope(root, out, &id) != 0)
+        goto not_flat;
+    *id_out = id;
+    return 0;
+not_flat:
+    json_decref(root);
+    return SES_FRAME_NOT_FLAT;
 }
 
 void ses_frame_free(struct ses_frame *frame)

@@ -389,6 +389,111 @@ static int depth(const char *s)
     return ses_json_depth(s, strlen(s), 100);
 }
 
+/* --- the flat fast path ------------------------------------------------------------------- */
+
+/* ses_frame_parse_flat on text: when flat, the frame ses_frame_parse gives (same id, type,
+ * members in order, and the encoding want when not NULL); when not flat, out and id untouched. */
+static void flat_case(const char *text, size_t max_len, bool flat, const char *want)
+{
+    struct ses_frame a, b, untouched;
+    int64_t ida = -7, idb = -7;
+    memset(&a, 0x5A, sizeof a);
+    memcpy(&untouched, &a, sizeof a);
+    int ra = ses_frame_parse_flat(text, strlen(text), max_len, &a, &ida);
+    if (!flat) {
+        assert_int_equal(ra, SES_FRAME_NOT_FLAT);
+        assert_int_equal(ida, -7);
+        assert_memory_equal(&a, &untouched, sizeof a);
+        return;
+    }
+    if (ra != 0)
+        fail_msg("not flat: %s", text);
+    assert_int_equal(ses_frame_parse(text, strlen(text), max_len, &b, &idb), 0);
+    assert_int_equal(ida, idb);
+    assert_int_equal(a.id, b.id);
+    assert_string_equal(a.type, b.type);
+    char *ea = ses_encode(a.root), *eb = ses_encode(b.root);
+    assert_string_equal(ea, eb);
+    if (want != NULL)
+        assert_string_equal(ea, want);
+    free(ea);
+    free(eb);
+    ses_frame_free(&a);
+    ses_frame_free(&b);
+}
+
+static void test_flat_known_answers(void **state)
+{
+    (void)state;
+    /* flat: plain strings and integers, any JSON white space, up to 8 members */
+    flat_case("{\"t\":\"ping\",\"id\":0}", SES_MAX_FRAME, true, "{\"t\":\"ping\",\"id\":0}");
+    flat_case(" \t\r\n{ \"id\" :7 ,\"t\": \"ack\" ,\"thread\":\"abc\",\"delivered\":12}\n",
+              SES_MAX_FRAME, true, "{\"id\":7,\"t\":\"ack\",\"thread\":\"abc\",\"delivered\":12}");
+    flat_case("{\"t\":\"x\",\"id\":1,\"a\":\"\",\"b\":\" ~!#$%&'()*+,-./:;<=>?@[]^_`{|}\"}",
+              SES_MAX_FRAME, true, NULL);
+    flat_case("{\"t\":\"x\",\"id\":1,\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6}",
+              SES_MAX_FRAME, true, NULL);                                         /* 8 members */
+    flat_case("{\"t\":\"x\",\"id\":999999999999999}", SES_MAX_FRAME, true, NULL); /* 15 digits */
+    flat_case("{\"t\":\"x\",\"id\":1,\"n\":0}", SES_MAX_FRAME, true, NULL);
+    flat_case("{\"t\":\"0123456789abcdef0123456789abcdef\",\"id\":1}", SES_MAX_FRAME, true, NULL);
+    flat_case(
+        "{\"t\":\"x\",\"id\":1,\"k23456789012345678901234567890123456789012345678901234567890123"
+        "\":1}",
+        SES_MAX_FRAME, true, NULL);                         /* a 63-byte key */
+    flat_case("{\"t\":\"ping\",\"id\":1}", 19, true, NULL); /* exactly max_len */
+
+    /* not flat: whatever the full parser must answer (or refuse) itself */
+    static const char *const not_flat[] = {
+        "",
+        "   ",
+        "[1]",
+        "\"x\"",
+        "{}",
+        "{\"t\":\"x\",\"id\":1,\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7}", /* 9 */
+        "{\"t\":\"x\",\"id\":1000000000000000}", /* 16 digits */
+        "{\"t\":\"x\",\"id\":01}",               /* leading zero */
+        "{\"t\":\"x\",\"id\":-1}",
+        "{\"t\":\"x\",\"id\":1.0}",
+        "{\"t\":\"x\",\"id\":1e3}",
+        "{\"t\":\"x\",\"id\":true}",
+        "{\"t\":\"x\",\"id\":null}",
+        "{\"t\":\"x\",\"id\":1,\"a\":[]}",
+        "{\"t\":\"x\",\"id\":1,\"a\":{}}",
+        "{\"t\":\"s\\u0065nd\",\"id\":1}", /* an escape */
+        "{\"t\":\"x\",\"id\":1,\"a\":\"\\\"\"}",
+        "{\"t\":\"caf\xc3\xa9\",\"id\":1}", /* not ASCII */
+        "{\"t\":\"x\",\"id\":1,\"a\":\"\x01\"}",
+        "{\"t\":\"x\",\"id\":1,\"a\":\"\x7f\"}",
+        "{\"t\":\"x\",\"id\":1,\"t\":\"y\"}", /* a duplicate key */
+        "{\"t\":\"x\",\"id\":1}x",
+        "{\"t\":\"x\",\"id\":1}}",
+        "{\"t\":\"x\",\"id\":1,}",
+        "{\"t\":\"x\",\"id\":1",
+        "{\"t\":\"x\" \"id\":1}",
+        "{\"t\" \"x\",\"id\":1}",
+        "{t:\"x\",\"id\":1}",
+        ("{\"t\":\"x\",\"id\":1,\"k234567890123456789012345678901234567890123456789012345678901234"
+         "\":1}"), /* a 64-byte key */
+        "{\"t\":\"\",\"id\":1}",
+        "{\"t\":\"0123456789abcdef0123456789abcdefX\",\"id\":1}", /* t of 33 bytes */
+        "{\"t\":5,\"id\":1}",
+        "{\"id\":1}",
+        "{\"t\":\"x\"}",
+        "{\"t\":\"x\",\"id\":\"1\"}",
+        "\xef\xbb\xbf{\"t\":\"x\",\"id\":1}", /* a BOM */
+        "{\"t\":\"x\",\"id\":1}\v",
+    };
+    for (size_t i = 0; i < sizeof not_flat / sizeof not_flat[0]; i++) {
+        print_message("not flat: %s\n", not_flat[i]);
+        flat_case(not_flat[i], SES_MAX_FRAME, false, NULL);
+    }
+    /* the size limit stays the full parser's to report */
+    flat_case("{\"t\":\"ping\",\"id\":1}", 18, false, NULL);
+    int64_t id = -7;
+    struct ses_frame f;
+    assert_int_equal(ses_frame_parse("{\"t\":\"ping\",\"id\":1}", 19, 18, &f, &id), SES_ETOO_LARGE);
+}
+
 static void test_json_depth(void **state)
 {
     (void)state;
@@ -1310,11 +1415,17 @@ static void test_invite_fields(void **state)
         /* invisible / bidi-override characters can disguise a name */
         assert_int_equal(with_field(dec_invite, base, k, json_string("Dr\xe2\x80\xaeX")),
                          SES_EBAD_FIELD); /* U+202E */
-        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x80\x8b" "B")),
+        assert_int_equal(with_field(dec_invite, base, k,
+                                    json_string("A\xe2\x80\x8b"
+                                                "B")),
                          SES_EBAD_FIELD); /* U+200B */
-        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x81\xa6" "B")),
+        assert_int_equal(with_field(dec_invite, base, k,
+                                    json_string("A\xe2\x81\xa6"
+                                                "B")),
                          SES_EBAD_FIELD); /* U+2066 */
-        assert_int_equal(with_field(dec_invite, base, k, json_string("A\xe2\x80\x94" "B")),
+        assert_int_equal(with_field(dec_invite, base, k,
+                                    json_string("A\xe2\x80\x94"
+                                                "B")),
                          0); /* an em dash is fine */
     }
     free(s64);
@@ -1499,6 +1610,7 @@ int main(void)
         cmocka_unit_test(test_parse_size_limit),
         cmocka_unit_test(test_parse_depth_limit),
         cmocka_unit_test(test_parse_brackets_in_strings),
+        cmocka_unit_test(test_flat_known_answers),
         cmocka_unit_test(test_json_depth),
         cmocka_unit_test(test_json_depth_huge),
         cmocka_unit_test(test_get_str),

@@ -20,7 +20,6 @@
 #include "sesame/err.h"
 
 #include "roster_cache.h"
-#include "session.h"
 
 /* A roster of n_members members with devs devices each; ids are derived from seed. */
 static struct ses_roster *make_roster(uint8_t seed, int n_members, int devs)
@@ -208,8 +207,8 @@ static void flat_frames_match_the_parser(void **state)
 {
     (void)state;
     const char *seeds[] = {
-        "{\"t\":\"send\",\"id\":12,\"thread\":\"abcdefghijklmnopqrstuvwxyz\",\"env\":\"U0VTMQ-_"
-        "x\"}",
+        ("{\"t\":\"send\",\"id\":12,\"thread\":\"abcdefghijklmnopqrstuvwxyz\",\"env\":\"U0VTMQ-_"
+         "x\"}"),
         " {\"id\" : 0 , \"t\":\"ack\",\"thread\":\"t\",\"delivered\":5}\r\n",
         "{\"t\":\"read\",\"id\":999999999999999,\"thread\":\"q\",\"seq\":1}",
         "{\"t\":\"ping\",\"id\":3}",

@@ -36,6 +36,16 @@ int ses_json_depth(const char *text, size_t len, int limit);
  * else -1. */
 int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_frame *out,
                     int64_t *id_out);
+/* The fast path of ses_frame_parse (codec.h) for flat frames: one object of at most 8 members
+ * whose values are strings without escapes (printable ASCII) or non-negative integers of at most
+ * 15 digits, such as every send, ack and read. For such a frame that ses_frame_parse accepts, it
+ * gives the same frame (same members, same order) without jansson's lexer and returns 0; for
+ * anything else it returns SES_FRAME_NOT_FLAT, changes nothing, and the caller runs
+ * ses_frame_parse, which gives the answer (and error) it always gave. */
+#define SES_FRAME_NOT_FLAT 2
+int ses_frame_parse_flat(const char *text, size_t len, size_t max_len, struct ses_frame *out,
+                         int64_t *id_out);
+
 /* Frees the frame's JSON. NULL-safe; idempotent. */
 void ses_frame_free(struct ses_frame *frame);
 
@@ -51,8 +61,8 @@ int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SE
                bool *present);
 
 /* A display name, device name or site: 1..SES_MAX_NAME_LEN bytes of strict UTF-8 without control
- * characters (C0, DEL, C1) and without invisible or bidirectional-override characters (U+200B..200F,
- * U+202A..202E, U+2066..2069, U+FEFF). Returns true if acceptable. */
+ * characters (C0, DEL, C1) and without invisible or bidirectional-override characters
+ * (U+200B..200F, U+202A..202E, U+2066..2069, U+FEFF). Returns true if acceptable. */
 bool ses_name_valid(const char *s);
 
 /* --- typed requests -------------------------------------------------------------------------- */
