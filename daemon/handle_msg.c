@@ -143,67 +143,27 @@ static int run_send(struct ses_store *st, void *arg)
                      "msg.submit", j->m.thread, j->m.seq);
 }
 
-static json_t *msg_push(const struct ses_message *m, const uint8_t *env, size_t len)
+/* m as the wire sees it (the envelope borrowed). */
+static struct ses_msg_wire msg_wire(const struct ses_message *m)
 {
-    json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
-                          (json_int_t)m->stored_ms);
-    char *b64 = malloc(ses_b64_len(len) + 1);
-    if (p == NULL || b64 == NULL) {
-        json_decref(p);
-        free(b64);
-        return NULL;
-    }
-    b64[ses_b64url_encode(b64, env, len)] = '\0';
-    ses_set_id(p, "thread", m->thread);
-    ses_set_id(p, "sender", m->sender_user);
-    ses_set_id(p, "device", m->sender_device);
-    json_object_set_new(p, "env", json_string(b64));
-    free(b64);
-    return p;
-}
-
-/* The {"t":"msg"} push of m as one compact JSON text, the bytes ses_encode(msg_push(m)) gives,
- * built without jansson (the base64url envelope is nearly all of it). malloc'd; *len_out gets its
- * length; NULL on OOM. */
-static char *msg_push_text(const struct ses_message *m, size_t *len_out)
-{
-    char thread[SES_ID_TEXT_LEN + 1], sender[SES_ID_TEXT_LEN + 1], device[SES_ID_TEXT_LEN + 1];
-    ses_id_to_text(thread, m->thread);
-    ses_id_to_text(sender, m->sender_user);
-    ses_id_to_text(device, m->sender_device);
-    size_t cap = 256 + ses_b64_len(m->env_len);
-    char *text = malloc(cap);
-    if (text == NULL)
-        return NULL;
-    int n = snprintf(text, cap,
-                     "{\"t\":\"msg\",\"seq\":%lld,\"ts\":%lld,\"thread\":\"%s\",\"sender\":\"%s\","
-                     "\"device\":\"%s\",\"env\":\"",
-                     (long long)m->seq, (long long)m->stored_ms, thread, sender, device);
-    if (n < 0 || (size_t)n >= 256) {
-        free(text);
-        return NULL;
-    }
-    size_t len = (size_t)n + ses_b64url_encode(text + n, m->env, m->env_len);
-    memcpy(text + len, "\"}", 3);
-    *len_out = len + 2;
-    return text;
+    return (struct ses_msg_wire){.seq = m->seq,
+                                 .ts_ms = m->stored_ms,
+                                 .thread = m->thread,
+                                 .sender = m->sender_user,
+                                 .device = m->sender_device,
+                                 .env = m->env,
+                                 .env_len = m->env_len};
 }
 
 /* Loop thread, after the commit. */
-/* {"t":"sent","id","seq","duplicate","thread","msg_id"}: the message is stored (now or before).
- * Written directly: the same bytes as the jansson reply, without building objects. */
+/* {"t":"sent","id","seq","duplicate","thread","msg_id"}: the message is stored (now or before). */
 static void reply_sent(struct ses_session *s, int64_t req_id, const uint8_t thread[SES_ID_BYTES],
                        const uint8_t msg_id[16], int64_t seq, bool duplicate)
 {
-    char t[SES_ID_TEXT_LEN + 1], mid[32], text[256];
-    ses_id_to_text(t, thread);
-    mid[ses_b64url_encode(mid, msg_id, 16)] = '\0';
-    int n = snprintf(text, sizeof text,
-                     "{\"t\":\"sent\",\"id\":%lld,\"seq\":%lld,\"duplicate\":%s,\"thread\":\"%s\","
-                     "\"msg_id\":\"%s\"}",
-                     (long long)req_id, (long long)seq, duplicate ? "true" : "false", t, mid);
-    if (n > 0 && (size_t)n < sizeof text)
-        (void)ses_session_send_text(s, text, (size_t)n);
+    char text[SES_SENT_TEXT_MAX];
+    size_t n = ses_encode_sent(text, sizeof text, req_id, seq, duplicate, thread, msg_id);
+    if (n > 0)
+        (void)ses_session_send_text(s, text, n);
 }
 
 static void done_send(void *arg, int rc)
@@ -230,7 +190,8 @@ static void done_send(void *arg, int rc)
                     continue;
                 if (text == NULL) {
                     j->m.env = j->env;
-                    text = msg_push_text(&j->m, &text_len);
+                    struct ses_msg_wire w = msg_wire(&j->m);
+                    text = ses_encode_msg(&w, &text_len);
                 }
                 if (text != NULL)
                     (void)ses_session_send_text(o, text, text_len);
@@ -411,7 +372,8 @@ static int add_visible(void *ud, const struct ses_message *m)
             return SES_ENOMEM;
         }
     }
-    json_t *p = msg_push(m, m->env, m->env_len);
+    struct ses_msg_wire w = msg_wire(m);
+    json_t *p = ses_msg_json(&w);
     if (p == NULL) {
         json_decref(rj);
         return SES_ENOMEM;

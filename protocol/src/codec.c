@@ -1,6 +1,7 @@
 /*
  * codec.c - frame parsing, field getters, typed request decoders and reply encoders (codec.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,6 +446,59 @@ char *ses_encode_error(int64_t id, int err, const char *msg)
 out:
     json_decref(o);
     return s;
+}
+
+json_t *ses_msg_json(const struct ses_msg_wire *m)
+{
+    json_t *p = json_pack("{s:s, s:I, s:I}", "t", "msg", "seq", (json_int_t)m->seq, "ts",
+                          (json_int_t)m->ts_ms);
+    char *b64 = malloc(ses_b64_len(m->env_len) + 1);
+    if (p == NULL || b64 == NULL || ses_set_id(p, "thread", m->thread) != 0 ||
+        ses_set_id(p, "sender", m->sender) != 0 || ses_set_id(p, "device", m->device) != 0 ||
+        ses_b64_encode(b64, ses_b64_len(m->env_len) + 1, m->env, m->env_len) != 0 ||
+        json_object_set_new(p, "env", json_string(b64)) != 0) {
+        json_decref(p);
+        p = NULL;
+    }
+    free(b64);
+    return p;
+}
+
+char *ses_encode_msg(const struct ses_msg_wire *m, size_t *len_out)
+{
+    char thread[SES_ID_TEXT_LEN + 1], sender[SES_ID_TEXT_LEN + 1], device[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(thread, m->thread);
+    ses_id_to_text(sender, m->sender);
+    ses_id_to_text(device, m->device);
+    size_t cap = 256 + ses_b64_len(m->env_len);
+    char *text = malloc(cap);
+    if (text == NULL)
+        return NULL;
+    int n = snprintf(text, cap,
+                     "{\"t\":\"msg\",\"seq\":%lld,\"ts\":%lld,\"thread\":\"%s\",\"sender\":\"%s\","
+                     "\"device\":\"%s\",\"env\":\"",
+                     (long long)m->seq, (long long)m->ts_ms, thread, sender, device);
+    if (n < 0 || (size_t)n >= 256) {
+        free(text);
+        return NULL;
+    }
+    size_t len = (size_t)n + ses_b64url_encode(text + n, m->env, m->env_len);
+    memcpy(text + len, "\"}", 3);
+    *len_out = len + 2;
+    return text;
+}
+
+size_t ses_encode_sent(char *out, size_t cap, int64_t id, int64_t seq, bool duplicate,
+                       const uint8_t thread[SES_ID_BYTES], const uint8_t msg_id[16])
+{
+    char t[SES_ID_TEXT_LEN + 1], mid[32];
+    ses_id_to_text(t, thread);
+    mid[ses_b64url_encode(mid, msg_id, 16)] = '\0';
+    int n = snprintf(out, cap,
+                     "{\"t\":\"sent\",\"id\":%lld,\"seq\":%lld,\"duplicate\":%s,\"thread\":\"%s\","
+                     "\"msg_id\":\"%s\"}",
+                     (long long)id, (long long)seq, duplicate ? "true" : "false", t, mid);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 int ses_set_b64(json_t *obj, const char *key, const uint8_t *bin, size_t n)

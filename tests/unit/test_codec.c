@@ -1,7 +1,8 @@
 /*
  * test_codec.c - unit tests of the frame codec (codec.h): ses_frame_parse and its limits (size,
- * depth, id range), ses_json_depth, the field getters, ses_name_valid, the typed request decoders
- * (enroll, auth, invite, revoke) and the reply encoders.
+ * depth, id range), the flat fast path ses_frame_parse_flat against it, ses_json_depth, the field
+ * getters, ses_name_valid, the typed request decoders (enroll, auth, invite, revoke) and the reply
+ * encoders (error, and the msg push and sent reply against jansson's bytes).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "sesame/codec.h"
 #include "sesame/encode.h"
+#include "sesame/envelope.h"
 #include "sesame/err.h"
 #include "sesame/limits.h"
 #include "sesame/roles.h"
@@ -1596,6 +1598,99 @@ static void test_encode_and_set(void **state)
     json_decref(o);
 }
 
+/* The "msg" push, for reference built with json_pack and libsodium's base64url. */
+static json_t *msg_ref(const struct ses_msg_wire *m)
+{
+    char th[SES_ID_TEXT_LEN + 1], se[SES_ID_TEXT_LEN + 1], de[SES_ID_TEXT_LEN + 1];
+    size_t cap = sodium_base64_ENCODED_LEN(m->env_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *b64 = malloc(cap);
+    assert_non_null(b64);
+    sodium_bin2base64(b64, cap, m->env, m->env_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    ses_id_to_text(th, m->thread);
+    ses_id_to_text(se, m->sender);
+    ses_id_to_text(de, m->device);
+    json_t *o =
+        json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "t", "msg", "seq", (json_int_t)m->seq,
+                  "ts", (json_int_t)m->ts_ms, "thread", th, "sender", se, "device", de, "env", b64);
+    free(b64);
+    assert_non_null(o);
+    return o;
+}
+
+/* ses_encode_msg and ses_msg_json give, byte for byte, jansson's encoding of the same object. */
+static void test_encode_msg(void **state)
+{
+    (void)state;
+    static const int64_t nums[] = {0, 1, 9, 10, 1767225600123LL, INT64_MAX, -1, INT64_MIN};
+    uint8_t ids[3][SES_ID_BYTES], *env = malloc(SES_ENVELOPE_MAX);
+    assert_non_null(env);
+    randombytes_buf(env, SES_ENVELOPE_MAX);
+    for (int round = 0; round < 400; round++) {
+        randombytes_buf(ids, sizeof ids);
+        struct ses_msg_wire m = {
+            .seq = nums[round % 8],
+            .ts_ms = nums[(round / 8) % 8],
+            .thread = ids[0],
+            .sender = ids[1],
+            .device = ids[2],
+            .env = env,
+            .env_len = round < 300 ? (size_t)round : randombytes_uniform(SES_ENVELOPE_MAX + 1),
+        };
+        if (round == 399)
+            m.env_len = SES_ENVELOPE_MAX;
+        json_t *ref = msg_ref(&m), *o = ses_msg_json(&m);
+        assert_non_null(o);
+        char *want = ses_encode(ref), *got_json = ses_encode(o);
+        size_t len = 0;
+        char *got = ses_encode_msg(&m, &len);
+        assert_non_null(got);
+        assert_int_equal(len, strlen(want));
+        assert_string_equal(got, want);
+        assert_string_equal(got_json, want);
+        free(want);
+        free(got_json);
+        free(got);
+        json_decref(ref);
+        json_decref(o);
+    }
+    free(env);
+}
+
+/* ses_encode_sent gives, byte for byte, jansson's encoding of the same object; a buffer too small
+ * gives 0. */
+static void test_encode_sent(void **state)
+{
+    (void)state;
+    static const int64_t ids[] = {0, 1, 12, SES_REQUEST_ID_MAX};
+    static const int64_t seqs[] = {1, 10, 1767225600123LL, INT64_MAX, 0, -1, INT64_MIN};
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t k = 0; k < 7; k++) {
+            for (int dup = 0; dup < 2; dup++) {
+                uint8_t thread[SES_ID_BYTES], msg_id[16];
+                char th[SES_ID_TEXT_LEN + 1], mid[32], text[SES_SENT_TEXT_MAX];
+                randombytes_buf(thread, sizeof thread);
+                randombytes_buf(msg_id, sizeof msg_id);
+                ses_id_to_text(th, thread);
+                sodium_bin2base64(mid, sizeof mid, msg_id, 16,
+                                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                json_t *ref = json_pack("{s:s, s:I, s:I, s:b, s:s, s:s}", "t", "sent", "id",
+                                        (json_int_t)ids[i], "seq", (json_int_t)seqs[k], "duplicate",
+                                        dup, "thread", th, "msg_id", mid);
+                char *want = ses_encode(ref);
+                size_t n = ses_encode_sent(text, sizeof text, ids[i], seqs[k], dup, thread, msg_id);
+                assert_int_equal(n, strlen(want));
+                assert_string_equal(text, want);
+                /* exactly the room for the text and its NUL, and one byte less */
+                assert_int_equal(ses_encode_sent(text, n + 1, ids[i], seqs[k], dup, thread, msg_id),
+                                 n);
+                assert_int_equal(ses_encode_sent(text, n, ids[i], seqs[k], dup, thread, msg_id), 0);
+                free(want);
+                json_decref(ref);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1628,6 +1723,8 @@ int main(void)
         cmocka_unit_test(test_revoke),
         cmocka_unit_test(test_encode_error),
         cmocka_unit_test(test_encode_and_set),
+        cmocka_unit_test(test_encode_msg),
+        cmocka_unit_test(test_encode_sent),
     };
     return cmocka_run_group_tests_name("codec", tests, setup, NULL);
 }

@@ -119,6 +119,33 @@ char *ses_encode_error(int64_t id, int err, const char *msg);
 /* Serialises obj compactly (keys in insertion order). Caller frees with free(). NULL on OOM. */
 char *ses_encode(const json_t *obj);
 
+/* A stored message as the "msg" push and the "messages" reply carry it (PROTOCOL.md §11). */
+struct ses_msg_wire {
+    int64_t seq;
+    int64_t ts_ms;         /* when the server stored it */
+    const uint8_t *thread; /* SES_ID_BYTES */
+    const uint8_t *sender; /* the sending user, SES_ID_BYTES */
+    const uint8_t *device; /* the sending device, SES_ID_BYTES */
+    const uint8_t *env;    /* the envelope, env_len bytes */
+    size_t env_len;
+};
+
+/* {"t":"msg","seq":S,"ts":MS,"thread":ID,"sender":ID,"device":ID,"env":B64} as an object, or
+ * NULL on OOM. */
+json_t *ses_msg_json(const struct ses_msg_wire *m);
+
+/* The same push as one compact text, byte for byte ses_encode(ses_msg_json(m)), written without
+ * building objects (the base64url envelope is nearly all of it): malloc'd and NUL-terminated,
+ * *len_out gets its length; NULL on OOM. */
+char *ses_encode_msg(const struct ses_msg_wire *m, size_t *len_out);
+
+/* {"t":"sent","id":N,"seq":S,"duplicate":B,"thread":ID,"msg_id":B64} (msg_id: 16 bytes), byte for
+ * byte the compact encoding of that object, written into out (cap bytes, NUL-terminated). Returns
+ * its length, or 0 when cap is too small (SES_SENT_TEXT_MAX always suffices). */
+#define SES_SENT_TEXT_MAX 256
+size_t ses_encode_sent(char *out, size_t cap, int64_t id, int64_t seq, bool duplicate,
+                       const uint8_t thread[SES_ID_BYTES], const uint8_t msg_id[16]);
+
 /* Sets obj[key] = base64url(bin[0..n)) / base32 id text. Returns 0, SES_ENOMEM, or
  * SES_EINVALID_ARG when n > 383 (the encoder's buffer). */
 int ses_set_b64(json_t *obj, const char *key, const uint8_t *bin, size_t n);
