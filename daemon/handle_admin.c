@@ -135,15 +135,14 @@ int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t *
 
 int ses_handle_device_link(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"ttl", NULL};
     struct ses_store *st = s->d->store;
     char code[SES_CODE_TEXT_LEN + 1], object[64], id_txt[SES_ID_TEXT_LEN + 1];
     int64_t now = ses_clock_now_ms(&s->d->clock), expires = 0, ttl = SES_LINK_TTL_DEFAULT_S;
     int open = 0;
     int rc = ses_get_int(f->root, "ttl", SES_LINK_TTL_MIN_S, SES_LINK_TTL_MAX_S, false, &ttl);
-    if (rc != 0)
+    if (rc != 0 || (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != (json_object_get(f->root, "ttl") ? 3u : 2u))
-        return SES_EBAD_FIELD;
     if ((rc = ses_store_code_open_count(st, s->user_id, now, &open)) != 0)
         return rc;
     if (open >= SES_LINK_MAX_OPEN)
@@ -189,10 +188,11 @@ static void add_user(void *ud, const struct ses_user *u)
 
 int ses_handle_users(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    if (json_object_size(f->root) != 2)
-        return SES_EBAD_FIELD;
+    int rc = ses_fields_only(f->root, NULL);
+    if (rc != 0)
+        return rc;
     json_t *arr = json_array();
-    int rc = arr ? ses_store_user_list(s->d->store, add_user, arr) : SES_ENOMEM;
+    rc = arr ? ses_store_user_list(s->d->store, add_user, arr) : SES_ENOMEM;
     if (rc != 0) {
         json_decref(arr);
         return rc;
@@ -217,13 +217,12 @@ static void add_device(void *ud, const struct ses_device *d)
 
 int ses_handle_devices(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"user", NULL};
     uint8_t user[SES_ID_BYTES];
     bool has_user = false;
     int rc = ses_get_id(f->root, "user", false, user, &has_user);
-    if (rc != 0)
+    if (rc != 0 || (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != (has_user ? 3u : 2u))
-        return SES_EBAD_FIELD;
     json_t *arr = json_array();
     rc = arr ? ses_store_device_list(s->d->store, has_user ? user : NULL, add_device, arr)
              : SES_ENOMEM;

@@ -21,22 +21,6 @@
 #define ALERT_LIST_MAX 500
 #define ALERT_LIST_DEFAULT 100
 
-/* Every key of the frame is one of keys (NULL-terminated): unknown fields are refused. */
-static int only_keys(const json_t *root, const char *const keys[])
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)root, k, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i] != NULL && !known; i++)
-            known = strcmp(k, keys[i]) == 0;
-        if (!known)
-            return SES_EBAD_FIELD;
-    }
-    return 0;
-}
-
 static int get_bool(const json_t *root, const char *key, bool *out)
 {
     const json_t *v = json_object_get(root, key);
@@ -382,14 +366,13 @@ static int check_msg_seq(struct ses_session *s, const uint8_t thread[SES_ID_BYTE
 
 int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t",       "id",       "thread",  "type",
-                                       "variant", "severity", "msg_seq", NULL};
+    static const char *const keys[] = {"thread", "type", "variant", "severity", "msg_seq", NULL};
     uint8_t thread[SES_ID_BYTES];
     const char *code = NULL, *variant = NULL, *sev = NULL;
     int64_t msg_seq = 0;
     int severity = -1, rc;
     (void)reply;
-    if ((rc = only_keys(f->root, keys)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = ses_get_str(f->root, "type", 1, 7, true, &code)) != 0 ||
         (rc = ses_get_str(f->root, "variant", 1, 23, false, &variant)) != 0 ||
@@ -470,12 +453,12 @@ static int add_alert(void *ud, const struct ses_alert *a)
 
 int ses_handle_alerts(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t", "id", "thread", "open", "mine", "limit", NULL};
+    static const char *const keys[] = {"thread", "open", "mine", "limit", NULL};
     uint8_t thread[SES_ID_BYTES];
     bool has_thread = false, open = false, mine = false;
     int64_t limit = ALERT_LIST_DEFAULT;
     int rc;
-    if ((rc = only_keys(f->root, keys)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "thread", false, thread, &has_thread)) != 0 ||
         (rc = get_bool(f->root, "open", &open)) != 0 ||
         (rc = get_bool(f->root, "mine", &mine)) != 0 ||
@@ -524,12 +507,12 @@ static int add_event(void *ud, const struct ses_alert_event *e)
 
 int ses_handle_alert_show(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t", "id", "alert", NULL};
+    static const char *const keys[] = {"alert", NULL};
     uint8_t id[SES_ID_BYTES];
     struct ses_alert a;
     bool member;
     int rc;
-    if ((rc = only_keys(f->root, keys)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "alert", true, id, NULL)) != 0 ||
         (rc = visible_alert(s, id, &a, &member)) != 0)
         return rc;
@@ -549,18 +532,17 @@ int ses_handle_alert_show(struct ses_session *s, const struct ses_frame *f, json
 /* ack, resolve and cancel: decode, check on the loop (for a quick, audited refusal), submit. */
 static int handle_change(struct ses_session *s, const struct ses_frame *f, enum alert_op op)
 {
-    static const char *const ack_keys[] = {"t", "id", "alert", NULL};
-    static const char *const resolve_keys[] = {"t",       "id",      "alert", "code",
-                                               "outcome", "msg_seq", NULL};
-    static const char *const cancel_keys[] = {"t", "id", "alert", "code", NULL};
+    static const char *const ack_keys[] = {"alert", NULL};
+    static const char *const resolve_keys[] = {"alert", "code", "outcome", "msg_seq", NULL};
+    static const char *const cancel_keys[] = {"alert", "code", NULL};
     uint8_t id[SES_ID_BYTES];
     const char *code = NULL, *outcome = NULL;
     int64_t msg_seq = 0;
     struct ses_alert a;
     bool member = false;
-    int rc = only_keys(f->root, op == OP_ACK       ? ack_keys
-                                : op == OP_RESOLVE ? resolve_keys
-                                                   : cancel_keys);
+    int rc = ses_fields_only(f->root, op == OP_ACK       ? ack_keys
+                                      : op == OP_RESOLVE ? resolve_keys
+                                                         : cancel_keys);
     if (rc == 0)
         rc = ses_get_id(f->root, "alert", true, id, NULL);
     if (rc == 0 && op != OP_ACK)
@@ -659,7 +641,7 @@ static int contact_scales(const json_t *root, bool *phq9)
 
 int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t", "id", "thread", "date", "type", "scales", NULL};
+    static const char *const keys[] = {"thread", "date", "type", "scales", NULL};
     uint8_t thread[SES_ID_BYTES];
     struct ses_thread_meta m;
     const char *type = "in_person";
@@ -667,7 +649,7 @@ int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, 
     bool phq9 = false;
     int rc;
     (void)reply;
-    if ((rc = only_keys(f->root, keys)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = ses_get_int(f->root, "date", 1, INT64_MAX, false, &date)) != 0 ||
         (rc = ses_get_str(f->root, "type", 1, 11, false, &type)) != 0 ||
@@ -703,14 +685,13 @@ int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, 
 int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     static const char *const keys[] = {
-        "t",           "id",       "thread", "phase", "sequence_type", "sequence_due",
-        "last_review", "enrolled", NULL};
+        "thread", "phase", "sequence_type", "sequence_due", "last_review", "enrolled", NULL};
     uint8_t thread[SES_ID_BYTES];
     const char *phase = NULL, *seq_type = NULL;
     int64_t now = ses_clock_now_ms(&s->d->clock), due = 0, review = 0, enrolled = 0;
     unsigned fields = 0;
     int rc;
-    if ((rc = only_keys(f->root, keys)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = ses_get_str(f->root, "phase", 1, 23, false, &phase)) != 0 ||
         (rc = ses_get_str(f->root, "sequence_type", 1, 11, false, &seq_type)) != 0 ||

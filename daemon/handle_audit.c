@@ -74,9 +74,7 @@ static json_t *proof_json(uint8_t proof[64][32], size_t count)
 int ses_handle_audit_checkpoint(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     int rc;
-    if (json_object_size(f->root) != 2)
-        return SES_EBAD_FIELD;
-    if ((rc = note_read(s, "checkpoint")) != 0)
+    if ((rc = ses_fields_only(f->root, NULL)) != 0 || (rc = note_read(s, "checkpoint")) != 0)
         return rc;
     (void)ses_auditlog_checkpoint(s->d); /* fresh if the log grew */
     if (s->d->ckpt_note[0] == '\0')
@@ -88,14 +86,14 @@ int ses_handle_audit_checkpoint(struct ses_session *s, const struct ses_frame *f
 
 int ses_handle_audit_leaves(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"from", "count", NULL};
     int64_t from = 0, count = 0;
     uint64_t size = 0;
     int rc;
     if ((rc = ses_get_int(f->root, "from", 1, INT64_MAX / 2, true, &from)) != 0 ||
-        (rc = ses_get_int(f->root, "count", 1, SES_AUDIT_PAGE_MAX, true, &count)) != 0)
+        (rc = ses_get_int(f->root, "count", 1, SES_AUDIT_PAGE_MAX, true, &count)) != 0 ||
+        (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != 4)
-        return SES_EBAD_FIELD;
     if ((rc = note_read(s, "leaves")) != 0 || (rc = ses_store_audit_size(s->d->store, &size)) != 0)
         return rc;
     struct collect c = {.arr = json_array(), .with_hash = true};
@@ -111,24 +109,15 @@ int ses_handle_audit_leaves(struct ses_session *s, const struct ses_frame *f, js
 
 int ses_handle_audit_tail(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t",      "id",      "since", "actor",
-                                       "action", "from_ts", "to_ts", "limit"};
+    static const char *const keys[] = {"since", "actor", "action", "from_ts",
+                                       "to_ts", "limit", NULL};
     struct ses_audit_query q = {.limit = 100};
     uint8_t actor[SES_ID_BYTES];
     bool has_actor = false;
     int64_t limit = 100;
-    const char *key;
-    json_t *val;
     int rc;
-    json_object_foreach(f->root, key, val)
-    {
-        bool known = false;
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            known = known || strcmp(key, keys[i]) == 0;
-        if (!known)
-            return SES_EBAD_FIELD;
-    }
-    if ((rc = ses_get_int(f->root, "since", 0, INT64_MAX, false, &q.since)) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
+        (rc = ses_get_int(f->root, "since", 0, INT64_MAX, false, &q.since)) != 0 ||
         (rc = ses_get_id(f->root, "actor", false, actor, &has_actor)) != 0 ||
         (rc = ses_get_str(f->root, "action", 1, 64, false, &q.action)) != 0 ||
         (rc = ses_get_int(f->root, "from_ts", 0, INT64_MAX, false, &q.from_ts)) != 0 ||
@@ -159,12 +148,12 @@ static int one_row(void *ud, const struct ses_audit_row *row)
 
 int ses_handle_audit_show(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"seq", NULL};
     int64_t seq = 0;
     int rc;
-    if ((rc = ses_get_int(f->root, "seq", 1, INT64_MAX, true, &seq)) != 0)
+    if ((rc = ses_get_int(f->root, "seq", 1, INT64_MAX, true, &seq)) != 0 ||
+        (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != 3)
-        return SES_EBAD_FIELD;
     if ((rc = note_read(s, "show")) != 0)
         return rc;
     json_t *row = NULL;
@@ -179,6 +168,7 @@ int ses_handle_audit_show(struct ses_session *s, const struct ses_frame *f, json
 
 int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"seq", "size", NULL};
     uint8_t proof[64][32];
     size_t count = 0;
     int64_t seq = 0, size = 0;
@@ -186,7 +176,7 @@ int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, jso
     if ((rc = ses_get_int(f->root, "seq", 1, INT64_MAX, true, &seq)) != 0 ||
         (rc = ses_get_int(f->root, "size", 1, INT64_MAX, true, &size)) != 0)
         return rc;
-    if (json_object_size(f->root) != 4 || seq > size)
+    if (ses_fields_only(f->root, keys) != 0 || seq > size)
         return SES_EBAD_FIELD;
     if ((rc = note_read(s, "prove")) != 0 ||
         (rc = ses_store_audit_inclusion(s->d->store, (uint64_t)seq - 1, (uint64_t)size, proof,
@@ -199,6 +189,7 @@ int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, jso
 
 int ses_handle_audit_consistency(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"from", "to", NULL};
     uint8_t proof[64][32];
     size_t count = 0;
     int64_t from = 0, to = 0;
@@ -206,7 +197,7 @@ int ses_handle_audit_consistency(struct ses_session *s, const struct ses_frame *
     if ((rc = ses_get_int(f->root, "from", 1, INT64_MAX, true, &from)) != 0 ||
         (rc = ses_get_int(f->root, "to", 1, INT64_MAX, true, &to)) != 0)
         return rc;
-    if (json_object_size(f->root) != 4 || from > to)
+    if (ses_fields_only(f->root, keys) != 0 || from > to)
         return SES_EBAD_FIELD;
     if ((rc = note_read(s, "consistency")) != 0 ||
         (rc = ses_store_audit_consistency(s->d->store, (uint64_t)from, (uint64_t)to, proof,

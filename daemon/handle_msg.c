@@ -244,6 +244,7 @@ static int roster_fresh(struct ses_daemon *d, const uint8_t thread[SES_ID_BYTES]
 
 int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"thread", "env", NULL};
     uint8_t thread[SES_ID_BYTES], *env = NULL;
     size_t env_len = 0;
     struct ses_envelope_view v;
@@ -256,11 +257,8 @@ int ses_handle_send(struct ses_session *s, const struct ses_frame *f, json_t **r
     if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = get_env(f->root, &env, &env_len)) != 0)
         return rc;
-    if (json_object_size(f->root) != 4) {
-        rc = SES_EBAD_FIELD;
-        goto out;
-    }
-    if ((rc = ses_envelope_parse(env, env_len, &v)) != 0)
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
+        (rc = ses_envelope_parse(env, env_len, &v)) != 0)
         goto out;
     if (memcmp(v.hdr.thread_id, thread, SES_ID_BYTES) != 0 ||
         memcmp(v.hdr.sender_user_id, s->user_id, SES_ID_BYTES) != 0 ||
@@ -389,16 +387,15 @@ static int add_visible(void *ud, const struct ses_message *m)
 
 int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"thread", "after", "limit", NULL};
     uint8_t thread[SES_ID_BYTES];
     int64_t after = 0, limit = 100;
     int rc;
     if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
         (rc = ses_get_int(f->root, "after", 0, INT64_MAX, true, &after)) != 0 ||
-        (rc = ses_get_int(f->root, "limit", 1, SES_FETCH_MAX, false, &limit)) != 0)
+        (rc = ses_get_int(f->root, "limit", 1, SES_FETCH_MAX, false, &limit)) != 0 ||
+        (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) > 5 ||
-        (json_object_size(f->root) == 5 && !json_object_get(f->root, "limit")))
-        return SES_EBAD_FIELD;
     if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     struct fetch_acc a = {.st = s->d->store, .device = s->device_id, .arr = json_array()};
@@ -510,15 +507,16 @@ static void done_cursor(void *arg, int rc)
 
 static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool read)
 {
+    static const char *const ack_keys[] = {"thread", "delivered", NULL};
+    static const char *const read_keys[] = {"thread", "seq", NULL};
     struct cursor_job *j;
     uint8_t thread[SES_ID_BYTES];
     int64_t seq = 0;
     int rc;
     if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) != 0 ||
-        (rc = ses_get_int(f->root, read ? "seq" : "delivered", 1, INT64_MAX, true, &seq)) != 0)
+        (rc = ses_get_int(f->root, read ? "seq" : "delivered", 1, INT64_MAX, true, &seq)) != 0 ||
+        (rc = ses_fields_only(f->root, read ? read_keys : ack_keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != 4)
-        return SES_EBAD_FIELD;
     if ((rc = ses_session_check_member(s, thread)) != 0)
         return rc;
     if ((j = calloc(1, sizeof *j)) == NULL)
@@ -677,6 +675,8 @@ static int check_item(void *ud, const struct ses_message *m)
 
 int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"thread", "device", "items", NULL};
+    static const char *const item_keys[] = {"seq", "sealed", "sig", NULL};
     uint8_t thread[SES_ID_BYTES], target[SES_ID_BYTES];
     struct rewrap_job *j = NULL;
     struct ses_device me;
@@ -689,7 +689,7 @@ int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t *
     if (items == NULL || json_is_null(items))
         return SES_EMISSING_FIELD;
     if (!json_is_array(items) || json_array_size(items) < 1 ||
-        json_array_size(items) > SES_REWRAP_MAX_ITEMS || json_object_size(f->root) != 5)
+        json_array_size(items) > SES_REWRAP_MAX_ITEMS || ses_fields_only(f->root, keys) != 0)
         return SES_EBAD_FIELD;
     if ((j = calloc(1, sizeof *j)) == NULL)
         return SES_ENOMEM;
@@ -699,13 +699,14 @@ int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t *
     {
         struct ses_rewrap *w = &j->items[i];
         int64_t seq = 0;
-        if (!json_is_object(it) || json_object_size(it) != 3) {
+        if (!json_is_object(it)) {
             rc = SES_EBAD_FIELD;
             goto out;
         }
         if ((rc = ses_get_int(it, "seq", 1, INT64_MAX, true, &seq)) != 0 ||
             (rc = ses_get_b64(it, "sealed", w->sealed, sizeof w->sealed)) != 0 ||
-            (rc = ses_get_b64(it, "sig", w->sig, sizeof w->sig)) != 0)
+            (rc = ses_get_b64(it, "sig", w->sig, sizeof w->sig)) != 0 ||
+            (rc = ses_object_only(it, item_keys)) != 0)
             goto out;
         for (size_t k = 0; k < i; k++) {
             if (j->items[k].seq == seq) {

@@ -78,8 +78,9 @@ static json_t *oncall_json(struct ses_daemon *d)
 
 int ses_handle_oncall_show(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    if (json_object_size(f->root) > 2)
-        return SES_EBAD_FIELD; /* only "t" and "id" */
+    int rc = ses_fields_only(f->root, NULL);
+    if (rc != 0)
+        return rc;
     json_t *o = oncall_json(s->d);
     if (o == NULL)
         return SES_ENOMEM;
@@ -218,26 +219,14 @@ static int get_user_or_null(const json_t *root, const char *key, uint8_t out[SES
     return ses_get_id(root, key, true, out, NULL);
 }
 
-/* Only the keys named (plus "t" and "id") may appear. */
-static int only(const json_t *root, const char *a, const char *b)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)root, k, v)
-    {
-        if (strcmp(k, "t") != 0 && strcmp(k, "id") != 0 && strcmp(k, a) != 0 && strcmp(k, b) != 0)
-            return SES_EBAD_FIELD;
-    }
-    return 0;
-}
-
 int ses_handle_oncall_set(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"on_duty_psychiatrist", "program_lead", NULL};
     uint8_t duty[SES_ID_BYTES], lead[SES_ID_BYTES];
     bool has_duty, clear_duty, has_lead, clear_lead;
     int rc;
     (void)reply;
-    if ((rc = only(f->root, "on_duty_psychiatrist", "program_lead")) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = get_user_or_null(f->root, "on_duty_psychiatrist", duty, &has_duty, &clear_duty)) !=
             0 ||
         (rc = get_user_or_null(f->root, "program_lead", lead, &has_lead, &clear_lead)) != 0)
@@ -260,11 +249,12 @@ int ses_handle_oncall_set(struct ses_session *s, const struct ses_frame *f, json
 
 int ses_handle_backup_set(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"user", "backup", NULL};
     uint8_t user[SES_ID_BYTES], backup[SES_ID_BYTES];
     bool has_backup, clear;
     int rc;
     (void)reply;
-    if ((rc = only(f->root, "user", "backup")) != 0 ||
+    if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "user", true, user, NULL)) != 0 ||
         (rc = get_user_or_null(f->root, "backup", backup, &has_backup, &clear)) != 0)
         return rc;

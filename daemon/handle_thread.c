@@ -159,6 +159,9 @@ static json_t *roster_json(const struct ses_roster *r)
     return o;
 }
 
+/* The fields of a request that names only a thread. */
+static const char *const thread_keys[] = {"thread", NULL};
+
 /* Loads the roster and checks that the caller is a current member; an unknown thread gives the
  * same DENIED as a thread the caller is not in. */
 static int member_roster(struct ses_session *s, const struct ses_frame *f, struct ses_roster *r,
@@ -239,22 +242,14 @@ static int check_member_user(struct ses_store *st, const uint8_t user[SES_ID_BYT
 
 int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"t", "id", "patient", "members"};
+    static const char *const keys[] = {"patient", "members", NULL};
     struct ses_store *st = s->d->store;
     const char *patient = NULL;
     uint8_t ids[SES_MAX_THREAD_MEMBERS + 1][SES_ID_BYTES];
     size_t n = 0;
     int rc;
-    const char *k;
-    json_t *v;
-    json_object_foreach(f->root, k, v)
-    {
-        bool known = false;
-        for (size_t i = 0; i < 4; i++)
-            known = known || strcmp(k, keys[i]) == 0;
-        if (!known)
-            return SES_EBAD_FIELD;
-    }
+    if ((rc = ses_fields_only(f->root, keys)) != 0)
+        return rc;
     if ((rc = ses_get_str(f->root, "patient", 1, SES_MAX_PATIENT_REF, true, &patient)) != 0)
         return rc;
     if (!patient_ref_valid(patient))
@@ -332,8 +327,8 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
     uint8_t thread[SES_ID_BYTES];
     struct ses_roster *r = roster_new();
     int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
-    if (rc == 0 && json_object_size(f->root) != 3)
-        rc = SES_EBAD_FIELD;
+    if (rc == 0)
+        rc = ses_fields_only(f->root, thread_keys);
     if (rc == 0 && (*reply = roster_json(r)) == NULL)
         rc = SES_ENOMEM;
     struct ses_thread_meta m;
@@ -345,14 +340,14 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
 
 static int change_member(struct ses_session *s, const struct ses_frame *f, json_t **reply, bool add)
 {
+    static const char *const keys[] = {"thread", "user", NULL};
     struct ses_store *st = s->d->store;
     uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES];
     int64_t now = ses_clock_now_ms(&s->d->clock);
     struct ses_roster *r = roster_new();
     int rc = r ? 0 : SES_ENOMEM;
-    if (rc == 0 && (rc = ses_get_id(f->root, "user", true, user, NULL)) == 0 &&
-        json_object_size(f->root) != 4)
-        rc = SES_EBAD_FIELD;
+    if (rc == 0 && (rc = ses_get_id(f->root, "user", true, user, NULL)) == 0)
+        rc = ses_fields_only(f->root, keys);
     if (rc == 0 && s->role == SES_ROLE_ADMIN) {
         /* an admin manages membership without being a member */
         if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) == 0) {
@@ -428,10 +423,11 @@ static void add_line(void *ud, const struct ses_thread_line *l)
 
 int ses_handle_threads(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    if (json_object_size(f->root) != 2)
-        return SES_EBAD_FIELD;
+    int rc = ses_fields_only(f->root, NULL);
+    if (rc != 0)
+        return rc;
     json_t *arr = json_array();
-    int rc = arr ? ses_store_threads_of_user(s->d->store, s->user_id, add_line, arr) : SES_ENOMEM;
+    rc = arr ? ses_store_threads_of_user(s->d->store, s->user_id, add_line, arr) : SES_ENOMEM;
     if (rc != 0) {
         json_decref(arr);
         return rc;
@@ -452,6 +448,7 @@ static void add_dir_user(void *ud, const struct ses_user *u)
 
 int ses_handle_directory(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"role", NULL};
     const char *role_name = NULL;
     enum ses_role role = SES_ROLE_NONE;
     int rc = ses_get_str(f->root, "role", 1, 32, false, &role_name);
@@ -459,8 +456,8 @@ int ses_handle_directory(struct ses_session *s, const struct ses_frame *f, json_
         return rc;
     if (role_name && (role = ses_role_from_name(role_name)) == SES_ROLE_NONE)
         return SES_EBAD_FIELD;
-    if (json_object_size(f->root) != (role_name ? 3u : 2u))
-        return SES_EBAD_FIELD;
+    if ((rc = ses_fields_only(f->root, keys)) != 0)
+        return rc;
     json_t *arr = json_array();
     rc = arr ? ses_store_users_active(s->d->store, role, add_dir_user, arr) : SES_ENOMEM;
     if (rc != 0) {
@@ -486,13 +483,12 @@ static void add_key(void *ud, const struct ses_device *d)
 
 int ses_handle_keys(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    static const char *const keys[] = {"user", NULL};
     uint8_t user[SES_ID_BYTES];
     struct ses_user u;
     int rc = ses_get_id(f->root, "user", true, user, NULL);
-    if (rc != 0)
+    if (rc != 0 || (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != 3)
-        return SES_EBAD_FIELD;
     if ((rc = ses_store_user_get(s->d->store, user, &u)) != 0)
         return rc;
     json_t *arr = json_array();
@@ -523,10 +519,8 @@ int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t
     struct ses_roster *r = roster_new();
     int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
     free(r);
-    if (rc != 0)
+    if (rc != 0 || (rc = ses_fields_only(f->root, thread_keys)) != 0)
         return rc;
-    if (json_object_size(f->root) != 3)
-        return SES_EBAD_FIELD;
     json_t *arr = json_array();
     rc = arr ? ses_store_receipts(s->d->store, thread, add_receipt, arr) : SES_ENOMEM;
     if (rc != 0) {

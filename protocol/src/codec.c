@@ -1,5 +1,6 @@
 /*
- * codec.c - frame parsing, field getters, typed request decoders and reply encoders (codec.h).
+ * codec.c - frame parsing (and its flat fast path), field getters and key whitelists, typed request
+ * decoders and reply encoders (codec.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,24 +301,36 @@ bool ses_name_valid(const char *s)
     return true;
 }
 
-/* Every key of obj must be in allowed (NULL-terminated); "t" and "id" always are. */
-static int only_keys(const json_t *obj, const char *const *allowed)
+static bool listed(const char *key, const char *const keys[])
+{
+    for (size_t i = 0; keys != NULL && keys[i] != NULL; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Every key of obj is in keys (or, for a frame's root, "t" or "id"). */
+static int keys_only(const json_t *obj, const char *const keys[], bool frame)
 {
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)obj, key, val)
     {
         (void)val;
-        if (strcmp(key, "t") == 0 || strcmp(key, "id") == 0)
-            continue;
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, key) == 0)
-                ok = true;
-        if (!ok)
+        if (!(frame && (strcmp(key, "t") == 0 || strcmp(key, "id") == 0)) && !listed(key, keys))
             return SES_EBAD_FIELD;
     }
     return 0;
+}
+
+int ses_fields_only(const json_t *root, const char *const keys[])
+{
+    return keys_only(root, keys, true);
+}
+
+int ses_object_only(const json_t *obj, const char *const keys[])
+{
+    return keys_only(obj, keys, false);
 }
 
 int ses_decode_enroll(const json_t *obj, struct ses_enroll_req *out)
@@ -335,7 +348,7 @@ int ses_decode_enroll(const json_t *obj, struct ses_enroll_req *out)
         (rc = ses_get_int(obj, "ts", 0, INT64_MAX, true, &ts)) != 0 ||
         (rc = ses_get_b64(obj, "sig", r.sig, sizeof r.sig)) != 0 ||
         (rc = ses_get_str(obj, "device_name", 1, SES_MAX_NAME_LEN, false, &r.device_name)) != 0 ||
-        (rc = only_keys(obj, keys)) != 0)
+        (rc = ses_fields_only(obj, keys)) != 0)
         goto out;
     if (r.device_name != NULL && !ses_name_valid(r.device_name)) {
         rc = SES_EBAD_FIELD;
@@ -362,7 +375,7 @@ int ses_decode_auth(const json_t *obj, struct ses_auth_req *out)
         (rc = ses_get_b64(obj, "cnonce", r.cnonce, sizeof r.cnonce)) != 0 ||
         (rc = ses_get_int(obj, "ts", 0, INT64_MAX, true, &ts)) != 0 ||
         (rc = ses_get_b64(obj, "sig", r.sig, sizeof r.sig)) != 0 ||
-        (rc = only_keys(obj, keys)) != 0)
+        (rc = ses_fields_only(obj, keys)) != 0)
         return rc;
     r.ts_ms = (uint64_t)ts;
     *out = r;
@@ -378,7 +391,7 @@ int ses_decode_invite(const json_t *obj, struct ses_invite_req *out)
     bool has_user = false;
     int rc;
     memset(&r, 0, sizeof r);
-    if ((rc = only_keys(obj, keys)) != 0 ||
+    if ((rc = ses_fields_only(obj, keys)) != 0 ||
         (rc = ses_get_int(obj, "ttl", 60, SES_CODE_TTL_MAX_S, false, &ttl)) != 0 ||
         (rc = ses_get_id(obj, "user", false, r.user_id, &has_user)) != 0)
         return rc;
@@ -411,7 +424,7 @@ int ses_decode_revoke(const json_t *obj, struct ses_revoke_req *out)
     uint8_t dev[SES_ID_BYTES], user[SES_ID_BYTES];
     int rc;
     memset(&r, 0, sizeof r);
-    if ((rc = only_keys(obj, keys)) != 0 ||
+    if ((rc = ses_fields_only(obj, keys)) != 0 ||
         (rc = ses_get_id(obj, "device", false, dev, &has_dev)) != 0 ||
         (rc = ses_get_id(obj, "user", false, user, &has_user)) != 0)
         return rc;

@@ -292,6 +292,68 @@ static void test_unauthenticated_closes(void **state)
     w_dev_free(adm);
 }
 
+/* Every request that takes fields refuses a key it does not know with BAD_FIELD, before it looks
+ * anything up or writes anything (the admin may send all of these); the whitelist checks names
+ * only. */
+static void test_unknown_fields(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    struct w_dev *adm = admin_dev(e);
+    struct ses_conn *c = w_login_settled(e, adm);
+    const char *id = "aaaaaaaaaaaaaaaaaaaaaaaaaa";
+    char *frames[] = {
+        h_fmt("{\"t\":\"users\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"devices\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"devices\",\"id\":1,\"user\":\"%s\",\"zz\":1}", adm->user),
+        h_fmt("{\"t\":\"invite\",\"id\":1,\"role\":\"nurse\",\"name\":\"Anne\",\"zz\":1}"),
+        h_fmt("{\"t\":\"revoke\",\"id\":1,\"device\":\"%s\",\"zz\":1}", id),
+        h_fmt("{\"t\":\"device_link\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"device_link\",\"id\":1,\"ttl\":600,\"zz\":1}"),
+        h_fmt("{\"t\":\"directory\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"directory\",\"id\":1,\"role\":\"nurse\",\"zz\":1}"),
+        h_fmt("{\"t\":\"keys\",\"id\":1,\"user\":\"%s\",\"zz\":1}", adm->user),
+        h_fmt("{\"t\":\"thread_create\",\"id\":1,\"patient\":\"P-1\",\"members\":[],\"zz\":1}"),
+        h_fmt("{\"t\":\"thread_add\",\"id\":1,\"thread\":\"%s\",\"user\":\"%s\",\"zz\":1}", id, id),
+        h_fmt("{\"t\":\"thread_remove\",\"id\":1,\"thread\":\"%s\",\"user\":\"%s\",\"zz\":1}", id,
+              id),
+        h_fmt("{\"t\":\"audit_checkpoint\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"audit_leaves\",\"id\":1,\"from\":1,\"count\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"audit_tail\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"audit_show\",\"id\":1,\"seq\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"audit_prove\",\"id\":1,\"seq\":1,\"size\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"audit_consistency\",\"id\":1,\"from\":1,\"to\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"alerts\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"alert_show\",\"id\":1,\"alert\":\"%s\",\"zz\":1}", id),
+        h_fmt("{\"t\":\"alert_ack\",\"id\":1,\"alert\":\"%s\",\"zz\":1}", id),
+        h_fmt("{\"t\":\"alert_resolve\",\"id\":1,\"alert\":\"%s\",\"code\":\"REVIEWED\",\"zz\":1}",
+              id),
+        h_fmt("{\"t\":\"alert_cancel\",\"id\":1,\"alert\":\"%s\",\"code\":\"X\",\"zz\":1}", id),
+        h_fmt("{\"t\":\"oncall_show\",\"id\":1,\"zz\":1}"),
+        h_fmt("{\"t\":\"oncall_set\",\"id\":1,\"program_lead\":null,\"zz\":1}"),
+        h_fmt("{\"t\":\"backup_set\",\"id\":1,\"user\":\"%s\",\"backup\":null,\"zz\":1}", id),
+    };
+    struct h_snap s;
+    h_snap_take(&s, e->db, NULL);
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        print_message("unknown field: %s\n", frames[i]);
+        w_send(c, frames[i]);
+        w_recv_error(c, 1, SES_EBAD_FIELD);
+        free(frames[i]);
+    }
+    /* names only: a null is an absent optional field (PROTOCOL.md §4), a missing one is
+     * MISSING_FIELD */
+    json_decref(w_request_ok(c, json_pack("{s:s, s:n}", "t", "devices", "user"), "devices"));
+    json_decref(w_request_ok(c, json_pack("{s:s, s:n}", "t", "directory", "role"), "directory"));
+    w_request_error(c, json_pack("{s:s, s:s}", "t", "thread_add", "user", id), SES_EMISSING_FIELD);
+    w_ping_ok(c, 50);
+    h_snap_expect_same(&s, e->db);
+    h_snap_free(&s);
+    ses_conn_free(c);
+    fresh_login_works(e, adm);
+    w_dev_free(adm);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +363,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_already_authenticated, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_size_limit_postlogin, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_size_limit_prelogin, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_fields, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -1,8 +1,8 @@
 /*
  * test_codec.c - unit tests of the frame codec (codec.h): ses_frame_parse and its limits (size,
  * depth, id range), the flat fast path ses_frame_parse_flat against it, ses_json_depth, the field
- * getters, ses_name_valid, the typed request decoders (enroll, auth, invite, revoke) and the reply
- * encoders (error, and the msg push and sent reply against jansson's bytes).
+ * getters and key whitelists, ses_name_valid, the typed request decoders (enroll, auth, invite,
+ * revoke) and the reply encoders (error, and the msg push and sent reply against jansson's bytes).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -812,6 +812,50 @@ static void test_get_id(void **state)
 }
 
 /* --- ses_name_valid -------------------------------------------------------------------------- */
+
+/* The key whitelists: names only, "t" and "id" implied for a frame's root and not for an object
+ * inside it, NULL for no field. */
+static void test_fields_only(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"thread", "limit", NULL};
+    static const char *const none[] = {NULL};
+    json_t *o = json_loads("{\"t\":\"x\",\"id\":1}", 0, NULL);
+    assert_int_equal(ses_fields_only(o, keys), 0);
+    assert_int_equal(ses_fields_only(o, NULL), 0);
+    assert_int_equal(ses_fields_only(o, none), 0);
+    assert_int_equal(ses_object_only(o, keys), SES_EBAD_FIELD); /* "t" is not listed */
+    json_decref(o);
+    /* present or not, and whatever the value (null, wrong type): the getters' business */
+    o = json_loads("{\"t\":\"x\",\"id\":1,\"limit\":null,\"thread\":[1]}", 0, NULL);
+    assert_int_equal(ses_fields_only(o, keys), 0);
+    assert_int_equal(ses_fields_only(o, NULL), SES_EBAD_FIELD);
+    json_decref(o);
+    /* an unknown key anywhere, a prefix, a longer name, another case, an empty key (jansson refuses
+     * a key with a NUL in it before anything else sees it) */
+    static const char *const bad[] = {
+        "{\"zz\":1,\"t\":\"x\",\"id\":1}",     "{\"t\":\"x\",\"id\":1,\"thread\":1,\"zz\":1}",
+        "{\"t\":\"x\",\"id\":1,\"thr\":1}",    "{\"t\":\"x\",\"id\":1,\"threads\":1}",
+        "{\"t\":\"x\",\"id\":1,\"Thread\":1}", "{\"t\":\"x\",\"id\":1,\"\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o = json_loads(bad[i], 0, NULL);
+        assert_non_null(o);
+        assert_int_equal(ses_fields_only(o, keys), SES_EBAD_FIELD);
+        json_decref(o);
+    }
+    /* objects inside a frame: exactly the keys listed */
+    static const char *const item[] = {"seq", "sig", NULL};
+    o = json_loads("{\"seq\":1,\"sig\":\"AA\"}", 0, NULL);
+    assert_int_equal(ses_object_only(o, item), 0);
+    assert_int_equal(ses_object_only(o, NULL), SES_EBAD_FIELD);
+    json_decref(o);
+    o = json_loads("{\"seq\":1,\"id\":2}", 0, NULL);
+    assert_int_equal(ses_object_only(o, item), SES_EBAD_FIELD);
+    json_decref(o);
+    o = json_object();
+    assert_int_equal(ses_object_only(o, NULL), 0);
+    json_decref(o);
+}
 
 static void test_name_valid(void **state)
 {
@@ -1712,6 +1756,7 @@ int main(void)
         cmocka_unit_test(test_get_int),
         cmocka_unit_test(test_get_b64),
         cmocka_unit_test(test_get_id),
+        cmocka_unit_test(test_fields_only),
         cmocka_unit_test(test_name_valid),
         cmocka_unit_test(test_enroll_round_trip),
         cmocka_unit_test(test_enroll_fields),

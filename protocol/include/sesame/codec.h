@@ -3,8 +3,12 @@
  *
  * A frame is one JSON object: {"t": "<type>", "id": <request id>, ...}. ses_frame_parse() checks
  * the size, the nesting depth (before any parse, so a JSON bomb costs nothing), the JSON itself
- * (duplicate keys are rejected), and the "t"/"id" envelope. The typed decoders below check every
- * field of one request type and write their output only on success.
+ * (duplicate keys are rejected), and the "t"/"id" envelope; ses_frame_parse_flat() is its fast
+ * path for the flat frames of the message path. Requests are decoded one way: the key whitelist
+ * (ses_fields_only) refuses unknown fields, the typed getters (ses_get_*) check each field, and
+ * the typed decoders below do both for one request type, writing their output only on success.
+ * The message path's hot replies (the msg push, the sent reply) are written as text directly,
+ * byte for byte what jansson would write.
  * No I/O, no logging; depends on jansson and libsodium only.
  */
 #ifndef SESAME_CODEC_H
@@ -59,6 +63,14 @@ int ses_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, bo
 int ses_get_b64(const json_t *obj, const char *key, uint8_t *out, size_t n);
 int ses_get_id(const json_t *obj, const char *key, bool required, uint8_t out[SES_ID_BYTES],
                bool *present);
+
+/* Key whitelists: the one way requests refuse a field they do not know. ses_fields_only: every
+ * key of a frame's root is "t", "id" or one of keys; ses_object_only: every key of obj (an object
+ * inside a frame, such as a list item) is one of keys. keys is NULL-terminated, or NULL for none.
+ * Return 0 or SES_EBAD_FIELD. They check names only: the getters check presence, type and range
+ * (call them first where a missing or malformed field must be reported before an unknown one). */
+int ses_fields_only(const json_t *root, const char *const keys[]);
+int ses_object_only(const json_t *obj, const char *const keys[]);
 
 /* A display name, device name or site: 1..SES_MAX_NAME_LEN bytes of strict UTF-8 without control
  * characters (C0, DEL, C1) and without invisible or bidirectional-override characters
