@@ -87,8 +87,9 @@ int ses_auditlog_checkpoint(struct ses_daemon *d)
     return rc;
 }
 
-void ses_auditlog_after_write(struct ses_daemon *d)
+void ses_auditlog_after_write(void *ud)
 {
+    struct ses_daemon *d = ud;
     uint64_t size = 0;
     if (ses_store_audit_size(d->store, &size) == 0 &&
         size >= d->ckpt_size + (uint64_t)d->cfg.checkpoint_every)

@@ -25,8 +25,9 @@ int ses_auditlog_vkey(char *out, size_t cap, const uint8_t server_id[16], const 
  * an SES_E* code (logged). */
 int ses_auditlog_checkpoint(struct ses_daemon *d);
 
-/* Signs a checkpoint when checkpoint_every records were added since the last one. */
-void ses_auditlog_after_write(struct ses_daemon *d);
+/* Signs a checkpoint when checkpoint_every records were added since the last one (d: the
+ * struct ses_daemon; the writer calls it after each delivery of completed jobs). */
+void ses_auditlog_after_write(void *d);
 
 /* Prunes record bytes older than audit_retention_days (if set), with an audit.prune record. */
 int ses_auditlog_prune(struct ses_daemon *d);

@@ -302,6 +302,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
+    ses_writer_on_delivered(d->writer, ses_auditlog_after_write, d);
     uv_signal_init(&d->loop, &d->sig_term);
     uv_signal_init(&d->loop, &d->sig_int);
     uv_timer_init(&d->loop, &d->grace);

@@ -52,6 +52,8 @@ struct ses_writer {
     uv_thread_t prep_threads[SES_WRITER_MAX_PREP_THREADS];
     unsigned n_prep_threads;
     struct ses_writer_stats stats; /* guarded by mu */
+    void (*after)(void *ud);       /* loop thread: after the done() calls of a delivery */
+    void *after_ud;
 };
 
 static void append(struct job **head, struct job **tail, struct job *first, struct job *last)
@@ -254,6 +256,7 @@ static void on_async(uv_async_t *a)
     struct job *j = w->done_head;
     w->done_head = w->done_tail = NULL;
     uv_mutex_unlock(&w->mu);
+    bool any = j != NULL;
     while (j) {
         struct job *next = j->next;
         if (j->done)
@@ -261,6 +264,14 @@ static void on_async(uv_async_t *a)
         free(j);
         j = next;
     }
+    if (any && w->after != NULL)
+        w->after(w->after_ud);
+}
+
+void ses_writer_on_delivered(struct ses_writer *w, void (*after)(void *ud), void *ud)
+{
+    w->after = after;
+    w->after_ud = ud;
 }
 
 static void free_on_close(uv_handle_t *h)
