@@ -99,8 +99,8 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
         (rc = ses_store_meta_put(d.store, "server_id", d.keys->server_id, 16)) != 0 ||
         (rc = ses_store_audit_append(d.store, &rec_init, NULL)) != 0 ||
         (rc = ses_store_user_insert(d.store, &admin)) != 0 ||
-        (rc = ses_daemon_new_code(&d, admin.id, now, SES_CODE_TTL_DEFAULT_S, code, &expires)) !=
-            0 ||
+        (rc = ses_daemon_new_code(&d, d.store, admin.id, now, SES_CODE_TTL_DEFAULT_S, code,
+                                  &expires)) != 0 ||
         (rc = ses_store_audit_append(d.store, &rec_inv, NULL)) != 0 ||
         (rc = ses_store_commit(d.store)) != 0) {
         ses_store_rollback(d.store);
