@@ -321,22 +321,6 @@ void ses_session_close(struct ses_session *s, int code, const char *reason)
     s->state = SES_S_CLOSING;
 }
 
-int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome)
-{
-    bool authed = s->state == SES_S_AUTHED;
-    struct ses_audit_rec rec = {
-        .ts_ms = ses_clock_now_ms(&s->d->clock),
-        .actor_user = authed ? s->user_id : NULL,
-        .actor_device = authed ? s->device_id : NULL,
-        .actor_role = authed ? ses_role_name(s->role) : NULL,
-        .action = action,
-        .object = object,
-        .outcome = outcome == 0 ? "ok" : ses_err_name(outcome),
-        .peer = s->peer,
-    };
-    return ses_store_audit_append(s->d->store, &rec, NULL);
-}
-
 void ses_req_init(struct ses_req *r, struct ses_session *s, int64_t id)
 {
     memset(r, 0, sizeof *r);
@@ -430,6 +414,7 @@ struct record_job {
     char action[32], object[64];
     json_t *root; /* the request, run again after the commit */
     ses_handler_fn again;
+    bool audit_read; /* the connection's first audit read (s->audit_read_logged) */
 };
 
 static int run_record(struct ses_store *st, void *arg)
@@ -447,6 +432,8 @@ static void done_record(void *arg, int rc)
                               .type = json_string_value(json_object_get(j->root, "t")),
                               .id = j->req.id};
         json_t *reply = NULL;
+        if (rc != 0 && j->audit_read)
+            s->audit_read_logged = false; /* not recorded: the next read tries again */
         if (rc == 0) {
             s->cur_id = f.id;
             rc = j->again(s, &f, &reply);
@@ -458,7 +445,7 @@ static void done_record(void *arg, int rc)
 }
 
 int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, const char *action,
-                            const char *object, ses_handler_fn again)
+                            const char *object, ses_handler_fn again, bool audit_read)
 {
     struct record_job *j = calloc(1, sizeof *j);
     if (j == NULL)
@@ -468,8 +455,13 @@ int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, co
     snprintf(j->object, sizeof j->object, "%s", object);
     j->root = json_incref(f->root);
     j->again = again;
+    j->audit_read = audit_read;
+    if (audit_read)
+        s->audit_read_logged = true; /* recorded once per connection, by this job */
     int rc = ses_writer_submit(s->d->writer, run_record, done_record, j);
     if (rc != 0) {
+        if (audit_read)
+            s->audit_read_logged = false;
         json_decref(j->root);
         free(j);
         return rc;

@@ -95,7 +95,7 @@ struct ses_session *ses_req_session(const struct ses_req *r);
  * the audit record (action, object) through the writer, then, after the commit, runs the frame
  * through `again` on the loop and sends its reply (or error). Returns SES_PENDING, or an error. */
 int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, const char *action,
-                            const char *object, ses_handler_fn again);
+                            const char *object, ses_handler_fn again, bool audit_read);
 
 /* Loop thread: sends what a handler returned (rc 0 with reply, an error, or nothing when
  * SES_PENDING) as dispatch does. Steals reply. */
@@ -123,10 +123,6 @@ int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, cons
 
 /* Closes every session (shutdown), with code 1001. */
 void ses_sessions_close_all(struct ses_daemon *d);
-
-/* Writes an audit record for the session's principal (or an anonymous peer before login).
- * Call inside a transaction. Returns 0 or SES_EIO. */
-int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome);
 
 int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **reply);
