@@ -800,9 +800,9 @@ static void on_oncall_timer(uv_timer_t *h)
 
 void ses_alerts_start(struct ses_daemon *d)
 {
-    uv_timer_init(&d->loop, &d->alert_timer);
+    (void)uv_timer_init(&d->loop, &d->alert_timer); /* a timer's init cannot fail (libuv) */
     d->alert_timer.data = d;
-    uv_timer_init(&d->loop, &d->oncall_timer);
+    (void)uv_timer_init(&d->loop, &d->oncall_timer);
     d->oncall_timer.data = d;
     d->alert_timer_on = true;
     uv_timer_start(&d->oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);

@@ -189,8 +189,8 @@ int ses_auditlog_start(struct ses_daemon *d)
     (void)ses_auditlog_prune(d, NULL, NULL);
     (void)ses_auditlog_checkpoint(d);
     uint64_t every = (uint64_t)d->cfg.checkpoint_interval_s * 1000;
-    uv_timer_init(&d->loop, &d->ckpt_timer);
-    uv_timer_init(&d->loop, &d->prune_timer);
+    (void)uv_timer_init(&d->loop, &d->ckpt_timer);
+    (void)uv_timer_init(&d->loop, &d->prune_timer);
     d->ckpt_timer.data = d->prune_timer.data = d;
     uv_timer_start(&d->ckpt_timer, on_ckpt_timer, every, every);
     uv_timer_start(&d->prune_timer, on_prune_timer, DAY_MS, DAY_MS);

@@ -356,9 +356,20 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
-    uv_signal_init(&d->loop, &d->sig_term);
-    uv_signal_init(&d->loop, &d->sig_int);
-    uv_timer_init(&d->loop, &d->grace);
+    bool term_ok = uv_signal_init(&d->loop, &d->sig_term) == 0;
+    bool int_ok = term_ok && uv_signal_init(&d->loop, &d->sig_int) == 0;
+    if (!int_ok) {
+        SES_LOG(SES_LOG_ERR, "daemon", "cannot set up the SIGTERM and SIGINT handlers");
+        if (term_ok)
+            uv_close((uv_handle_t *)&d->sig_term, NULL);
+        ses_writer_stop(d->writer);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        ses_writer_free(d->writer);
+        d->writer = NULL;
+        uv_loop_close(&d->loop);
+        goto out_free;
+    }
+    (void)uv_timer_init(&d->loop, &d->grace); /* a timer's init cannot fail (libuv) */
     d->sig_term.data = d->sig_int.data = d->grace.data = d;
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
