@@ -800,9 +800,9 @@ static void on_oncall_timer(uv_timer_t *h)
 
 void ses_alerts_start(struct ses_daemon *d)
 {
-    uv_timer_init(&d->loop, &d->alert_timer);
+    (void)uv_timer_init(&d->loop, &d->alert_timer); /* a timer's init cannot fail (libuv) */
     d->alert_timer.data = d;
-    uv_timer_init(&d->loop, &d->oncall_timer);
+    (void)uv_timer_init(&d->loop, &d->oncall_timer);
     d->oncall_timer.data = d;
     d->alert_timer_on = true;
     uv_timer_start(&d->oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);
@@ -893,12 +893,11 @@ json_t *ses_alert_json(struct ses_daemon *d, const struct ses_alert *a)
 
 json_t *ses_thread_meta_json(const struct ses_thread_meta *m)
 {
-    return json_pack("{s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "enrolled",
-                     (json_int_t)m->enrolled_ms, "phase", m->phase, "last_contact",
-                     opt_int(m->last_contact_ms), "contacts", (json_int_t)m->contacts,
-                     "last_review", opt_int(m->last_review_ms), "sequence_type",
-                     opt_str(m->sequence_type), "sequence_due", opt_int(m->sequence_due_ms),
-                     "last_phq9", opt_int(m->last_phq9_ms));
+    return json_pack(
+        "{s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "enrolled", (json_int_t)m->enrolled_ms, "phase",
+        m->phase, "last_contact", opt_int(m->last_contact_ms), "contacts", (json_int_t)m->contacts,
+        "last_review", opt_int(m->last_review_ms), "sequence_type", opt_str(m->sequence_type),
+        "sequence_due", opt_int(m->sequence_due_ms), "last_phq9", opt_int(m->last_phq9_ms));
 }
 
 struct audience {

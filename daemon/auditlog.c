@@ -12,6 +12,7 @@
 #include "auditlog.h"
 #include "daemon.h"
 #include "log.h"
+#include "writer.h"
 
 #define DAY_MS (86400LL * 1000)
 
@@ -78,50 +79,77 @@ int ses_auditlog_checkpoint(struct ses_daemon *d)
     SES_LOG(SES_LOG_INFO, "audit", "checkpoint size=%llu", (unsigned long long)size);
     if (d->writer != NULL && ses_writer_submit(d->writer, run_ckpt, done_ckpt, j) == 0)
         return 0;
-    /* no writer (shutdown): store it here */
-    if ((rc = ses_store_begin(d->store)) == 0 && (rc = run_ckpt(d->store, j)) == 0)
-        rc = ses_store_commit(d->store);
-    if (rc != 0)
-        ses_store_rollback(d->store);
+    /* no writer (shutdown, after the loop): store it here */
+    rc = ses_store_txn(d->store, run_ckpt, j);
     done_ckpt(j, rc);
     return rc;
 }
 
-void ses_auditlog_after_write(struct ses_daemon *d)
+void ses_auditlog_after_write(void *ud)
 {
+    struct ses_daemon *d = ud;
     uint64_t size = 0;
     if (ses_store_audit_size(d->store, &size) == 0 &&
         size >= d->ckpt_size + (uint64_t)d->cfg.checkpoint_every)
         (void)ses_auditlog_checkpoint(d);
 }
 
-int ses_auditlog_prune(struct ses_daemon *d)
+struct prune_job {
+    int64_t now, before;
+    int64_t first, last, n;
+    ses_prune_done_fn then;
+    void *ud;
+};
+
+static int run_prune(struct ses_store *st, void *arg)
 {
-    int64_t first = 0, last = 0, n = 0, now = ses_clock_now_ms(&d->clock);
+    struct prune_job *j = arg;
     char object[64];
-    if (d->cfg.audit_retention_days <= 0)
-        return 0;
-    int rc = ses_store_begin(d->store);
-    if (rc == 0)
-        rc = ses_store_audit_prune(d->store, now - d->cfg.audit_retention_days * DAY_MS, &first,
-                                   &last, &n);
-    if (rc == 0 && n > 0) {
-        snprintf(object, sizeof object, "seq:%lld-%lld", (long long)first, (long long)last);
+    int rc = ses_store_audit_prune(st, j->before, &j->first, &j->last, &j->n);
+    if (rc == 0 && j->n > 0) {
+        snprintf(object, sizeof object, "seq:%lld-%lld", (long long)j->first, (long long)j->last);
         struct ses_audit_rec rec = {
-            .ts_ms = now, .action = "audit.prune", .object = object, .outcome = "ok"};
-        rc = ses_store_audit_append(d->store, &rec, NULL);
+            .ts_ms = j->now, .action = "audit.prune", .object = object, .outcome = "ok"};
+        rc = ses_store_audit_append(st, &rec, NULL);
     }
-    if (rc == 0)
-        rc = ses_store_commit(d->store);
-    if (rc != 0) {
-        ses_store_rollback(d->store);
+    return rc;
+}
+
+static void done_prune(void *arg, int rc)
+{
+    struct prune_job *j = arg;
+    if (rc != 0)
         SES_LOG(SES_LOG_ERR, "audit", "pruning failed: %s", ses_err_name(rc));
+    else if (j->n > 0)
+        SES_LOG(SES_LOG_NOTICE, "audit", "pruned the bytes of %lld records (seq %lld-%lld)",
+                (long long)j->n, (long long)j->first, (long long)j->last);
+    if (j->then != NULL)
+        j->then(j->ud, rc);
+    free(j);
+}
+
+int ses_auditlog_prune(struct ses_daemon *d, ses_prune_done_fn then, void *ud)
+{
+    int64_t now = ses_clock_now_ms(&d->clock);
+    struct prune_job *j = d->cfg.audit_retention_days > 0 ? calloc(1, sizeof *j) : NULL;
+    if (j == NULL) {
+        int rc = d->cfg.audit_retention_days > 0 ? SES_ENOMEM : 0;
+        if (then != NULL)
+            then(ud, rc); /* nothing to prune */
         return rc;
     }
-    if (n > 0)
-        SES_LOG(SES_LOG_NOTICE, "audit", "pruned the bytes of %lld records (seq %lld-%lld)",
-                (long long)n, (long long)first, (long long)last);
-    return 0;
+    j->now = now;
+    j->before = now - d->cfg.audit_retention_days * DAY_MS;
+    j->then = then;
+    j->ud = ud;
+    int rc = ses_writer_submit(d->writer, run_prune, done_prune, j);
+    if (rc != 0) {
+        SES_LOG(SES_LOG_ERR, "audit", "pruning failed: %s", ses_err_name(rc));
+        free(j);
+        if (then != NULL)
+            then(ud, rc);
+    }
+    return rc;
 }
 
 static void on_ckpt_timer(uv_timer_t *t)
@@ -131,7 +159,7 @@ static void on_ckpt_timer(uv_timer_t *t)
 
 static void on_prune_timer(uv_timer_t *t)
 {
-    (void)ses_auditlog_prune(t->data);
+    (void)ses_auditlog_prune(t->data, NULL, NULL);
 }
 
 int ses_auditlog_start(struct ses_daemon *d)
@@ -158,11 +186,11 @@ int ses_auditlog_start(struct ses_daemon *d)
                     (unsigned long long)size);
         }
     }
-    (void)ses_auditlog_prune(d);
+    (void)ses_auditlog_prune(d, NULL, NULL);
     (void)ses_auditlog_checkpoint(d);
     uint64_t every = (uint64_t)d->cfg.checkpoint_interval_s * 1000;
-    uv_timer_init(&d->loop, &d->ckpt_timer);
-    uv_timer_init(&d->loop, &d->prune_timer);
+    (void)uv_timer_init(&d->loop, &d->ckpt_timer);
+    (void)uv_timer_init(&d->loop, &d->prune_timer);
     d->ckpt_timer.data = d->prune_timer.data = d;
     uv_timer_start(&d->ckpt_timer, on_ckpt_timer, every, every);
     uv_timer_start(&d->prune_timer, on_prune_timer, DAY_MS, DAY_MS);

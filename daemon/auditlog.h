@@ -25,11 +25,15 @@ int ses_auditlog_vkey(char *out, size_t cap, const uint8_t server_id[16], const 
  * an SES_E* code (logged). */
 int ses_auditlog_checkpoint(struct ses_daemon *d);
 
-/* Signs a checkpoint when checkpoint_every records were added since the last one. */
-void ses_auditlog_after_write(struct ses_daemon *d);
+/* Signs a checkpoint when checkpoint_every records were added since the last one (d: the
+ * struct ses_daemon; the writer calls it after each delivery of completed jobs). */
+void ses_auditlog_after_write(void *d);
 
-/* Prunes record bytes older than audit_retention_days (if set), with an audit.prune record. */
-int ses_auditlog_prune(struct ses_daemon *d);
+/* Prunes record bytes older than audit_retention_days (if set), with an audit.prune record, in a
+ * writer job; then(ud, rc), if not NULL, runs on the loop after its commit (at once when there is
+ * nothing to prune). Returns 0 or the error of the submission. */
+typedef void (*ses_prune_done_fn)(void *ud, int rc);
+int ses_auditlog_prune(struct ses_daemon *d, ses_prune_done_fn then, void *ud);
 
 /* Loads the last checkpoint's size, prunes, signs a checkpoint if the log grew while the daemon
  * was stopped, and starts the checkpoint and retention timers on the daemon's loop. stop closes

@@ -43,6 +43,32 @@ static int write_file(const char *path, const char *text, mode_t mode)
     return rc;
 }
 
+/* `sesamed init`'s one transaction: the server id, the init record, the first admin and its code.
+ */
+struct init_txn {
+    struct ses_daemon *d;
+    const struct ses_user *admin;
+    const char *object;
+    int64_t now, expires;
+    char *code;
+};
+
+static int run_init(struct ses_store *st, void *arg)
+{
+    struct init_txn *t = arg;
+    struct ses_audit_rec rec_init = {.ts_ms = t->now, .action = "init", .outcome = "ok"};
+    struct ses_audit_rec rec_inv = {
+        .ts_ms = t->now, .action = "user.invite", .object = t->object, .outcome = "ok"};
+    int rc;
+    if ((rc = ses_store_meta_put(st, "server_id", t->d->keys->server_id, 16)) != 0 ||
+        (rc = ses_store_audit_append(st, &rec_init, NULL)) != 0 ||
+        (rc = ses_store_user_insert(st, t->admin)) != 0 ||
+        (rc = ses_daemon_new_code(t->d, st, t->admin->id, t->now, SES_CODE_TTL_DEFAULT_S, t->code,
+                                  &t->expires)) != 0)
+        return rc;
+    return ses_store_audit_append(st, &rec_inv, NULL);
+}
+
 int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
 {
     struct ses_daemon d;
@@ -92,18 +118,10 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     ses_id_to_text(user_txt, admin.id);
     char object[64];
     snprintf(object, sizeof object, "user:%s", user_txt);
-    struct ses_audit_rec rec_init = {.ts_ms = now, .action = "init", .outcome = "ok"};
-    struct ses_audit_rec rec_inv = {
-        .ts_ms = now, .action = "user.invite", .object = object, .outcome = "ok"};
-    if ((rc = ses_store_begin(d.store)) != 0 ||
-        (rc = ses_store_meta_put(d.store, "server_id", d.keys->server_id, 16)) != 0 ||
-        (rc = ses_store_audit_append(d.store, &rec_init, NULL)) != 0 ||
-        (rc = ses_store_user_insert(d.store, &admin)) != 0 ||
-        (rc = ses_daemon_new_code(&d, admin.id, now, SES_CODE_TTL_DEFAULT_S, code, &expires)) !=
-            0 ||
-        (rc = ses_store_audit_append(d.store, &rec_inv, NULL)) != 0 ||
-        (rc = ses_store_commit(d.store)) != 0) {
-        ses_store_rollback(d.store);
+    struct init_txn t = {.d = &d, .admin = &admin, .object = object, .now = now, .code = code};
+    if ((rc = ses_store_txn(d.store, run_init, &t)) == 0)
+        expires = t.expires;
+    if (rc != 0) {
         fprintf(stderr, "sesamed: cannot initialise the database: %s\n", ses_err_msg(rc));
         goto fail;
     }
@@ -235,16 +253,40 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&d->grace, on_grace, SES_SHUTDOWN_GRACE_MS, 0);
 }
 
-static int audit_server_event(struct ses_daemon *d, const char *action)
+/* server.start and server.stop, with no actor. */
+static int run_server_event(struct ses_store *st, void *arg)
 {
-    struct ses_audit_rec rec = {
-        .ts_ms = ses_clock_now_ms(&d->clock), .action = action, .outcome = "ok"};
-    int rc = ses_store_begin(d->store);
-    if (rc == 0 && (rc = ses_store_audit_append(d->store, &rec, NULL)) == 0)
-        rc = ses_store_commit(d->store);
+    struct ses_audit_rec *rec = arg;
+    return ses_store_audit_append(st, rec, NULL);
+}
+
+static void done_server_event(void *arg, int rc)
+{
+    struct ses_audit_rec *rec = arg;
     if (rc != 0)
-        ses_store_rollback(d->store);
-    return rc;
+        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the %s audit record: %s", rec->action,
+                ses_err_name(rc));
+    free(rec);
+}
+
+/* Through the writer while serving; directly on st once the loop has ended (shutdown). */
+static void audit_server_event(struct ses_daemon *d, struct ses_store *st, const char *action)
+{
+    struct ses_audit_rec *rec = calloc(1, sizeof *rec);
+    if (rec == NULL) {
+        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the %s audit record: out of memory", action);
+        return;
+    }
+    rec->ts_ms = ses_clock_now_ms(&d->clock);
+    rec->action = action;
+    rec->outcome = "ok";
+    if (st == NULL) {
+        int rc = ses_writer_submit(d->writer, run_server_event, done_server_event, rec);
+        if (rc != 0)
+            done_server_event(rec, rc);
+        return;
+    }
+    done_server_event(rec, ses_store_txn(st, run_server_event, rec));
 }
 
 int ses_daemon_serve(const struct ses_config *cfg)
@@ -302,9 +344,32 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
-    uv_signal_init(&d->loop, &d->sig_term);
-    uv_signal_init(&d->loop, &d->sig_int);
-    uv_timer_init(&d->loop, &d->grace);
+    ses_writer_on_delivered(d->writer, ses_auditlog_after_write, d);
+    /* from here on every write is a writer job: the loop's connection refuses changes */
+    if (ses_store_set_read_only(d->store, true) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "cannot make the loop's connection to %s read-only",
+                db_path);
+        ses_writer_stop(d->writer);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        ses_writer_free(d->writer);
+        d->writer = NULL;
+        uv_loop_close(&d->loop);
+        goto out_free;
+    }
+    bool term_ok = uv_signal_init(&d->loop, &d->sig_term) == 0;
+    bool int_ok = term_ok && uv_signal_init(&d->loop, &d->sig_int) == 0;
+    if (!int_ok) {
+        SES_LOG(SES_LOG_ERR, "daemon", "cannot set up the SIGTERM and SIGINT handlers");
+        if (term_ok)
+            uv_close((uv_handle_t *)&d->sig_term, NULL);
+        ses_writer_stop(d->writer);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        ses_writer_free(d->writer);
+        d->writer = NULL;
+        uv_loop_close(&d->loop);
+        goto out_free;
+    }
+    (void)uv_timer_init(&d->loop, &d->grace); /* a timer's init cannot fail (libuv) */
     d->sig_term.data = d->sig_int.data = d->grace.data = d;
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
@@ -324,8 +389,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
-    if (audit_server_event(d, "server.start") != 0)
-        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.start audit record");
+    audit_server_event(d, NULL, "server.start");
     ses_auditlog_start(d);
     ses_alerts_start(d); /* escalations due while the daemon was down fire now */
     SES_LOG(SES_LOG_NOTICE, "daemon", "listening on wss://%s:%d (subprotocol sesame.1)",
@@ -345,8 +409,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
         SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->n_sessions);
         status = 1;
     }
-    if (status == 0 && audit_server_event(d, "server.stop") != 0)
-        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the server.stop audit record");
+    /* the loop and the writer are done: the last records go on the loop's connection */
+    if (ses_store_set_read_only(d->store, false) != 0)
+        status = 1;
+    if (status == 0)
+        audit_server_event(d, d->store, "server.stop");
     (void)ses_auditlog_checkpoint(d); /* the final checkpoint covers server.stop */
     rc = uv_loop_close(&d->loop);
     if (rc != 0) {

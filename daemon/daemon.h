@@ -64,9 +64,9 @@ int ses_daemon_serve(const struct ses_config *cfg);
  */
 void ses_daemon_session_gone(struct ses_daemon *d);
 
-/* Builds a new enrolment code for user_id inside the caller's transaction: stores its ticket and
- * keyed secret hash, and writes its text into code_text. Returns 0 or an SES_E* code. */
-int ses_daemon_new_code(struct ses_daemon *d, const uint8_t user_id[16], int64_t now_ms,
-                        uint32_t ttl_s, char code_text[36], int64_t *expires_ms);
+/* Builds a new enrolment code for user_id inside the caller's transaction on st: stores its ticket
+ * and keyed secret hash, and writes its text into code_text. Returns 0 or an SES_E* code. */
+int ses_daemon_new_code(struct ses_daemon *d, struct ses_store *st, const uint8_t user_id[16],
+                        int64_t now_ms, uint32_t ttl_s, char code_text[36], int64_t *expires_ms);
 
 #endif

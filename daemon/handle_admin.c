@@ -1,9 +1,11 @@
 /*
  * handle_admin.c - requests after login: ping, whoami, and the admin's invite, users, devices and
  * revoke (PROTOCOL.md §7), plus the test_clock hook of test builds. Authorization has already
- * been checked by the dispatcher; every change is audited in its own transaction.
+ * been checked by the dispatcher; every change is one writer job with its audit record, replied
+ * to after the commit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -15,6 +17,7 @@
 #include "alert_engine.h"
 #include "roster_cache.h"
 #include "session.h"
+#include "writer.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -54,8 +57,8 @@ int ses_handle_whoami(struct ses_session *s, const struct ses_frame *f, json_t *
     return 0;
 }
 
-int ses_daemon_new_code(struct ses_daemon *d, const uint8_t user_id[16], int64_t now_ms,
-                        uint32_t ttl_s, char code_text[36], int64_t *expires_ms)
+int ses_daemon_new_code(struct ses_daemon *d, struct ses_store *st, const uint8_t user_id[16],
+                        int64_t now_ms, uint32_t ttl_s, char code_text[36], int64_t *expires_ms)
 {
     struct ses_code c;
     uint8_t secret[SES_CODE_SECRET_BYTES];
@@ -70,7 +73,7 @@ int ses_daemon_new_code(struct ses_daemon *d, const uint8_t user_id[16], int64_t
                        sizeof d->keys->pepper);
     for (int tries = 0; tries < 8 && rc == SES_EEXISTS; tries++) {
         randombytes_buf(c.ticket, sizeof c.ticket);
-        rc = ses_store_code_insert(d->store, &c);
+        rc = ses_store_code_insert(st, &c);
     }
     if (rc == 0) {
         ses_code_format(code_text, c.ticket, secret);
@@ -80,98 +83,238 @@ int ses_daemon_new_code(struct ses_daemon *d, const uint8_t user_id[16], int64_t
     return rc;
 }
 
+/* --- invite, device link, revoke: one writer job each, replied to after the commit ---------- */
+
+enum admin_op { AJ_INVITE, AJ_LINK, AJ_REVOKE };
+
+struct admin_job {
+    struct ses_req req;
+    enum admin_op op;
+    /* invite */
+    bool for_user;
+    struct ses_user u;
+    uint32_t ttl_s;
+    char code[SES_CODE_TEXT_LEN + 1]; /* the new code: wiped once replied */
+    int64_t expires;
+    /* revoke */
+    struct ses_revoke_req rev;
+    char object[64];
+};
+
+static int audit_user(struct ses_store *st, const struct admin_job *j, const char *action,
+                      const uint8_t user[SES_ID_BYTES])
+{
+    char object[64], id_txt[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(id_txt, user);
+    snprintf(object, sizeof object, "user:%s", id_txt);
+    return ses_req_audit(st, &j->req, action, object, 0);
+}
+
+static int run_invite(struct ses_store *st, struct admin_job *j)
+{
+    int rc = 0;
+    if (j->for_user) {
+        rc = ses_store_user_get(st, j->u.id, &j->u);
+        if (rc == 0 && j->u.revoked)
+            rc = SES_ECONFLICT;
+    } else {
+        rc = ses_store_user_insert(st, &j->u);
+    }
+    if (rc == 0)
+        rc = ses_daemon_new_code(j->req.d, st, j->u.id, j->req.now, j->ttl_s, j->code, &j->expires);
+    return rc == 0 ? audit_user(st, j, "user.invite", j->u.id) : rc;
+}
+
+static int run_link(struct ses_store *st, struct admin_job *j)
+{
+    int open = 0;
+    int rc = ses_store_code_open_count(st, j->req.user, j->req.now, &open);
+    if (rc == 0 && open >= SES_LINK_MAX_OPEN)
+        rc = SES_ERATE_LIMITED; /* use or let expire the codes already made */
+    if (rc == 0)
+        rc = ses_daemon_new_code(j->req.d, st, j->req.user, j->req.now, j->ttl_s, j->code,
+                                 &j->expires);
+    return rc == 0 ? audit_user(st, j, "device.link", j->req.user) : rc;
+}
+
+static int run_revoke(struct ses_store *st, struct admin_job *j)
+{
+    int rc;
+    if (j->rev.is_user) {
+        int admins = 0;
+        struct ses_user u;
+        rc = ses_store_user_get(st, j->rev.target, &u);
+        if (rc == 0 && u.revoked)
+            rc = SES_ECONFLICT;
+        if (rc == 0 && u.role == SES_ROLE_ADMIN &&
+            (rc = ses_store_count_active_admins(st, &admins)) == 0 && admins <= 1)
+            rc = SES_ECONFLICT; /* never lock the team out */
+        if (rc == 0)
+            rc = ses_store_user_revoke(st, j->rev.target, j->req.now);
+        if (rc == 0)
+            rc = ses_store_device_revoke_user(st, j->rev.target, j->req.now);
+    } else {
+        rc = ses_store_device_revoke(st, j->rev.target, j->req.now);
+    }
+    return rc == 0 ? ses_req_audit(st, &j->req, j->rev.is_user ? "user.revoke" : "device.revoke",
+                                   j->object, 0)
+                   : rc;
+}
+
+static int run_admin(struct ses_store *st, void *arg)
+{
+    struct admin_job *j = arg;
+    switch (j->op) {
+    case AJ_INVITE:
+        return run_invite(st, j);
+    case AJ_LINK:
+        return run_link(st, j);
+    case AJ_REVOKE:
+        return run_revoke(st, j);
+    }
+    return SES_EINTERNAL;
+}
+
+static json_t *invite_reply(const struct admin_job *j)
+{
+    char id_txt[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(id_txt, j->u.id);
+    SES_LOG(SES_LOG_NOTICE, "admin", "invite user=%s role=%s", id_txt, ses_role_name(j->u.role));
+    json_t *r =
+        json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "t", "invited", "role",
+                  ses_role_name(j->u.role), "name", j->u.name, "site", str_or_null(j->u.site),
+                  "code", j->code, "expires", (json_int_t)j->expires);
+    if (r != NULL && ses_set_id(r, "user", j->u.id) != 0) {
+        json_decref(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static json_t *link_reply(const struct admin_job *j)
+{
+    char id_txt[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(id_txt, j->req.user);
+    SES_LOG(SES_LOG_NOTICE, "admin", "link code for user=%s", id_txt);
+    json_t *r = json_pack("{s:s, s:s, s:I}", "t", "link_code", "code", j->code, "expires",
+                          (json_int_t)j->expires);
+    if (r != NULL && ses_set_id(r, "user", j->req.user) != 0) {
+        json_decref(r);
+        r = NULL;
+    }
+    return r;
+}
+
+/* Committed: the revoked sessions end now, and no later message is wrapped to them. */
+static json_t *revoke_reply(struct admin_job *j)
+{
+    struct ses_daemon *d = j->req.d;
+    char id_txt[SES_ID_TEXT_LEN + 1];
+    ses_id_to_text(id_txt, j->rev.target);
+    ses_roster_cache_clear(d->rosters);
+    int closed = ses_sessions_close_revoked(d, j->rev.is_user ? NULL : j->rev.target,
+                                            j->rev.is_user ? j->rev.target : NULL);
+    SES_LOG(SES_LOG_NOTICE, "admin", "revoke %s sessions_closed=%d", j->object, closed);
+    return json_pack("{s:s, s:s, s:i}", "t", "revoked", j->rev.is_user ? "user" : "device", id_txt,
+                     "sessions_closed", closed);
+}
+
+static void done_admin(void *arg, int rc)
+{
+    struct admin_job *j = arg;
+    json_t *reply = NULL;
+    if (rc == 0) {
+        reply = j->op == AJ_INVITE ? invite_reply(j)
+                : j->op == AJ_LINK ? link_reply(j)
+                                   : revoke_reply(j);
+        if (reply == NULL)
+            rc = SES_ENOMEM;
+    }
+    sodium_memzero(j->code, sizeof j->code);
+    struct ses_session *s = ses_req_session(&j->req);
+    if (s != NULL)
+        ses_session_finish(s, NULL, j->req.id, rc, reply);
+    else
+        json_decref(reply);
+    free(j);
+}
+
+static struct admin_job *admin_job_new(struct ses_session *s, const struct ses_frame *f,
+                                       enum admin_op op)
+{
+    struct admin_job *j = calloc(1, sizeof *j);
+    if (j != NULL) {
+        ses_req_init(&j->req, s, f->id);
+        j->op = op;
+    }
+    return j;
+}
+
+static int admin_submit(struct admin_job *j)
+{
+    int rc = ses_writer_submit(j->req.d->writer, run_admin, done_admin, j);
+    if (rc != 0) {
+        free(j);
+        return rc;
+    }
+    return SES_PENDING;
+}
+
 int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     struct ses_invite_req req;
-    struct ses_user u;
-    struct ses_store *st = s->d->store;
-    char code[SES_CODE_TEXT_LEN + 1], object[64], id_txt[SES_ID_TEXT_LEN + 1];
-    int64_t now = ses_clock_now_ms(&s->d->clock), expires = 0;
+    (void)reply;
     int rc = ses_decode_invite(f->root, &req);
     if (rc != 0)
         return rc;
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    if (req.for_user) {
-        rc = ses_store_user_get(st, req.user_id, &u);
-        if (rc == 0 && u.revoked)
-            rc = SES_ECONFLICT;
-    } else {
-        memset(&u, 0, sizeof u);
-        randombytes_buf(u.id, sizeof u.id);
-        u.role = req.role;
-        snprintf(u.name, sizeof u.name, "%s", req.name);
-        if (req.site)
-            snprintf(u.site, sizeof u.site, "%s", req.site);
-        u.created_ms = now;
-        rc = ses_store_user_insert(st, &u);
-    }
-    if (rc == 0)
-        rc = ses_daemon_new_code(s->d, u.id, now, req.ttl_s, code, &expires);
-    if (rc == 0) {
-        ses_id_to_text(id_txt, u.id);
-        snprintf(object, sizeof object, "user:%s", id_txt);
-        rc = ses_session_audit(s, "user.invite", object, 0);
-    }
-    if (rc == 0)
-        rc = ses_store_commit(st);
-    if (rc != 0) {
-        ses_store_rollback(st);
-        sodium_memzero(code, sizeof code);
-        return rc;
-    }
-    SES_LOG(SES_LOG_NOTICE, "admin", "invite user=%s role=%s", id_txt, ses_role_name(u.role));
-    json_t *r = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "t", "invited", "role",
-                          ses_role_name(u.role), "name", u.name, "site", str_or_null(u.site),
-                          "code", code, "expires", (json_int_t)expires);
-    sodium_memzero(code, sizeof code);
-    if (r == NULL || ses_set_id(r, "user", u.id) != 0) {
-        json_decref(r);
+    struct admin_job *j = admin_job_new(s, f, AJ_INVITE);
+    if (j == NULL)
         return SES_ENOMEM;
+    j->for_user = req.for_user;
+    j->ttl_s = req.ttl_s;
+    if (req.for_user) {
+        memcpy(j->u.id, req.user_id, SES_ID_BYTES);
+    } else {
+        randombytes_buf(j->u.id, sizeof j->u.id);
+        j->u.role = req.role;
+        snprintf(j->u.name, sizeof j->u.name, "%s", req.name);
+        if (req.site)
+            snprintf(j->u.site, sizeof j->u.site, "%s", req.site);
+        j->u.created_ms = j->req.now;
     }
-    *reply = r;
-    return 0;
+    return admin_submit(j);
 }
 
 int ses_handle_device_link(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     static const char *const keys[] = {"ttl", NULL};
-    struct ses_store *st = s->d->store;
-    char code[SES_CODE_TEXT_LEN + 1], object[64], id_txt[SES_ID_TEXT_LEN + 1];
-    int64_t now = ses_clock_now_ms(&s->d->clock), expires = 0, ttl = SES_LINK_TTL_DEFAULT_S;
-    int open = 0;
+    int64_t ttl = SES_LINK_TTL_DEFAULT_S;
+    (void)reply;
     int rc = ses_get_int(f->root, "ttl", SES_LINK_TTL_MIN_S, SES_LINK_TTL_MAX_S, false, &ttl);
     if (rc != 0 || (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if ((rc = ses_store_code_open_count(st, s->user_id, now, &open)) != 0)
-        return rc;
-    if (open >= SES_LINK_MAX_OPEN)
-        return SES_ERATE_LIMITED; /* use or let expire the codes already made */
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    rc = ses_daemon_new_code(s->d, s->user_id, now, (uint32_t)ttl, code, &expires);
-    if (rc == 0) {
-        ses_id_to_text(id_txt, s->user_id);
-        snprintf(object, sizeof object, "user:%s", id_txt);
-        rc = ses_session_audit(s, "device.link", object, 0);
-    }
-    if (rc == 0)
-        rc = ses_store_commit(st);
-    if (rc != 0) {
-        ses_store_rollback(st);
-        sodium_memzero(code, sizeof code);
-        return rc;
-    }
-    SES_LOG(SES_LOG_NOTICE, "admin", "link code for user=%s", id_txt);
-    json_t *r = json_pack("{s:s, s:s, s:I}", "t", "link_code", "code", code, "expires",
-                          (json_int_t)expires);
-    sodium_memzero(code, sizeof code);
-    if (r == NULL || ses_set_id(r, "user", s->user_id) != 0) {
-        json_decref(r);
+    struct admin_job *j = admin_job_new(s, f, AJ_LINK);
+    if (j == NULL)
         return SES_ENOMEM;
-    }
-    *reply = r;
-    return 0;
+    j->ttl_s = (uint32_t)ttl;
+    return admin_submit(j);
+}
+
+int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    struct ses_revoke_req req;
+    char id_txt[SES_ID_TEXT_LEN + 1];
+    (void)reply;
+    int rc = ses_decode_revoke(f->root, &req);
+    if (rc != 0)
+        return rc;
+    struct admin_job *j = admin_job_new(s, f, AJ_REVOKE);
+    if (j == NULL)
+        return SES_ENOMEM;
+    j->rev = req;
+    ses_id_to_text(id_txt, req.target);
+    snprintf(j->object, sizeof j->object, "%s:%s", req.is_user ? "user" : "device", id_txt);
+    return admin_submit(j);
 }
 
 static void add_user(void *ud, const struct ses_user *u)
@@ -234,66 +377,34 @@ int ses_handle_devices(struct ses_session *s, const struct ses_frame *f, json_t 
     return *reply ? 0 : SES_ENOMEM;
 }
 
-int ses_handle_revoke(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+static void clock_moved(void *ud, int rc)
 {
-    struct ses_revoke_req req;
-    struct ses_store *st = s->d->store;
-    struct ses_user u;
-    char object[64], id_txt[SES_ID_TEXT_LEN + 1];
-    int64_t now = ses_clock_now_ms(&s->d->clock);
-    int rc = ses_decode_revoke(f->root, &req);
-    if (rc != 0)
-        return rc;
-    ses_id_to_text(id_txt, req.target);
-    snprintf(object, sizeof object, "%s:%s", req.is_user ? "user" : "device", id_txt);
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    if (req.is_user) {
-        int admins = 0;
-        rc = ses_store_user_get(st, req.target, &u);
-        if (rc == 0 && u.revoked)
-            rc = SES_ECONFLICT;
-        if (rc == 0 && u.role == SES_ROLE_ADMIN &&
-            (rc = ses_store_count_active_admins(st, &admins)) == 0 && admins <= 1)
-            rc = SES_ECONFLICT; /* never lock the team out */
-        if (rc == 0)
-            rc = ses_store_user_revoke(st, req.target, now);
-        if (rc == 0)
-            rc = ses_store_device_revoke_user(st, req.target, now);
-    } else {
-        rc = ses_store_device_revoke(st, req.target, now);
-    }
-    if (rc == 0)
-        rc = ses_session_audit(s, req.is_user ? "user.revoke" : "device.revoke", object, 0);
-    if (rc == 0)
-        rc = ses_store_commit(st);
-    if (rc != 0) {
-        ses_store_rollback(st);
-        return rc;
-    }
-    /* committed: the revoked sessions end now, and no later message is wrapped to them */
-    ses_roster_cache_clear(s->d->rosters);
-    int closed = ses_sessions_close_revoked(s->d, req.is_user ? NULL : req.target,
-                                            req.is_user ? req.target : NULL);
-    SES_LOG(SES_LOG_NOTICE, "admin", "revoke %s sessions_closed=%d", object, closed);
-    json_t *r = json_pack("{s:s, s:s, s:i}", "t", "revoked", req.is_user ? "user" : "device",
-                          id_txt, "sessions_closed", closed);
-    if (r == NULL)
-        return SES_ENOMEM;
-    *reply = r;
-    return 0;
+    (void)rc; /* a failed retention pass is logged; the clock moved all the same */
+    struct ses_req *req = ud;
+    struct ses_session *s = ses_req_session(req);
+    json_t *reply = json_pack("{s:I}", "now", (json_int_t)ses_clock_now_ms(&req->d->clock));
+    if (s != NULL)
+        ses_session_finish(s, "test_clock", req->id, reply ? 0 : SES_ENOMEM, reply);
+    else
+        json_decref(reply);
+    free(req);
 }
 
 int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
+    (void)reply;
     int64_t ms = 0;
     int rc = ses_get_int(f->root, "advance_ms", 0, (int64_t)365 * 86400 * 1000, true, &ms);
     if (rc != 0)
         return rc;
     ses_clock_advance(&s->d->clock, ms);
     SES_LOG(SES_LOG_NOTICE, "test", "clock advanced by %lld ms", (long long)ms);
-    (void)ses_auditlog_prune(s->d); /* time-based jobs see the new time at once */
     ses_alerts_kick(s->d);
-    *reply = json_pack("{s:I}", "now", (json_int_t)ses_clock_now_ms(&s->d->clock));
-    return *reply ? 0 : SES_ENOMEM;
+    struct ses_req *req = malloc(sizeof *req);
+    if (req == NULL)
+        return SES_ENOMEM;
+    ses_req_init(req, s, f->id);
+    /* time-based jobs see the new time at once: the reply follows the retention pass */
+    (void)ses_auditlog_prune(s->d, clock_moved, req);
+    return SES_PENDING;
 }

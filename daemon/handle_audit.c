@@ -2,7 +2,7 @@
  * handle_audit.c - the auditor's requests (PROTOCOL.md §9): the latest signed checkpoint, records
  * with their leaf hashes, filtered tails, inclusion and consistency proofs. The dispatcher has
  * checked the role (auditor or admin); the first audit request of a connection is itself recorded
- * as audit.read.
+ * as audit.read, through the writer, before it is answered.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,22 +15,15 @@
 
 #define SES_AUDIT_PAGE_MAX 1000 /* records per audit_leaves / audit_tail reply */
 
-/* Records the first audit read of this connection (in its own transaction). */
-static int note_read(struct ses_session *s, const char *what)
+/* The first audit request of a connection is recorded (audit.read) through the writer before it
+ * is answered: returns 0 when that is done, else SES_PENDING (the request runs again after the
+ * commit) or an error. */
+static int note_read(struct ses_session *s, const struct ses_frame *f, const char *what,
+                     ses_handler_fn again)
 {
-    struct ses_store *st = s->d->store;
-    int rc;
     if (s->audit_read_logged)
         return 0;
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    if ((rc = ses_session_audit(s, "audit.read", what, 0)) == 0 &&
-        (rc = ses_store_commit(st)) == 0) {
-        s->audit_read_logged = true;
-        return 0;
-    }
-    ses_store_rollback(st);
-    return rc;
+    return ses_session_record_then(s, f, "audit.read", what, again, true);
 }
 
 static json_t *row_json(const struct ses_audit_row *row, bool with_hash)
@@ -74,7 +67,8 @@ static json_t *proof_json(uint8_t proof[64][32], size_t count)
 int ses_handle_audit_checkpoint(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     int rc;
-    if ((rc = ses_fields_only(f->root, NULL)) != 0 || (rc = note_read(s, "checkpoint")) != 0)
+    if ((rc = ses_fields_only(f->root, NULL)) != 0 ||
+        (rc = note_read(s, f, "checkpoint", ses_handle_audit_checkpoint)) != 0)
         return rc;
     (void)ses_auditlog_checkpoint(s->d); /* fresh if the log grew */
     if (s->d->ckpt_note[0] == '\0')
@@ -94,7 +88,8 @@ int ses_handle_audit_leaves(struct ses_session *s, const struct ses_frame *f, js
         (rc = ses_get_int(f->root, "count", 1, SES_AUDIT_PAGE_MAX, true, &count)) != 0 ||
         (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if ((rc = note_read(s, "leaves")) != 0 || (rc = ses_store_audit_size(s->d->store, &size)) != 0)
+    if ((rc = note_read(s, f, "leaves", ses_handle_audit_leaves)) != 0 ||
+        (rc = ses_store_audit_size(s->d->store, &size)) != 0)
         return rc;
     struct collect c = {.arr = json_array(), .with_hash = true};
     if (c.arr == NULL)
@@ -126,7 +121,7 @@ int ses_handle_audit_tail(struct ses_session *s, const struct ses_frame *f, json
         return rc;
     q.actor = has_actor ? actor : NULL;
     q.limit = (int)limit;
-    if ((rc = note_read(s, "tail")) != 0)
+    if ((rc = note_read(s, f, "tail", ses_handle_audit_tail)) != 0)
         return rc;
     struct collect c = {.arr = json_array(), .with_hash = false};
     if (c.arr == NULL)
@@ -154,7 +149,7 @@ int ses_handle_audit_show(struct ses_session *s, const struct ses_frame *f, json
     if ((rc = ses_get_int(f->root, "seq", 1, INT64_MAX, true, &seq)) != 0 ||
         (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if ((rc = note_read(s, "show")) != 0)
+    if ((rc = note_read(s, f, "show", ses_handle_audit_show)) != 0)
         return rc;
     json_t *row = NULL;
     rc = ses_store_audit_get(s->d->store, seq, one_row, &row);
@@ -178,7 +173,7 @@ int ses_handle_audit_prove(struct ses_session *s, const struct ses_frame *f, jso
         return rc;
     if (ses_fields_only(f->root, keys) != 0 || seq > size)
         return SES_EBAD_FIELD;
-    if ((rc = note_read(s, "prove")) != 0 ||
+    if ((rc = note_read(s, f, "prove", ses_handle_audit_prove)) != 0 ||
         (rc = ses_store_audit_inclusion(s->d->store, (uint64_t)seq - 1, (uint64_t)size, proof,
                                         &count)) != 0)
         return rc;
@@ -199,7 +194,7 @@ int ses_handle_audit_consistency(struct ses_session *s, const struct ses_frame *
         return rc;
     if (ses_fields_only(f->root, keys) != 0 || from > to)
         return SES_EBAD_FIELD;
-    if ((rc = note_read(s, "consistency")) != 0 ||
+    if ((rc = note_read(s, f, "consistency", ses_handle_audit_consistency)) != 0 ||
         (rc = ses_store_audit_consistency(s->d->store, (uint64_t)from, (uint64_t)to, proof,
                                           &count)) != 0)
         return rc;

@@ -198,8 +198,8 @@ static void push_roster(struct ses_daemon *d, const struct ses_roster *r)
     }
 }
 
-static int audit_thread(struct ses_session *s, const char *action, const uint8_t thread[16],
-                        const uint8_t *user)
+static int audit_thread(struct ses_store *st, const struct ses_req *req, const char *action,
+                        const uint8_t thread[16], const uint8_t *user)
 {
     char object[96], t[SES_ID_TEXT_LEN + 1], u[SES_ID_TEXT_LEN + 1];
     ses_id_to_text(t, thread);
@@ -209,7 +209,7 @@ static int audit_thread(struct ses_session *s, const char *action, const uint8_t
     } else {
         snprintf(object, sizeof object, "thread:%s", t);
     }
-    return ses_session_audit(s, action, object, 0);
+    return ses_req_audit(st, req, action, object, 0);
 }
 
 static void count_active(void *ud, const struct ses_device *d)
@@ -240,10 +240,118 @@ static int check_member_user(struct ses_store *st, const uint8_t user[SES_ID_BYT
     return clinical_role(u.role) ? 0 : SES_EBAD_FIELD;
 }
 
+/* --- thread creation and membership changes: one writer job each ---------------------------- */
+
+enum thread_op { TJ_CREATE, TJ_ADD, TJ_REMOVE };
+
+struct thread_job {
+    struct ses_req req;
+    enum thread_op op;
+    struct ses_thread t; /* create */
+    uint8_t ids[SES_MAX_THREAD_MEMBERS + 1][SES_ID_BYTES];
+    size_t n;
+    uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES]; /* add, remove */
+};
+
+static int run_create(struct ses_store *st, struct thread_job *j)
+{
+    int devices = 0, rc = 0;
+    for (size_t i = 0; i < j->n && rc == 0; i++) {
+        rc = check_member_user(st, j->ids[i]);
+        devices += active_devices(st, j->ids[i]);
+    }
+    if (rc == 0 && devices > SES_MAX_RECIPIENTS)
+        rc = SES_ECONFLICT; /* more devices than an envelope can wrap to */
+    if (rc == 0)
+        rc = ses_store_thread_insert(st, &j->t);
+    for (size_t i = 0; i < j->n && rc == 0; i++)
+        rc = ses_store_member_put(st, j->t.id, j->ids[i], j->t.created_ms);
+    if (rc == 0)
+        rc = audit_thread(st, &j->req, "thread.create", j->t.id, NULL);
+    return rc;
+}
+
+/* Checked against the committed roster, inside the writer's transaction. */
+static int run_member(struct ses_store *st, struct thread_job *j)
+{
+    bool add = j->op == TJ_ADD;
+    struct ses_roster *r = roster_new();
+    int rc = r ? ses_roster_load(st, j->thread, r) : SES_ENOMEM;
+    if (rc == 0 && add) {
+        rc = check_member_user(st, j->user);
+        if (rc == 0 && (ses_roster_has_user(r, j->user) || r->n >= SES_MAX_THREAD_MEMBERS))
+            rc = SES_ECONFLICT;
+        if (rc == 0 &&
+            ses_roster_device_count(r) + active_devices(st, j->user) > SES_MAX_RECIPIENTS)
+            rc = SES_ECONFLICT; /* nobody could send to the thread any more */
+        if (rc == 0)
+            rc = ses_store_member_put(st, j->thread, j->user, j->req.now);
+    } else if (rc == 0) {
+        rc = ses_store_member_remove(st, j->thread, j->user, j->req.now);
+        if (rc == 0 && r->n <= 1)
+            rc = SES_ECONFLICT; /* a thread keeps at least one member */
+    }
+    free(r);
+    if (rc == 0)
+        rc = ses_store_thread_bump_roster(st, j->thread);
+    if (rc == 0)
+        rc = audit_thread(st, &j->req, add ? "thread.member.add" : "thread.member.remove",
+                          j->thread, j->user);
+    return rc;
+}
+
+static int run_thread_job(struct ses_store *st, void *arg)
+{
+    struct thread_job *j = arg;
+    return j->op == TJ_CREATE ? run_create(st, j) : run_member(st, j);
+}
+
+/* Loop thread, after the commit: the new roster to every member, and the reply. */
+static void done_thread_job(void *arg, int rc)
+{
+    struct thread_job *j = arg;
+    struct ses_daemon *d = j->req.d;
+    const uint8_t *thread = j->op == TJ_CREATE ? j->t.id : j->thread;
+    json_t *reply = NULL;
+    if (rc == 0) {
+        if (j->op == TJ_CREATE)
+            ses_alerts_kick(d); /* the new thread's time rules */
+        else
+            ses_roster_cache_drop(d->rosters, thread); /* the next send sees the change */
+        struct ses_roster *r = roster_new();
+        rc = r ? ses_roster_load(d->store, thread, r) : SES_ENOMEM;
+        if (rc == 0) {
+            push_roster(d, r);
+            if ((reply = roster_json(r)) == NULL)
+                rc = SES_ENOMEM;
+            else
+                json_object_set_new(reply, "t",
+                                    json_string(j->op == TJ_CREATE ? "thread" : "thread_info"));
+        }
+        free(r);
+    }
+    struct ses_session *s = ses_req_session(&j->req);
+    if (s != NULL)
+        ses_session_finish(s, NULL, j->req.id, rc, reply);
+    else
+        json_decref(reply);
+    free(j);
+}
+
+static int submit_thread_job(struct thread_job *j)
+{
+    int rc = ses_writer_submit(j->req.d->writer, run_thread_job, done_thread_job, j);
+    if (rc != 0) {
+        free(j);
+        return rc;
+    }
+    return SES_PENDING;
+}
+
 int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     static const char *const keys[] = {"patient", "members", NULL};
-    struct ses_store *st = s->d->store;
+    (void)reply;
     const char *patient = NULL;
     uint8_t ids[SES_MAX_THREAD_MEMBERS + 1][SES_ID_BYTES];
     size_t n = 0;
@@ -277,49 +385,19 @@ int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, j
     }
     if (n == 0)
         return SES_EMISSING_FIELD;
-    struct ses_thread t;
-    memset(&t, 0, sizeof t);
-    randombytes_buf(t.id, sizeof t.id);
-    snprintf(t.patient, sizeof t.patient, "%s", patient);
-    memcpy(t.created_by, s->user_id, SES_ID_BYTES);
-    t.created_ms = ses_clock_now_ms(&s->d->clock);
-    t.roster_version = 1;
-    if ((rc = ses_store_begin(st)) != 0)
-        return rc;
-    int devices = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = check_member_user(st, ids[i]);
-        devices += active_devices(st, ids[i]);
-    }
-    if (rc == 0 && devices > SES_MAX_RECIPIENTS)
-        rc = SES_ECONFLICT; /* more devices than an envelope can wrap to */
-    if (rc == 0)
-        rc = ses_store_thread_insert(st, &t);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = ses_store_member_put(st, t.id, ids[i], t.created_ms);
-    if (rc == 0)
-        rc = audit_thread(s, "thread.create", t.id, NULL);
-    if (rc == 0)
-        rc = ses_store_commit(st);
-    if (rc != 0) {
-        ses_store_rollback(st);
-        return rc;
-    }
-    ses_alerts_kick(s->d); /* the new thread's time rules */
-    struct ses_roster *r = roster_new();
-    if (r == NULL)
+    struct thread_job *j = calloc(1, sizeof *j);
+    if (j == NULL)
         return SES_ENOMEM;
-    rc = ses_roster_load(st, t.id, r);
-    if (rc == 0) {
-        push_roster(s->d, r);
-        *reply = roster_json(r);
-        if (*reply == NULL)
-            rc = SES_ENOMEM;
-        else
-            json_object_set_new(*reply, "t", json_string("thread"));
-    }
-    free(r);
-    return rc;
+    ses_req_init(&j->req, s, f->id);
+    j->op = TJ_CREATE;
+    randombytes_buf(j->t.id, sizeof j->t.id);
+    snprintf(j->t.patient, sizeof j->t.patient, "%s", patient);
+    memcpy(j->t.created_by, s->user_id, SES_ID_BYTES);
+    j->t.created_ms = j->req.now;
+    j->t.roster_version = 1;
+    memcpy(j->ids, ids, sizeof ids);
+    j->n = n;
+    return submit_thread_job(j);
 }
 
 int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, json_t **reply)
@@ -338,12 +416,11 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
     return rc;
 }
 
-static int change_member(struct ses_session *s, const struct ses_frame *f, json_t **reply, bool add)
+static int change_member(struct ses_session *s, const struct ses_frame *f, bool add)
 {
     static const char *const keys[] = {"thread", "user", NULL};
     struct ses_store *st = s->d->store;
     uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES];
-    int64_t now = ses_clock_now_ms(&s->d->clock);
     struct ses_roster *r = roster_new();
     int rc = r ? 0 : SES_ENOMEM;
     if (rc == 0 && (rc = ses_get_id(f->root, "user", true, user, NULL)) == 0)
@@ -360,53 +437,29 @@ static int change_member(struct ses_session *s, const struct ses_frame *f, json_
         if (rc == 0 && s->role != SES_ROLE_NURSE)
             rc = SES_EDENIED;
     }
-    if (rc == 0 && (rc = ses_store_begin(st)) == 0) {
-        if (add) {
-            rc = check_member_user(st, user);
-            if (rc == 0 && ses_roster_has_user(r, user))
-                rc = SES_ECONFLICT;
-            if (rc == 0 && r->n >= SES_MAX_THREAD_MEMBERS)
-                rc = SES_ECONFLICT;
-            if (rc == 0 &&
-                ses_roster_device_count(r) + active_devices(st, user) > SES_MAX_RECIPIENTS)
-                rc = SES_ECONFLICT; /* nobody could send to the thread any more */
-            if (rc == 0)
-                rc = ses_store_member_put(st, thread, user, now);
-        } else {
-            rc = ses_store_member_remove(st, thread, user, now);
-            if (rc == 0 && r->n <= 1)
-                rc = SES_ECONFLICT; /* a thread keeps at least one member */
-        }
-        if (rc == 0)
-            rc = ses_store_thread_bump_roster(st, thread);
-        if (rc == 0)
-            rc = audit_thread(s, add ? "thread.member.add" : "thread.member.remove", thread, user);
-        if (rc == 0)
-            rc = ses_store_commit(st);
-        if (rc != 0)
-            ses_store_rollback(st);
-        else
-            ses_roster_cache_drop(s->d->rosters, thread); /* the next send sees the change */
-    }
-    if (rc == 0 && (rc = ses_roster_load(st, thread, r)) == 0) {
-        push_roster(s->d, r);
-        if ((*reply = roster_json(r)) == NULL)
-            rc = SES_ENOMEM;
-        else
-            json_object_set_new(*reply, "t", json_string("thread_info"));
-    }
     free(r);
-    return rc;
+    if (rc != 0)
+        return rc;
+    struct thread_job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return SES_ENOMEM;
+    ses_req_init(&j->req, s, f->id);
+    j->op = add ? TJ_ADD : TJ_REMOVE;
+    memcpy(j->thread, thread, SES_ID_BYTES);
+    memcpy(j->user, user, SES_ID_BYTES);
+    return submit_thread_job(j);
 }
 
 int ses_handle_thread_add(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    return change_member(s, f, reply, true);
+    (void)reply;
+    return change_member(s, f, true);
 }
 
 int ses_handle_thread_remove(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    return change_member(s, f, reply, false);
+    (void)reply;
+    return change_member(s, f, false);
 }
 
 static void add_line(void *ud, const struct ses_thread_line *l)

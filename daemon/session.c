@@ -17,6 +17,7 @@
 #include "authz.h"
 #include "log.h"
 #include "session.h"
+#include "writer.h"
 
 #define CLOSE_NORMAL 1000
 #define CLOSE_GOING_AWAY 1001
@@ -134,29 +135,152 @@ void ses_session_close(struct ses_session *s, int code, const char *reason)
     s->state = SES_S_CLOSING;
 }
 
-int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome)
+void ses_req_init(struct ses_req *r, struct ses_session *s, int64_t id)
 {
-    bool authed = s->state == SES_S_AUTHED;
+    memset(r, 0, sizeof *r);
+    r->d = s->d;
+    r->session = s->serial;
+    r->id = id;
+    r->now = ses_clock_now_ms(&s->d->clock);
+    r->authed = s->state == SES_S_AUTHED;
+    if (r->authed) {
+        memcpy(r->user, s->user_id, SES_ID_BYTES);
+        memcpy(r->device, s->device_id, SES_ID_BYTES);
+        snprintf(r->role, sizeof r->role, "%s", ses_role_name(s->role));
+    }
+    snprintf(r->peer, sizeof r->peer, "%s", s->peer);
+}
+
+int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *action,
+                  const char *object, int outcome)
+{
     struct ses_audit_rec rec = {
-        .ts_ms = ses_clock_now_ms(&s->d->clock),
-        .actor_user = authed ? s->user_id : NULL,
-        .actor_device = authed ? s->device_id : NULL,
-        .actor_role = authed ? ses_role_name(s->role) : NULL,
+        .ts_ms = r->now,
+        .actor_user = r->authed ? r->user : NULL,
+        .actor_device = r->authed ? r->device : NULL,
+        .actor_role = r->authed ? r->role : NULL,
         .action = action,
         .object = object,
         .outcome = outcome == 0 ? "ok" : ses_err_name(outcome),
-        .peer = s->peer,
+        .peer = r->peer,
     };
-    return ses_store_audit_append(s->d->store, &rec, NULL);
+    return ses_store_audit_append(st, &rec, NULL);
+}
+
+struct ses_session *ses_req_session(const struct ses_req *r)
+{
+    return ses_session_by_serial(r->d, r->session);
+}
+
+/* --- denials and records written before the answer ---------------------------------------------
+ */
+
+struct deny_job {
+    struct ses_req req;
+    char what[64];
+    bool reply; /* the request failed: its error waits for this commit */
+    int err;
+};
+
+static int run_deny(struct ses_store *st, void *arg)
+{
+    struct deny_job *j = arg;
+    return ses_req_audit(st, &j->req, "authz.denied", j->what, SES_EDENIED);
+}
+
+static void done_deny(void *arg, int rc)
+{
+    struct deny_job *j = arg;
+    struct ses_session *s = ses_req_session(&j->req);
+    if (rc != 0)
+        SES_LOG(SES_LOG_ERR, "session", "peer=%s cannot record authz.denied (%s): %s", j->req.peer,
+                j->what, ses_err_name(rc));
+    if (s != NULL && s->deny == j)
+        s->deny = NULL;
+    if (s != NULL && j->reply)
+        send_error(s, j->req.id, j->err);
+    free(j);
 }
 
 void ses_session_audit_denied(struct ses_session *s, const char *what)
 {
-    struct ses_store *st = s->d->store;
-    if (ses_store_begin(st) != 0)
+    struct deny_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        SES_LOG(SES_LOG_ERR, "session", "peer=%s cannot record authz.denied (%s): out of memory",
+                s->peer, what);
         return;
-    if (ses_session_audit(s, "authz.denied", what, SES_EDENIED) != 0 || ses_store_commit(st) != 0)
-        ses_store_rollback(st);
+    }
+    ses_req_init(&j->req, s, s->cur_id);
+    snprintf(j->what, sizeof j->what, "%s", what);
+    int rc = ses_writer_submit(s->d->writer, run_deny, done_deny, j);
+    if (rc != 0) {
+        SES_LOG(SES_LOG_ERR, "session", "peer=%s cannot record authz.denied (%s): %s", s->peer,
+                what, ses_err_name(rc));
+        free(j);
+        return;
+    }
+    if (s->deny == NULL)
+        s->deny = j; /* the first denial of this request carries its error reply */
+}
+
+struct record_job {
+    struct ses_req req;
+    char action[32], object[64];
+    json_t *root; /* the request, run again after the commit */
+    ses_handler_fn again;
+    bool audit_read; /* the connection's first audit read (s->audit_read_logged) */
+};
+
+static int run_record(struct ses_store *st, void *arg)
+{
+    struct record_job *j = arg;
+    return ses_req_audit(st, &j->req, j->action, j->object, 0);
+}
+
+static void done_record(void *arg, int rc)
+{
+    struct record_job *j = arg;
+    struct ses_session *s = ses_req_session(&j->req);
+    if (s != NULL) {
+        struct ses_frame f = {.root = j->root,
+                              .type = json_string_value(json_object_get(j->root, "t")),
+                              .id = j->req.id};
+        json_t *reply = NULL;
+        if (rc != 0 && j->audit_read)
+            s->audit_read_logged = false; /* not recorded: the next read tries again */
+        if (rc == 0) {
+            s->cur_id = f.id;
+            rc = j->again(s, &f, &reply);
+        }
+        ses_session_finish(s, f.type, f.id, rc, reply);
+    }
+    json_decref(j->root);
+    free(j);
+}
+
+int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, const char *action,
+                            const char *object, ses_handler_fn again, bool audit_read)
+{
+    struct record_job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return SES_ENOMEM;
+    ses_req_init(&j->req, s, f->id);
+    snprintf(j->action, sizeof j->action, "%s", action);
+    snprintf(j->object, sizeof j->object, "%s", object);
+    j->root = json_incref(f->root);
+    j->again = again;
+    j->audit_read = audit_read;
+    if (audit_read)
+        s->audit_read_logged = true; /* recorded once per connection, by this job */
+    int rc = ses_writer_submit(s->d->writer, run_record, done_record, j);
+    if (rc != 0) {
+        if (audit_read)
+            s->audit_read_logged = false;
+        json_decref(j->root);
+        free(j);
+        return rc;
+    }
+    return SES_PENDING;
 }
 
 int ses_session_check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
@@ -212,6 +336,26 @@ static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
     return s;
 }
 
+void ses_session_finish(struct ses_session *s, const char *type, int64_t id, int rc, json_t *reply)
+{
+    if (rc == SES_PENDING) {
+        json_decref(reply);
+    } else if (rc == 0 && reply != NULL) {
+        /* reply gets "t" (the handler's choice, default = request type) and "id" first */
+        json_t *out = json_object();
+        json_t *t = json_object_get(reply, "t");
+        json_object_set_new(out, "t", t ? json_incref(t) : json_string(type ? type : "?"));
+        json_object_set_new(out, "id", json_integer(id));
+        json_object_del(reply, "t");
+        json_object_update(out, reply);
+        json_decref(reply);
+        (void)ses_session_send(s, out);
+    } else if (rc != 0) {
+        json_decref(reply);
+        send_error(s, id, rc);
+    }
+}
+
 static void dispatch(struct ses_session *s, const char *data, size_t len)
 {
     struct ses_frame f;
@@ -224,6 +368,8 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
     if (rc == SES_FRAME_NOT_FLAT)
         rc = ses_frame_parse(data, len, max, &f, &id);
     const struct route *r = NULL;
+    s->cur_id = id;
+    s->deny = NULL;
     if (rc != 0)
         goto done;
     r = find_route(s->d, f.type);
@@ -245,24 +391,18 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
     }
 done:
     pending = rc == SES_PENDING; /* the handler replies later, after a commit */
-    if (pending) {
-        rc = 0;
-    } else if (rc == 0 && reply != NULL) {
-        /* reply gets "t" (the handler's choice, default = request type) and "id" first */
-        json_t *out = json_object();
-        json_t *t = json_object_get(reply, "t");
-        json_object_set_new(out, "t", t ? json_incref(t) : json_string(f.type));
-        json_object_set_new(out, "id", json_integer(id));
-        json_object_del(reply, "t");
-        json_object_update(out, reply);
+    if (s->deny != NULL && !pending && rc != 0) {
+        s->deny->reply = true; /* the error follows the denial's audit record */
+        s->deny->err = rc;
         json_decref(reply);
-        (void)ses_session_send(s, out);
-    } else if (rc != 0) {
-        json_decref(reply);
-        send_error(s, id, rc);
+        reply = NULL;
+        pending = true;
     }
+    s->deny = NULL;
+    ses_session_finish(s, f.type, id, pending ? SES_PENDING : rc, reply);
+    if (pending)
+        rc = 0;
     ses_frame_free(&f);
-    ses_auditlog_after_write(s->d);
     if (preauth && !pending && s->state != SES_S_AUTHED)
         ses_session_close(s, rc == 0 ? CLOSE_NORMAL : CLOSE_POLICY,
                           rc == 0 ? "enrolled" : "refused");

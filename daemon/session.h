@@ -31,6 +31,8 @@ struct ses_session {
     uint8_t device_id[SES_ID_BYTES];
     enum ses_role role;
     bool audit_read_logged; /* this connection's first audit read was recorded */
+    int64_t cur_id;         /* the request being dispatched (for a deferred denial) */
+    struct deny_job *deny;  /* the denial recorded while dispatching it, replied after commit */
     uint64_t serial;        /* unique per daemon run: finds the session again after a commit */
     struct ses_session *prev, *next;
 };
@@ -38,13 +40,46 @@ struct ses_session {
 /* The callbacks the transport calls (transport.h); ud is the struct ses_daemon. */
 extern const struct ses_transport_cbs ses_session_cbs;
 
+/* Handlers: decode f, act, set *reply (a new object without "t"/"id"; the caller adds them) and
+ * return 0, or return a negative SES_E* code (the caller sends the error frame). */
+typedef int (*ses_handler_fn)(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+
 /* Sends an already encoded frame (copied). Returns 0 or an SES_E* code. */
 int ses_session_send_text(struct ses_session *s, const char *text, size_t len);
 /* Sends a reply or push (stolen). Returns 0 or an SES_E* code. */
 int ses_session_send(struct ses_session *s, json_t *msg);
 
-/* Records a denial (object: what was refused) in its own transaction: every DENY is audited. */
+/* Records a denial (object: what was refused) through the writer: every DENY is audited. When the
+ * request being dispatched then fails, its error reply waits for that commit; a record that cannot
+ * be written is logged. */
 void ses_session_audit_denied(struct ses_session *s, const char *what);
+
+/* What a request's writer job needs of its session, copied (the session may close before the
+ * commit): the daemon, the session serial, the request id, the time and the actor. */
+struct ses_req {
+    struct ses_daemon *d;
+    uint64_t session;
+    int64_t id, now;
+    bool authed;
+    uint8_t user[SES_ID_BYTES], device[SES_ID_BYTES];
+    char role[16], peer[64];
+};
+void ses_req_init(struct ses_req *r, struct ses_session *s, int64_t id);
+/* Writer thread: an audit record by the request's actor (outcome 0 = "ok"). */
+int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *action,
+                  const char *object, int outcome);
+/* Loop thread: the request's session if it is still open, else NULL. */
+struct ses_session *ses_req_session(const struct ses_req *r);
+
+/* For a request that must record something before it is answered (the first audit read): writes
+ * the audit record (action, object) through the writer, then, after the commit, runs the frame
+ * through `again` on the loop and sends its reply (or error). Returns SES_PENDING, or an error. */
+int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, const char *action,
+                            const char *object, ses_handler_fn again, bool audit_read);
+
+/* Loop thread: sends what a handler returned (rc 0 with reply, an error, or nothing when
+ * SES_PENDING) as dispatch does. Steals reply. */
+void ses_session_finish(struct ses_session *s, const char *type, int64_t id, int rc, json_t *reply);
 
 /* The caller is a current member of thread; otherwise SES_EDENIED, audited as authz.denied (the
  * same answer for an unknown thread), or SES_EIO. */
@@ -69,13 +104,6 @@ int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, cons
 /* Closes every session (shutdown), with code 1001. */
 void ses_sessions_close_all(struct ses_daemon *d);
 
-/* Writes an audit record for the session's principal (or an anonymous peer before login).
- * Call inside a transaction. Returns 0 or SES_EIO. */
-int ses_session_audit(struct ses_session *s, const char *action, const char *object, int outcome);
-
-/* Handlers: decode f, act, set *reply (a new object without "t"/"id"; the caller adds them) and
- * return 0, or return a negative SES_E* code (the caller sends the error frame). */
-typedef int (*ses_handler_fn)(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_ping(struct ses_session *s, const struct ses_frame *f, json_t **reply);

@@ -358,6 +358,21 @@ void ses_store_cache_mib(struct ses_store *st, int mib)
     (void)exec_sql(st->db, pragma);
 }
 
+int ses_store_txn(struct ses_store *st, int (*fn)(struct ses_store *st, void *arg), void *arg)
+{
+    int rc = ses_store_begin(st);
+    if (rc == 0 && (rc = fn(st, arg)) == 0)
+        rc = ses_store_commit(st);
+    if (rc != 0)
+        ses_store_rollback(st);
+    return rc;
+}
+
+int ses_store_set_read_only(struct ses_store *st, bool on)
+{
+    return exec_sql(st->db, on ? "PRAGMA query_only = ON;" : "PRAGMA query_only = OFF;");
+}
+
 int ses_store_open(const char *path, bool create, struct ses_store **out)
 {
     struct ses_store *st = calloc(1, sizeof *st);

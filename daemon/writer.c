@@ -52,6 +52,8 @@ struct ses_writer {
     uv_thread_t prep_threads[SES_WRITER_MAX_PREP_THREADS];
     unsigned n_prep_threads;
     struct ses_writer_stats stats; /* guarded by mu */
+    void (*after)(void *ud);       /* loop thread: after the done() calls of a delivery */
+    void *after_ud;
 };
 
 static void append(struct job **head, struct job **tail, struct job *first, struct job *last)
@@ -254,6 +256,7 @@ static void on_async(uv_async_t *a)
     struct job *j = w->done_head;
     w->done_head = w->done_tail = NULL;
     uv_mutex_unlock(&w->mu);
+    bool any = j != NULL;
     while (j) {
         struct job *next = j->next;
         if (j->done)
@@ -261,11 +264,37 @@ static void on_async(uv_async_t *a)
         free(j);
         j = next;
     }
+    if (any && w->after != NULL)
+        w->after(w->after_ud);
+}
+
+void ses_writer_on_delivered(struct ses_writer *w, void (*after)(void *ud), void *ud)
+{
+    w->after = after;
+    w->after_ud = ud;
 }
 
 static void free_on_close(uv_handle_t *h)
 {
     ses_writer_free(h->data);
+}
+
+/* The mutex and the five conditions; on a failure, nothing stays initialised. */
+static int sync_init(struct ses_writer *w)
+{
+    uv_cond_t *conds[] = {&w->cond, &w->ckpt_cond, &w->idle_cond, &w->prep_cond,
+                          &w->prep_done_cond};
+    size_t n = 0;
+    if (uv_mutex_init(&w->mu) != 0)
+        return -1;
+    while (n < sizeof conds / sizeof conds[0] && uv_cond_init(conds[n]) == 0)
+        n++;
+    if (n == sizeof conds / sizeof conds[0])
+        return 0;
+    while (n > 0)
+        uv_cond_destroy(conds[--n]);
+    uv_mutex_destroy(&w->mu);
+    return -1;
 }
 
 int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **out)
@@ -281,14 +310,17 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     }
     ses_store_cache_mib(w->st, SES_WRITER_CACHE_MIB);
     snprintf(w->db_path, sizeof w->db_path, "%s", db_path);
-    uv_mutex_init(&w->mu);
-    uv_cond_init(&w->cond);
-    uv_cond_init(&w->ckpt_cond);
-    uv_cond_init(&w->idle_cond);
-    uv_async_init(loop, &w->async, on_async);
+    if (sync_init(w) != 0) {
+        ses_store_close(w->st);
+        free(w);
+        return SES_EIO;
+    }
+    if (uv_async_init(loop, &w->async, on_async) != 0) {
+        ses_store_close(w->st);
+        ses_writer_free(w); /* destroys the mutex and the conditions */
+        return SES_EIO;
+    }
     w->async.data = w;
-    uv_cond_init(&w->prep_cond);
-    uv_cond_init(&w->prep_done_cond);
     w->ckpt_started = uv_thread_create(&w->ckpt_thread, ckpt_main, w) == 0;
     unsigned cpus = uv_available_parallelism();
     unsigned want = cpus > 1 ? cpus - 1 : 0;

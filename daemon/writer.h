@@ -63,6 +63,10 @@ int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn 
 int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
                            ses_write_done_fn done, void *arg);
 
+/* Loop thread: after(ud) runs once after each delivery of done() calls (at least one job), e.g.
+ * to look whether the audit log grew enough for a checkpoint. */
+void ses_writer_on_delivered(struct ses_writer *w, void (*after)(void *ud), void *ud);
+
 /* Runs every queued job, joins the thread, delivers the last done() calls and closes the async
  * handle; run the loop afterwards until it is dry, then ses_writer_free(). */
 void ses_writer_stop(struct ses_writer *w);

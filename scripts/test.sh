@@ -9,13 +9,15 @@ jobs=$(nproc)
 bash scripts/deps.sh
 
 echo "== build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESAME_TESTS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESAME_TESTS=ON -DSESAME_TEST_HOOKS=ON \
+  -DSESAME_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSESAME_TESTS=ON -DSESAME_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSESAME_TESTS=ON -DSESAME_TEST_HOOKS=ON \
+  -DSESAME_WERROR=ON -DSESAME_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under sanitizers"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}

@@ -30,6 +30,12 @@
  *  - exhausted: an acknowledged A01/item9_1 re-opened by an item 9 of 2 (`alert show`: upgraded,
  *    "item9_1 P1 -> item9_2 P1"); unacknowledged past its chain it is listed as UNACKNOWLEDGED,
  *    chain exhausted, and re-notified hourly (`alert show`: the renotified event).
+ *  - escalated_then_worse: an A01/item9_1 unacknowledged for 4 h goes to the nurse's backup
+ *    (step 1); an item 9 of 3 then re-opens the same alert as item9_2, the nurse's again at step
+ *    0 with 30 min, the psychiatrist in cc and told (upgraded, "..., was escalated").
+ *  - p0_to_lead: an A02 (P0) unacknowledged for 15 min goes to the program lead, 15 min later
+ *    its chain is exhausted and every 15 min all are told again (renotified, the lead listed
+ *    UNACKNOWLEDGED); the lead's ack stops it (no more alert.renotify records).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -858,6 +864,199 @@ static void test_imminent(void **state)
     world_free(&w);
 }
 
+/* --- 9. escalated_then_worse ------------------------------------------------------------------
+ */
+
+/* `alert show --json ID` by who: the last event of its timeline (caller decrefs). */
+static json_t *last_event(const struct world *w, int who, const char *id)
+{
+    struct h_cli r;
+    RUN(&r, w, who, "alert", "show", id);
+    h_cli_assert_ok(&r);
+    const json_t *tl = json_object_get(r.json, "timeline");
+    assert_true(json_array_size(tl) > 0);
+    json_t *ev = json_incref(json_array_get(tl, json_array_size(tl) - 1));
+    h_cli_free(&r);
+    return ev;
+}
+
+/* The alert id of an alerts array, or NULL. */
+static const json_t *find_alert(const json_t *arr, const char *id)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(arr, i, a)
+    {
+        if (strcmp(h_jstr(a, "alert"), id) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+static void test_escalated_then_worse(void **state)
+{
+    struct world w;
+    world_start(&w, *state, H_ENV_TEST_HOOKS, false);
+    struct h_cli r;
+    RUN(&r, &w, ADMIN, "admin", "backup", "set", w.user[NURSE], w.user[NURSE2]);
+    h_cli_assert_ok(&r);
+    h_cli_free(&r);
+
+    /* item 9 = 1: the nurse's, 4 h to acknowledge */
+    json_t *j = scale_ok(&w, NURSE, w.thread, "0,0,0,0,0,0,0,0,1", 0);
+    const json_t *a = json_array_get(alerts_of(j, 1), 0);
+    char id[40];
+    snprintf(id, sizeof id, "%s", h_jstr(a, "alert"));
+    assert_string_equal(h_jstr(a, "type"), "A01");
+    assert_string_equal(h_jstr(a, "variant"), "item9_1");
+    assert_string_equal(h_jstr(a, "severity"), "P1");
+    expect_users(&w, json_object_get(a, "owners"), 1u << NURSE);
+    assert_int_equal(h_jint(a, "step"), 0);
+    assert_int_equal(h_jint(a, "deadline") - h_jint(a, "raised"), 240 * MIN_MS);
+    json_decref(j);
+
+    /* nobody acknowledges: the backup nurse's at step 1 */
+    json_t *cur = advance_until_moved(&w, id, 240 * MIN_MS);
+    assert_int_equal(h_jint(cur, "step"), 1);
+    expect_users(&w, json_object_get(cur, "owners"), 1u << NURSE2);
+    assert_string_equal(h_jstr(cur, "state"), "raised");
+    assert_false(json_is_true(json_object_get(cur, "exhausted")));
+    json_decref(cur);
+    json_t *ev = last_event(&w, NURSE, id);
+    assert_string_equal(h_jstr(ev, "event"), "escalated");
+    expect_users(&w, json_object_get(ev, "to"), 1u << NURSE2);
+    json_decref(ev);
+
+    /* then item 9 = 3: the same alert, the nurse's again with the new signal's 30 min */
+    int64_t before = h_wall_ms() + w.offset_ms;
+    j = scale_ok(&w, NURSE, w.thread, "0,0,0,0,0,0,0,0,3", 0);
+    int64_t after = h_wall_ms() + w.offset_ms;
+    a = json_array_get(alerts_of(j, 1), 0);
+    assert_string_equal(h_jstr(a, "alert"), id);
+    assert_true(json_is_true(json_object_get(a, "repeat")));
+    json_decref(j);
+    cur = show_alert(&w, NURSE, id);
+    assert_string_equal(h_jstr(cur, "type"), "A01");
+    assert_string_equal(h_jstr(cur, "variant"), "item9_2");
+    assert_string_equal(h_jstr(cur, "severity"), "P1");
+    assert_string_equal(h_jstr(cur, "state"), "raised");
+    assert_int_equal(h_jint(cur, "step"), 0);
+    assert_false(json_is_true(json_object_get(cur, "exhausted")));
+    expect_users(&w, json_object_get(cur, "owners"), 1u << NURSE);
+    expect_users(&w, json_object_get(cur, "cc"), (1u << GP) | (1u << PSY));
+    int64_t deadline = h_jint(cur, "deadline");
+    assert_in_range(deadline, before + 30 * MIN_MS - 5000, after + 30 * MIN_MS + 5000);
+    json_decref(cur);
+    ev = last_event(&w, NURSE, id);
+    assert_string_equal(h_jstr(ev, "event"), "upgraded");
+    assert_string_equal(h_jstr(ev, "by"), w.user[NURSE]);
+    assert_string_equal(h_jstr(ev, "detail"), "item9_1 P1 -> item9_2 P1, was escalated");
+    assert_int_equal(deadline - h_jint(ev, "ts"), 30 * MIN_MS);
+    expect_users(&w, json_object_get(ev, "to"), (1u << NURSE) | (1u << GP) | (1u << PSY));
+    json_decref(ev);
+
+    /* the psychiatrist is reached: among the open alerts */
+    RUN(&r, &w, PSY, "alert", "list", "--open");
+    h_cli_assert_ok(&r);
+    a = find_alert(json_object_get(r.json, "alerts"), id);
+    if (a == NULL)
+        fail_msg("alert %s not in the psychiatrist's open alerts", id);
+    assert_string_equal(h_jstr(a, "variant"), "item9_2");
+    assert_string_equal(h_jstr(a, "state"), "raised");
+    h_cli_free(&r);
+    world_free(&w);
+}
+
+/* --- 10. p0_to_lead ---------------------------------------------------------------------------
+ */
+
+static void test_p0_to_lead(void **state)
+{
+    struct world w;
+    world_start(&w, *state, H_ENV_TEST_HOOKS, false);
+    const char *db = w.e->db;
+    struct h_cli r;
+    RUN(&r, &w, ADMIN, "admin", "oncall", "set", "--program-lead", w.user[LEAD]);
+    h_cli_assert_ok(&r);
+    assert_string_equal(h_jstr(r.json, "program_lead"), w.user[LEAD]);
+    h_cli_free(&r);
+
+    /* imminent risk: the GP's and the psychiatrist's, 15 min */
+    RUN(&r, &w, NURSE, "alert", "raise", w.thread, "--type", "A02", "--note",
+        "Says she has a plan for tonight");
+    h_cli_assert_ok(&r);
+    const json_t *a = json_object_get(r.json, "alert");
+    char id[40];
+    snprintf(id, sizeof id, "%s", h_jstr(a, "alert"));
+    assert_string_equal(h_jstr(a, "type"), "A02");
+    assert_string_equal(h_jstr(a, "severity"), "P0");
+    assert_string_equal(h_jstr(a, "state"), "raised");
+    assert_int_equal(h_jint(a, "step"), 0);
+    expect_users(&w, json_object_get(a, "owners"), (1u << GP) | (1u << PSY));
+    assert_int_equal(h_jint(a, "deadline") - h_jint(a, "raised"), 15 * MIN_MS);
+    h_cli_free(&r);
+
+    /* 15 min: the lead's; 15 more: the chain is exhausted */
+    json_t *cur = advance_until_moved(&w, id, 15 * MIN_MS);
+    assert_int_equal(h_jint(cur, "step"), 1);
+    expect_users(&w, json_object_get(cur, "owners"), 1u << LEAD);
+    assert_false(json_is_true(json_object_get(cur, "exhausted")));
+    json_decref(cur);
+    cur = advance_until_moved(&w, id, 15 * MIN_MS);
+    assert_true(json_is_true(json_object_get(cur, "exhausted")));
+    assert_string_equal(h_jstr(cur, "state"), "raised");
+    assert_int_equal(h_jint(cur, "renotified"), 0);
+    json_decref(cur);
+
+    /* then everyone again every 15 min */
+    for (int k = 1; k <= 2; k++) {
+        cur = advance_until_moved(&w, id, 15 * MIN_MS);
+        assert_int_equal(h_jint(cur, "renotified"), k);
+        assert_string_equal(h_jstr(cur, "state"), "raised");
+        json_decref(cur);
+        json_t *ev = last_event(&w, NURSE, id);
+        assert_string_equal(h_jstr(ev, "event"), "renotified");
+        expect_users(&w, json_object_get(ev, "to"),
+                     (1u << NURSE) | (1u << GP) | (1u << PSY) | (1u << LEAD));
+        json_decref(ev);
+    }
+    RUN_TEXT(&r, &w, LEAD, "alert", "list");
+    assert_int_equal(r.p.status, 0);
+    assert_has(r.p.out, "UNACKNOWLEDGED, chain exhausted (renotified 2, next in");
+    h_cli_free(&r);
+    assert_int_equal(h_audit_count(db, "alert.renotify", NULL), 2);
+
+    /* the lead acknowledges: the re-notifications stop */
+    RUN(&r, &w, LEAD, "alert", "ack", id);
+    h_cli_assert_ok(&r);
+    assert_string_equal(h_jstr(json_object_get(r.json, "alert"), "state"), "acked");
+    h_cli_free(&r);
+    /* a control on another thread, due within the next 30 min: once it has moved, the timer
+     * pass past the acked alert's next re-notification has run */
+    RUN(&r, &w, NURSE, "thread", "create", "--patient", "P-0B2", "--title", "Episode 2", "--member",
+        w.user[GP], "--member", w.user[PSY]);
+    h_cli_assert_ok(&r);
+    char t2[40];
+    snprintf(t2, sizeof t2, "%s", h_jstr(r.json, "thread"));
+    h_cli_free(&r);
+    RUN(&r, &w, NURSE, "alert", "raise", t2, "--type", "A02");
+    h_cli_assert_ok(&r);
+    char control[40];
+    snprintf(control, sizeof control, "%s", h_jstr(json_object_get(r.json, "alert"), "alert"));
+    h_cli_free(&r);
+    cur = advance_until_moved(&w, control, 30 * MIN_MS);
+    assert_int_equal(h_jint(cur, "step"), 1);
+    json_decref(cur);
+    cur = show_alert(&w, LEAD, id);
+    assert_string_equal(h_jstr(cur, "state"), "acked");
+    assert_string_equal(h_jstr(cur, "acked_by"), w.user[LEAD]);
+    assert_int_equal(h_jint(cur, "renotified"), 2);
+    h_jnull(cur, "deadline");
+    json_decref(cur);
+    assert_int_equal(h_audit_count(db, "alert.renotify", NULL), 2);
+    world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -871,6 +1070,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_resolve_refusals, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_imminent, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_exhausted, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_escalated_then_worse, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_p0_to_lead, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -169,8 +169,8 @@ static char *hex_of(const uint8_t *bin, size_t n)
 static void parse_roster(const json_t *j, struct roster *r)
 {
     memset(r, 0, sizeof *r);
-    size_t extra = (json_object_get(j, "t") ? 1 : 0) + (json_object_get(j, "id") ? 1 : 0) +
-                   (json_object_get(j, "meta") ? 1 : 0); /* thread_info: the metadata of §13 */
+    size_t extra = (json_object_get(j, "t") ? 1u : 0u) + (json_object_get(j, "id") ? 1u : 0u) +
+                   (json_object_get(j, "meta") ? 1u : 0u); /* thread_info: the metadata of §13 */
     assert_int_equal(json_object_size(j), 6 + extra);
     snprintf(r->thread_text, sizeof r->thread_text, "%s", h_jstr(j, "thread"));
     id_exact(r->thread_text, r->thread);

@@ -406,12 +406,13 @@ char *w_deep_frame(const char *type, int64_t id, int depth)
     char *s = malloc(n);
     assert_non_null(s);
     memcpy(s, head, hl);
-    for (int i = 0; i < arrays; i++)
+    size_t na = (size_t)arrays;
+    for (size_t i = 0; i < na; i++)
         s[hl + i] = '[';
-    for (int i = 0; i < arrays; i++)
-        s[hl + arrays + i] = ']';
-    s[hl + 2 * arrays] = '}';
-    s[hl + 2 * arrays + 1] = '\0';
+    for (size_t i = 0; i < na; i++)
+        s[hl + na + i] = ']';
+    s[hl + 2 * na] = '}';
+    s[hl + 2 * na + 1] = '\0';
     free(head);
     return s;
 }

@@ -48,7 +48,7 @@ static void derive(uint8_t *out, size_t n, const char *label, unsigned a, unsign
 {
     char buf[64];
     int k = snprintf(buf, sizeof buf, "%s/%u/%u", label, a, b);
-    crypto_generichash(out, n, (const uint8_t *)buf, (size_t)k, NULL, 0);
+    crypto_generichash(out, n, (const uint8_t *)buf, (unsigned long long)(k < 0 ? 0u : (unsigned)k), NULL, 0);
 }
 
 static void make_dev(struct dev *d, unsigned user, unsigned devno)
@@ -1229,7 +1229,7 @@ static size_t mac_input(uint8_t *out, const uint8_t *aad, size_t alen, const uin
     memcpy(out + p, c, clen);
     size_t q = p + (clen + 15) / 16 * 16;
     memset(out + p + clen, 0, q - p - clen);
-    for (int i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8; i++) {
         out[q + i] = (uint8_t)((uint64_t)alen >> (8 * i));
         out[q + 8 + i] = (uint8_t)((uint64_t)clen >> (8 * i));
     }

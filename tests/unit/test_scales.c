@@ -402,7 +402,7 @@ static void test_score_prorating_every_pattern(void **state)
         for (unsigned mask = 0; mask < (1u << n); mask++) {
             int missing = 0;
             for (int i = 0; i < n; i++)
-                missing += (mask >> i) & 1;
+                missing += (int)((mask >> i) & 1u);
             int answered = n - missing;
             for (int sum = 0; sum <= 3 * answered; sum++) {
                 uint8_t items[9], vals[9];

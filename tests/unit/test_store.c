@@ -521,6 +521,27 @@ static int64_t unread(struct ses_store *st, const struct ses_user *u)
     return n;
 }
 
+/* The loop's connection is read-only while the daemon serves: every change is refused, with
+ * nothing written, and reads go on. */
+static void read_only_connection(void **state)
+{
+    struct fixture *f = *state;
+    struct ses_user a = mk_user(1, SES_ROLE_NURSE), b = mk_user(2, SES_ROLE_GP), got;
+    assert_int_equal(ses_store_user_insert(f->st, &a), 0);
+    assert_int_equal(ses_store_set_read_only(f->st, true), 0);
+    assert_int_equal(ses_store_begin(f->st), SES_EIO); /* BEGIN IMMEDIATE is a write */
+    assert_int_not_equal(ses_store_user_insert(f->st, &b), 0);
+    struct ses_audit_rec rec = {.ts_ms = 1, .action = "x", .outcome = "ok"};
+    assert_int_not_equal(ses_store_audit_append(f->st, &rec, NULL), 0);
+    assert_int_equal(ses_store_user_get(f->st, a.id, &got), 0);
+    assert_int_equal(ses_store_user_get(f->st, b.id, &got), SES_ENOT_FOUND);
+    uint64_t size = 1;
+    assert_int_equal(ses_store_audit_size(f->st, &size), 0);
+    assert_int_equal(size, 0);
+    assert_int_equal(ses_store_set_read_only(f->st, false), 0);
+    assert_int_equal(ses_store_user_insert(f->st, &b), 0);
+}
+
 /* What schema 7 added, taken away again (to test the migrations from earlier versions). */
 #define SCHEMA7_UNDO                                                                               \
     "ALTER TABLE alerts DROP COLUMN renotified;"                                                   \
@@ -705,6 +726,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_rollback_takes_the_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_prune_keeps_hashes, setup, teardown),
         cmocka_unit_test_setup_teardown(schema1_rows_are_backfilled, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_only_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(schema6_to_7, setup, teardown),
         cmocka_unit_test_setup_teardown(schema5_messages_move, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
