@@ -40,12 +40,13 @@ int ses_json_depth(const char *text, size_t len, int limit);
  * else -1. */
 int ses_frame_parse(const char *text, size_t len, size_t max_len, struct ses_frame *out,
                     int64_t *id_out);
-/* The fast path of ses_frame_parse (codec.h) for flat frames: one object of at most 8 members
+/* The fast path of ses_frame_parse for flat frames: one object of at most 8 members
  * whose values are strings without escapes (printable ASCII) or non-negative integers of at most
  * 15 digits, such as every send, ack and read. For such a frame that ses_frame_parse accepts, it
  * gives the same frame (same members, same order) without jansson's lexer and returns 0; for
  * anything else it returns SES_FRAME_NOT_FLAT, changes nothing, and the caller runs
- * ses_frame_parse, which gives the answer (and error) it always gave. */
+ * ses_frame_parse, which gives the answer (and error) it always gave. SES_FRAME_NOT_FLAT is
+ * positive: never an SES_E* code. */
 #define SES_FRAME_NOT_FLAT 2
 int ses_frame_parse_flat(const char *text, size_t len, size_t max_len, struct ses_frame *out,
                          int64_t *id_out);
