@@ -289,6 +289,17 @@ static void audit_server_event(struct ses_daemon *d, struct ses_store *st, const
     done_server_event(rec, ses_store_txn(st, run_server_event, rec));
 }
 
+/* A start-up that fails once the writer runs: the writer finishes, the loop closes its handles
+ * (the caller has asked for the others to be closed). */
+static void abandon_start(struct ses_daemon *d)
+{
+    ses_writer_stop(d->writer);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    ses_writer_free(d->writer);
+    d->writer = NULL;
+    uv_loop_close(&d->loop);
+}
+
 int ses_daemon_serve(const struct ses_config *cfg)
 {
     struct ses_daemon *d = calloc(1, sizeof *d);
@@ -349,11 +360,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     if (ses_store_set_read_only(d->store, true) != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "cannot make the loop's connection to %s read-only",
                 db_path);
-        ses_writer_stop(d->writer);
-        uv_run(&d->loop, UV_RUN_DEFAULT);
-        ses_writer_free(d->writer);
-        d->writer = NULL;
-        uv_loop_close(&d->loop);
+        abandon_start(d);
         goto out_free;
     }
     bool term_ok = uv_signal_init(&d->loop, &d->sig_term) == 0;
@@ -362,11 +369,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         SES_LOG(SES_LOG_ERR, "daemon", "cannot set up the SIGTERM and SIGINT handlers");
         if (term_ok)
             uv_close((uv_handle_t *)&d->sig_term, NULL);
-        ses_writer_stop(d->writer);
-        uv_run(&d->loop, UV_RUN_DEFAULT);
-        ses_writer_free(d->writer);
-        d->writer = NULL;
-        uv_loop_close(&d->loop);
+        abandon_start(d);
         goto out_free;
     }
     (void)uv_timer_init(&d->loop, &d->grace); /* a timer's init cannot fail (libuv) */
@@ -379,14 +382,10 @@ int ses_daemon_serve(const struct ses_config *cfg)
                                        .cert_file = cfg->cert,
                                        .key_file = cfg->key};
     if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
-        ses_writer_stop(d->writer);
         uv_close((uv_handle_t *)&d->grace, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
-        uv_run(&d->loop, UV_RUN_DEFAULT);
-        ses_writer_free(d->writer);
-        d->writer = NULL;
-        uv_loop_close(&d->loop);
+        abandon_start(d);
         goto out_free;
     }
     audit_server_event(d, NULL, "server.start");
