@@ -97,15 +97,18 @@ int64_t ses_alert_renotify_ms(int severity)
                                     : 0;
 }
 
-int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity)
+unsigned ses_alert_raisers(const struct ses_alert_type *t)
+{
+    bool by_hand = t->origin == SES_ORIGIN_MANUAL || t->origin == SES_ORIGIN_CLIENT;
+    return by_hand ? t->raisers : 0;
+}
+
+int ses_alert_raise_check(const struct ses_alert_type *t, int severity)
 {
     if (t == NULL)
         return SES_EUNKNOWN_ALERT_TYPE;
     if (severity < -1 || severity >= SES_SEV_COUNT)
         return SES_EBAD_FIELD;
-    if (t->origin == SES_ORIGIN_DAEMON || t->origin == SES_ORIGIN_LATER ||
-        (t->raisers & (1u << role)) == 0)
-        return SES_EDENIED;
     if (severity >= 0 && severity < (int)t->severity)
         return SES_ESEVERITY_TOO_LOW;
     return 0;
@@ -133,11 +136,18 @@ enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const s
     return SES_REPEAT_COUNT;
 }
 
-bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
+bool ses_alert_owned_by(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
 {
     for (int i = 0; i < a->n_owners; i++)
         if (memcmp(a->owners[i], user, SES_ID_BYTES) == 0)
             return true;
+    return false;
+}
+
+bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
+{
+    if (ses_alert_owned_by(a, user))
+        return true;
     for (int i = 0; i < a->n_former; i++)
         if (memcmp(a->former[i], user, SES_ID_BYTES) == 0)
             return true;
@@ -149,24 +159,9 @@ static bool is_open(const struct ses_alert *a)
     return strcmp(a->state, "raised") == 0 || strcmp(a->state, "acked") == 0;
 }
 
-int ses_alert_ack_check(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
+int ses_alert_ack_check(const struct ses_alert *a)
 {
-    if (!ses_alert_is_owner(a, user))
-        return SES_ENOT_OWNER;
     return strcmp(a->state, "raised") == 0 ? 0 : SES_EBAD_STATE;
-}
-
-static bool clinician(enum ses_role role)
-{
-    return role == SES_ROLE_NURSE || role == SES_ROLE_PSYCHIATRIST || role == SES_ROLE_GP;
-}
-
-bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel)
-{
-    unsigned c = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
-    return ((c & SES_PARTY_OWNER) && rel->owner) || ((c & SES_PARTY_FORMER_OWNER) && rel->former) ||
-           ((c & SES_PARTY_ON_DUTY) && rel->on_duty) ||
-           (rel->member && (c & ses_party_of_role((int)rel->role)) != 0);
 }
 
 const char *ses_alert_followup_code(const char *outcome)
@@ -179,15 +174,10 @@ const char *ses_alert_followup_code(const char *outcome)
 }
 
 int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                            const struct ses_alert_relation *rel, const char *code,
-                            const char *outcome, bool has_note)
+                            const char *code, const char *outcome, bool has_note)
 {
-    if (!clinician(rel->role) || !(rel->member || rel->owner || rel->on_duty))
-        return SES_EDENIED;
     if (!is_open(a))
         return SES_EBAD_STATE;
-    if (!ses_alert_may_close(t, rel))
-        return SES_ENOT_OWNER;
     if (!ses_resolution_valid(code) || (outcome != NULL && !ses_risk_outcome_valid(outcome)))
         return SES_EBAD_FIELD;
     bool safety = t != NULL && t->safety;
@@ -202,11 +192,8 @@ int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_ty
 }
 
 int ses_alert_cancel_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                           const uint8_t user[SES_ID_BYTES], enum ses_role role, const char *code)
+                           const char *code)
 {
-    bool raiser = a->has_raiser && memcmp(a->raised_by, user, SES_ID_BYTES) == 0;
-    if (!raiser && role != SES_ROLE_ADMIN)
-        return SES_EDENIED;
     if (!is_open(a) || (t != NULL && t->safety))
         return SES_EBAD_STATE; /* only a risk assessment closes a safety alert */
     return ses_cancel_code_valid(code) ? 0 : SES_EBAD_FIELD;

@@ -55,10 +55,13 @@ int64_t ses_alert_window(const struct ses_config *cfg, const struct ses_alert_ty
 void ses_alert_chain(const struct ses_config *cfg, const struct ses_alert_type *t,
                      unsigned chain[SES_ALERT_CHAIN_MAX + 1]);
 
-/* May role raise t at severity (-1 = the default)? SES_EUNKNOWN_ALERT_TYPE for t NULL,
- * SES_EDENIED for a type raised by the daemon or a later feature or a role not among its
- * raisers, SES_ESEVERITY_TOO_LOW below the type's severity, SES_EBAD_FIELD out of range. */
-int ses_alert_raise_check(const struct ses_alert_type *t, enum ses_role role, int severity);
+/* The roles that raise t (1u << role): its raisers, none for the daemon's own types and those a
+ * later feature raises. */
+unsigned ses_alert_raisers(const struct ses_alert_type *t);
+/* Checks a raise of t at severity (-1 = the default), its raiser allowed by the policy:
+ * SES_EUNKNOWN_ALERT_TYPE for t NULL, SES_ESEVERITY_TOO_LOW below the type's severity,
+ * SES_EBAD_FIELD out of range. */
+int ses_alert_raise_check(const struct ses_alert_type *t, int severity);
 
 /* What a raise of new_t (at new_sev) does to the open alert a of the same type (PROTOCOL.md §13
  * "New signal, new obligation"): SES_REPEAT_COUNT (counted only), SES_REPEAT_UPGRADE (more
@@ -69,37 +72,28 @@ enum ses_repeat_kind { SES_REPEAT_COUNT = 0, SES_REPEAT_UPGRADE, SES_REPEAT_REOP
 enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const struct ses_alert *a,
                                            const struct ses_alert_type *new_t, int new_sev);
 
+/* Whether user is among a's current owners. */
+bool ses_alert_owned_by(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
 /* Whether user is among a's current or former owners. */
 bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
 
-/* Checks a user's acknowledge (SES_ENOT_OWNER, SES_EBAD_STATE unless raised). */
-int ses_alert_ack_check(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES]);
-/* How a user stands to an alert, for the checks below (the resource of the policy). */
-struct ses_alert_relation {
-    enum ses_role role;
-    bool member;  /* of the alert's thread (role is then their role there) */
-    bool owner;   /* among the current owners */
-    bool former;  /* among the former owners */
-    bool on_duty; /* the on-duty psychiatrist in force */
-};
-/* Whether rel is among t's closers (PROTOCOL.md §13 "Who acknowledges, resolves and cancels"). */
-bool ses_alert_may_close(const struct ses_alert_type *t, const struct ses_alert_relation *rel);
-/* Checks a resolve: SES_EDENIED (not a clinician, or neither a member, an owner nor the on-duty
- * psychiatrist), SES_EBAD_STATE (closed), SES_ENOT_OWNER (not among the type's closers: a cc-only
- * member), SES_EBAD_FIELD (code not a user resolution code, or an outcome that is not a risk
- * level), SES_EOUTCOME_REQUIRED (safety alert without an outcome), SES_ENOTE_REQUIRED (safety
- * alert without a note), SES_EOUTCOME_CONFLICT (DUPLICATE or NO_ACTION_NEEDED with an outcome
- * above low). outcome may be NULL; has_note: a note message (msg_seq) comes with it. */
+/* The checks below follow the policy's decision (authz.h: who may acknowledge, resolve, cancel)
+ * and judge the request itself. */
+/* Checks an acknowledge: SES_EBAD_STATE unless raised. */
+int ses_alert_ack_check(const struct ses_alert *a);
+/* Checks a resolve: SES_EBAD_STATE (closed), SES_EBAD_FIELD (code not a user resolution code, or
+ * an outcome that is not a risk level), SES_EOUTCOME_REQUIRED (safety alert without an outcome),
+ * SES_ENOTE_REQUIRED (safety alert without a note), SES_EOUTCOME_CONFLICT (DUPLICATE or
+ * NO_ACTION_NEEDED with an outcome above low). outcome may be NULL; has_note: a note message
+ * (msg_seq) comes with it. */
 int ses_alert_resolve_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                            const struct ses_alert_relation *rel, const char *code,
-                            const char *outcome, bool has_note);
+                            const char *code, const char *outcome, bool has_note);
 /* The follow-up a safety assessment's outcome calls for: "A03" for high, "A02" for imminent,
  * NULL otherwise. */
 const char *ses_alert_followup_code(const char *outcome);
-/* Checks a cancel: SES_EDENIED (neither the raiser nor an admin), SES_EBAD_STATE (closed or a
- * safety alert), SES_EBAD_FIELD (code). */
+/* Checks a cancel: SES_EBAD_STATE (closed or a safety alert), SES_EBAD_FIELD (code). */
 int ses_alert_cancel_check(const struct ses_alert *a, const struct ses_alert_type *t,
-                           const uint8_t user[SES_ID_BYTES], enum ses_role role, const char *code);
+                           const char *code);
 
 /* Escalation: the step after from_step (1-based steps index chain[step-1]) whose party has
  * somebody to notify (has_users). Steps passed over are OR-ed into *skipped (bit k-1 = step k).

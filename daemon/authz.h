@@ -1,7 +1,9 @@
 /*
- * authz.h - authorization as a pure function of (principal, action): default deny.
- * No I/O, no clock, no store. A role may do an action only if the policy table says so
- * explicitly; a revoked or unknown principal may do nothing.
+ * authz.h - authorization as one pure function of (principal, action, resource): default deny.
+ * No I/O, no clock, no store. The caller describes how the principal stands to the resource a
+ * request names (struct ses_resource, built from the store by resource.h); the policy table
+ * decides. A revoked or unknown principal may do nothing. The closing table of alerts (who may
+ * acknowledge, resolve, cancel: PROTOCOL.md §13) is part of this policy.
  */
 #ifndef SESAME_AUTHZ_H
 #define SESAME_AUTHZ_H
@@ -10,6 +12,8 @@
 
 #include "sesame/roles.h"
 
+/* One action per kind of request (a request whose kind depends on its content, contact_record
+ * or thread_meta, is authorized for the precise one by its handler). */
 enum ses_action {
     SES_ACT_PING = 0,
     SES_ACT_WHOAMI,
@@ -18,17 +22,30 @@ enum ses_action {
     SES_ACT_LIST_DEVICES,
     SES_ACT_REVOKE,
     SES_ACT_TEST_CLOCK,
-    SES_ACT_AUDIT_READ,
-    SES_ACT_THREAD_CREATE, /* open a caseload thread */
-    SES_ACT_THREAD_USE,    /* list threads, read and send in threads one is a member of */
-    SES_ACT_THREAD_MANAGE, /* add and remove members (nurse members, admins) */
-    SES_ACT_DIRECTORY,     /* the team directory and users' device keys */
-    SES_ACT_ALERT_RAISE,   /* raise alerts, record contacts and thread metadata (members) */
-    SES_ACT_ALERT_READ,    /* list and show alerts; clinicians see their threads', admins all */
-    SES_ACT_ALERT_HANDLE,  /* acknowledge, resolve, cancel (owners, members, raisers, admins) */
-    SES_ACT_DEVICE_LINK,   /* an enrolled device makes a code for another device of its user */
-    SES_ACT_ONCALL_READ,   /* the escalation roles in force (on duty, lead, backups) */
-    SES_ACT_ONCALL_SET,    /* set them through the server (admins) */
+    SES_ACT_AUDIT_READ,     /* every audit_* read of the log */
+    SES_ACT_THREAD_CREATE,  /* open a caseload thread */
+    SES_ACT_THREAD_LIST,    /* the caller's threads */
+    SES_ACT_THREAD_READ,    /* a thread's roster, messages and receipts (members) */
+    SES_ACT_THREAD_ADD,     /* add a member (nurse members, admins) */
+    SES_ACT_THREAD_REMOVE,  /* remove a member (nurse members, admins) */
+    SES_ACT_MSG_SEND,       /* post to a thread (members) */
+    SES_ACT_MSG_REWRAP,     /* share a thread's history with one's own new device (members) */
+    SES_ACT_MSG_CURSOR,     /* delivery acks and read marks (members) */
+    SES_ACT_DIRECTORY,      /* the team directory and users' device keys */
+    SES_ACT_ALERT_RAISE,    /* raise an alert of a type the role raises (members) */
+    SES_ACT_ALERT_LIST,     /* list alerts: one's own threads' and those naming one; admins all */
+    SES_ACT_ALERT_SHOW,     /* one alert and its timeline (admins, members, named users) */
+    SES_ACT_ALERT_ACK,      /* acknowledge (current or former owners) */
+    SES_ACT_ALERT_RESOLVE,  /* resolve (the type's closers) */
+    SES_ACT_ALERT_CANCEL,   /* cancel (the raiser, admins) */
+    SES_ACT_CONTACT_RECORD, /* record a contact (nurse members) */
+    SES_ACT_ASSESSMENT_RECORD, /* record an assessment contact (clinician members) */
+    SES_ACT_META_READ,         /* a thread's episode metadata (members) */
+    SES_ACT_META_EPISODE,      /* set phase, sequence, enrolment (nurse members) */
+    SES_ACT_META_REVIEW,       /* set the last case-review date (psychiatrist members) */
+    SES_ACT_DEVICE_LINK,       /* an enrolled device makes a code for another device of its user */
+    SES_ACT_ONCALL_READ,       /* the escalation roles in force (on duty, lead, backups) */
+    SES_ACT_ONCALL_SET,        /* set them through the server (admins) */
     SES_ACT_COUNT
 };
 
@@ -37,9 +54,42 @@ struct ses_principal {
     bool revoked;
 };
 
-/* Returns 0 if p may perform action, SES_EDENIED otherwise (also for out-of-range values). */
-int ses_authz_check(const struct ses_principal *p, enum ses_action action)
-    __attribute__((warn_unused_result));
+enum ses_resource_kind {
+    SES_RES_NONE = 0, /* the action names no resource */
+    SES_RES_THREAD,   /* a thread */
+    SES_RES_ALERT,    /* an alert */
+};
+
+/* How the principal stands to the resource. For an alert, member is about the alert's thread
+ * (the principal's role there is their role). */
+struct ses_resource {
+    enum ses_resource_kind kind;
+    bool exists;      /* the thread or alert exists (an unknown one is refused to everyone) */
+    bool member;      /* a current member of the thread */
+    unsigned raisers; /* SES_ACT_ALERT_RAISE: roles that raise the type by hand (1u << role) */
+    bool owner;       /* among the alert's current owners */
+    bool former;      /* among its former owners */
+    bool cc;          /* copied on it */
+    bool raiser;      /* the user who raised it */
+    bool on_duty;     /* the on-duty psychiatrist in force */
+    unsigned closers; /* the type's closers (SES_PARTY_OWNER, SES_PARTY_NURSE, ...) */
+};
+
+struct ses_authz {
+    int rc;             /* 0, SES_EDENIED or SES_ENOT_OWNER (sees the alert, is not a closer) */
+    const char *object; /* a refusal's authz.denied object: "thread" (not a member or unknown),
+                           "alert" (neither visible nor known), else the action's name; static */
+};
+
+/* The decision on action by p on r. r NULL: the gate before the request's resource is known
+ * (whether p's role performs action on any resource at all). SES_ENOT_OWNER refusals are not
+ * audited as denials: the user may see the alert. */
+struct ses_authz ses_authz_decide(const struct ses_principal *p, enum ses_action action,
+                                  const struct ses_resource *r) __attribute__((warn_unused_result));
+
+/* ses_authz_decide(p, action, r).rc. */
+int ses_authz_check(const struct ses_principal *p, enum ses_action action,
+                    const struct ses_resource *r) __attribute__((warn_unused_result));
 
 /* Name of an action for audit records ("invite"), or "unknown". Static string. */
 const char *ses_action_name(enum ses_action action);

@@ -1,8 +1,9 @@
 /*
  * handle_alert.c - the alert requests of PROTOCOL.md §13: alert_raise, alerts, alert_show,
  * alert_ack, alert_resolve, alert_cancel, contact_record, thread_meta. Requests are decoded and
- * checked on the loop (refusals by role or membership are audited as authz.denied); changes are
- * one writer job each, which checks the state again inside its transaction, writes the change,
+ * checked on the loop, the policy (authz.h) deciding on the thread or alert they name (its
+ * refusals are audited as authz.denied); changes are one writer job each, which asks the policy
+ * and checks the state again inside its transaction, writes the change,
  * its timeline entry and its audit record together, and replies and pushes after the commit.
  */
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "alert_logic.h"
 #include "alert_engine.h"
+#include "resource.h"
 #include "session.h"
 #include "writer.h"
 
@@ -50,6 +52,7 @@ struct alert_job {
     uint64_t session;
     int64_t req_id, now;
     enum alert_op op;
+    enum ses_action action; /* the one the loop authorized */
     uint8_t user[SES_ID_BYTES], device[SES_ID_BYTES];
     enum ses_role role;
     char role_name[16], peer[64];
@@ -67,7 +70,8 @@ struct alert_job {
     struct ses_alert_touched touched;
 };
 
-static struct alert_job *job_new(struct ses_session *s, const struct ses_frame *f, enum alert_op op)
+static struct alert_job *job_new(struct ses_session *s, const struct ses_frame *f, enum alert_op op,
+                                 enum ses_action action)
 {
     struct alert_job *j = calloc(1, sizeof *j);
     if (j == NULL)
@@ -77,6 +81,7 @@ static struct alert_job *job_new(struct ses_session *s, const struct ses_frame *
     j->req_id = f->id;
     j->now = ses_clock_now_ms(&s->d->clock);
     j->op = op;
+    j->action = action;
     memcpy(j->user, s->user_id, SES_ID_BYTES);
     memcpy(j->device, s->device_id, SES_ID_BYTES);
     j->role = s->role;
@@ -159,26 +164,6 @@ static int run_meta(struct ses_store *st, struct alert_job *j, const struct ses_
     return rc;
 }
 
-/* How user (of role) stands to alert a: membership, ownership, on duty (roles in force). */
-static int alert_relation(struct ses_store *st, const struct ses_config *cfg,
-                          const struct ses_alert *a, const uint8_t user[SES_ID_BYTES],
-                          enum ses_role role, bool member, struct ses_alert_relation *rel)
-{
-    struct ses_chain_roles *roles = malloc(sizeof *roles);
-    if (roles == NULL)
-        return SES_ENOMEM;
-    int rc = ses_alert_roles_load(st, cfg, roles);
-    memset(rel, 0, sizeof *rel);
-    rel->role = role;
-    rel->member = member;
-    rel->on_duty = rc == 0 && memcmp(roles->on_duty, user, SES_ID_BYTES) == 0;
-    free(roles);
-    for (int i = 0; i < a->n_owners; i++)
-        rel->owner = rel->owner || memcmp(a->owners[i], user, SES_ID_BYTES) == 0;
-    rel->former = ses_alert_is_owner(a, user) && !rel->owner;
-    return rc;
-}
-
 /* Raises the follow-up an assessment's outcome calls for (A03 for high, A02 for imminent), on
  * behalf of the resolver, with the resolver's note. */
 static int raise_followup(struct ses_store *st, struct alert_job *j, const char *code,
@@ -201,15 +186,12 @@ static int raise_followup(struct ses_store *st, struct alert_job *j, const char 
 
 /* Writer thread: a resolve, checked against the committed state; an outcome of high or imminent
  * raises its follow-up first when its type differs (the incident stays open), else right after. */
-static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_alert *a, bool member,
+static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_alert *a,
                        const struct ses_alert_actor *by)
 {
     const struct ses_alert_type *t = ses_alert_type_find(a->type, a->variant);
     const char *outcome = j->outcome[0] ? j->outcome : NULL;
-    struct ses_alert_relation rel;
-    int rc = alert_relation(st, &j->d->cfg, a, j->user, j->role, member, &rel);
-    if (rc == 0)
-        rc = ses_alert_resolve_check(a, t, &rel, j->code, outcome, j->msg_seq != 0);
+    int rc = ses_alert_resolve_check(a, t, j->code, outcome, j->msg_seq != 0);
     if (rc != 0)
         return rc;
     const char *fu = ses_alert_followup_code(outcome);
@@ -226,6 +208,19 @@ static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_ale
     return rc;
 }
 
+/* Writer thread: the policy's decision again, on the committed state (a member removed, an
+ * owner changed while the request was queued); a or NULL for a thread's request. */
+static int authorize_again(struct ses_store *st, const struct alert_job *j,
+                           const struct ses_alert *a)
+{
+    struct ses_principal p = {.role = j->role, .revoked = false};
+    struct ses_resource r;
+    int rc = a != NULL           ? ses_resource_alert(st, &j->d->cfg, a, j->user, &r)
+             : j->op == OP_RAISE ? ses_resource_raise(st, j->thread, j->user, j->type, &r)
+                                 : ses_resource_thread(st, j->thread, j->user, &r);
+    return rc != 0 ? rc : ses_authz_check(&p, j->action, &r);
+}
+
 /* Writer thread: the change, checked again against the committed state. */
 static int run_alert(struct ses_store *st, void *arg)
 {
@@ -233,18 +228,16 @@ static int run_alert(struct ses_store *st, void *arg)
     struct ses_alert_actor by = {
         .user = j->user, .device = j->device, .role = j->role_name, .peer = j->peer};
     struct ses_alert a;
-    bool member = false;
+    bool on_alert = j->op == OP_ACK || j->op == OP_RESOLVE || j->op == OP_CANCEL;
     int rc;
     j->touched.n = 0;
-    if (j->op != OP_RAISE && j->op != OP_CONTACT && j->op != OP_META) {
+    if (on_alert) {
         if ((rc = ses_store_alert_get(st, j->alert, &a)) != 0)
             return rc == SES_ENOT_FOUND ? SES_EDENIED : rc;
         memcpy(j->thread, a.thread, SES_ID_BYTES);
     }
-    if ((rc = ses_store_member_is(st, j->thread, j->user, &member)) != 0)
+    if ((rc = authorize_again(st, j, on_alert ? &a : NULL)) != 0)
         return rc;
-    if (!member && (j->op == OP_RAISE || j->op == OP_CONTACT || j->op == OP_META))
-        return SES_EDENIED; /* removed while the request was queued */
     switch (j->op) {
     case OP_RAISE: {
         struct ses_raise r = {.type = j->type,
@@ -257,14 +250,13 @@ static int run_alert(struct ses_store *st, void *arg)
                                    &j->touched);
     }
     case OP_ACK:
-        if ((rc = ses_alert_ack_check(&a, j->user)) != 0)
+        if ((rc = ses_alert_ack_check(&a)) != 0)
             return rc;
         return ses_alert_ack_txn(st, &a, &by, j->now, &j->touched);
     case OP_RESOLVE:
-        return run_resolve(st, j, &a, member, &by);
+        return run_resolve(st, j, &a, &by);
     case OP_CANCEL:
-        rc = ses_alert_cancel_check(&a, ses_alert_type_find(a.type, a.variant), j->user, j->role,
-                                    j->code);
+        rc = ses_alert_cancel_check(&a, ses_alert_type_find(a.type, a.variant), j->code);
         if (rc == 0)
             rc = ses_alert_close_txn(st, &a, "cancelled", j->code, NULL, 0, &by, j->now,
                                      &j->touched);
@@ -384,16 +376,14 @@ int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, jso
     const struct ses_alert_type *t = ses_alert_type_find(code, variant);
     if (t == NULL || (variant != NULL && strcmp(t->variant, variant) != 0))
         return SES_EUNKNOWN_ALERT_TYPE;
-    if ((rc = ses_session_check_member(s, thread)) != 0)
+    struct ses_resource res;
+    if ((rc = ses_resource_raise(s->d->store, thread, s->user_id, t, &res)) != 0 ||
+        (rc = ses_session_authorize(s, SES_ACT_ALERT_RAISE, &res)) != 0 ||
+        (rc = ses_alert_raise_check(t, severity)) != 0)
         return rc;
-    if ((rc = ses_alert_raise_check(t, s->role, severity)) != 0) {
-        if (rc == SES_EDENIED)
-            ses_session_audit_denied(s, "alert_raise");
-        return rc;
-    }
     if (msg_seq != 0 && (rc = check_msg_seq(s, thread, msg_seq)) != 0)
         return rc;
-    struct alert_job *j = job_new(s, f, OP_RAISE);
+    struct alert_job *j = job_new(s, f, OP_RAISE, SES_ACT_ALERT_RAISE);
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->thread, thread, SES_ID_BYTES);
@@ -403,26 +393,17 @@ int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, jso
     return submit(j);
 }
 
-/* Loads an alert the caller may see: an admin sees every alert; a clinician those of their
- * threads and those naming them. Otherwise (or unknown) DENIED, audited. */
-static int visible_alert(struct ses_session *s, const uint8_t id[SES_ID_BYTES], struct ses_alert *a,
-                         bool *member)
+/* Loads an alert and asks the policy whether the caller may do action on it (SES_EDENIED, audited,
+ * the same for an unknown alert; SES_ENOT_OWNER when they see it but may not close it). */
+static int authorized_alert(struct ses_session *s, enum ses_action action,
+                            const uint8_t id[SES_ID_BYTES], struct ses_alert *a)
 {
     int rc = ses_store_alert_get(s->d->store, id, a);
-    *member = false;
-    if (rc == 0)
-        rc = ses_store_member_is(s->d->store, a->thread, s->user_id, member);
     if (rc != 0 && rc != SES_ENOT_FOUND)
         return rc;
-    if (rc == 0) {
-        bool named = ses_alert_is_owner(a, s->user_id);
-        for (int i = 0; i < a->n_cc; i++)
-            named = named || memcmp(a->cc[i], s->user_id, SES_ID_BYTES) == 0;
-        if (s->role == SES_ROLE_ADMIN || *member || named)
-            return 0;
-    }
-    ses_session_audit_denied(s, "alert"); /* the same answer for an unknown alert */
-    return SES_EDENIED;
+    struct ses_resource res;
+    int rr = ses_resource_alert(s->d->store, &s->d->cfg, rc == 0 ? a : NULL, s->user_id, &res);
+    return rr != 0 ? rr : ses_session_authorize(s, action, &res);
 }
 
 struct list_acc {
@@ -435,13 +416,8 @@ struct list_acc {
 static int add_alert(void *ud, const struct ses_alert *a)
 {
     struct list_acc *acc = ud;
-    if (acc->mine) {
-        bool owner = false;
-        for (int i = 0; i < a->n_owners; i++)
-            owner = owner || memcmp(a->owners[i], acc->s->user_id, SES_ID_BYTES) == 0;
-        if (!owner)
-            return 0;
-    }
+    if (acc->mine && !ses_alert_owned_by(a, acc->s->user_id))
+        return 0;
     json_t *o = ses_alert_json(acc->s->d, a);
     if (o == NULL) {
         acc->rc = SES_ENOMEM;
@@ -464,7 +440,7 @@ int ses_handle_alerts(struct ses_session *s, const struct ses_frame *f, json_t *
         (rc = get_bool(f->root, "mine", &mine)) != 0 ||
         (rc = ses_get_int(f->root, "limit", 1, ALERT_LIST_MAX, false, &limit)) != 0)
         return rc;
-    if (has_thread && s->role != SES_ROLE_ADMIN && (rc = ses_session_check_member(s, thread)) != 0)
+    if (has_thread && (rc = ses_session_authorize_thread(s, SES_ACT_ALERT_LIST, thread)) != 0)
         return rc;
     struct ses_alert_query q = {.user = s->role == SES_ROLE_ADMIN ? NULL : s->user_id,
                                 .thread = has_thread ? thread : NULL,
@@ -510,11 +486,10 @@ int ses_handle_alert_show(struct ses_session *s, const struct ses_frame *f, json
     static const char *const keys[] = {"alert", NULL};
     uint8_t id[SES_ID_BYTES];
     struct ses_alert a;
-    bool member;
     int rc;
     if ((rc = ses_fields_only(f->root, keys)) != 0 ||
         (rc = ses_get_id(f->root, "alert", true, id, NULL)) != 0 ||
-        (rc = visible_alert(s, id, &a, &member)) != 0)
+        (rc = authorized_alert(s, SES_ACT_ALERT_SHOW, id, &a)) != 0)
         return rc;
     json_t *timeline = json_array(), *aj = ses_alert_json(s->d, &a);
     if (timeline == NULL || aj == NULL ||
@@ -539,7 +514,9 @@ static int handle_change(struct ses_session *s, const struct ses_frame *f, enum 
     const char *code = NULL, *outcome = NULL;
     int64_t msg_seq = 0;
     struct ses_alert a;
-    bool member = false;
+    enum ses_action action = op == OP_ACK       ? SES_ACT_ALERT_ACK
+                             : op == OP_RESOLVE ? SES_ACT_ALERT_RESOLVE
+                                                : SES_ACT_ALERT_CANCEL;
     int rc = ses_fields_only(f->root, op == OP_ACK       ? ack_keys
                                       : op == OP_RESOLVE ? resolve_keys
                                                          : cancel_keys);
@@ -552,26 +529,21 @@ static int handle_change(struct ses_session *s, const struct ses_frame *f, enum 
     if (rc == 0 && op == OP_RESOLVE)
         rc = ses_get_int(f->root, "msg_seq", 1, INT64_MAX, false, &msg_seq);
     if (rc == 0)
-        rc = visible_alert(s, id, &a, &member);
+        rc = authorized_alert(s, action, id, &a);
     if (rc != 0)
         return rc;
     const struct ses_alert_type *t = ses_alert_type_find(a.type, a.variant);
     if (op == OP_ACK)
-        rc = ses_alert_ack_check(&a, s->user_id);
-    else if (op == OP_RESOLVE) {
-        struct ses_alert_relation rel;
-        rc = alert_relation(s->d->store, &s->d->cfg, &a, s->user_id, s->role, member, &rel);
-        if (rc == 0)
-            rc = ses_alert_resolve_check(&a, t, &rel, code, outcome, msg_seq != 0);
-    } else
-        rc = ses_alert_cancel_check(&a, t, s->user_id, s->role, code);
-    if (rc == SES_EDENIED)
-        ses_session_audit_denied(s, op == OP_RESOLVE ? "alert_resolve" : "alert_cancel");
+        rc = ses_alert_ack_check(&a);
+    else if (op == OP_RESOLVE)
+        rc = ses_alert_resolve_check(&a, t, code, outcome, msg_seq != 0);
+    else
+        rc = ses_alert_cancel_check(&a, t, code);
     if (rc == 0 && msg_seq != 0)
         rc = check_msg_seq(s, a.thread, msg_seq);
     if (rc != 0)
         return rc;
-    struct alert_job *j = job_new(s, f, op);
+    struct alert_job *j = job_new(s, f, op, action);
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->alert, id, SES_ID_BYTES);
@@ -660,19 +632,15 @@ int ses_handle_contact_record(struct ses_session *s, const struct ses_frame *f, 
     bool assessment = strcmp(type, "assessment") == 0;
     if (!contact_type_valid(type) || (json_object_get(f->root, "scales") && !assessment))
         return SES_EBAD_FIELD;
-    if ((rc = ses_session_check_member(s, thread)) != 0)
-        return rc;
     /* nurses record every contact; a psychiatrist or GP the assessments they entered */
-    if (s->role != SES_ROLE_NURSE &&
-        !(assessment && (s->role == SES_ROLE_PSYCHIATRIST || s->role == SES_ROLE_GP))) {
-        ses_session_audit_denied(s, "contact_record");
-        return SES_EDENIED;
-    }
+    enum ses_action action = assessment ? SES_ACT_ASSESSMENT_RECORD : SES_ACT_CONTACT_RECORD;
+    if ((rc = ses_session_authorize_thread(s, action, thread)) != 0)
+        return rc;
     if ((rc = ses_store_thread_meta_get(s->d->store, thread, &m)) != 0)
         return rc;
     if (date > now || date < day_start(m.enrolled_ms))
         return SES_EBAD_FIELD; /* not in the future, not before the enrolment day */
-    struct alert_job *j = job_new(s, f, OP_CONTACT);
+    struct alert_job *j = job_new(s, f, OP_CONTACT, action);
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->thread, thread, SES_ID_BYTES);
@@ -708,7 +676,7 @@ int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, jso
     fields |= json_object_get(f->root, "sequence_due") ? MF_SEQ_DUE : 0;   /* null clears */
     fields |= review ? MF_REVIEW : 0;
     fields |= enrolled ? MF_ENROLLED : 0;
-    if ((rc = ses_session_check_member(s, thread)) != 0)
+    if ((rc = ses_session_authorize_thread(s, SES_ACT_META_READ, thread)) != 0)
         return rc;
     struct ses_thread_meta m;
     if ((rc = ses_store_thread_meta_get(s->d->store, thread, &m)) != 0)
@@ -719,16 +687,18 @@ int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, jso
             return SES_ENOMEM;
         return 0;
     }
-    /* nurses keep the episode's metadata; the review date is the psychiatrist's */
-    bool ok = (fields & ~(unsigned)MF_REVIEW) == 0 || s->role == SES_ROLE_NURSE;
-    ok = ok && (!(fields & MF_REVIEW) || s->role == SES_ROLE_PSYCHIATRIST);
-    if (!ok) {
-        ses_session_audit_denied(s, "thread_meta");
-        return SES_EDENIED;
-    }
+    /* nurses keep the episode's metadata; the review date is the psychiatrist's (a request
+     * with both is refused to everyone) */
+    enum ses_action action =
+        (fields & ~(unsigned)MF_REVIEW) ? SES_ACT_META_EPISODE : SES_ACT_META_REVIEW;
+    if ((rc = ses_session_authorize_thread(s, action, thread)) != 0)
+        return rc;
+    if (action == SES_ACT_META_EPISODE && (fields & MF_REVIEW) &&
+        (rc = ses_session_authorize_thread(s, SES_ACT_META_REVIEW, thread)) != 0)
+        return rc;
     if (review && review < day_start(enrolled ? enrolled : m.enrolled_ms))
         return SES_EBAD_FIELD;
-    struct alert_job *j = job_new(s, f, OP_META);
+    struct alert_job *j = job_new(s, f, OP_META, action);
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->thread, thread, SES_ID_BYTES);

@@ -21,9 +21,10 @@
 #include "sesame/err.h"
 
 #include "log.h"
+#include "resource.h"
 #include "roster_cache.h"
 #include "session.h"
-#include "threads.h"
+#include "roster.h"
 
 #define SES_FETCH_MAX 500 /* messages per fetch reply */
 
@@ -113,7 +114,6 @@ static int run_send(struct ses_store *st, void *arg)
     struct send_job *j = arg;
     struct dup_check dc = {.env = j->m.env, .env_len = j->m.env_len, .thread = j->m.thread};
     uint64_t max_seq = 0;
-    bool member = false;
     /* a resend of a stored message first (the loop leaves that to us when the roster accepts):
      * the same bytes are answered as stored, other bytes under a used id are a conflict */
     int rc = ses_store_msg_by_id(st, j->m.msg_id, check_dup, &dc);
@@ -129,10 +129,10 @@ static int run_send(struct ses_store *st, void *arg)
     /* the signature (checked by prep_send; the loop has made every cheaper check already) */
     if (j->sig_rc != 0)
         return j->sig_rc;
-    if ((rc = ses_store_member_is(st, j->m.thread, j->m.sender_user, &member)) != 0)
+    /* removed while the send was queued? */
+    if ((rc = ses_resource_authorize_thread(st, ses_role_from_name(j->role), SES_ACT_MSG_SEND,
+                                            j->m.thread, j->m.sender_user)) != 0)
         return rc;
-    if (!member)
-        return SES_EDENIED; /* removed while the send was queued */
     if ((rc = ses_store_msg_max_sender_seq(st, j->m.thread, j->m.sender_device, &max_seq)) != 0)
         return rc;
     if (j->m.sender_seq <= max_seq)
@@ -211,11 +211,12 @@ static int roster_check(const struct ses_roster_entry *e, const struct ses_sessi
                         const struct ses_envelope_view *v, const uint8_t **sign_pk,
                         bool *not_member)
 {
-    *not_member = false;
-    if (!ses_roster_entry_has_user(e, s->user_id)) {
-        *not_member = true;
+    struct ses_principal p = {.role = s->role, .revoked = false};
+    struct ses_resource r = {
+        .kind = SES_RES_THREAD, .exists = true, .member = ses_roster_entry_has_user(e, s->user_id)};
+    *not_member = ses_authz_check(&p, SES_ACT_MSG_SEND, &r) != 0;
+    if (*not_member)
         return SES_EDENIED;
-    }
     if (sodium_memcmp(v->hdr.roster_hash, e->hash, 32) != 0)
         return SES_ECONFLICT; /* membership changed: fetch thread_info and encrypt again */
     for (size_t k = 0; k < v->n_wraps; k++)
@@ -396,7 +397,7 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         (rc = ses_get_int(f->root, "limit", 1, SES_FETCH_MAX, false, &limit)) != 0 ||
         (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if ((rc = ses_session_check_member(s, thread)) != 0)
+    if ((rc = ses_session_authorize_thread(s, SES_ACT_THREAD_READ, thread)) != 0)
         return rc;
     struct fetch_acc a = {.st = s->d->store, .device = s->device_id, .arr = json_array()};
     if (a.arr == NULL)
@@ -517,7 +518,7 @@ static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool 
         (rc = ses_get_int(f->root, read ? "seq" : "delivered", 1, INT64_MAX, true, &seq)) != 0 ||
         (rc = ses_fields_only(f->root, read ? read_keys : ack_keys)) != 0)
         return rc;
-    if ((rc = ses_session_check_member(s, thread)) != 0)
+    if ((rc = ses_session_authorize_thread(s, SES_ACT_MSG_CURSOR, thread)) != 0)
         return rc;
     if ((j = calloc(1, sizeof *j)) == NULL)
         return SES_ENOMEM;
@@ -590,12 +591,11 @@ static int own_other_device(struct ses_store *st, const uint8_t user[SES_ID_BYTE
 static int run_rewrap(struct ses_store *st, void *arg)
 {
     struct rewrap_job *j = arg;
-    bool member = false;
-    int rc = ses_store_member_is(st, j->thread, j->user, &member);
+    /* removed while the request was queued? */
+    int rc = ses_resource_authorize_thread(st, ses_role_from_name(j->role), SES_ACT_MSG_REWRAP,
+                                           j->thread, j->user);
     if (rc != 0)
         return rc;
-    if (!member)
-        return SES_EDENIED; /* removed while the request was queued */
     if ((rc = own_other_device(st, j->user, j->device, j->target)) != 0)
         return rc; /* revoked while queued */
     j->count = 0;
@@ -717,7 +717,7 @@ int ses_handle_rewrap(struct ses_session *s, const struct ses_frame *f, json_t *
         w->seq = seq;
     }
     j->n = json_array_size(items);
-    if ((rc = ses_session_check_member(s, thread)) != 0)
+    if ((rc = ses_session_authorize_thread(s, SES_ACT_MSG_REWRAP, thread)) != 0)
         goto out;
     if ((rc = own_other_device(s->d->store, s->user_id, s->device_id, target)) != 0) {
         if (rc == SES_EDENIED)

@@ -19,9 +19,10 @@
 #include "log.h"
 #include "roster_cache.h"
 #include "session.h"
-#include "threads.h"
+#include "resource.h"
+#include "roster.h"
 
-#define SES_MAX_THREAD_MEMBERS 16
+#define SES_MAX_THREAD_MEMBERS SES_ROSTER_MAX_MEMBERS
 
 static bool clinical_role(enum ses_role r)
 {
@@ -37,83 +38,6 @@ static bool patient_ref_valid(const char *p)
         if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
             return false;
     return true;
-}
-
-/* --- membership snapshot ------------------------------------------------------------------------
- */
-
-struct member_acc {
-    struct ses_store *st;
-    struct ses_roster *r;
-    int rc;
-};
-
-static void add_device_key(void *ud, const struct ses_device *d)
-{
-    struct ses_roster_member *m = ud;
-    if (d->revoked || m->n_devices >= SES_ROSTER_MAX_DEVICES)
-        return;
-    m->devices[m->n_devices++] = *d;
-}
-
-static void add_member(void *ud, const struct ses_user *u)
-{
-    struct member_acc *a = ud;
-    if (a->rc != 0)
-        return;
-    if (a->r->n >= SES_MAX_THREAD_MEMBERS) {
-        a->rc = SES_EINTERNAL;
-        return;
-    }
-    struct ses_roster_member *m = &a->r->members[a->r->n++];
-    memset(m, 0, sizeof *m);
-    m->user = *u;
-    a->rc = ses_store_device_list(a->st, u->id, add_device_key, m);
-}
-
-int ses_roster_load(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], struct ses_roster *r)
-{
-    struct member_acc a = {.st = st, .r = r};
-    memset(r, 0, sizeof *r);
-    int rc = ses_store_thread_get(st, thread, &r->thread);
-    if (rc != 0)
-        return rc;
-    if ((rc = ses_store_member_list(st, thread, add_member, &a)) != 0)
-        return rc;
-    if (a.rc != 0)
-        return a.rc;
-    uint8_t users[SES_MAX_THREAD_MEMBERS][SES_ID_BYTES];
-    for (int i = 0; i < r->n; i++)
-        memcpy(users[i], r->members[i].user.id, SES_ID_BYTES);
-    ses_roster_hash(r->hash, thread, r->thread.roster_version, (const uint8_t(*)[16])users,
-                    (size_t)r->n);
-    return 0;
-}
-
-bool ses_roster_has_user(const struct ses_roster *r, const uint8_t user[SES_ID_BYTES])
-{
-    for (int i = 0; i < r->n; i++)
-        if (memcmp(r->members[i].user.id, user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
-}
-
-const struct ses_device *ses_roster_device(const struct ses_roster *r,
-                                           const uint8_t device[SES_ID_BYTES])
-{
-    for (int i = 0; i < r->n; i++)
-        for (int k = 0; k < r->members[i].n_devices; k++)
-            if (memcmp(r->members[i].devices[k].id, device, SES_ID_BYTES) == 0)
-                return &r->members[i].devices[k];
-    return NULL;
-}
-
-int ses_roster_device_count(const struct ses_roster *r)
-{
-    int n = 0;
-    for (int i = 0; i < r->n; i++)
-        n += r->members[i].n_devices;
-    return n;
 }
 
 static json_t *roster_json(const struct ses_roster *r)
@@ -162,20 +86,21 @@ static json_t *roster_json(const struct ses_roster *r)
 /* The fields of a request that names only a thread. */
 static const char *const thread_keys[] = {"thread", NULL};
 
-/* Loads the roster and checks that the caller is a current member; an unknown thread gives the
- * same DENIED as a thread the caller is not in. */
-static int member_roster(struct ses_session *s, const struct ses_frame *f, struct ses_roster *r,
-                         uint8_t thread[SES_ID_BYTES])
+/* Loads the roster of the request's thread and asks the policy whether the caller may do action
+ * on it (an unknown thread gets the same DENIED as a thread the caller is not in). */
+static int authorized_roster(struct ses_session *s, const struct ses_frame *f,
+                             enum ses_action action, struct ses_roster *r,
+                             uint8_t thread[SES_ID_BYTES])
 {
     int rc = ses_get_id(f->root, "thread", true, thread, NULL);
     if (rc != 0)
         return rc;
     rc = ses_roster_load(s->d->store, thread, r);
-    if (rc == SES_ENOT_FOUND || (rc == 0 && !ses_roster_has_user(r, s->user_id)))
-        rc = SES_EDENIED; /* the same answer for an unknown thread and someone else's */
-    if (rc == SES_EDENIED)
-        ses_session_audit_denied(s, "thread");
-    return rc;
+    if (rc != 0 && rc != SES_ENOT_FOUND)
+        return rc;
+    struct ses_resource res;
+    ses_resource_of_roster(rc == 0 ? r : NULL, s->user_id, &res);
+    return ses_session_authorize(s, action, &res);
 }
 
 static struct ses_roster *roster_new(void)
@@ -277,6 +202,12 @@ static int run_member(struct ses_store *st, struct thread_job *j)
     bool add = j->op == TJ_ADD;
     struct ses_roster *r = roster_new();
     int rc = r ? ses_roster_load(st, j->thread, r) : SES_ENOMEM;
+    if (rc == 0) { /* the caller removed, or a nurse no more a member, while it was queued? */
+        struct ses_principal p = {.role = ses_role_from_name(j->req.role)};
+        struct ses_resource res;
+        ses_resource_of_roster(r, j->req.user, &res);
+        rc = ses_authz_check(&p, add ? SES_ACT_THREAD_ADD : SES_ACT_THREAD_REMOVE, &res);
+    }
     if (rc == 0 && add) {
         rc = check_member_user(st, j->user);
         if (rc == 0 && (ses_roster_has_user(r, j->user) || r->n >= SES_MAX_THREAD_MEMBERS))
@@ -404,7 +335,7 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
 {
     uint8_t thread[SES_ID_BYTES];
     struct ses_roster *r = roster_new();
-    int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
+    int rc = r ? authorized_roster(s, f, SES_ACT_THREAD_READ, r, thread) : SES_ENOMEM;
     if (rc == 0)
         rc = ses_fields_only(f->root, thread_keys);
     if (rc == 0 && (*reply = roster_json(r)) == NULL)
@@ -419,24 +350,13 @@ int ses_handle_thread_info(struct ses_session *s, const struct ses_frame *f, jso
 static int change_member(struct ses_session *s, const struct ses_frame *f, bool add)
 {
     static const char *const keys[] = {"thread", "user", NULL};
-    struct ses_store *st = s->d->store;
     uint8_t thread[SES_ID_BYTES], user[SES_ID_BYTES];
     struct ses_roster *r = roster_new();
     int rc = r ? 0 : SES_ENOMEM;
     if (rc == 0 && (rc = ses_get_id(f->root, "user", true, user, NULL)) == 0)
         rc = ses_fields_only(f->root, keys);
-    if (rc == 0 && s->role == SES_ROLE_ADMIN) {
-        /* an admin manages membership without being a member */
-        if ((rc = ses_get_id(f->root, "thread", true, thread, NULL)) == 0) {
-            rc = ses_roster_load(st, thread, r);
-            if (rc == SES_ENOT_FOUND)
-                rc = SES_EDENIED;
-        }
-    } else if (rc == 0) {
-        rc = member_roster(s, f, r, thread);
-        if (rc == 0 && s->role != SES_ROLE_NURSE)
-            rc = SES_EDENIED;
-    }
+    if (rc == 0)
+        rc = authorized_roster(s, f, add ? SES_ACT_THREAD_ADD : SES_ACT_THREAD_REMOVE, r, thread);
     free(r);
     if (rc != 0)
         return rc;
@@ -570,7 +490,7 @@ int ses_handle_receipts(struct ses_session *s, const struct ses_frame *f, json_t
 {
     uint8_t thread[SES_ID_BYTES];
     struct ses_roster *r = roster_new();
-    int rc = r ? member_roster(s, f, r, thread) : SES_ENOMEM;
+    int rc = r ? authorized_roster(s, f, SES_ACT_THREAD_READ, r, thread) : SES_ENOMEM;
     free(r);
     if (rc != 0 || (rc = ses_fields_only(f->root, thread_keys)) != 0)
         return rc;

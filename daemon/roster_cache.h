@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "threads.h"
+#include "roster.h"
 
 #define SES_ROSTER_CACHE_MAX 4096 /* threads whose rosters the daemon keeps */
 

@@ -16,6 +16,7 @@
 
 #include "authz.h"
 #include "log.h"
+#include "resource.h"
 #include "session.h"
 #include "writer.h"
 
@@ -28,8 +29,10 @@
 struct route {
     const char *type;
     ses_handler_fn fn;
-    enum ses_action action;
-    bool preauth; /* allowed (only) before login */
+    enum ses_action action; /* the gate before decoding; a request whose action depends on its
+                               content (contact_record, thread_meta) is gated by the broadest and
+                               authorized for the precise one by its handler */
+    bool preauth;           /* allowed (only) before login */
     bool test_hook;
 };
 
@@ -51,26 +54,26 @@ static const struct route routes[] = {
     {"audit_prove", ses_handle_audit_prove, SES_ACT_AUDIT_READ, false, false},
     {"audit_consistency", ses_handle_audit_consistency, SES_ACT_AUDIT_READ, false, false},
     {"thread_create", ses_handle_thread_create, SES_ACT_THREAD_CREATE, false, false},
-    {"thread_info", ses_handle_thread_info, SES_ACT_THREAD_USE, false, false},
-    {"threads", ses_handle_threads, SES_ACT_THREAD_USE, false, false},
-    {"thread_add", ses_handle_thread_add, SES_ACT_THREAD_MANAGE, false, false},
-    {"thread_remove", ses_handle_thread_remove, SES_ACT_THREAD_MANAGE, false, false},
-    {"send", ses_handle_send, SES_ACT_THREAD_USE, false, false},
-    {"fetch", ses_handle_fetch, SES_ACT_THREAD_USE, false, false},
-    {"rewrap", ses_handle_rewrap, SES_ACT_THREAD_USE, false, false},
-    {"ack", ses_handle_ack, SES_ACT_THREAD_USE, false, false},
-    {"read", ses_handle_read, SES_ACT_THREAD_USE, false, false},
-    {"receipts", ses_handle_receipts, SES_ACT_THREAD_USE, false, false},
+    {"thread_info", ses_handle_thread_info, SES_ACT_THREAD_READ, false, false},
+    {"threads", ses_handle_threads, SES_ACT_THREAD_LIST, false, false},
+    {"thread_add", ses_handle_thread_add, SES_ACT_THREAD_ADD, false, false},
+    {"thread_remove", ses_handle_thread_remove, SES_ACT_THREAD_REMOVE, false, false},
+    {"send", ses_handle_send, SES_ACT_MSG_SEND, false, false},
+    {"fetch", ses_handle_fetch, SES_ACT_THREAD_READ, false, false},
+    {"rewrap", ses_handle_rewrap, SES_ACT_MSG_REWRAP, false, false},
+    {"ack", ses_handle_ack, SES_ACT_MSG_CURSOR, false, false},
+    {"read", ses_handle_read, SES_ACT_MSG_CURSOR, false, false},
+    {"receipts", ses_handle_receipts, SES_ACT_THREAD_READ, false, false},
     {"directory", ses_handle_directory, SES_ACT_DIRECTORY, false, false},
     {"keys", ses_handle_keys, SES_ACT_DIRECTORY, false, false},
     {"alert_raise", ses_handle_alert_raise, SES_ACT_ALERT_RAISE, false, false},
-    {"alerts", ses_handle_alerts, SES_ACT_ALERT_READ, false, false},
-    {"alert_show", ses_handle_alert_show, SES_ACT_ALERT_READ, false, false},
-    {"alert_ack", ses_handle_alert_ack, SES_ACT_ALERT_HANDLE, false, false},
-    {"alert_resolve", ses_handle_alert_resolve, SES_ACT_ALERT_HANDLE, false, false},
-    {"alert_cancel", ses_handle_alert_cancel, SES_ACT_ALERT_HANDLE, false, false},
-    {"contact_record", ses_handle_contact_record, SES_ACT_ALERT_RAISE, false, false},
-    {"thread_meta", ses_handle_thread_meta, SES_ACT_ALERT_RAISE, false, false},
+    {"alerts", ses_handle_alerts, SES_ACT_ALERT_LIST, false, false},
+    {"alert_show", ses_handle_alert_show, SES_ACT_ALERT_SHOW, false, false},
+    {"alert_ack", ses_handle_alert_ack, SES_ACT_ALERT_ACK, false, false},
+    {"alert_resolve", ses_handle_alert_resolve, SES_ACT_ALERT_RESOLVE, false, false},
+    {"alert_cancel", ses_handle_alert_cancel, SES_ACT_ALERT_CANCEL, false, false},
+    {"contact_record", ses_handle_contact_record, SES_ACT_ASSESSMENT_RECORD, false, false},
+    {"thread_meta", ses_handle_thread_meta, SES_ACT_META_READ, false, false},
     {"oncall_show", ses_handle_oncall_show, SES_ACT_ONCALL_READ, false, false},
     {"oncall_set", ses_handle_oncall_set, SES_ACT_ONCALL_SET, false, false},
     {"backup_set", ses_handle_backup_set, SES_ACT_ONCALL_SET, false, false},
@@ -283,15 +286,22 @@ int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, co
     return SES_PENDING;
 }
 
-int ses_session_check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES])
+int ses_session_authorize(struct ses_session *s, enum ses_action action,
+                          const struct ses_resource *r)
 {
-    bool member = false;
-    int rc = ses_store_member_is(s->d->store, thread, s->user_id, &member);
-    if (rc == 0 && !member) {
-        ses_session_audit_denied(s, "thread");
-        rc = SES_EDENIED;
-    }
-    return rc;
+    struct ses_principal p = {.role = s->role, .revoked = false};
+    struct ses_authz z = ses_authz_decide(&p, action, r);
+    if (z.rc == SES_EDENIED)
+        ses_session_audit_denied(s, z.object);
+    return z.rc;
+}
+
+int ses_session_authorize_thread(struct ses_session *s, enum ses_action action,
+                                 const uint8_t thread[SES_ID_BYTES])
+{
+    struct ses_resource r;
+    int rc = ses_resource_thread(s->d->store, thread, s->user_id, &r);
+    return rc != 0 ? rc : ses_session_authorize(s, action, &r);
 }
 
 static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
@@ -381,10 +391,7 @@ static void dispatch(struct ses_session *s, const char *data, size_t len)
         rc = SES_EALREADY_AUTHENTICATED;
     } else {
         if (!preauth) {
-            struct ses_principal p = {.role = s->role, .revoked = false};
-            rc = ses_authz_check(&p, r->action);
-            if (rc != 0)
-                ses_session_audit_denied(s, ses_action_name(r->action));
+            rc = ses_session_authorize(s, r->action, NULL);
         }
         if (rc == 0)
             rc = r->fn(s, &f, &reply);

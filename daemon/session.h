@@ -15,6 +15,7 @@
 #include "sesame/limits.h"
 #include "sesame/roles.h"
 
+#include "authz.h"
 #include "daemon.h"
 #include "transport.h"
 
@@ -81,9 +82,14 @@ int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, co
  * SES_PENDING) as dispatch does. Steals reply. */
 void ses_session_finish(struct ses_session *s, const char *type, int64_t id, int rc, json_t *reply);
 
-/* The caller is a current member of thread; otherwise SES_EDENIED, audited as authz.denied (the
- * same answer for an unknown thread), or SES_EIO. */
-int ses_session_check_member(struct ses_session *s, const uint8_t thread[SES_ID_BYTES]);
+/* The policy's decision (authz.h) on the caller doing action on r (NULL: the gate before the
+ * resource is known): 0, SES_ENOT_OWNER, or SES_EDENIED audited as authz.denied. */
+int ses_session_authorize(struct ses_session *s, enum ses_action action,
+                          const struct ses_resource *r);
+/* The same on thread, described from the store: a non-member (or an unknown thread) gets
+ * SES_EDENIED audited with object "thread"; SES_EIO if the store fails. */
+int ses_session_authorize_thread(struct ses_session *s, enum ses_action action,
+                                 const uint8_t thread[SES_ID_BYTES]);
 
 /* Returned by a handler that will reply later (from a writer completion). */
 #define SES_PENDING 1

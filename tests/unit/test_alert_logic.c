@@ -18,7 +18,9 @@
 #include "sesame/err.h"
 
 #include "alert_logic.h"
+#include "authz.h"
 #include "config.h"
+#include "resource.h"
 
 #define D SES_DAY_MS
 #define MIN (60 * 1000LL)
@@ -66,26 +68,35 @@ static void catalogue(void **state)
     assert_true(ses_cancel_code_valid("WRONG_PATIENT"));
 }
 
+/* A raise as the handler decides it: the policy (a member whose role raises the type), then the
+ * raise's own checks. */
+static int raise_rc(const char *code, enum ses_role role, int severity)
+{
+    const struct ses_alert_type *t = T(code, NULL);
+    struct ses_principal p = {.role = role};
+    struct ses_resource r = {
+        .kind = SES_RES_THREAD, .exists = true, .member = true, .raisers = ses_alert_raisers(t)};
+    int rc = ses_authz_check(&p, SES_ACT_ALERT_RAISE, &r);
+    return rc != 0 ? rc : ses_alert_raise_check(t, severity);
+}
+
 static void raise_rules(void **state)
 {
     (void)state;
-    assert_int_equal(ses_alert_raise_check(NULL, SES_ROLE_NURSE, -1), SES_EUNKNOWN_ALERT_TYPE);
-    assert_int_equal(ses_alert_raise_check(T("A01", NULL), SES_ROLE_GP, -1), 0);
-    assert_int_equal(ses_alert_raise_check(T("A01", NULL), SES_ROLE_ADMIN, -1), SES_EDENIED);
-    assert_int_equal(ses_alert_raise_check(T("A07", NULL), SES_ROLE_NURSE, -1), SES_EDENIED);
-    assert_int_equal(ses_alert_raise_check(T("A14", NULL), SES_ROLE_PSYCHIATRIST, -1), SES_EDENIED);
-    assert_int_equal(ses_alert_raise_check(T("A13", NULL), SES_ROLE_GP, -1), SES_EDENIED);
-    assert_int_equal(ses_alert_raise_check(T("A18", NULL), SES_ROLE_PSYCHIATRIST, -1), 0);
+    assert_int_equal(ses_alert_raise_check(NULL, -1), SES_EUNKNOWN_ALERT_TYPE);
+    assert_int_equal(raise_rc("A01", SES_ROLE_GP, -1), 0);
+    assert_int_equal(raise_rc("A01", SES_ROLE_ADMIN, -1), SES_EDENIED);
+    assert_int_equal(raise_rc("A07", SES_ROLE_NURSE, -1), SES_EDENIED);        /* the daemon's */
+    assert_int_equal(raise_rc("A14", SES_ROLE_PSYCHIATRIST, -1), SES_EDENIED); /* a later one */
+    assert_int_equal(raise_rc("A13", SES_ROLE_GP, -1), SES_EDENIED);
+    assert_int_equal(raise_rc("A18", SES_ROLE_PSYCHIATRIST, -1), 0);
     /* severity: at or above the type's, never below */
-    assert_int_equal(ses_alert_raise_check(T("A02", NULL), SES_ROLE_NURSE, SES_SEV_P0), 0);
-    assert_int_equal(ses_alert_raise_check(T("A02", NULL), SES_ROLE_NURSE, SES_SEV_P1),
-                     SES_ESEVERITY_TOO_LOW);
-    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P2), 0);
-    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P1), 0);
-    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_P3),
-                     SES_ESEVERITY_TOO_LOW);
-    assert_int_equal(ses_alert_raise_check(T("A04", NULL), SES_ROLE_NURSE, SES_SEV_COUNT),
-                     SES_EBAD_FIELD);
+    assert_int_equal(raise_rc("A02", SES_ROLE_NURSE, SES_SEV_P0), 0);
+    assert_int_equal(raise_rc("A02", SES_ROLE_NURSE, SES_SEV_P1), SES_ESEVERITY_TOO_LOW);
+    assert_int_equal(raise_rc("A04", SES_ROLE_NURSE, SES_SEV_P2), 0);
+    assert_int_equal(raise_rc("A04", SES_ROLE_NURSE, SES_SEV_P1), 0);
+    assert_int_equal(raise_rc("A04", SES_ROLE_NURSE, SES_SEV_P3), SES_ESEVERITY_TOO_LOW);
+    assert_int_equal(raise_rc("A04", SES_ROLE_NURSE, SES_SEV_COUNT), SES_EBAD_FIELD);
 }
 
 static struct ses_alert alert_of(const char *code, const char *variant, const char *state)
@@ -103,89 +114,109 @@ static struct ses_alert alert_of(const char *code, const char *variant, const ch
     return a;
 }
 
+/* Who asks, and how they stand to the alert beyond what it names. */
+struct who {
+    const uint8_t *user;
+    enum ses_role role;
+    bool member, on_duty;
+};
+
+/* The policy on action by w on a, then (when it allows) check, as the handlers compose them. */
+static int decided(const struct ses_alert *a, const struct who *w, enum ses_action action)
+{
+    struct ses_principal p = {.role = w->role};
+    struct ses_resource r;
+    ses_resource_of_alert(a, w->user, w->member, w->on_duty, &r);
+    return ses_authz_check(&p, action, &r);
+}
+
+static int ack_rc(const struct ses_alert *a, const struct who *w)
+{
+    int rc = decided(a, w, SES_ACT_ALERT_ACK);
+    return rc != 0 ? rc : ses_alert_ack_check(a);
+}
+
+static int resolve_rc(const struct ses_alert *a, const struct ses_alert_type *t,
+                      const struct who *w, const char *code, const char *outcome, bool note)
+{
+    int rc = decided(a, w, SES_ACT_ALERT_RESOLVE);
+    return rc != 0 ? rc : ses_alert_resolve_check(a, t, code, outcome, note);
+}
+
+static int cancel_rc(const struct ses_alert *a, const struct ses_alert_type *t, const struct who *w,
+                     const char *code)
+{
+    int rc = decided(a, w, SES_ACT_ALERT_CANCEL);
+    return rc != 0 ? rc : ses_alert_cancel_check(a, t, code);
+}
+
 static void lifecycle_rules(void **state)
 {
     (void)state;
     struct ses_alert a = alert_of("A01", "item9_2", "raised");
+    memcpy(a.cc[a.n_cc++], U3, 16);
     const struct ses_alert_type *t = T("A01", "item9_2");
+    const struct who owner = {U2, SES_ROLE_NURSE, true, false};
+    const struct who former = {U1, SES_ROLE_NURSE, true, false};
+    const struct who cc_gp = {U3, SES_ROLE_GP, true, false};
+    const struct who nurse3 = {U3, SES_ROLE_NURSE, true, false};
+    const struct who psy = {U3, SES_ROLE_PSYCHIATRIST, true, false};
+    const struct who duty = {U3, SES_ROLE_PSYCHIATRIST, false, true}; /* copied, not a member */
+    const struct who admin = {U2, SES_ROLE_ADMIN, true, false};
+    const struct who outsider = {U3, SES_ROLE_NURSE, false, false}; /* copied only */
     /* ack: current and former owners only; only a raised alert */
-    assert_int_equal(ses_alert_ack_check(&a, U2), 0);
-    assert_int_equal(ses_alert_ack_check(&a, U1), 0);
-    assert_int_equal(ses_alert_ack_check(&a, U3), SES_ENOT_OWNER);
+    assert_int_equal(ack_rc(&a, &owner), 0);
+    assert_int_equal(ack_rc(&a, &former), 0);
+    assert_int_equal(ack_rc(&a, &cc_gp), SES_ENOT_OWNER);
     struct ses_alert acked = alert_of("A01", "item9_2", "acked");
-    assert_int_equal(ses_alert_ack_check(&acked, U2), SES_EBAD_STATE);
-    assert_int_equal(ses_alert_ack_check(&acked, U3), SES_ENOT_OWNER);
+    assert_int_equal(ack_rc(&acked, &owner), SES_EBAD_STATE);
+    assert_int_equal(ack_rc(&acked, &cc_gp), SES_ENOT_OWNER);
     /* resolve: the type's closers; a safety alert needs an outcome and a note */
-    const struct ses_alert_relation owner = {.role = SES_ROLE_NURSE, .member = true, .owner = true};
-    const struct ses_alert_relation cc_gp = {.role = SES_ROLE_GP, .member = true};
-    const struct ses_alert_relation psy = {.role = SES_ROLE_PSYCHIATRIST, .member = true};
-    const struct ses_alert_relation duty = {.role = SES_ROLE_PSYCHIATRIST, .on_duty = true};
-    const struct ses_alert_relation former = {
-        .role = SES_ROLE_NURSE, .member = true, .former = true};
-    const struct ses_alert_relation admin = {.role = SES_ROLE_ADMIN, .member = true, .owner = true};
-    const struct ses_alert_relation outsider = {.role = SES_ROLE_NURSE};
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", NULL, true),
-                     SES_EOUTCOME_REQUIRED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "low", false),
-                     SES_ENOTE_REQUIRED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "low", true), 0);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &psy, "RISK_ASSESSED", "moderate", true), 0);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &duty, "RISK_ASSESSED", "none", true), 0);
-    assert_int_equal(ses_alert_resolve_check(&acked, t, &owner, "ADDRESSED", "none", true), 0);
+    assert_int_equal(resolve_rc(&a, t, &owner, "RISK_ASSESSED", NULL, true), SES_EOUTCOME_REQUIRED);
+    assert_int_equal(resolve_rc(&a, t, &owner, "RISK_ASSESSED", "low", false), SES_ENOTE_REQUIRED);
+    assert_int_equal(resolve_rc(&a, t, &owner, "RISK_ASSESSED", "low", true), 0);
+    assert_int_equal(resolve_rc(&a, t, &psy, "RISK_ASSESSED", "moderate", true), 0);
+    assert_int_equal(resolve_rc(&a, t, &duty, "RISK_ASSESSED", "none", true), 0);
+    assert_int_equal(resolve_rc(&acked, t, &owner, "ADDRESSED", "none", true), 0);
     /* a cc-only GP, a former owner of a safety alert, an outsider, an admin */
-    assert_int_equal(ses_alert_resolve_check(&a, t, &cc_gp, "DUPLICATE", "imminent", true),
-                     SES_ENOT_OWNER);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &former, "RISK_ASSESSED", "low", true),
-                     SES_ENOT_OWNER);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &outsider, "RISK_ASSESSED", "low", true),
-                     SES_EDENIED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &admin, "RISK_ASSESSED", "low", true),
-                     SES_EDENIED);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "RISK_ASSESSED", "bad", true),
-                     SES_EBAD_FIELD);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "CONDITION_CLEARED", "low", true),
-                     SES_EBAD_FIELD);
+    assert_int_equal(resolve_rc(&a, t, &cc_gp, "DUPLICATE", "imminent", true), SES_ENOT_OWNER);
+    assert_int_equal(resolve_rc(&a, t, &former, "RISK_ASSESSED", "low", true), SES_ENOT_OWNER);
+    assert_int_equal(resolve_rc(&a, t, &outsider, "RISK_ASSESSED", "low", true), SES_EDENIED);
+    assert_int_equal(resolve_rc(&a, t, &admin, "RISK_ASSESSED", "low", true), SES_EDENIED);
+    assert_int_equal(resolve_rc(&a, t, &owner, "RISK_ASSESSED", "bad", true), SES_EBAD_FIELD);
+    assert_int_equal(resolve_rc(&a, t, &owner, "CONDITION_CLEARED", "low", true), SES_EBAD_FIELD);
     /* a dismissal never closes a risk above low */
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "DUPLICATE", "low", true), 0);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "DUPLICATE", "moderate", true),
+    assert_int_equal(resolve_rc(&a, t, &owner, "DUPLICATE", "low", true), 0);
+    assert_int_equal(resolve_rc(&a, t, &owner, "DUPLICATE", "moderate", true),
                      SES_EOUTCOME_CONFLICT);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "NO_ACTION_NEEDED", "high", true),
+    assert_int_equal(resolve_rc(&a, t, &owner, "NO_ACTION_NEEDED", "high", true),
                      SES_EOUTCOME_CONFLICT);
-    assert_int_equal(ses_alert_resolve_check(&a, t, &owner, "REVIEWED", "high", true), 0);
+    assert_int_equal(resolve_rc(&a, t, &owner, "REVIEWED", "high", true), 0);
     struct ses_alert done = alert_of("A04", "", "resolved");
-    assert_int_equal(
-        ses_alert_resolve_check(&done, T("A04", NULL), &owner, "ADDRESSED", NULL, false),
-        SES_EBAD_STATE);
+    assert_int_equal(resolve_rc(&done, T("A04", NULL), &owner, "ADDRESSED", NULL, false),
+                     SES_EBAD_STATE);
     /* a task: its owners (current or former), its owning roles and psychiatrists; no note */
     struct ses_alert a04 = alert_of("A04", "", "raised");
     const struct ses_alert_type *t04 = T("A04", NULL);
-    assert_int_equal(ses_alert_resolve_check(&a04, t04, &owner, "ADDRESSED", NULL, false), 0);
-    assert_int_equal(ses_alert_resolve_check(&a04, t04, &former, "ADDRESSED", NULL, false), 0);
-    assert_int_equal(ses_alert_resolve_check(&a04, t04, &psy, "ADDRESSED", NULL, false), 0);
-    const struct ses_alert_relation nurse = {.role = SES_ROLE_NURSE, .member = true};
-    assert_int_equal(ses_alert_resolve_check(&a04, t04, &nurse, "ADDRESSED", NULL, false), 0);
-    assert_int_equal(ses_alert_resolve_check(&a04, t04, &cc_gp, "ADDRESSED", NULL, false),
-                     SES_ENOT_OWNER);
+    assert_int_equal(resolve_rc(&a04, t04, &owner, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(resolve_rc(&a04, t04, &former, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(resolve_rc(&a04, t04, &psy, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(resolve_rc(&a04, t04, &nurse3, "ADDRESSED", NULL, false), 0);
+    assert_int_equal(resolve_rc(&a04, t04, &cc_gp, "ADDRESSED", NULL, false), SES_ENOT_OWNER);
     /* follow-ups of an assessment */
     assert_string_equal(ses_alert_followup_code("high"), "A03");
     assert_string_equal(ses_alert_followup_code("imminent"), "A02");
     assert_null(ses_alert_followup_code("moderate"));
     assert_null(ses_alert_followup_code(NULL));
     /* cancel: the raiser or an admin, never a safety alert */
-    assert_int_equal(
-        ses_alert_cancel_check(&a04, T("A04", NULL), U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"), 0);
-    assert_int_equal(ses_alert_cancel_check(&a04, T("A04", NULL), U3, SES_ROLE_ADMIN, "DUPLICATE"),
-                     0);
-    assert_int_equal(
-        ses_alert_cancel_check(&a04, T("A04", NULL), U2, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
-        SES_EDENIED);
-    assert_int_equal(ses_alert_cancel_check(&a04, T("A04", NULL), U1, SES_ROLE_NURSE, "OOPS"),
-                     SES_EBAD_FIELD);
-    assert_int_equal(ses_alert_cancel_check(&a, t, U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
-                     SES_EBAD_STATE);
-    assert_int_equal(
-        ses_alert_cancel_check(&done, T("A04", NULL), U1, SES_ROLE_NURSE, "RAISED_IN_ERROR"),
-        SES_EBAD_STATE);
+    const struct who admin3 = {U3, SES_ROLE_ADMIN, false, false};
+    const struct who owner_nurse = {U2, SES_ROLE_NURSE, true, false};
+    assert_int_equal(cancel_rc(&a04, t04, &former, "RAISED_IN_ERROR"), 0); /* U1 raised it */
+    assert_int_equal(cancel_rc(&a04, t04, &admin3, "DUPLICATE"), 0);
+    assert_int_equal(cancel_rc(&a04, t04, &owner_nurse, "RAISED_IN_ERROR"), SES_EDENIED);
+    assert_int_equal(cancel_rc(&a04, t04, &former, "OOPS"), SES_EBAD_FIELD);
+    assert_int_equal(cancel_rc(&a, t, &former, "RAISED_IN_ERROR"), SES_EBAD_STATE);
+    assert_int_equal(cancel_rc(&done, t04, &former, "RAISED_IN_ERROR"), SES_EBAD_STATE);
 }
 
 static bool has_party(void *ud, unsigned party)

@@ -1,10 +1,10 @@
 /*
- * threads.h - a thread's roster as the server sees it: the thread row, its current members and
+ * roster.h - a thread's roster as the server sees it: the thread row, its current members and
  * each member's active devices (keys), and the roster hash senders encrypt to. Shared by the
  * thread and message handlers.
  */
-#ifndef SESAME_THREADS_H
-#define SESAME_THREADS_H
+#ifndef SESAME_ROSTER_H
+#define SESAME_ROSTER_H
 
 #include <stdbool.h>
 #include <stdint.h>
