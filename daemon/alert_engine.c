@@ -16,6 +16,7 @@
 #include "alert_logic.h"
 #include "alert_engine.h"
 #include "log.h"
+#include "roster.h"
 #include "session.h"
 #include "writer.h"
 
@@ -32,7 +33,7 @@ void ses_alert_touched_add(struct ses_alert_touched *t, const uint8_t alert[SES_
 /* --- parties ----------------------------------------------------------------------------------
  */
 
-#define MAX_MEMBERS 16
+#define MAX_MEMBERS SES_ROSTER_MAX_MEMBERS
 
 struct parties {
     struct ses_store *st;
@@ -900,50 +901,28 @@ json_t *ses_thread_meta_json(const struct ses_thread_meta *m)
         "sequence_due", opt_int(m->sequence_due_ms), "last_phq9", opt_int(m->last_phq9_ms));
 }
 
-struct audience {
-    uint8_t users[MAX_MEMBERS + SES_ALERT_MAX_FORMER + SES_ALERT_MAX_USERS][SES_ID_BYTES];
-    int n;
-};
-
-static void audience_member(void *ud, const struct ses_user *u)
-{
-    struct audience *a = ud;
-    add_user(a->users, &a->n, (int)(sizeof a->users / sizeof a->users[0]), u->id);
-}
-
-static bool in_audience(const struct audience *a, const uint8_t user[SES_ID_BYTES])
-{
-    for (int i = 0; i < a->n; i++)
-        if (memcmp(a->users[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
-}
-
 void ses_alerts_push(struct ses_daemon *d, const struct ses_alert_touched *t)
 {
+    enum { MAX_AUDIENCE = SES_ROSTER_MAX_MEMBERS + SES_ALERT_MAX_FORMER + SES_ALERT_MAX_USERS };
     for (int i = 0; t != NULL && i < t->n; i++) {
         struct ses_alert a;
-        struct audience aud = {.n = 0};
+        uint8_t users[MAX_AUDIENCE][SES_ID_BYTES];
+        size_t n_members = 0;
         if (ses_store_alert_get(d->store, t->items[i].alert, &a) != 0)
             continue;
-        const int max = (int)(sizeof aud.users / sizeof aud.users[0]);
-        (void)ses_store_member_list(d->store, a.thread, audience_member, &aud);
+        /* the thread's members, everyone who owned it, everyone copied */
+        (void)ses_roster_member_ids(d->store, a.thread, users, &n_members);
+        int n = (int)n_members;
         for (int k = 0; k < a.n_former; k++)
-            add_user(aud.users, &aud.n, max, a.former[k]);
+            add_user(users, &n, MAX_AUDIENCE, a.former[k]);
         for (int k = 0; k < a.n_cc; k++)
-            add_user(aud.users, &aud.n, max, a.cc[k]);
+            add_user(users, &n, MAX_AUDIENCE, a.cc[k]);
         json_t *aj = ses_alert_json(d, &a);
         if (aj == NULL)
             continue;
-        json_t *p = json_pack("{s:s, s:s, s:o}", "t", "alert_event", "event", t->items[i].event,
-                              "alert", aj);
-        char *text = p ? ses_encode(p) : NULL;
-        json_decref(p);
-        if (text == NULL)
-            continue;
-        for (struct ses_session *o = d->sessions; o; o = o->next)
-            if (o->state == SES_S_AUTHED && in_audience(&aud, o->user_id))
-                (void)ses_session_send_text(o, text, strlen(text));
-        free(text);
+        struct ses_audience aud = {.users = users, .n_users = (size_t)n};
+        (void)ses_registry_push(&d->sessions, &aud,
+                                json_pack("{s:s, s:s, s:o}", "t", "alert_event", "event",
+                                          t->items[i].event, "alert", aj));
     }
 }

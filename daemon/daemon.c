@@ -234,7 +234,7 @@ static void on_grace(uv_timer_t *t)
 
 void ses_daemon_session_gone(struct ses_daemon *d)
 {
-    if (d->stopping && d->n_sessions == 0)
+    if (d->stopping && d->sessions.n == 0)
         finish_stop(d);
 }
 
@@ -245,7 +245,7 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     d->stopping = true;
     SES_LOG(SES_LOG_NOTICE, "daemon", "signal %d: shutting down", signum);
-    if (d->n_sessions == 0) {
+    if (d->sessions.n == 0) {
         finish_stop(d);
         return;
     }
@@ -404,8 +404,8 @@ int ses_daemon_serve(const struct ses_config *cfg)
     ses_transport_free(d->tp);
     ses_writer_free(d->writer);
     d->writer = NULL;
-    if (d->n_sessions != 0) {
-        SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->n_sessions);
+    if (d->sessions.n != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->sessions.n);
         status = 1;
     }
     /* the loop and the writer are done: the last records go on the loop's connection */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "keys.h"
+#include "registry.h"
 #include "store.h"
 #include "transport.h"
 #include "writer.h"
@@ -35,14 +36,12 @@ struct ses_daemon {
     struct ses_transport *tp;
     uv_signal_t sig_term, sig_int;
     uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
-    struct ses_session *sessions; /* every open connection */
-    uint64_t session_serial;      /* last serial given to a session */
+    struct ses_registry sessions; /* every open connection (registry.h) */
     struct ses_writer *writer;    /* group commit for the message path */
     uv_timer_t alert_timer;       /* armed for the earliest alert deadline or time rule */
     bool alert_timer_on;          /* initialised and not yet closed */
     bool alert_job_pending;       /* an escalation pass is queued on the writer */
     uv_timer_t oncall_timer;      /* hourly warning while no on-duty psychiatrist or lead is set */
-    int n_sessions;
     bool stopping;
     int port;
     /* thread rosters for the send path (roster_cache.h) */

@@ -287,7 +287,7 @@ static void done_alert(void *arg, int rc)
 {
     struct alert_job *j = arg;
     struct ses_daemon *d = j->d;
-    struct ses_session *s = ses_session_by_serial(d, j->session);
+    struct ses_session *s = ses_registry_find(&d->sessions, j->session);
     if (s != NULL && rc != 0) {
         ses_session_reply_error(s, j->req_id, rc);
     } else if (s != NULL && (j->op == OP_CONTACT || j->op == OP_META)) {

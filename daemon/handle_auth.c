@@ -197,7 +197,7 @@ static json_t *principal_json(const struct ses_user *u, const uint8_t device[SES
 static void done_pre(void *arg, int rc)
 {
     struct pre_job *j = arg;
-    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
     int result = rc != 0 ? rc : j->result;
     char dev_txt[SES_ID_TEXT_LEN + 1];
     ses_id_to_text(dev_txt, j->is_enroll ? j->dev.id : j->auth.device_id);

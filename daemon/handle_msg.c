@@ -166,10 +166,19 @@ static void reply_sent(struct ses_session *s, int64_t req_id, const uint8_t thre
         (void)ses_session_send_text(s, text, n);
 }
 
+/* The msg push of a stored send, built on its first recipient (ses_registry_push_built). */
+static char *msg_frame(void *ud, size_t *len)
+{
+    struct send_job *j = ud;
+    j->m.env = j->env;
+    struct ses_msg_wire w = msg_wire(&j->m);
+    return ses_encode_msg(&w, len);
+}
+
 static void done_send(void *arg, int rc)
 {
     struct send_job *j = arg;
-    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
     if (s != NULL) {
         if (rc != 0) {
             ses_session_reply_error(s, j->req_id, rc);
@@ -180,25 +189,9 @@ static void done_send(void *arg, int rc)
     if (rc == 0 && !j->duplicate) {
         /* push to every open connection of a wrapped device but the sending one; the frame is
          * built once for all of them */
-        char *text = NULL;
-        size_t text_len = 0;
-        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
-            if (o->state != SES_S_AUTHED || o->serial == j->session)
-                continue;
-            for (size_t k = 0; k < j->n_wraps; k++) {
-                if (memcmp(j->wraps[k], o->device_id, SES_ID_BYTES) != 0)
-                    continue;
-                if (text == NULL) {
-                    j->m.env = j->env;
-                    struct ses_msg_wire w = msg_wire(&j->m);
-                    text = ses_encode_msg(&w, &text_len);
-                }
-                if (text != NULL)
-                    (void)ses_session_send_text(o, text, text_len);
-                break;
-            }
-        }
-        free(text);
+        struct ses_audience a = {
+            .devices = j->wraps, .n_devices = j->n_wraps, .except = j->session};
+        (void)ses_registry_push_built(&j->d->sessions, &a, msg_frame, j);
     }
     free(j->env);
     free(j);
@@ -458,50 +451,27 @@ static int run_cursor(struct ses_store *st, void *arg)
     return rc;
 }
 
-struct member_ids {
-    int n;
-    uint8_t id[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES];
-};
-
-static void collect_member(void *ud, const struct ses_user *u)
-{
-    struct member_ids *m = ud;
-    if (m->n < SES_ROSTER_MAX_MEMBERS)
-        memcpy(m->id[m->n++], u->id, SES_ID_BYTES);
-}
-
-static bool has_member(const struct member_ids *m, const uint8_t user[SES_ID_BYTES])
-{
-    for (int i = 0; i < m->n; i++)
-        if (memcmp(m->id[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
-}
-
 static void done_cursor(void *arg, int rc)
 {
     struct cursor_job *j = arg;
-    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
     if (s != NULL) {
         if (rc != 0)
             ses_session_reply_error(s, j->req_id, rc);
         else
             (void)ses_session_reply(s, "ok", j->req_id, NULL);
     }
-    struct member_ids m = {.n = 0};
+    uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES];
+    struct ses_audience a = {.users = ids};
     if (rc == 0 && j->moved &&
-        ses_store_member_list(j->d->store, j->thread, collect_member, &m) == 0) {
+        ses_roster_member_ids(j->d->store, j->thread, ids, &a.n_users) == 0) {
         /* members' open connections learn the new mark (members read once, not per session) */
-        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
-            if (o->state != SES_S_AUTHED || !has_member(&m, o->user_id))
-                continue;
-            json_t *p = json_pack("{s:s, s:s, s:I}", "t", "receipt", "kind",
-                                  j->read ? "read" : "delivered", "seq", (json_int_t)j->seq);
-            if (p && ses_set_id(p, "thread", j->thread) == 0 && ses_set_id(p, "user", j->user) == 0)
-                (void)ses_session_send(o, p);
-            else
-                json_decref(p);
-        }
+        json_t *p = json_pack("{s:s, s:s, s:I}", "t", "receipt", "kind",
+                              j->read ? "read" : "delivered", "seq", (json_int_t)j->seq);
+        if (p && ses_set_id(p, "thread", j->thread) == 0 && ses_set_id(p, "user", j->user) == 0)
+            (void)ses_registry_push(&j->d->sessions, &a, p);
+        else
+            json_decref(p);
     }
     free(j);
 }
@@ -624,7 +594,7 @@ static int run_rewrap(struct ses_store *st, void *arg)
 static void done_rewrap(void *arg, int rc)
 {
     struct rewrap_job *j = arg;
-    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
     if (s != NULL) {
         if (rc != 0) {
             ses_session_reply_error(s, j->req_id, rc);
@@ -639,15 +609,13 @@ static void done_rewrap(void *arg, int rc)
     }
     if (rc == 0 && j->count > 0) {
         /* the target device's open connections learn that history can now be fetched */
-        for (struct ses_session *o = j->d->sessions; o; o = o->next) {
-            if (o->state != SES_S_AUTHED || memcmp(o->device_id, j->target, SES_ID_BYTES) != 0)
-                continue;
-            json_t *p = json_pack("{s:s, s:I}", "t", "rewrap_done", "count", (json_int_t)j->count);
-            if (p && ses_set_id(p, "thread", j->thread) == 0)
-                (void)ses_session_send(o, p);
-            else
-                json_decref(p);
-        }
+        struct ses_audience a = {.devices = (const uint8_t(*)[SES_ID_BYTES])j->target,
+                                 .n_devices = 1};
+        json_t *p = json_pack("{s:s, s:I}", "t", "rewrap_done", "count", (json_int_t)j->count);
+        if (p && ses_set_id(p, "thread", j->thread) == 0)
+            (void)ses_registry_push(&j->d->sessions, &a, p);
+        else
+            json_decref(p);
     }
     free(j);
 }

@@ -166,7 +166,7 @@ static int run_oncall(struct ses_store *st, void *arg)
 static void done_oncall(void *arg, int rc)
 {
     struct oncall_job *j = arg;
-    struct ses_session *s = ses_session_by_serial(j->d, j->session);
+    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
     if (s != NULL && rc != 0) {
         ses_session_reply_error(s, j->req_id, rc);
     } else if (s != NULL) {

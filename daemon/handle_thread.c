@@ -111,16 +111,15 @@ static struct ses_roster *roster_new(void)
 /* Pushes {"t":"roster"} to every open connection of a current member. */
 static void push_roster(struct ses_daemon *d, const struct ses_roster *r)
 {
-    for (struct ses_session *o = d->sessions; o; o = o->next) {
-        if (o->state != SES_S_AUTHED || !ses_roster_has_user(r, o->user_id))
-            continue;
-        json_t *p = json_pack("{s:s, s:I}", "t", "roster", "roster_version",
-                              (json_int_t)r->thread.roster_version);
-        if (p && ses_set_id(p, "thread", r->thread.id) == 0)
-            (void)ses_session_send(o, p);
-        else
-            json_decref(p);
-    }
+    uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES];
+    struct ses_audience a = {.users = ids};
+    ses_roster_ids_of(r, ids, &a.n_users);
+    json_t *p = json_pack("{s:s, s:I}", "t", "roster", "roster_version",
+                          (json_int_t)r->thread.roster_version);
+    if (p && ses_set_id(p, "thread", r->thread.id) == 0)
+        (void)ses_registry_push(&d->sessions, &a, p);
+    else
+        json_decref(p);
 }
 
 static int audit_thread(struct ses_store *st, const struct ses_req *req, const char *action,

@@ -84,8 +84,9 @@ void ses_resource_of_alert(const struct ses_alert *a, const uint8_t user[SES_ID_
     out->closers = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
 }
 
-int ses_resource_alert(struct ses_store *st, const struct ses_config *cfg, const struct ses_alert *a,
-                       const uint8_t user[SES_ID_BYTES], struct ses_resource *out)
+int ses_resource_alert(struct ses_store *st, const struct ses_config *cfg,
+                       const struct ses_alert *a, const uint8_t user[SES_ID_BYTES],
+                       struct ses_resource *out)
 {
     bool member = false, on_duty = false;
     int rc = a != NULL ? ses_store_member_is(st, a->thread, user, &member) : 0;

@@ -82,3 +82,32 @@ int ses_roster_device_count(const struct ses_roster *r)
         n += r->members[i].n_devices;
     return n;
 }
+
+struct ids_acc {
+    uint8_t (*ids)[SES_ID_BYTES];
+    size_t n;
+};
+
+static void add_id(void *ud, const struct ses_user *u)
+{
+    struct ids_acc *a = ud;
+    if (a->n < SES_ROSTER_MAX_MEMBERS)
+        memcpy(a->ids[a->n++], u->id, SES_ID_BYTES);
+}
+
+int ses_roster_member_ids(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                          uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES], size_t *n)
+{
+    struct ids_acc a = {.ids = ids, .n = 0};
+    int rc = ses_store_member_list(st, thread, add_id, &a);
+    *n = a.n;
+    return rc;
+}
+
+void ses_roster_ids_of(const struct ses_roster *r,
+                       uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES], size_t *n)
+{
+    *n = 0;
+    for (int i = 0; i < r->n && i < SES_ROSTER_MAX_MEMBERS; i++)
+        memcpy(ids[(*n)++], r->members[i].user.id, SES_ID_BYTES);
+}

@@ -29,6 +29,12 @@ struct ses_roster {
 
 /* Loads thread's roster (SES_ENOT_FOUND for an unknown thread). */
 int ses_roster_load(struct ses_store *st, const uint8_t thread[SES_ID_BYTES], struct ses_roster *r);
+/* The user ids of thread's current members (at most SES_ROSTER_MAX_MEMBERS) into ids, *n. */
+int ses_roster_member_ids(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                          uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES], size_t *n);
+/* The same from a loaded roster. */
+void ses_roster_ids_of(const struct ses_roster *r,
+                       uint8_t ids[SES_ROSTER_MAX_MEMBERS][SES_ID_BYTES], size_t *n);
 bool ses_roster_has_user(const struct ses_roster *r, const uint8_t user[SES_ID_BYTES]);
 /* The active device of a current member with this id, or NULL. */
 const struct ses_device *ses_roster_device(const struct ses_roster *r,

@@ -172,7 +172,7 @@ int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *act
 
 struct ses_session *ses_req_session(const struct ses_req *r)
 {
-    return ses_session_by_serial(r->d, r->session);
+    return ses_registry_find(&r->d->sessions, r->session);
 }
 
 /* --- denials and records written before the answer ---------------------------------------------
@@ -307,12 +307,9 @@ int ses_session_authorize_thread(struct ses_session *s, enum ses_action action,
 static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
 {
     struct ses_daemon *d = ud;
-    int same_peer = 0;
     if (d->stopping)
         return NULL;
-    for (struct ses_session *o = d->sessions; o; o = o->next)
-        if (strcmp(o->peer, peer) == 0)
-            same_peer++;
+    int same_peer = ses_registry_count_peer(&d->sessions, peer);
     if (same_peer >= d->cfg.max_conns_per_ip) {
         SES_LOG(SES_LOG_WARN, "session", "peer=%s refused: %d connections open", peer, same_peer);
         return NULL;
@@ -322,14 +319,9 @@ static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
         return NULL;
     s->d = d;
     s->tc = tc;
-    s->serial = ++d->session_serial;
     snprintf(s->peer, sizeof s->peer, "%s", peer);
     randombytes_buf(s->snonce, sizeof s->snonce);
-    s->next = d->sessions;
-    if (d->sessions)
-        d->sessions->prev = s;
-    d->sessions = s;
-    d->n_sessions++;
+    ses_registry_add(&d->sessions, s);
 
     ses_transport_set_limit(tc, SES_MAX_PREAUTH_FRAME);
     ses_transport_set_timeout(tc, d->cfg.preauth_timeout_s);
@@ -436,13 +428,7 @@ static void on_close(void *session)
 {
     struct ses_session *s = session;
     struct ses_daemon *d = s->d;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        d->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    d->n_sessions--;
+    ses_registry_remove(&d->sessions, s);
     SES_LOG(SES_LOG_INFO, "session", "peer=%s closed", s->peer);
     sodium_memzero(s->snonce, sizeof s->snonce);
     free(s);
@@ -455,14 +441,6 @@ const struct ses_transport_cbs ses_session_cbs = {
     .on_oversize = on_oversize,
     .on_close = on_close,
 };
-
-struct ses_session *ses_session_by_serial(struct ses_daemon *d, uint64_t serial)
-{
-    for (struct ses_session *s = d->sessions; s; s = s->next)
-        if (s->serial == serial)
-            return s->state == SES_S_CLOSING ? NULL : s;
-    return NULL;
-}
 
 int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_t *body)
 {
@@ -481,24 +459,31 @@ void ses_session_reply_error(struct ses_session *s, int64_t id, int err)
     send_error(s, id, err);
 }
 
+static void close_revoked(void *ud, struct ses_session *s)
+{
+    (void)ud;
+    (void)ses_session_send(s, json_pack("{s:s, s:s}", "t", "closing", "reason", "revoked"));
+    ses_session_close(s, CLOSE_REVOKED, "revoked");
+}
+
 int ses_sessions_close_revoked(struct ses_daemon *d, const uint8_t *device, const uint8_t *user)
 {
-    int n = 0;
-    for (struct ses_session *s = d->sessions; s; s = s->next) {
-        if (s->state != SES_S_AUTHED)
-            continue;
-        if ((device && memcmp(s->device_id, device, SES_ID_BYTES) == 0) ||
-            (!device && user && memcmp(s->user_id, user, SES_ID_BYTES) == 0)) {
-            (void)ses_session_send(s, json_pack("{s:s, s:s}", "t", "closing", "reason", "revoked"));
-            ses_session_close(s, CLOSE_REVOKED, "revoked");
-            n++;
-        }
-    }
-    return n;
+    struct ses_audience a = {.users = (const uint8_t(*)[SES_ID_BYTES])user, .n_users = 1};
+    if (device != NULL)
+        a = (struct ses_audience){.devices = (const uint8_t(*)[SES_ID_BYTES])device,
+                                  .n_devices = 1};
+    else if (user == NULL)
+        return 0;
+    return ses_registry_each(&d->sessions, &a, close_revoked, NULL);
+}
+
+static void close_going_away(void *ud, struct ses_session *s)
+{
+    (void)ud;
+    ses_session_close(s, CLOSE_GOING_AWAY, "server shutting down");
 }
 
 void ses_sessions_close_all(struct ses_daemon *d)
 {
-    for (struct ses_session *s = d->sessions; s; s = s->next)
-        ses_session_close(s, CLOSE_GOING_AWAY, "server shutting down");
+    (void)ses_registry_each(&d->sessions, NULL, close_going_away, NULL);
 }

@@ -94,8 +94,6 @@ int ses_session_authorize_thread(struct ses_session *s, enum ses_action action,
 /* Returned by a handler that will reply later (from a writer completion). */
 #define SES_PENDING 1
 
-/* The open session with this serial, or NULL if it closed meanwhile. */
-struct ses_session *ses_session_by_serial(struct ses_daemon *d, uint64_t serial);
 /* Sends {"t":type,"id":id, ...body} (body stolen, may be NULL). */
 int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_t *body);
 /* Closes after the queued frames are written (WebSocket close code and reason). */
