@@ -10,7 +10,6 @@
 #include "sesame/note.h"
 
 #include "auditlog.h"
-#include "daemon.h"
 #include "log.h"
 #include "writer.h"
 
@@ -52,21 +51,21 @@ static void done_ckpt(void *arg, int rc)
     free(j);
 }
 
-int ses_auditlog_checkpoint(struct ses_daemon *d)
+int ses_auditlog_checkpoint(struct ses_auditlog *a)
 {
     struct ckpt_job *j;
     size_t len = 0;
     uint64_t size = 0;
-    int rc = ses_store_audit_size(d->store, &size);
-    if (rc != 0 || size <= d->ckpt_size)
+    int rc = ses_store_audit_size(a->store, &size);
+    if (rc != 0 || size <= a->ckpt_size)
         return rc;
     if ((j = calloc(1, sizeof *j)) == NULL)
         return SES_ENOMEM;
     j->size = size;
-    j->now = ses_clock_now_ms(&d->clock);
-    if ((rc = ses_store_audit_root(d->store, size, j->root)) != 0 ||
-        (rc = ses_checkpoint_sign(j->note, sizeof j->note, &len, d->origin, size, j->root,
-                                  d->origin, d->log_key->sk)) != 0) {
+    j->now = ses_clock_now_ms(a->clock);
+    if ((rc = ses_store_audit_root(a->store, size, j->root)) != 0 ||
+        (rc = ses_checkpoint_sign(j->note, sizeof j->note, &len, a->origin, size, j->root,
+                                  a->origin, a->key->sk)) != 0) {
         SES_LOG(SES_LOG_ERR, "audit", "cannot sign a checkpoint of size %llu: %s",
                 (unsigned long long)size, ses_err_name(rc));
         free(j);
@@ -74,24 +73,24 @@ int ses_auditlog_checkpoint(struct ses_daemon *d)
     }
     /* the signed note is valid as soon as it exists (its records are committed): serve it now,
      * store it through the writer so the loop never waits for that fsync */
-    d->ckpt_size = size;
-    memcpy(d->ckpt_note, j->note, sizeof d->ckpt_note);
+    a->ckpt_size = size;
+    memcpy(a->ckpt_note, j->note, sizeof a->ckpt_note);
     SES_LOG(SES_LOG_INFO, "audit", "checkpoint size=%llu", (unsigned long long)size);
-    if (d->writer != NULL && ses_writer_submit(d->writer, run_ckpt, done_ckpt, j) == 0)
+    if (a->writer != NULL && ses_writer_submit(a->writer, run_ckpt, done_ckpt, j) == 0)
         return 0;
     /* no writer (shutdown, after the loop): store it here */
-    rc = ses_store_txn(d->store, run_ckpt, j);
+    rc = ses_store_txn(a->store, run_ckpt, j);
     done_ckpt(j, rc);
     return rc;
 }
 
 void ses_auditlog_after_write(void *ud)
 {
-    struct ses_daemon *d = ud;
+    struct ses_auditlog *a = ud;
     uint64_t size = 0;
-    if (ses_store_audit_size(d->store, &size) == 0 &&
-        size >= d->ckpt_size + (uint64_t)d->cfg.checkpoint_every)
-        (void)ses_auditlog_checkpoint(d);
+    if (ses_store_audit_size(a->store, &size) == 0 &&
+        size >= a->ckpt_size + (uint64_t)a->cfg->checkpoint_every)
+        (void)ses_auditlog_checkpoint(a);
 }
 
 struct prune_job {
@@ -128,21 +127,22 @@ static void done_prune(void *arg, int rc)
     free(j);
 }
 
-int ses_auditlog_prune(struct ses_daemon *d, ses_prune_done_fn then, void *ud)
+int ses_auditlog_prune(struct ses_auditlog *a, ses_prune_done_fn then, void *ud)
 {
-    int64_t now = ses_clock_now_ms(&d->clock);
-    struct prune_job *j = d->cfg.audit_retention_days > 0 ? calloc(1, sizeof *j) : NULL;
+    int64_t now = ses_clock_now_ms(a->clock);
+    int64_t days = a->cfg->audit_retention_days;
+    struct prune_job *j = days > 0 ? calloc(1, sizeof *j) : NULL;
     if (j == NULL) {
-        int rc = d->cfg.audit_retention_days > 0 ? SES_ENOMEM : 0;
+        int rc = days > 0 ? SES_ENOMEM : 0;
         if (then != NULL)
             then(ud, rc); /* nothing to prune */
         return rc;
     }
     j->now = now;
-    j->before = now - d->cfg.audit_retention_days * DAY_MS;
+    j->before = now - days * DAY_MS;
     j->then = then;
     j->ud = ud;
-    int rc = ses_writer_submit(d->writer, run_prune, done_prune, j);
+    int rc = ses_writer_submit(a->writer, run_prune, done_prune, j);
     if (rc != 0) {
         SES_LOG(SES_LOG_ERR, "audit", "pruning failed: %s", ses_err_name(rc));
         free(j);
@@ -162,47 +162,57 @@ static void on_prune_timer(uv_timer_t *t)
     (void)ses_auditlog_prune(t->data, NULL, NULL);
 }
 
-int ses_auditlog_start(struct ses_daemon *d)
+/* The latest stored checkpoint must be ours and match the tree: anything else means the database
+ * was edited; say so loudly, and keep signing the tree as it is. */
+static void load_latest(struct ses_auditlog *a, const uint8_t server_id[16])
 {
-    char note[SES_CHECKPOINT_MAX];
+    char note[SES_CHECKPOINT_MAX], vkey[512];
     uint64_t size = 0;
-    if (ses_store_checkpoint_latest(d->store, &size, note, sizeof note) == 0) {
-        /* the latest stored checkpoint must be ours and match the tree: anything else means the
-         * database was edited; say so loudly, and keep signing the tree as it is */
-        struct ses_note_vkey vk;
-        struct ses_checkpoint cp;
-        char vkey[512];
-        uint8_t root[32];
-        if (ses_auditlog_vkey(vkey, sizeof vkey, d->keys->server_id, d->log_key->pk) == 0 &&
-            ses_note_vkey_parse(&vk, vkey) == 0 &&
-            ses_checkpoint_open(&cp, note, strlen(note), &vk, d->origin) == 0 && cp.size == size &&
-            ses_store_audit_root(d->store, size, root) == 0 && memcmp(root, cp.root, 32) == 0) {
-            d->ckpt_size = size;
-        } else {
-            SES_LOG(SES_LOG_ERR, "audit",
-                    "the latest stored checkpoint (size %llu) is not a valid checkpoint of this "
-                    "log: the database may have been tampered with; auditors' verify will say "
-                    "where",
-                    (unsigned long long)size);
-        }
+    struct ses_note_vkey vk;
+    struct ses_checkpoint cp;
+    uint8_t root[32];
+    if (ses_store_checkpoint_latest(a->store, &size, note, sizeof note) != 0)
+        return; /* none yet */
+    if (ses_auditlog_vkey(vkey, sizeof vkey, server_id, a->key->pk) == 0 &&
+        ses_note_vkey_parse(&vk, vkey) == 0 &&
+        ses_checkpoint_open(&cp, note, strlen(note), &vk, a->origin) == 0 && cp.size == size &&
+        ses_store_audit_root(a->store, size, root) == 0 && memcmp(root, cp.root, 32) == 0) {
+        a->ckpt_size = size;
+        return;
     }
-    (void)ses_auditlog_prune(d, NULL, NULL);
-    (void)ses_auditlog_checkpoint(d);
-    uint64_t every = (uint64_t)d->cfg.checkpoint_interval_s * 1000;
-    (void)uv_timer_init(&d->loop, &d->ckpt_timer);
-    (void)uv_timer_init(&d->loop, &d->prune_timer);
-    d->ckpt_timer.data = d->prune_timer.data = d;
-    uv_timer_start(&d->ckpt_timer, on_ckpt_timer, every, every);
-    uv_timer_start(&d->prune_timer, on_prune_timer, DAY_MS, DAY_MS);
+    SES_LOG(SES_LOG_ERR, "audit",
+            "the latest stored checkpoint (size %llu) is not a valid checkpoint of this log: the "
+            "database may have been tampered with; auditors' verify will say where",
+            (unsigned long long)size);
+}
+
+int ses_auditlog_start(struct ses_auditlog *a, uv_loop_t *loop, const uint8_t server_id[16])
+{
+    ses_auditlog_origin(a->origin, server_id);
+    load_latest(a, server_id);
+    (void)ses_auditlog_prune(a, NULL, NULL);
+    (void)ses_auditlog_checkpoint(a);
+    uint64_t every = (uint64_t)a->cfg->checkpoint_interval_s * 1000;
+    if (uv_timer_init(loop, &a->ckpt_timer) != 0)
+        return SES_EIO;
+    if (uv_timer_init(loop, &a->prune_timer) != 0) {
+        uv_close((uv_handle_t *)&a->ckpt_timer, NULL);
+        return SES_EIO;
+    }
+    a->timers_on = true;
+    a->ckpt_timer.data = a->prune_timer.data = a;
+    uv_timer_start(&a->ckpt_timer, on_ckpt_timer, every, every);
+    uv_timer_start(&a->prune_timer, on_prune_timer, DAY_MS, DAY_MS);
     return 0;
 }
 
-void ses_auditlog_stop(struct ses_daemon *d)
+void ses_auditlog_stop(struct ses_auditlog *a)
 {
-    if (uv_is_closing((uv_handle_t *)&d->ckpt_timer))
+    if (!a->timers_on)
         return;
-    uv_timer_stop(&d->ckpt_timer);
-    uv_timer_stop(&d->prune_timer);
-    uv_close((uv_handle_t *)&d->ckpt_timer, NULL);
-    uv_close((uv_handle_t *)&d->prune_timer, NULL);
+    a->timers_on = false;
+    uv_timer_stop(&a->ckpt_timer);
+    uv_timer_stop(&a->prune_timer);
+    uv_close((uv_handle_t *)&a->ckpt_timer, NULL);
+    uv_close((uv_handle_t *)&a->prune_timer, NULL);
 }

@@ -7,13 +7,34 @@
 #ifndef SESAME_AUDITLOG_H
 #define SESAME_AUDITLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct ses_daemon;
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+#include "writer.h"
 
 #define SES_ORIGIN_MAX 96
 #define SES_CHECKPOINT_MAX 1024 /* bytes of one signed checkpoint note */
+
+/* The audit log's state and what it uses; the daemon fills the first five before start. */
+struct ses_auditlog {
+    struct ses_store *store;   /* the loop's connection (read-only while serving) */
+    struct ses_writer *writer; /* NULL once the loop has ended: a checkpoint is stored directly */
+    struct ses_clock *clock;
+    const struct ses_config *cfg;
+    struct ses_log_key *key;            /* signs checkpoints only (the daemon owns it) */
+    char origin[SES_ORIGIN_MAX];        /* the log's origin, the log key's name */
+    uint64_t ckpt_size;                 /* size of the latest signed checkpoint */
+    char ckpt_note[SES_CHECKPOINT_MAX]; /* its signed note ("" before the first) */
+    uv_timer_t ckpt_timer, prune_timer;
+    bool timers_on;
+};
 
 /* "sesame/audit/<server id, base64url>": the checkpoint origin and the log key's name. */
 void ses_auditlog_origin(char out[SES_ORIGIN_MAX], const uint8_t server_id[16]);
@@ -23,22 +44,23 @@ int ses_auditlog_vkey(char *out, size_t cap, const uint8_t server_id[16], const 
 
 /* Signs and stores a checkpoint of the current tree if it grew since the last one. Returns 0 or
  * an SES_E* code (logged). */
-int ses_auditlog_checkpoint(struct ses_daemon *d);
+int ses_auditlog_checkpoint(struct ses_auditlog *a);
 
-/* Signs a checkpoint when checkpoint_every records were added since the last one (d: the
- * struct ses_daemon; the writer calls it after each delivery of completed jobs). */
-void ses_auditlog_after_write(void *d);
+/* Signs a checkpoint when checkpoint_every records were added since the last one (a: the struct
+ * ses_auditlog; the writer calls it after each delivery of completed jobs). */
+void ses_auditlog_after_write(void *a);
 
 /* Prunes record bytes older than audit_retention_days (if set), with an audit.prune record, in a
  * writer job; then(ud, rc), if not NULL, runs on the loop after its commit (at once when there is
  * nothing to prune). Returns 0 or the error of the submission. */
 typedef void (*ses_prune_done_fn)(void *ud, int rc);
-int ses_auditlog_prune(struct ses_daemon *d, ses_prune_done_fn then, void *ud);
+int ses_auditlog_prune(struct ses_auditlog *a, ses_prune_done_fn then, void *ud);
 
-/* Loads the last checkpoint's size, prunes, signs a checkpoint if the log grew while the daemon
- * was stopped, and starts the checkpoint and retention timers on the daemon's loop. stop closes
- * the timers (the daemon signs the final checkpoint once the loop is dry). */
-int ses_auditlog_start(struct ses_daemon *d);
-void ses_auditlog_stop(struct ses_daemon *d);
+/* Sets the origin from server_id, loads the last checkpoint's size (checked against the tree and
+ * the log key), prunes, signs a checkpoint if the log grew while the daemon was stopped, and
+ * starts the checkpoint and retention timers on loop. Returns 0 or SES_EIO (a timer). stop
+ * closes the timers (the daemon signs the final checkpoint once the loop is dry). */
+int ses_auditlog_start(struct ses_auditlog *a, uv_loop_t *loop, const uint8_t server_id[16]);
+void ses_auditlog_stop(struct ses_auditlog *a);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "alert_engine.h"
 #include "daemon.h"
+#include "enrol_code.h"
 #include "log.h"
 #include "roster_cache.h"
 #include "session.h"
@@ -46,7 +47,7 @@ static int write_file(const char *path, const char *text, mode_t mode)
 /* `sesamed init`'s one transaction: the server id, the init record, the first admin and its code.
  */
 struct init_txn {
-    struct ses_daemon *d;
+    const struct ses_server_keys *keys;
     const struct ses_user *admin;
     const char *object;
     int64_t now, expires;
@@ -60,18 +61,21 @@ static int run_init(struct ses_store *st, void *arg)
     struct ses_audit_rec rec_inv = {
         .ts_ms = t->now, .action = "user.invite", .object = t->object, .outcome = "ok"};
     int rc;
-    if ((rc = ses_store_meta_put(st, "server_id", t->d->keys->server_id, 16)) != 0 ||
+    if ((rc = ses_store_meta_put(st, "server_id", t->keys->server_id, 16)) != 0 ||
         (rc = ses_store_audit_append(st, &rec_init, NULL)) != 0 ||
         (rc = ses_store_user_insert(st, t->admin)) != 0 ||
-        (rc = ses_daemon_new_code(t->d, st, t->admin->id, t->now, SES_CODE_TTL_DEFAULT_S, t->code,
-                                  &t->expires)) != 0)
+        (rc = ses_enrol_code_new(st, t->keys->pepper, t->admin->id, t->now, SES_CODE_TTL_DEFAULT_S,
+                                 t->code, &t->expires)) != 0)
         return rc;
     return ses_store_audit_append(st, &rec_inv, NULL);
 }
 
 int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
 {
-    struct ses_daemon d;
+    struct ses_server_keys *keys = NULL;
+    struct ses_log_key *log_key = NULL;
+    struct ses_store *store = NULL;
+    struct ses_clock clock = {0};
     char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX], conf_path[SES_PATH_MAX];
     char log_path[SES_PATH_MAX], vkey[512];
     char code[SES_CODE_TEXT_LEN + 1], user_txt[SES_ID_TEXT_LEN + 1], sid[64];
@@ -80,7 +84,6 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     int rc, status = 1;
     bool created_dir = false;
 
-    memset(&d, 0, sizeof d);
     if (path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0 ||
         path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
         path_join(conf_path, sizeof conf_path, dir, SES_CONF_FILE) != 0 ||
@@ -100,16 +103,16 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
         return 1;
     }
     umask(077);
-    if (ses_server_keys_create(key_path, &d.keys) != 0 ||
-        ses_log_key_create(log_path, &d.log_key) != 0) {
+    if (ses_server_keys_create(key_path, &keys) != 0 ||
+        ses_log_key_create(log_path, &log_key) != 0) {
         fprintf(stderr, "sesamed: cannot create the server keys in %s\n", dir);
         goto fail;
     }
-    if ((rc = ses_store_open(db_path, true, &d.store)) != 0) {
+    if ((rc = ses_store_open(db_path, true, &store)) != 0) {
         fprintf(stderr, "sesamed: cannot create the database %s: %s\n", db_path, ses_err_msg(rc));
         goto fail;
     }
-    now = ses_clock_now_ms(&d.clock);
+    now = ses_clock_now_ms(&clock);
     memset(&admin, 0, sizeof admin);
     randombytes_buf(admin.id, sizeof admin.id);
     admin.role = SES_ROLE_ADMIN;
@@ -118,8 +121,8 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     ses_id_to_text(user_txt, admin.id);
     char object[64];
     snprintf(object, sizeof object, "user:%s", user_txt);
-    struct init_txn t = {.d = &d, .admin = &admin, .object = object, .now = now, .code = code};
-    if ((rc = ses_store_txn(d.store, run_init, &t)) == 0)
+    struct init_txn t = {.keys = keys, .admin = &admin, .object = object, .now = now, .code = code};
+    if ((rc = ses_store_txn(store, run_init, &t)) == 0)
         expires = t.expires;
     if (rc != 0) {
         fprintf(stderr, "sesamed: cannot initialise the database: %s\n", ses_err_msg(rc));
@@ -127,8 +130,8 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     }
     if (access(conf_path, F_OK) != 0 && write_file(conf_path, ses_config_template(), 0600) != 0)
         fprintf(stderr, "sesamed: warning: cannot write %s\n", conf_path);
-    (void)ses_b64_encode(sid, sizeof sid, d.keys->server_id, 16);
-    (void)ses_auditlog_vkey(vkey, sizeof vkey, d.keys->server_id, d.log_key->pk);
+    (void)ses_b64_encode(sid, sizeof sid, keys->server_id, 16);
+    (void)ses_auditlog_vkey(vkey, sizeof vkey, keys->server_id, log_key->pk);
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "data", dir, "admin_code", code,
                               "admin_user", user_txt, "expires", (json_int_t)expires, "server_id",
@@ -150,14 +153,14 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name)
     fflush(stdout);
     sodium_memzero(code, sizeof code);
     status = 0;
-    ses_store_close(d.store);
-    ses_server_keys_free(d.keys);
-    ses_log_key_free(d.log_key);
+    ses_store_close(store);
+    ses_server_keys_free(keys);
+    ses_log_key_free(log_key);
     return status;
 fail:
-    ses_store_close(d.store);
-    ses_server_keys_free(d.keys);
-    ses_log_key_free(d.log_key);
+    ses_store_close(store);
+    ses_server_keys_free(keys);
+    ses_log_key_free(log_key);
     unlink(db_path);
     unlink(log_path);
     char side[SES_PATH_MAX + 8];
@@ -219,7 +222,7 @@ static void finish_stop(struct ses_daemon *d)
     uv_close((uv_handle_t *)&d->grace, NULL);
     ses_alerts_stop(d);
     ses_writer_stop(d->writer); /* commits what is queued; late replies find no session */
-    ses_auditlog_stop(d);
+    ses_auditlog_stop(&d->audit);
     ses_transport_stop(d->tp);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
@@ -332,12 +335,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
         goto out_free;
     if (access(log_path, F_OK) != 0) { /* data directories made before the Merkle log */
         SES_LOG(SES_LOG_NOTICE, "daemon", "creating the audit log key %s", log_path);
-        if (ses_log_key_create(log_path, &d->log_key) != 0)
+        if (ses_log_key_create(log_path, &d->audit.key) != 0)
             goto out_free;
-    } else if (ses_log_key_load(log_path, &d->log_key) != 0) {
+    } else if (ses_log_key_load(log_path, &d->audit.key) != 0) {
         goto out_free;
     }
-    ses_auditlog_origin(d->origin, d->keys->server_id);
     if ((rc = ses_store_open(db_path, false, &d->store)) != 0)
         goto out_free;
     if (ses_store_meta_get(d->store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
@@ -355,7 +357,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
-    ses_writer_on_delivered(d->writer, ses_auditlog_after_write, d);
+    d->audit.store = d->store;
+    d->audit.writer = d->writer;
+    d->audit.clock = &d->clock;
+    d->audit.cfg = &d->cfg;
+    ses_writer_on_delivered(d->writer, ses_auditlog_after_write, &d->audit);
     /* from here on every write is a writer job: the loop's connection refuses changes */
     if (ses_store_set_read_only(d->store, true) != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "cannot make the loop's connection to %s read-only",
@@ -389,7 +395,12 @@ int ses_daemon_serve(const struct ses_config *cfg)
         goto out_free;
     }
     audit_server_event(d, NULL, "server.start");
-    ses_auditlog_start(d);
+    if (ses_auditlog_start(&d->audit, &d->loop, d->keys->server_id) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "cannot start the audit log's timers");
+        status = 1;
+        d->stopping = true;
+        finish_stop(d);
+    }
     ses_alerts_start(d); /* escalations due while the daemon was down fire now */
     SES_LOG(SES_LOG_NOTICE, "daemon", "listening on wss://%s:%d (subprotocol sesame.1)",
             cfg->listen_host, d->port);
@@ -403,7 +414,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
     uv_run(&d->loop, UV_RUN_DEFAULT);
     ses_transport_free(d->tp);
     ses_writer_free(d->writer);
-    d->writer = NULL;
+    d->writer = d->audit.writer = NULL;
     if (d->sessions.n != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "%d sessions left at shutdown", d->sessions.n);
         status = 1;
@@ -413,7 +424,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         status = 1;
     if (status == 0)
         audit_server_event(d, d->store, "server.stop");
-    (void)ses_auditlog_checkpoint(d); /* the final checkpoint covers server.stop */
+    (void)ses_auditlog_checkpoint(&d->audit); /* the final checkpoint covers server.stop */
     rc = uv_loop_close(&d->loop);
     if (rc != 0) {
         SES_LOG(SES_LOG_ERR, "daemon", "uv_loop_close: %s", uv_strerror(rc));
@@ -426,7 +437,7 @@ out_free:
     ses_roster_cache_free(d->rosters);
     ses_store_close(d->store);
     ses_server_keys_free(d->keys);
-    ses_log_key_free(d->log_key);
+    ses_log_key_free(d->audit.key);
     free(d);
     return status;
 }

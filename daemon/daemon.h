@@ -28,11 +28,7 @@ struct ses_daemon {
     struct ses_clock clock;
     struct ses_store *store;
     struct ses_server_keys *keys;
-    struct ses_log_key *log_key;        /* signs audit checkpoints only */
-    char origin[SES_ORIGIN_MAX];        /* audit log origin = log key name */
-    uint64_t ckpt_size;                 /* size of the latest signed checkpoint */
-    char ckpt_note[SES_CHECKPOINT_MAX]; /* its signed note ("" before the first) */
-    uv_timer_t ckpt_timer, prune_timer;
+    struct ses_auditlog audit; /* checkpoints and retention (auditlog.h) */
     struct ses_transport *tp;
     uv_signal_t sig_term, sig_int;
     uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
@@ -62,10 +58,5 @@ int ses_daemon_serve(const struct ses_config *cfg);
 /* Called by the session layer when a session ends: finishes a shutdown once the last one is gone.
  */
 void ses_daemon_session_gone(struct ses_daemon *d);
-
-/* Builds a new enrolment code for user_id inside the caller's transaction on st: stores its ticket
- * and keyed secret hash, and writes its text into code_text. Returns 0 or an SES_E* code. */
-int ses_daemon_new_code(struct ses_daemon *d, struct ses_store *st, const uint8_t user_id[16],
-                        int64_t now_ms, uint32_t ttl_s, char code_text[36], int64_t *expires_ms);
 
 #endif

@@ -13,6 +13,7 @@
 #include "sesame/encode.h"
 #include "sesame/err.h"
 
+#include "enrol_code.h"
 #include "log.h"
 #include "alert_engine.h"
 #include "roster_cache.h"
@@ -57,32 +58,6 @@ int ses_handle_whoami(struct ses_session *s, const struct ses_frame *f, json_t *
     return 0;
 }
 
-int ses_daemon_new_code(struct ses_daemon *d, struct ses_store *st, const uint8_t user_id[16],
-                        int64_t now_ms, uint32_t ttl_s, char code_text[36], int64_t *expires_ms)
-{
-    struct ses_code c;
-    uint8_t secret[SES_CODE_SECRET_BYTES];
-    int rc = SES_EEXISTS;
-    memset(&c, 0, sizeof c);
-    memcpy(c.user_id, user_id, SES_ID_BYTES);
-    c.created_ms = now_ms;
-    c.expires_ms = now_ms + (int64_t)ttl_s * 1000;
-    c.attempts_left = SES_CODE_MAX_ATTEMPTS;
-    randombytes_buf(secret, sizeof secret);
-    crypto_generichash(c.secret_hash, sizeof c.secret_hash, secret, sizeof secret, d->keys->pepper,
-                       sizeof d->keys->pepper);
-    for (int tries = 0; tries < 8 && rc == SES_EEXISTS; tries++) {
-        randombytes_buf(c.ticket, sizeof c.ticket);
-        rc = ses_store_code_insert(st, &c);
-    }
-    if (rc == 0) {
-        ses_code_format(code_text, c.ticket, secret);
-        *expires_ms = c.expires_ms;
-    }
-    sodium_memzero(secret, sizeof secret);
-    return rc;
-}
-
 /* --- invite, device link, revoke: one writer job each, replied to after the commit ---------- */
 
 enum admin_op { AJ_INVITE, AJ_LINK, AJ_REVOKE };
@@ -121,7 +96,8 @@ static int run_invite(struct ses_store *st, struct admin_job *j)
         rc = ses_store_user_insert(st, &j->u);
     }
     if (rc == 0)
-        rc = ses_daemon_new_code(j->req.d, st, j->u.id, j->req.now, j->ttl_s, j->code, &j->expires);
+        rc = ses_enrol_code_new(st, j->req.d->keys->pepper, j->u.id, j->req.now, j->ttl_s, j->code,
+                                &j->expires);
     return rc == 0 ? audit_user(st, j, "user.invite", j->u.id) : rc;
 }
 
@@ -132,8 +108,8 @@ static int run_link(struct ses_store *st, struct admin_job *j)
     if (rc == 0 && open >= SES_LINK_MAX_OPEN)
         rc = SES_ERATE_LIMITED; /* use or let expire the codes already made */
     if (rc == 0)
-        rc = ses_daemon_new_code(j->req.d, st, j->req.user, j->req.now, j->ttl_s, j->code,
-                                 &j->expires);
+        rc = ses_enrol_code_new(st, j->req.d->keys->pepper, j->req.user, j->req.now, j->ttl_s,
+                                j->code, &j->expires);
     return rc == 0 ? audit_user(st, j, "device.link", j->req.user) : rc;
 }
 
@@ -405,6 +381,6 @@ int ses_handle_test_clock(struct ses_session *s, const struct ses_frame *f, json
         return SES_ENOMEM;
     ses_req_init(req, s, f->id);
     /* time-based jobs see the new time at once: the reply follows the retention pass */
-    (void)ses_auditlog_prune(s->d, clock_moved, req);
+    (void)ses_auditlog_prune(&s->d->audit, clock_moved, req);
     return SES_PENDING;
 }

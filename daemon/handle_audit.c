@@ -70,11 +70,11 @@ int ses_handle_audit_checkpoint(struct ses_session *s, const struct ses_frame *f
     if ((rc = ses_fields_only(f->root, NULL)) != 0 ||
         (rc = note_read(s, f, "checkpoint", ses_handle_audit_checkpoint)) != 0)
         return rc;
-    (void)ses_auditlog_checkpoint(s->d); /* fresh if the log grew */
-    if (s->d->ckpt_note[0] == '\0')
+    (void)ses_auditlog_checkpoint(&s->d->audit); /* fresh if the log grew */
+    if (s->d->audit.ckpt_note[0] == '\0')
         return SES_ENOT_FOUND;
-    *reply =
-        json_pack("{s:I, s:s}", "size", (json_int_t)s->d->ckpt_size, "checkpoint", s->d->ckpt_note);
+    *reply = json_pack("{s:I, s:s}", "size", (json_int_t)s->d->audit.ckpt_size, "checkpoint",
+                       s->d->audit.ckpt_note);
     return *reply ? 0 : SES_ENOMEM;
 }
 

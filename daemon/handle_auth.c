@@ -18,6 +18,7 @@
 #include "sesame/err.h"
 #include "sesame/transcript.h"
 
+#include "enrol_code.h"
 #include "log.h"
 #include "roster_cache.h"
 #include "session.h"
@@ -60,32 +61,15 @@ static int enroll_decide(struct ses_store *st, struct pre_job *j)
     const struct ses_server_keys *keys = j->d->keys;
     const struct ses_enroll_req *req = &j->enroll;
     struct ses_code code;
-    uint8_t hash[32], transcript[SES_ENROLL_TRANSCRIPT_LEN];
+    uint8_t transcript[SES_ENROLL_TRANSCRIPT_LEN];
     int rc;
 
     if (j->replay)
         return SES_EREPLAY;
     if (skewed(j->now, req->ts_ms))
         return SES_ECLOCK_SKEW;
-    rc = ses_store_code_get(st, req->ticket, &code);
-    if (rc == SES_ENOT_FOUND)
-        return SES_ECODE_INVALID;
-    if (rc != 0)
+    if ((rc = ses_enrol_code_check(st, keys->pepper, req->ticket, req->secret, j->now, &code)) != 0)
         return rc;
-    if (code.attempts_left <= 0)
-        return SES_ECODE_LOCKED;
-    crypto_generichash(hash, sizeof hash, req->secret, SES_CODE_SECRET_BYTES, keys->pepper,
-                       sizeof keys->pepper);
-    rc = sodium_memcmp(hash, code.secret_hash, sizeof hash);
-    sodium_memzero(hash, sizeof hash);
-    if (rc != 0) {
-        rc = ses_store_code_set_attempts(st, req->ticket, code.attempts_left - 1);
-        return rc != 0 ? rc : SES_ECODE_INVALID;
-    }
-    if (code.used_ms != 0)
-        return SES_ECODE_USED;
-    if (j->now >= code.expires_ms)
-        return SES_ECODE_EXPIRED;
     ses_transcript_enroll(transcript, keys->server_id, j->snonce, req->ticket, req->sign_pk,
                           req->box_pk, req->ts_ms);
     if (ses_verify(req->sig, transcript, sizeof transcript, req->sign_pk) != 0)
