@@ -720,7 +720,7 @@ static void done_due(void *arg, int rc)
 {
     struct due_job *j = arg;
     struct ses_daemon *d = j->d;
-    d->alert_job_pending = false;
+    d->alerts.job_pending = false;
     if (rc != 0)
         SES_LOG(SES_LOG_ERR, "alerts", "escalation pass failed: %s (retried)", ses_err_name(rc));
     else
@@ -729,12 +729,12 @@ static void done_due(void *arg, int rc)
         SES_LOG(SES_LOG_INFO, "alerts", "pass: %d alert changes", j->touched.n);
     bool more = rc == 0 && j->more;
     free(j);
-    if (d->stopping || !d->alert_timer_on)
+    if (d->stopping || !d->alerts.timer_on)
         return;
     if (rc != 0) /* back off: a failing pass is retried, not spun */
-        uv_timer_start(&d->alert_timer, on_alert_timer, SES_ALERT_RETRY_MS, 0);
+        uv_timer_start(&d->alerts.timer, on_alert_timer, SES_ALERT_RETRY_MS, 0);
     else if (more)
-        uv_timer_start(&d->alert_timer, on_alert_timer, 0, 0);
+        uv_timer_start(&d->alerts.timer, on_alert_timer, 0, 0);
     else
         ses_alerts_kick(d);
 }
@@ -742,7 +742,7 @@ static void done_due(void *arg, int rc)
 static void on_alert_timer(uv_timer_t *h)
 {
     struct ses_daemon *d = h->data;
-    if (d->stopping || d->alert_job_pending)
+    if (d->stopping || d->alerts.job_pending)
         return;
     struct due_job *j = calloc(1, sizeof *j);
     if (j == NULL)
@@ -754,13 +754,13 @@ static void on_alert_timer(uv_timer_t *h)
         free(j);
         return;
     }
-    d->alert_job_pending = true;
+    d->alerts.job_pending = true;
 }
 
 void ses_alerts_kick(struct ses_daemon *d)
 {
     int64_t deadline = 0, rule = -1, now = ses_clock_now_ms(&d->clock), at = -1;
-    if (d->stopping || d->alert_job_pending || !d->alert_timer_on)
+    if (d->stopping || d->alerts.job_pending || !d->alerts.timer_on)
         return; /* a pending pass re-arms when it is done */
     if (ses_store_alert_next_deadline(d->store, &deadline) != 0 ||
         ses_store_threads_next_rule(d->store, &rule) != 0) {
@@ -776,7 +776,7 @@ void ses_alerts_kick(struct ses_daemon *d)
         delay = 0;
     if (delay > SES_ALERT_TIMER_MAX_MS)
         delay = SES_ALERT_TIMER_MAX_MS;
-    uv_timer_start(&d->alert_timer, on_alert_timer, (uint64_t)delay, 0);
+    uv_timer_start(&d->alerts.timer, on_alert_timer, (uint64_t)delay, 0);
 }
 
 /* At start and every hour: a warning in the log while an escalation chain could end with nobody
@@ -801,24 +801,24 @@ static void on_oncall_timer(uv_timer_t *h)
 
 void ses_alerts_start(struct ses_daemon *d)
 {
-    (void)uv_timer_init(&d->loop, &d->alert_timer); /* a timer's init cannot fail (libuv) */
-    d->alert_timer.data = d;
-    (void)uv_timer_init(&d->loop, &d->oncall_timer);
-    d->oncall_timer.data = d;
-    d->alert_timer_on = true;
-    uv_timer_start(&d->oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);
+    (void)uv_timer_init(&d->loop, &d->alerts.timer); /* a timer's init cannot fail (libuv) */
+    d->alerts.timer.data = d;
+    (void)uv_timer_init(&d->loop, &d->alerts.oncall_timer);
+    d->alerts.oncall_timer.data = d;
+    d->alerts.timer_on = true;
+    uv_timer_start(&d->alerts.oncall_timer, on_oncall_timer, 0, SES_ONCALL_WARN_MS);
     ses_alerts_kick(d);
 }
 
 void ses_alerts_stop(struct ses_daemon *d)
 {
-    if (!d->alert_timer_on)
+    if (!d->alerts.timer_on)
         return;
-    d->alert_timer_on = false;
-    uv_timer_stop(&d->alert_timer);
-    uv_close((uv_handle_t *)&d->alert_timer, NULL);
-    uv_timer_stop(&d->oncall_timer);
-    uv_close((uv_handle_t *)&d->oncall_timer, NULL);
+    d->alerts.timer_on = false;
+    uv_timer_stop(&d->alerts.timer);
+    uv_close((uv_handle_t *)&d->alerts.timer, NULL);
+    uv_timer_stop(&d->alerts.oncall_timer);
+    uv_close((uv_handle_t *)&d->alerts.oncall_timer, NULL);
 }
 
 /* --- JSON and pushes (loop thread) --------------------------------------------------------------

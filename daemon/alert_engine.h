@@ -16,9 +16,21 @@
 
 #include "sesame/alerts.h"
 
+#include <uv.h>
+
 #include "alert_logic.h"
-#include "daemon.h"
+#include "config.h"
 #include "store_alert.h"
+
+struct ses_daemon;
+
+/* The engine's state in the daemon: its timers. */
+struct ses_alerts {
+    uv_timer_t timer;        /* armed for the earliest alert deadline or time rule */
+    bool timer_on;           /* initialised and not yet closed */
+    bool job_pending;        /* an escalation pass is queued on the writer */
+    uv_timer_t oncall_timer; /* hourly warning while no on-duty psychiatrist or lead is set */
+};
 
 #define SES_ALERT_PASS_MAX 64        /* due alerts and threads handled per timer pass */
 #define SES_ALERT_TIMER_MAX_MS 60000 /* the timer looks again at least this often */

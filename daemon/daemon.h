@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "alert_engine.h"
 #include "auditlog.h"
 #include "clock.h"
 #include "config.h"
@@ -34,10 +35,7 @@ struct ses_daemon {
     uv_timer_t grace;             /* bounds the wait for close handshakes at shutdown */
     struct ses_registry sessions; /* every open connection (registry.h) */
     struct ses_writer *writer;    /* group commit for the message path */
-    uv_timer_t alert_timer;       /* armed for the earliest alert deadline or time rule */
-    bool alert_timer_on;          /* initialised and not yet closed */
-    bool alert_job_pending;       /* an escalation pass is queued on the writer */
-    uv_timer_t oncall_timer;      /* hourly warning while no on-duty psychiatrist or lead is set */
+    struct ses_alerts alerts;     /* the alert engine's timers (alert_engine.h) */
     bool stopping;
     int port;
     /* thread rosters for the send path (roster_cache.h) */
