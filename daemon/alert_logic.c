@@ -6,6 +6,7 @@
 
 #include "sesame/err.h"
 
+#include "ids.h"
 #include "alert_logic.h"
 
 /* The override line for t: the one naming its variant wins over one naming only its code. */
@@ -138,20 +139,12 @@ enum ses_repeat_kind ses_alert_repeat_kind(const struct ses_config *cfg, const s
 
 bool ses_alert_owned_by(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
 {
-    for (int i = 0; i < a->n_owners; i++)
-        if (memcmp(a->owners[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
+    return ses_id_among(a->owners, (size_t)a->n_owners, user);
 }
 
 bool ses_alert_is_owner(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES])
 {
-    if (ses_alert_owned_by(a, user))
-        return true;
-    for (int i = 0; i < a->n_former; i++)
-        if (memcmp(a->former[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
+    return ses_alert_owned_by(a, user) || ses_id_among(a->former, (size_t)a->n_former, user);
 }
 
 static bool is_open(const struct ses_alert *a)

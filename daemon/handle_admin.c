@@ -228,12 +228,7 @@ static struct admin_job *admin_job_new(struct ses_session *s, const struct ses_f
 
 static int admin_submit(struct admin_job *j)
 {
-    int rc = ses_writer_submit(j->req.d->writer, run_admin, done_admin, j);
-    if (rc != 0) {
-        free(j);
-        return rc;
-    }
-    return SES_PENDING;
+    return ses_req_submit(&j->req, run_admin, done_admin, j);
 }
 
 int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t **reply)

@@ -48,14 +48,9 @@ enum meta_field {
 };
 
 struct alert_job {
-    struct ses_daemon *d;
-    uint64_t session;
-    int64_t req_id, now;
+    struct ses_req req;
     enum alert_op op;
     enum ses_action action; /* the one the loop authorized */
-    uint8_t user[SES_ID_BYTES], device[SES_ID_BYTES];
-    enum ses_role role;
-    char role_name[16], peer[64];
     uint8_t thread[SES_ID_BYTES], alert[SES_ID_BYTES];
     const struct ses_alert_type *type; /* raise */
     int severity;
@@ -76,17 +71,9 @@ static struct alert_job *job_new(struct ses_session *s, const struct ses_frame *
     struct alert_job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return NULL;
-    j->d = s->d;
-    j->session = s->serial;
-    j->req_id = f->id;
-    j->now = ses_clock_now_ms(&s->d->clock);
+    ses_req_init(&j->req, s, f->id);
     j->op = op;
     j->action = action;
-    memcpy(j->user, s->user_id, SES_ID_BYTES);
-    memcpy(j->device, s->device_id, SES_ID_BYTES);
-    j->role = s->role;
-    snprintf(j->role_name, sizeof j->role_name, "%s", ses_role_name(s->role));
-    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
     return j;
 }
 
@@ -96,15 +83,7 @@ static int audit_thread_op(struct ses_store *st, const struct alert_job *j, cons
     char object[128], t[SES_ID_TEXT_LEN + 1];
     ses_id_to_text(t, j->thread);
     snprintf(object, sizeof object, "thread:%s%s%s", t, extra ? " " : "", extra ? extra : "");
-    struct ses_audit_rec rec = {.ts_ms = j->now,
-                                .actor_user = j->user,
-                                .actor_device = j->device,
-                                .actor_role = j->role_name,
-                                .action = action,
-                                .object = object,
-                                .outcome = "ok",
-                                .peer = j->peer};
-    return ses_store_audit_append(st, &rec, NULL);
+    return ses_req_audit(st, &j->req, action, object, 0);
 }
 
 static int run_contact(struct ses_store *st, struct alert_job *j, const struct ses_alert_actor *by)
@@ -113,13 +92,13 @@ static int run_contact(struct ses_store *st, struct alert_job *j, const struct s
     static const char *const a22[] = {"A22", NULL};
     char extra[48];
     snprintf(extra, sizeof extra, "type:%s%s", j->contact.type, j->contact.phq9 ? " phq9" : "");
-    int rc = ses_store_contact_add(st, j->thread, &j->contact, j->user, j->now);
+    int rc = ses_store_contact_add(st, j->thread, &j->contact, j->req.user, j->req.now);
     if (rc == 0)
         rc = audit_thread_op(st, j, "contact.record", extra);
     if (rc == 0)
-        rc = ses_alert_clear_txn(st, j->thread, cleared, by, j->now, &j->touched);
+        rc = ses_alert_clear_txn(st, j->thread, cleared, by, j->req.now, &j->touched);
     if (rc == 0 && j->contact.phq9)
-        rc = ses_alert_clear_txn(st, j->thread, a22, by, j->now, &j->touched);
+        rc = ses_alert_clear_txn(st, j->thread, a22, by, j->req.now, &j->touched);
     return rc;
 }
 
@@ -156,9 +135,9 @@ static int run_meta(struct ses_store *st, struct alert_job *j, const struct ses_
     if ((rc = ses_store_thread_meta_put(st, j->thread, &cur)) == 0)
         rc = audit_thread_op(st, j, "thread.meta", fields);
     if (rc == 0 && (j->fields & MF_REVIEW))
-        rc = ses_alert_clear_txn(st, j->thread, a07, by, j->now, &j->touched);
+        rc = ses_alert_clear_txn(st, j->thread, a07, by, j->req.now, &j->touched);
     if (rc == 0 && due_changed)
-        rc = ses_alert_clear_txn(st, j->thread, a12, by, j->now, &j->touched);
+        rc = ses_alert_clear_txn(st, j->thread, a12, by, j->req.now, &j->touched);
     if (rc == 0)
         rc = ses_store_thread_rules_stale(st, j->thread);
     return rc;
@@ -177,9 +156,10 @@ static int raise_followup(struct ses_store *st, struct alert_job *j, const char 
                           .origin = "manual",
                           .by = *by,
                           .msg_seq = j->msg_seq,
-                          .now = j->now};
+                          .now = j->req.now};
     bool repeat = false;
-    int rc = ses_alert_raise_txn(st, &j->d->cfg, j->thread, &r, j->followup, &repeat, &j->touched);
+    int rc =
+        ses_alert_raise_txn(st, &j->req.d->cfg, j->thread, &r, j->followup, &repeat, &j->touched);
     j->followup_raised = rc == 0;
     return rc;
 }
@@ -199,7 +179,7 @@ static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_ale
     if (first)
         rc = raise_followup(st, j, fu, by);
     if (rc == 0)
-        rc = ses_alert_close_txn(st, a, "resolved", j->code, outcome, j->msg_seq, by, j->now,
+        rc = ses_alert_close_txn(st, a, "resolved", j->code, outcome, j->msg_seq, by, j->req.now,
                                  &j->touched);
     if (rc == 0 && fu != NULL && !first)
         rc = raise_followup(st, j, fu, by);
@@ -213,11 +193,11 @@ static int run_resolve(struct ses_store *st, struct alert_job *j, struct ses_ale
 static int authorize_again(struct ses_store *st, const struct alert_job *j,
                            const struct ses_alert *a)
 {
-    struct ses_principal p = {.role = j->role, .revoked = false};
+    struct ses_principal p = {.role = j->req.role, .revoked = false};
     struct ses_resource r;
-    int rc = a != NULL           ? ses_resource_alert(st, &j->d->cfg, a, j->user, &r)
-             : j->op == OP_RAISE ? ses_resource_raise(st, j->thread, j->user, j->type, &r)
-                                 : ses_resource_thread(st, j->thread, j->user, &r);
+    int rc = a != NULL           ? ses_resource_alert(st, &j->req.d->cfg, a, j->req.user, &r)
+             : j->op == OP_RAISE ? ses_resource_raise(st, j->thread, j->req.user, j->type, &r)
+                                 : ses_resource_thread(st, j->thread, j->req.user, &r);
     return rc != 0 ? rc : ses_authz_check(&p, j->action, &r);
 }
 
@@ -225,8 +205,10 @@ static int authorize_again(struct ses_store *st, const struct alert_job *j,
 static int run_alert(struct ses_store *st, void *arg)
 {
     struct alert_job *j = arg;
-    struct ses_alert_actor by = {
-        .user = j->user, .device = j->device, .role = j->role_name, .peer = j->peer};
+    struct ses_alert_actor by = {.user = j->req.user,
+                                 .device = j->req.device,
+                                 .role = ses_role_name(j->req.role),
+                                 .peer = j->req.peer};
     struct ses_alert a;
     bool on_alert = j->op == OP_ACK || j->op == OP_RESOLVE || j->op == OP_CANCEL;
     int rc;
@@ -245,20 +227,20 @@ static int run_alert(struct ses_store *st, void *arg)
                               .origin = j->type->origin == SES_ORIGIN_MANUAL ? "manual" : "client",
                               .by = by,
                               .msg_seq = j->msg_seq,
-                              .now = j->now};
-        return ses_alert_raise_txn(st, &j->d->cfg, j->thread, &r, j->alert, &j->repeat,
+                              .now = j->req.now};
+        return ses_alert_raise_txn(st, &j->req.d->cfg, j->thread, &r, j->alert, &j->repeat,
                                    &j->touched);
     }
     case OP_ACK:
         if ((rc = ses_alert_ack_check(&a)) != 0)
             return rc;
-        return ses_alert_ack_txn(st, &a, &by, j->now, &j->touched);
+        return ses_alert_ack_txn(st, &a, &by, j->req.now, &j->touched);
     case OP_RESOLVE:
         return run_resolve(st, j, &a, &by);
     case OP_CANCEL:
         rc = ses_alert_cancel_check(&a, ses_alert_type_find(a.type, a.variant), j->code);
         if (rc == 0)
-            rc = ses_alert_close_txn(st, &a, "cancelled", j->code, NULL, 0, &by, j->now,
+            rc = ses_alert_close_txn(st, &a, "cancelled", j->code, NULL, 0, &by, j->req.now,
                                      &j->touched);
         return rc;
     case OP_CONTACT:
@@ -286,19 +268,19 @@ static json_t *followups_json(struct ses_daemon *d, const struct alert_job *j)
 static void done_alert(void *arg, int rc)
 {
     struct alert_job *j = arg;
-    struct ses_daemon *d = j->d;
-    struct ses_session *s = ses_registry_find(&d->sessions, j->session);
+    struct ses_daemon *d = j->req.d;
+    struct ses_session *s = ses_req_session(&j->req);
     if (s != NULL && rc != 0) {
-        ses_session_reply_error(s, j->req_id, rc);
+        ses_session_reply_error(s, j->req.id, rc);
     } else if (s != NULL && (j->op == OP_CONTACT || j->op == OP_META)) {
         struct ses_thread_meta m;
         json_t *body = NULL;
         if (ses_store_thread_meta_get(d->store, j->thread, &m) == 0)
             body = json_pack("{s:o}", "meta", ses_thread_meta_json(&m));
         if (body != NULL && ses_set_id(body, "thread", j->thread) == 0)
-            (void)ses_session_reply(s, "thread_meta", j->req_id, body);
+            (void)ses_session_reply(s, "thread_meta", j->req.id, body);
         else
-            ses_session_reply_error(s, j->req_id, SES_ENOMEM);
+            ses_session_reply_error(s, j->req.id, SES_ENOMEM);
     } else if (s != NULL) {
         struct ses_alert a;
         json_t *aj = NULL;
@@ -310,9 +292,9 @@ static void done_alert(void *arg, int rc)
         if (body != NULL && j->op == OP_RESOLVE)
             json_object_set_new(body, "followups", followups_json(d, j));
         if (body != NULL)
-            (void)ses_session_reply(s, "alert", j->req_id, body);
+            (void)ses_session_reply(s, "alert", j->req.id, body);
         else
-            ses_session_reply_error(s, j->req_id, SES_ENOMEM);
+            ses_session_reply_error(s, j->req.id, SES_ENOMEM);
     }
     if (rc == 0) {
         ses_alerts_push(d, &j->touched);
@@ -323,12 +305,7 @@ static void done_alert(void *arg, int rc)
 
 static int submit(struct alert_job *j)
 {
-    int rc = ses_writer_submit(j->d->writer, run_alert, done_alert, j);
-    if (rc != 0) {
-        free(j);
-        return rc;
-    }
-    return SES_PENDING;
+    return ses_req_submit(&j->req, run_alert, done_alert, j);
 }
 
 /* A message of the thread sent by the caller's user (an alert note or a scale record). */

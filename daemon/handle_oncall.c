@@ -95,12 +95,8 @@ int ses_handle_oncall_show(struct ses_session *s, const struct ses_frame *f, jso
 enum { SET_ON_DUTY = 1u << 0, SET_LEAD = 1u << 1, SET_BACKUP = 1u << 2 };
 
 struct oncall_job {
-    struct ses_daemon *d;
-    uint64_t session;
-    int64_t req_id, now;
+    struct ses_req req;
     unsigned what;
-    uint8_t actor[SES_ID_BYTES], device[SES_ID_BYTES];
-    char role[16], peer[64];
     bool clear_on_duty, clear_lead, clear_backup;
     uint8_t on_duty[SES_ID_BYTES], lead[SES_ID_BYTES];
     uint8_t user[SES_ID_BYTES], backup[SES_ID_BYTES];
@@ -109,15 +105,7 @@ struct oncall_job {
 static int audit_change(struct ses_store *st, const struct oncall_job *j, const char *action,
                         const char *object)
 {
-    struct ses_audit_rec rec = {.ts_ms = j->now,
-                                .actor_user = j->actor,
-                                .actor_device = j->device,
-                                .actor_role = j->role,
-                                .action = action,
-                                .object = object,
-                                .outcome = "ok",
-                                .peer = j->peer};
-    return ses_store_audit_append(st, &rec, NULL);
+    return ses_req_audit(st, &j->req, action, object, 0);
 }
 
 static void id_or_none(char out[SES_ID_TEXT_LEN + 1], bool clear, const uint8_t id[SES_ID_BYTES])
@@ -134,7 +122,7 @@ static int set_role(struct ses_store *st, const struct oncall_job *j, const char
     char t[SES_ID_TEXT_LEN + 1], object[96];
     id_or_none(t, clear, id);
     snprintf(object, sizeof object, "oncall:%s user:%s", role, t);
-    int rc = ses_store_oncall_put(st, role, clear ? NULL : id, j->actor, j->now);
+    int rc = ses_store_oncall_put(st, role, clear ? NULL : id, j->req.user, j->req.now);
     return rc != 0 ? rc : audit_change(st, j, "oncall.set", object);
 }
 
@@ -155,8 +143,8 @@ static int run_oncall(struct ses_store *st, void *arg)
         id_or_none(b, j->clear_backup, j->backup);
         snprintf(object, sizeof object, "user:%s backup:%s", u, b);
         if (rc == 0)
-            rc = ses_store_backup_put(st, j->user, j->clear_backup ? NULL : j->backup, j->actor,
-                                      j->now);
+            rc = ses_store_backup_put(st, j->user, j->clear_backup ? NULL : j->backup, j->req.user,
+                                      j->req.now);
         if (rc == 0)
             rc = audit_change(st, j, "backup.set", object);
     }
@@ -166,18 +154,18 @@ static int run_oncall(struct ses_store *st, void *arg)
 static void done_oncall(void *arg, int rc)
 {
     struct oncall_job *j = arg;
-    struct ses_session *s = ses_registry_find(&j->d->sessions, j->session);
+    struct ses_session *s = ses_req_session(&j->req);
     if (s != NULL && rc != 0) {
-        ses_session_reply_error(s, j->req_id, rc);
+        ses_session_reply_error(s, j->req.id, rc);
     } else if (s != NULL) {
-        json_t *o = oncall_json(j->d);
+        json_t *o = oncall_json(j->req.d);
         if (o != NULL)
-            (void)ses_session_reply(s, "oncall", j->req_id, o);
+            (void)ses_session_reply(s, "oncall", j->req.id, o);
         else
-            ses_session_reply_error(s, j->req_id, SES_ENOMEM);
+            ses_session_reply_error(s, j->req.id, SES_ENOMEM);
     }
     if (rc == 0)
-        ses_alerts_kick(j->d);
+        ses_alerts_kick(j->req.d);
     free(j);
 }
 
@@ -186,25 +174,13 @@ static struct oncall_job *job_new(struct ses_session *s, const struct ses_frame 
     struct oncall_job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return NULL;
-    j->d = s->d;
-    j->session = s->serial;
-    j->req_id = f->id;
-    j->now = ses_clock_now_ms(&s->d->clock);
-    memcpy(j->actor, s->user_id, SES_ID_BYTES);
-    memcpy(j->device, s->device_id, SES_ID_BYTES);
-    snprintf(j->role, sizeof j->role, "%s", ses_role_name(s->role));
-    snprintf(j->peer, sizeof j->peer, "%s", s->peer);
+    ses_req_init(&j->req, s, f->id);
     return j;
 }
 
 static int submit(struct oncall_job *j)
 {
-    int rc = ses_writer_submit(j->d->writer, run_oncall, done_oncall, j);
-    if (rc != 0) {
-        free(j);
-        return rc;
-    }
-    return SES_PENDING;
+    return ses_req_submit(&j->req, run_oncall, done_oncall, j);
 }
 
 /* Reads key as a user id, or null (*clear). Absent: *present false. */

@@ -202,7 +202,7 @@ static int run_member(struct ses_store *st, struct thread_job *j)
     struct ses_roster *r = roster_new();
     int rc = r ? ses_roster_load(st, j->thread, r) : SES_ENOMEM;
     if (rc == 0) { /* the caller removed, or a nurse no more a member, while it was queued? */
-        struct ses_principal p = {.role = ses_role_from_name(j->req.role)};
+        struct ses_principal p = {.role = j->req.role};
         struct ses_resource res;
         ses_resource_of_roster(r, j->req.user, &res);
         rc = ses_authz_check(&p, add ? SES_ACT_THREAD_ADD : SES_ACT_THREAD_REMOVE, &res);
@@ -270,12 +270,7 @@ static void done_thread_job(void *arg, int rc)
 
 static int submit_thread_job(struct thread_job *j)
 {
-    int rc = ses_writer_submit(j->req.d->writer, run_thread_job, done_thread_job, j);
-    if (rc != 0) {
-        free(j);
-        return rc;
-    }
-    return SES_PENDING;
+    return ses_req_submit(&j->req, run_thread_job, done_thread_job, j);
 }
 
 int ses_handle_thread_create(struct ses_session *s, const struct ses_frame *f, json_t **reply)

@@ -6,6 +6,7 @@
 
 #include "sesame/codec.h"
 
+#include "ids.h"
 #include "registry.h"
 #include "session.h"
 
@@ -48,23 +49,15 @@ struct ses_session *ses_registry_find(const struct ses_registry *r, uint64_t ser
     return NULL;
 }
 
-static bool among(const uint8_t (*ids)[SES_ID_BYTES], size_t n, const uint8_t id[SES_ID_BYTES])
-{
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(ids[i], id, SES_ID_BYTES) == 0)
-            return true;
-    return false;
-}
-
 static bool in_audience(const struct ses_audience *a, const struct ses_session *s)
 {
     if (a == NULL)
         return true;
     if (s->state != SES_S_AUTHED || (a->except != 0 && s->serial == a->except))
         return false;
-    if (a->users != NULL && !among(a->users, a->n_users, s->user_id))
+    if (a->users != NULL && !ses_id_among(a->users, a->n_users, s->user_id))
         return false;
-    return a->devices == NULL || among(a->devices, a->n_devices, s->device_id);
+    return a->devices == NULL || ses_id_among(a->devices, a->n_devices, s->device_id);
 }
 
 int ses_registry_each(const struct ses_registry *r, const struct ses_audience *a, ses_session_fn fn,

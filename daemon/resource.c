@@ -7,6 +7,7 @@
 #include "sesame/alerts.h"
 #include "sesame/err.h"
 
+#include "ids.h"
 #include "alert_engine.h"
 #include "alert_logic.h"
 #include "resource.h"
@@ -58,14 +59,6 @@ int ses_resource_raise(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
     return rc;
 }
 
-static bool among(const uint8_t (*ids)[SES_ID_BYTES], int n, const uint8_t user[SES_ID_BYTES])
-{
-    for (int i = 0; i < n; i++)
-        if (memcmp(ids[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
-}
-
 void ses_resource_of_alert(const struct ses_alert *a, const uint8_t user[SES_ID_BYTES], bool member,
                            bool on_duty, struct ses_resource *out)
 {
@@ -79,7 +72,7 @@ void ses_resource_of_alert(const struct ses_alert *a, const uint8_t user[SES_ID_
     out->on_duty = on_duty;
     out->owner = ses_alert_owned_by(a, user);
     out->former = !out->owner && ses_alert_is_owner(a, user);
-    out->cc = among(a->cc, a->n_cc, user);
+    out->cc = ses_id_among(a->cc, (size_t)a->n_cc, user);
     out->raiser = a->has_raiser && memcmp(a->raised_by, user, SES_ID_BYTES) == 0;
     out->closers = t != NULL ? t->closers : (SES_PARTY_OWNER | SES_PARTY_FORMER_OWNER);
 }

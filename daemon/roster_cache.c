@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ids.h"
 #include "roster_cache.h"
 
 #define N_BUCKETS 1024 /* power of two */
@@ -110,10 +111,7 @@ const struct ses_roster_entry *ses_roster_cache_put(struct ses_roster_cache *c,
 
 bool ses_roster_entry_has_user(const struct ses_roster_entry *e, const uint8_t user[SES_ID_BYTES])
 {
-    for (int i = 0; i < e->n_users; i++)
-        if (memcmp(e->users[i], user, SES_ID_BYTES) == 0)
-            return true;
-    return false;
+    return ses_id_among(e->users, (size_t)e->n_users, user);
 }
 
 const uint8_t *ses_roster_entry_sign_pk(const struct ses_roster_entry *e,

@@ -149,7 +149,7 @@ void ses_req_init(struct ses_req *r, struct ses_session *s, int64_t id)
     if (r->authed) {
         memcpy(r->user, s->user_id, SES_ID_BYTES);
         memcpy(r->device, s->device_id, SES_ID_BYTES);
-        snprintf(r->role, sizeof r->role, "%s", ses_role_name(s->role));
+        r->role = s->role;
     }
     snprintf(r->peer, sizeof r->peer, "%s", s->peer);
 }
@@ -161,7 +161,7 @@ int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *act
         .ts_ms = r->now,
         .actor_user = r->authed ? r->user : NULL,
         .actor_device = r->authed ? r->device : NULL,
-        .actor_role = r->authed ? r->role : NULL,
+        .actor_role = r->authed ? ses_role_name(r->role) : NULL,
         .action = action,
         .object = object,
         .outcome = outcome == 0 ? "ok" : ses_err_name(outcome),
@@ -173,6 +173,16 @@ int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *act
 struct ses_session *ses_req_session(const struct ses_req *r)
 {
     return ses_registry_find(&r->d->sessions, r->session);
+}
+
+int ses_req_submit(const struct ses_req *r, ses_write_fn run, ses_write_done_fn done, void *job)
+{
+    int rc = ses_writer_submit(r->d->writer, run, done, job);
+    if (rc != 0) {
+        free(job);
+        return rc;
+    }
+    return SES_PENDING;
 }
 
 /* --- denials and records written before the answer ---------------------------------------------

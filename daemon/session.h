@@ -63,7 +63,8 @@ struct ses_req {
     int64_t id, now;
     bool authed;
     uint8_t user[SES_ID_BYTES], device[SES_ID_BYTES];
-    char role[16], peer[64];
+    enum ses_role role; /* SES_ROLE_NONE before login */
+    char peer[64];
 };
 void ses_req_init(struct ses_req *r, struct ses_session *s, int64_t id);
 /* Writer thread: an audit record by the request's actor (outcome 0 = "ok"). */
@@ -71,6 +72,9 @@ int ses_req_audit(struct ses_store *st, const struct ses_req *r, const char *act
                   const char *object, int outcome);
 /* Loop thread: the request's session if it is still open, else NULL. */
 struct ses_session *ses_req_session(const struct ses_req *r);
+/* Loop thread: submits job (whose first member is r's request) to the writer: SES_PENDING (the
+ * done function replies after the commit), or the submission's error with job freed. */
+int ses_req_submit(const struct ses_req *r, ses_write_fn run, ses_write_done_fn done, void *job);
 
 /* For a request that must record something before it is answered (the first audit read): writes
  * the audit record (action, object) through the writer, then, after the commit, runs the frame
