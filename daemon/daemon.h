@@ -1,7 +1,8 @@
 /*
- * daemon.h - struct ses_daemon, the one context object of sesamed, and its two entry points:
- * `init` (create a data directory) and `serve` (run the event loop). Only daemon.c and main.c
- * know every module; the others receive what they need through this struct or parameters.
+ * daemon.h - struct ses_daemon, the handles of sesamed's modules (the loop, config, clock, store,
+ * keys, transport, session registry, writer, alert engine, audit log), and its entry points:
+ * `init` (create a data directory) and `serve` (run the event loop). Each module keeps its own
+ * state in its own struct; only daemon.c wires them together.
  */
 #ifndef SESAME_DAEMON_H
 #define SESAME_DAEMON_H

@@ -23,7 +23,8 @@ struct ses_server_keys {
  * ses_server_keys_free(). Errors: SES_EEXISTS, SES_EIO, SES_ENOMEM. */
 int ses_server_keys_create(const char *path, struct ses_server_keys **out);
 /* Loads the key file; refuses a file readable by group or others. SES_EIO with a logged reason. */
-int ses_server_keys_load(const char *path, struct ses_server_keys **out);
+int ses_server_keys_load(const char *path, struct ses_server_keys **out)
+    __attribute__((warn_unused_result));
 /* Wipes and frees. NULL-safe. */
 void ses_server_keys_free(struct ses_server_keys *k);
 
@@ -34,7 +35,7 @@ struct ses_log_key {
 
 /* Same contracts as the server key functions, for log.key. */
 int ses_log_key_create(const char *path, struct ses_log_key **out);
-int ses_log_key_load(const char *path, struct ses_log_key **out);
+int ses_log_key_load(const char *path, struct ses_log_key **out) __attribute__((warn_unused_result));
 void ses_log_key_free(struct ses_log_key *k);
 
 #endif

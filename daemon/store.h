@@ -25,14 +25,15 @@ struct ses_store;
 
 /* Opens (create=false) or creates (create=true: the file must not exist) the database at path and
  * brings its schema to SES_SCHEMA_VERSION. *out is freed with ses_store_close(). */
-int ses_store_open(const char *path, bool create, struct ses_store **out);
+int ses_store_open(const char *path, bool create, struct ses_store **out)
+    __attribute__((warn_unused_result));
 /* Runs fn(st, arg) in a transaction of its own: committed when it returns 0, else rolled back.
  * Only where no writer runs (`sesamed init`, after the loop has ended); returns fn's code or the
  * commit's. */
 int ses_store_txn(struct ses_store *st, int (*fn)(struct ses_store *st, void *arg), void *arg);
 /* Makes the connection refuse every change (PRAGMA query_only): the loop's connection is read-only
  * while the daemon serves, so that all writes go through the writer. Returns 0 or SES_EIO. */
-int ses_store_set_read_only(struct ses_store *st, bool on);
+int ses_store_set_read_only(struct ses_store *st, bool on) __attribute__((warn_unused_result));
 /* The WAL is not checkpointed inside commits. wal_pages: frames in the WAL after the last commit
  * of this connection; wal_checkpoint: copies them back (PASSIVE: never waits for readers), or with
  * restart, waits (busy timeout) for writers and for readers of older snapshots, copies everything
