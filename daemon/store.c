@@ -509,3 +509,24 @@ int ses_store_meta_get(struct ses_store *st, const char *key, void *buf, size_t 
     store_done(s);
     return rc;
 }
+
+sqlite3_stmt *store_prep(struct ses_store *st, const char *text)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK) {
+        SES_LOG(SES_LOG_ERR, "store", "prepare failed: %s", sqlite3_errmsg(st->db));
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+int store_run(struct ses_store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    int changes = sqlite3_changes(st->db);
+    if (rc != SQLITE_DONE)
+        SES_LOG(SES_LOG_ERR, "store", "step failed: %s", sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? (changes > 0 ? 0 : SES_ENOT_FOUND) : SES_EIO;
+}

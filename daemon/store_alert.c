@@ -17,87 +17,6 @@
     "repeats, acked_ms, acked_by, resolved_ms, resolved_by, resolution, outcome, "                 \
     "resolve_msg_seq, cond_key, renotified"
 
-static sqlite3_stmt *prep(struct ses_store *st, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        SES_LOG(SES_LOG_ERR, "store", "prepare failed: %s", sqlite3_errmsg(st->db));
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-/* Steps a statement that returns no rows and finalizes it. */
-static int run(struct ses_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    int changes = sqlite3_changes(st->db);
-    if (rc != SQLITE_DONE)
-        SES_LOG(SES_LOG_ERR, "store", "step failed: %s", sqlite3_errmsg(st->db));
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? (changes > 0 ? 0 : SES_ENOT_FOUND) : SES_EIO;
-}
-
-static void bind_id(sqlite3_stmt *s, int i, const uint8_t *id)
-{
-    sqlite3_bind_blob(s, i, id, SES_ID_BYTES, SQLITE_TRANSIENT);
-}
-
-static void bind_opt_id(sqlite3_stmt *s, int i, bool has, const uint8_t *id)
-{
-    if (has)
-        bind_id(s, i, id);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
-{
-    if (v != 0)
-        sqlite3_bind_int64(s, i, v);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_opt_text(sqlite3_stmt *s, int i, const char *t)
-{
-    if (t[0] != '\0')
-        sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_ids(sqlite3_stmt *s, int i, const uint8_t (*ids)[SES_ID_BYTES], int n)
-{
-    sqlite3_bind_blob(s, i, n > 0 ? (const void *)ids : "", n * SES_ID_BYTES, SQLITE_TRANSIENT);
-}
-
-static bool col_id(sqlite3_stmt *s, int col, uint8_t out[SES_ID_BYTES])
-{
-    memset(out, 0, SES_ID_BYTES);
-    if (sqlite3_column_bytes(s, col) != SES_ID_BYTES)
-        return false;
-    memcpy(out, sqlite3_column_blob(s, col), SES_ID_BYTES);
-    return true;
-}
-
-static int col_ids(sqlite3_stmt *s, int col, uint8_t (*out)[SES_ID_BYTES], int max)
-{
-    int n = sqlite3_column_bytes(s, col) / SES_ID_BYTES;
-    if (n > max)
-        n = max;
-    if (n > 0)
-        memcpy(out, sqlite3_column_blob(s, col), (size_t)n * SES_ID_BYTES);
-    return n;
-}
-
-static void col_text(sqlite3_stmt *s, int col, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
 static void read_alert(sqlite3_stmt *s, struct ses_alert *a)
 {
     memset(a, 0, sizeof *a);
@@ -156,13 +75,14 @@ static void bind_mutable(sqlite3_stmt *s, const struct ses_alert *a)
 
 int ses_store_alert_insert(struct ses_store *st, const struct ses_alert *a)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO alerts(id, thread_id, incident_id, type, origin, "
-                               "raised_by, raised_device, raised_ms, msg_seq, cond_key, severity, "
-                               "state, variant, step, owners, former_owners, cc, deadline_ms, "
-                               "exhausted, repeats, acked_ms, acked_by, resolved_ms, resolved_by, "
-                               "resolution, outcome, resolve_msg_seq, renotified) VALUES(?1, ?20, "
-                               "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?2, ?3, ?4, ?5, ?6, ?7, "
-                               "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO alerts(id, thread_id, incident_id, type, origin, "
+                       "raised_by, raised_device, raised_ms, msg_seq, cond_key, severity, "
+                       "state, variant, step, owners, former_owners, cc, deadline_ms, "
+                       "exhausted, repeats, acked_ms, acked_by, resolved_ms, resolved_by, "
+                       "resolution, outcome, resolve_msg_seq, renotified) VALUES(?1, ?20, "
+                       "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?2, ?3, ?4, ?5, ?6, ?7, "
+                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, a->id);
@@ -176,22 +96,23 @@ int ses_store_alert_insert(struct ses_store *st, const struct ses_alert *a)
     sqlite3_bind_int64(s, 26, a->raised_ms);
     bind_opt_int(s, 27, a->msg_seq);
     bind_opt_text(s, 28, a->cond_key);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_alert_update(struct ses_store *st, const struct ses_alert *a)
 {
-    sqlite3_stmt *s = prep(st, "UPDATE alerts SET severity = ?2, state = ?3, variant = ?4, "
-                               "step = ?5, owners = ?6, former_owners = ?7, cc = ?8, "
-                               "deadline_ms = ?9, exhausted = ?10, repeats = ?11, acked_ms = ?12, "
-                               "acked_by = ?13, resolved_ms = ?14, resolved_by = ?15, "
-                               "resolution = ?16, outcome = ?17, resolve_msg_seq = ?18, "
-                               "renotified = ?19 WHERE id = ?1");
+    sqlite3_stmt *s =
+        store_prep(st, "UPDATE alerts SET severity = ?2, state = ?3, variant = ?4, "
+                       "step = ?5, owners = ?6, former_owners = ?7, cc = ?8, "
+                       "deadline_ms = ?9, exhausted = ?10, repeats = ?11, acked_ms = ?12, "
+                       "acked_by = ?13, resolved_ms = ?14, resolved_by = ?15, "
+                       "resolution = ?16, outcome = ?17, resolve_msg_seq = ?18, "
+                       "renotified = ?19 WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, a->id);
     bind_mutable(s, a);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 /* Steps s (bound by the caller) and calls cb for each row; finalizes s. */
@@ -227,7 +148,7 @@ static int one_alert(struct ses_store *st, sqlite3_stmt *s, struct ses_alert *a)
 
 int ses_store_alert_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], struct ses_alert *a)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1");
+    sqlite3_stmt *s = store_prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, id);
@@ -237,9 +158,9 @@ int ses_store_alert_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES], st
 int ses_store_alert_open_of_type(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                  const char *code, struct ses_alert *a)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE thread_id = ?1 "
-                               "AND type = ?2 AND state IN ('raised','acked') "
-                               "ORDER BY raised_ms LIMIT 1");
+    sqlite3_stmt *s = store_prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE thread_id = ?1 "
+                                     "AND type = ?2 AND state IN ('raised','acked') "
+                                     "ORDER BY raised_ms LIMIT 1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -250,7 +171,7 @@ int ses_store_alert_open_of_type(struct ses_store *st, const uint8_t thread[SES_
 int ses_store_alert_cond_exists(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                 const char *cond_key, bool *exists)
 {
-    sqlite3_stmt *s = prep(st, "SELECT 1 FROM alerts WHERE thread_id = ?1 AND cond_key = ?2");
+    sqlite3_stmt *s = store_prep(st, "SELECT 1 FROM alerts WHERE thread_id = ?1 AND cond_key = ?2");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -267,13 +188,13 @@ int ses_store_alert_list(struct ses_store *st, const struct ses_alert_query *q, 
                          void *ud)
 {
     sqlite3_stmt *s =
-        prep(st, "SELECT " ALERT_COLS " FROM alerts a WHERE (?1 IS NULL OR a.thread_id = ?1) "
-                 "AND (?2 = 0 OR a.state IN ('raised','acked')) "
-                 "AND (?3 IS NULL OR a.thread_id IN (SELECT thread_id FROM thread_members "
-                 "     WHERE user_id = ?3 AND removed_ms IS NULL) "
-                 "  OR instr(a.former_owners, ?3) > 0 OR instr(a.cc, ?3) > 0) "
-                 "ORDER BY a.state IN ('raised','acked') DESC, a.severity DESC, "
-                 "  coalesce(a.deadline_ms, 9223372036854775807), a.raised_ms DESC LIMIT ?4");
+        store_prep(st, "SELECT " ALERT_COLS " FROM alerts a WHERE (?1 IS NULL OR a.thread_id = ?1) "
+                       "AND (?2 = 0 OR a.state IN ('raised','acked')) "
+                       "AND (?3 IS NULL OR a.thread_id IN (SELECT thread_id FROM thread_members "
+                       "     WHERE user_id = ?3 AND removed_ms IS NULL) "
+                       "  OR instr(a.former_owners, ?3) > 0 OR instr(a.cc, ?3) > 0) "
+                       "ORDER BY a.state IN ('raised','acked') DESC, a.severity DESC, "
+                       "  coalesce(a.deadline_ms, 9223372036854775807), a.raised_ms DESC LIMIT ?4");
     if (s == NULL)
         return SES_EIO;
     bind_opt_id(s, 1, q->thread != NULL, q->thread);
@@ -286,8 +207,8 @@ int ses_store_alert_list(struct ses_store *st, const struct ses_alert_query *q, 
 int ses_store_alert_open_of_thread(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                    ses_alert_cb cb, void *ud)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE thread_id = ?1 "
-                               "AND state IN ('raised','acked') ORDER BY raised_ms");
+    sqlite3_stmt *s = store_prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE thread_id = ?1 "
+                                     "AND state IN ('raised','acked') ORDER BY raised_ms");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -296,9 +217,9 @@ int ses_store_alert_open_of_thread(struct ses_store *st, const uint8_t thread[SE
 
 int ses_store_alert_due(struct ses_store *st, int64_t now_ms, int limit, ses_alert_cb cb, void *ud)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE state = 'raised' "
-                               "AND deadline_ms IS NOT NULL AND deadline_ms <= ?1 "
-                               "ORDER BY deadline_ms LIMIT ?2");
+    sqlite3_stmt *s = store_prep(st, "SELECT " ALERT_COLS " FROM alerts WHERE state = 'raised' "
+                                     "AND deadline_ms IS NOT NULL AND deadline_ms <= ?1 "
+                                     "ORDER BY deadline_ms LIMIT ?2");
     if (s == NULL)
         return SES_EIO;
     sqlite3_bind_int64(s, 1, now_ms);
@@ -322,16 +243,16 @@ static int one_int(struct ses_store *st, sqlite3_stmt *s, int64_t dflt, int64_t 
 
 int ses_store_alert_next_deadline(struct ses_store *st, int64_t *ms)
 {
-    sqlite3_stmt *s = prep(st, "SELECT min(deadline_ms) FROM alerts WHERE state = 'raised'");
+    sqlite3_stmt *s = store_prep(st, "SELECT min(deadline_ms) FROM alerts WHERE state = 'raised'");
     return s ? one_int(st, s, 0, ms) : SES_EIO;
 }
 
 int ses_store_alert_event_add(struct ses_store *st, const uint8_t alert[SES_ID_BYTES],
                               const struct ses_alert_event *e)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO alert_events(alert_id, n, ts_ms, event, by_user, "
-                               "to_users, detail) VALUES(?1, (SELECT coalesce(max(n), 0) + 1 "
-                               "FROM alert_events WHERE alert_id = ?1), ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *s = store_prep(st, "INSERT INTO alert_events(alert_id, n, ts_ms, event, by_user, "
+                                     "to_users, detail) VALUES(?1, (SELECT coalesce(max(n), 0) + 1 "
+                                     "FROM alert_events WHERE alert_id = ?1), ?2, ?3, ?4, ?5, ?6)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, alert);
@@ -340,14 +261,15 @@ int ses_store_alert_event_add(struct ses_store *st, const uint8_t alert[SES_ID_B
     bind_opt_id(s, 4, e->has_by, e->by);
     bind_ids(s, 5, (const uint8_t(*)[SES_ID_BYTES])e->to, e->n_to);
     bind_opt_text(s, 6, e->detail);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_alert_events(struct ses_store *st, const uint8_t alert[SES_ID_BYTES],
                            ses_alert_event_cb cb, void *ud)
 {
-    sqlite3_stmt *s = prep(st, "SELECT ts_ms, event, by_user, to_users, detail FROM alert_events "
-                               "WHERE alert_id = ?1 ORDER BY n");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT ts_ms, event, by_user, to_users, detail FROM alert_events "
+                       "WHERE alert_id = ?1 ORDER BY n");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, alert);
@@ -370,15 +292,16 @@ int ses_store_alert_events(struct ses_store *st, const uint8_t alert[SES_ID_BYTE
 
 int ses_store_incident_insert(struct ses_store *st, const struct ses_incident *i)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO incidents(id, thread_id, state, severity, opened_ms) "
-                               "VALUES(?1, ?2, 'open', ?3, ?4)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO incidents(id, thread_id, state, severity, opened_ms) "
+                       "VALUES(?1, ?2, 'open', ?3, ?4)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, i->id);
     bind_id(s, 2, i->thread);
     sqlite3_bind_int(s, 3, i->severity);
     sqlite3_bind_int64(s, 4, i->opened_ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 static int one_incident(sqlite3_stmt *s, struct ses_incident *i)
@@ -405,7 +328,7 @@ static int one_incident(sqlite3_stmt *s, struct ses_incident *i)
 int ses_store_incident_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
                            struct ses_incident *i)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " INCIDENT_COLS " FROM incidents WHERE id = ?1");
+    sqlite3_stmt *s = store_prep(st, "SELECT " INCIDENT_COLS " FROM incidents WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, id);
@@ -415,8 +338,8 @@ int ses_store_incident_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
 int ses_store_incident_open_of_thread(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                       struct ses_incident *i)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " INCIDENT_COLS " FROM incidents WHERE thread_id = ?1 "
-                               "AND state = 'open' ORDER BY opened_ms LIMIT 1");
+    sqlite3_stmt *s = store_prep(st, "SELECT " INCIDENT_COLS " FROM incidents WHERE thread_id = ?1 "
+                                     "AND state = 'open' ORDER BY opened_ms LIMIT 1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -425,28 +348,29 @@ int ses_store_incident_open_of_thread(struct ses_store *st, const uint8_t thread
 
 int ses_store_incident_refresh(struct ses_store *st, const uint8_t id[SES_ID_BYTES], int64_t now_ms)
 {
-    sqlite3_stmt *s =
-        prep(st, "UPDATE incidents SET "
-                 "severity = coalesce((SELECT max(severity) FROM alerts WHERE incident_id = ?1 "
-                 "  AND state IN ('raised','acked')), severity), "
-                 "state = CASE WHEN EXISTS(SELECT 1 FROM alerts WHERE incident_id = ?1 "
-                 "  AND state IN ('raised','acked')) THEN 'open' ELSE 'closed' END, "
-                 "closed_ms = CASE WHEN EXISTS(SELECT 1 FROM alerts WHERE incident_id = ?1 "
-                 "  AND state IN ('raised','acked')) THEN NULL ELSE coalesce(closed_ms, ?2) END "
-                 "WHERE id = ?1");
+    sqlite3_stmt *s = store_prep(
+        st, "UPDATE incidents SET "
+            "severity = coalesce((SELECT max(severity) FROM alerts WHERE incident_id = ?1 "
+            "  AND state IN ('raised','acked')), severity), "
+            "state = CASE WHEN EXISTS(SELECT 1 FROM alerts WHERE incident_id = ?1 "
+            "  AND state IN ('raised','acked')) THEN 'open' ELSE 'closed' END, "
+            "closed_ms = CASE WHEN EXISTS(SELECT 1 FROM alerts WHERE incident_id = ?1 "
+            "  AND state IN ('raised','acked')) THEN NULL ELSE coalesce(closed_ms, ?2) END "
+            "WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                               struct ses_thread_meta *m)
 {
-    sqlite3_stmt *s = prep(st, "SELECT coalesce(enrolled_ms, created_ms), phase, last_contact_ms, "
-                               "contacts, last_review_ms, sequence_type, sequence_due_ms, "
-                               "last_phq9_ms FROM threads WHERE id = ?1");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT coalesce(enrolled_ms, created_ms), phase, last_contact_ms, "
+                       "contacts, last_review_ms, sequence_type, sequence_due_ms, "
+                       "last_phq9_ms FROM threads WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -472,9 +396,10 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
 int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                               const struct ses_thread_meta *m)
 {
-    sqlite3_stmt *s = prep(st, "UPDATE threads SET enrolled_ms = ?2, phase = ?3, "
-                               "last_review_ms = ?4, sequence_type = ?5, sequence_due_ms = ?6 "
-                               "WHERE id = ?1");
+    sqlite3_stmt *s =
+        store_prep(st, "UPDATE threads SET enrolled_ms = ?2, phase = ?3, "
+                       "last_review_ms = ?4, sequence_type = ?5, sequence_due_ms = ?6 "
+                       "WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -483,15 +408,15 @@ int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_
     bind_opt_int(s, 4, m->last_review_ms);
     bind_opt_text(s, 5, m->sequence_type);
     bind_opt_int(s, 6, m->sequence_due_ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                           const struct ses_contact *c, const uint8_t by[SES_ID_BYTES],
                           int64_t now_ms)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO contacts(thread_id, date_ms, recorded_by, "
-                               "recorded_ms, type) VALUES(?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *s = store_prep(st, "INSERT INTO contacts(thread_id, date_ms, recorded_by, "
+                                     "recorded_ms, type) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -499,47 +424,47 @@ int ses_store_contact_add(struct ses_store *st, const uint8_t thread[SES_ID_BYTE
     bind_id(s, 3, by);
     sqlite3_bind_int64(s, 4, now_ms);
     sqlite3_bind_text(s, 5, c->type, -1, SQLITE_TRANSIENT);
-    int rc = run(st, s);
+    int rc = store_run(st, s);
     if (rc != 0)
         return rc;
-    s = prep(st, "UPDATE threads SET contacts = contacts + 1, "
-                 "last_contact_ms = max(coalesce(last_contact_ms, 0), ?2), "
-                 "last_phq9_ms = CASE WHEN ?3 THEN max(coalesce(last_phq9_ms, 0), ?2) "
-                 "  ELSE last_phq9_ms END WHERE id = ?1");
+    s = store_prep(st, "UPDATE threads SET contacts = contacts + 1, "
+                       "last_contact_ms = max(coalesce(last_contact_ms, 0), ?2), "
+                       "last_phq9_ms = CASE WHEN ?3 THEN max(coalesce(last_phq9_ms, 0), ?2) "
+                       "  ELSE last_phq9_ms END WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
     sqlite3_bind_int64(s, 2, c->date_ms);
     sqlite3_bind_int(s, 3, c->phq9);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_thread_set_next_rule(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                                    int64_t ms)
 {
-    sqlite3_stmt *s = prep(st, "UPDATE threads SET next_rule_ms = ?2 WHERE id = ?1");
+    sqlite3_stmt *s = store_prep(st, "UPDATE threads SET next_rule_ms = ?2 WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
     sqlite3_bind_int64(s, 2, ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_thread_rules_stale(struct ses_store *st, const uint8_t thread[SES_ID_BYTES])
 {
-    sqlite3_stmt *s = prep(st, "UPDATE threads SET next_rule_ms = NULL WHERE id = ?1");
+    sqlite3_stmt *s = store_prep(st, "UPDATE threads SET next_rule_ms = NULL WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_threads_rule_due(struct ses_store *st, int64_t now_ms, int limit, ses_thread_id_cb cb,
                                void *ud)
 {
-    sqlite3_stmt *s = prep(st, "SELECT id FROM threads WHERE next_rule_ms IS NULL "
-                               "OR (next_rule_ms >= 0 AND next_rule_ms <= ?1) "
-                               "ORDER BY coalesce(next_rule_ms, 0) LIMIT ?2");
+    sqlite3_stmt *s = store_prep(st, "SELECT id FROM threads WHERE next_rule_ms IS NULL "
+                                     "OR (next_rule_ms >= 0 AND next_rule_ms <= ?1) "
+                                     "ORDER BY coalesce(next_rule_ms, 0) LIMIT ?2");
     if (s == NULL)
         return SES_EIO;
     sqlite3_bind_int64(s, 1, now_ms);
@@ -558,8 +483,8 @@ int ses_store_threads_rule_due(struct ses_store *st, int64_t now_ms, int limit, 
 
 int ses_store_threads_next_rule(struct ses_store *st, int64_t *ms)
 {
-    sqlite3_stmt *s = prep(st, "SELECT min(coalesce(next_rule_ms, 0)) FROM threads "
-                               "WHERE next_rule_ms IS NULL OR next_rule_ms >= 0");
+    sqlite3_stmt *s = store_prep(st, "SELECT min(coalesce(next_rule_ms, 0)) FROM threads "
+                                     "WHERE next_rule_ms IS NULL OR next_rule_ms >= 0");
     return s ? one_int(st, s, -1, ms) : SES_EIO;
 }
 
@@ -569,7 +494,7 @@ int ses_store_threads_next_rule(struct ses_store *st, int64_t *ms)
 int ses_store_oncall_get(struct ses_store *st, struct ses_oncall *o)
 {
     memset(o, 0, sizeof *o);
-    sqlite3_stmt *s = prep(st, "SELECT role, user_id FROM oncall");
+    sqlite3_stmt *s = store_prep(st, "SELECT role, user_id FROM oncall");
     if (s == NULL)
         return SES_EIO;
     int step;
@@ -582,7 +507,7 @@ int ses_store_oncall_get(struct ses_store *st, struct ses_oncall *o)
     sqlite3_finalize(s);
     if (step != SQLITE_DONE)
         return SES_EIO;
-    s = prep(st, "SELECT user_id, backup_id FROM backups ORDER BY set_ms, user_id");
+    s = store_prep(st, "SELECT user_id, backup_id FROM backups ORDER BY set_ms, user_id");
     if (s == NULL)
         return SES_EIO;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && o->n_backups < SES_ONCALL_MAX_BACKUPS) {
@@ -597,36 +522,36 @@ int ses_store_oncall_get(struct ses_store *st, struct ses_oncall *o)
 int ses_store_oncall_put(struct ses_store *st, const char *role, const uint8_t *user,
                          const uint8_t by[SES_ID_BYTES], int64_t now_ms)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO oncall(role, user_id, set_by, set_ms) "
-                               "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(role) DO UPDATE SET "
-                               "user_id = ?2, set_by = ?3, set_ms = ?4");
+    sqlite3_stmt *s = store_prep(st, "INSERT INTO oncall(role, user_id, set_by, set_ms) "
+                                     "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(role) DO UPDATE SET "
+                                     "user_id = ?2, set_by = ?3, set_ms = ?4");
     if (s == NULL)
         return SES_EIO;
     sqlite3_bind_text(s, 1, role, -1, SQLITE_TRANSIENT);
     bind_opt_id(s, 2, user != NULL, user);
     bind_id(s, 3, by);
     sqlite3_bind_int64(s, 4, now_ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_backup_put(struct ses_store *st, const uint8_t user[SES_ID_BYTES],
                          const uint8_t *backup, const uint8_t by[SES_ID_BYTES], int64_t now_ms)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO backups(user_id, backup_id, set_by, set_ms) "
-                               "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(user_id) DO UPDATE SET "
-                               "backup_id = ?2, set_by = ?3, set_ms = ?4");
+    sqlite3_stmt *s = store_prep(st, "INSERT INTO backups(user_id, backup_id, set_by, set_ms) "
+                                     "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(user_id) DO UPDATE SET "
+                                     "backup_id = ?2, set_by = ?3, set_ms = ?4");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, user);
     bind_opt_id(s, 2, backup != NULL, backup);
     bind_id(s, 3, by);
     sqlite3_bind_int64(s, 4, now_ms);
-    return run(st, s);
+    return store_run(st, s);
 }
 
 int ses_store_backup_count(struct ses_store *st, const uint8_t except[SES_ID_BYTES], int64_t *n)
 {
-    sqlite3_stmt *s = prep(st, "SELECT count(*) FROM backups WHERE user_id != ?1");
+    sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM backups WHERE user_id != ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, except);

@@ -5,6 +5,9 @@
 #ifndef SESAME_STORE_INTERNAL_H
 #define SESAME_STORE_INTERNAL_H
 
+#include <stdio.h>
+#include <string.h>
+
 #include <sqlite3.h>
 
 #include "store.h"
@@ -91,6 +94,73 @@ int store_exec(struct ses_store *st, sqlite3_stmt *s);
 int store_exec_one(struct ses_store *st, sqlite3_stmt *s);
 /* Resets and clears a statement after reading rows. */
 void store_done(sqlite3_stmt *s);
+/* For statements prepared per call (rare requests): prepares sql (NULL on error, logged). */
+sqlite3_stmt *store_prep(struct ses_store *st, const char *text);
+/* Steps a per-call statement that returns no rows and finalizes it: 0, SES_ENOT_FOUND when it
+ * changed no row, SES_EIO. */
+int store_run(struct ses_store *st, sqlite3_stmt *s);
+
+/* Binding and reading ids, optional values and id lists (a list is concatenated ids). A bound id
+ * is not copied: it must live until the statement has been stepped. */
+static inline void bind_id(sqlite3_stmt *s, int i, const uint8_t *id)
+{
+    sqlite3_bind_blob(s, i, id, SES_ID_BYTES, SQLITE_STATIC);
+}
+
+static inline void bind_opt_id(sqlite3_stmt *s, int i, bool has, const uint8_t *id)
+{
+    if (has)
+        bind_id(s, i, id);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static inline void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v != 0)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static inline void bind_opt_text(sqlite3_stmt *s, int i, const char *t)
+{
+    if (t[0] != '\0')
+        sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static inline void bind_ids(sqlite3_stmt *s, int i, const uint8_t (*ids)[SES_ID_BYTES], int n)
+{
+    sqlite3_bind_blob(s, i, n > 0 ? (const void *)ids : "", n * SES_ID_BYTES, SQLITE_TRANSIENT);
+}
+
+static inline bool col_id(sqlite3_stmt *s, int col, uint8_t out[SES_ID_BYTES])
+{
+    memset(out, 0, SES_ID_BYTES);
+    if (sqlite3_column_bytes(s, col) != SES_ID_BYTES)
+        return false;
+    memcpy(out, sqlite3_column_blob(s, col), SES_ID_BYTES);
+    return true;
+}
+
+static inline int col_ids(sqlite3_stmt *s, int col, uint8_t (*out)[SES_ID_BYTES], int max)
+{
+    int n = sqlite3_column_bytes(s, col) / SES_ID_BYTES;
+    if (n > max)
+        n = max;
+    if (n > 0)
+        memcpy(out, sqlite3_column_blob(s, col), (size_t)n * SES_ID_BYTES);
+    return n;
+}
+
+static inline void col_text(sqlite3_stmt *s, int col, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
 /* Reads a user row selected as (id, role, name, site, state, created_ms, device count). */
 void store_read_user(sqlite3_stmt *s, void *out);
 /* Gives every audit row written before schema 2 its canonical bytes, leaf hash and tree nodes. */

@@ -90,11 +90,6 @@ static void blob_to(uint8_t *dst, size_t n, sqlite3_stmt *s, int col)
         memcpy(dst, sqlite3_column_blob(s, col), n);
 }
 
-static void bind_id(sqlite3_stmt *s, int i, const uint8_t *id)
-{
-    sqlite3_bind_blob(s, i, id, SES_ID_BYTES, SQLITE_STATIC);
-}
-
 int ses_store_thread_insert(struct ses_store *st, const struct ses_thread *t)
 {
     sqlite3_stmt *s = store_stmt_sql(st, ST_THREAD_INSERT, q_thread_insert);
