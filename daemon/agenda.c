@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesame/err.h"
+
 #include "agenda.h"
 
 #define DAY SES_DAY_MS_AGENDA
@@ -156,13 +158,15 @@ static int cmp_rows(const void *pa, const void *pb)
     return memcmp(a->e->thread, b->e->thread, SES_ID_BYTES);
 }
 
-void ses_agenda_build(const struct ses_review_entry *entries, size_t n,
-                      const struct ses_agenda_params *p, struct ses_agenda *out)
+int ses_agenda_build(const struct ses_review_entry *entries, size_t n,
+                     const struct ses_agenda_params *p, struct ses_agenda *out)
 {
-    static struct sort_ctx ctx[SES_AGENDA_MAX]; /* loop thread only */
+    memset(out, 0, sizeof *out);
+    struct sort_ctx *ctx = calloc(SES_AGENDA_MAX, sizeof *ctx);
+    if (ctx == NULL)
+        return SES_ENOMEM;
     int per_case = p->minutes_per_case > 0 ? p->minutes_per_case : SES_REVIEW_MINUTES_PER_CASE;
     int64_t next = next_of(p->session_ms, p->next_ms);
-    memset(out, 0, sizeof *out);
     out->slots = p->minutes > 0 ? p->minutes / per_case : 0;
     out->n = n < SES_AGENDA_MAX ? n : SES_AGENDA_MAX;
     for (size_t i = 0; i < out->n; i++)
@@ -182,6 +186,8 @@ void ses_agenda_build(const struct ses_review_entry *entries, size_t n,
         if (r->due_ms < p->session_ms)
             out->missed_due++;
     }
+    free(ctx);
+    return 0;
 }
 
 bool ses_agenda_overflows(const struct ses_agenda *a)

@@ -121,9 +121,11 @@ struct ses_agenda {
 
 /* Builds the agenda of n entries (n <= SES_AGENDA_MAX): rows in agenda order (tier after aging,
  * earliest due, score descending, enrolment, thread id), filled within capacity in that order
- * (the first that does not fit closes the agenda: nobody later jumps it). */
-void ses_agenda_build(const struct ses_review_entry *entries, size_t n,
-                      const struct ses_agenda_params *p, struct ses_agenda *out);
+ * (the first that does not fit closes the agenda: nobody later jumps it). Returns 0, or
+ * SES_ENOMEM (out empty). */
+int ses_agenda_build(const struct ses_review_entry *entries, size_t n,
+                     const struct ses_agenda_params *p, struct ses_agenda *out)
+    __attribute__((warn_unused_result));
 
 /* After the session of a: whether entry i was left over and so counts one more deferral (a
  * cancelled session rolls every entry without counting one). */

@@ -16,6 +16,7 @@
 #include "alert_logic.h"
 #include "alert_engine.h"
 #include "log.h"
+#include "review.h"
 #include "roster.h"
 #include "session.h"
 #include "writer.h"
@@ -678,6 +679,8 @@ static int rules_one(struct ses_store *st, const struct ses_config *cfg,
     int rc = ses_store_thread_meta_get(st, thread, &m);
     if (rc != 0)
         return rc;
+    if (m.closed_ms != 0) /* a closed episode has no time rules */
+        return ses_store_thread_set_next_rule(st, thread, -1);
     size_t n = ses_time_rules(&m, now, cond_seen, &seen, hits, &next);
     if (seen.rc != 0)
         return seen.rc;
@@ -710,6 +713,8 @@ static int run_due(struct ses_store *st, void *arg)
         rc = ses_store_threads_rule_due(st, j->now, SES_ALERT_PASS_MAX, collect_due_thread, j);
     for (int i = 0; rc == 0 && i < j->n_threads; i++)
         rc = rules_one(st, j->cfg, j->threads[i], j->now, &j->touched);
+    if (rc == 0) /* case-review sessions that have started are held */
+        rc = ses_review_pass(st, j->cfg, j->now, &j->touched);
     j->more = j->n_alerts == SES_ALERT_PASS_MAX || j->n_threads == SES_ALERT_PASS_MAX;
     return rc;
 }
@@ -762,14 +767,18 @@ void ses_alerts_kick(struct ses_daemon *d)
     int64_t deadline = 0, rule = -1, now = ses_clock_now_ms(&d->clock), at = -1;
     if (d->stopping || d->alerts.job_pending || !d->alerts.timer_on)
         return; /* a pending pass re-arms when it is done */
+    int64_t session = -1;
     if (ses_store_alert_next_deadline(d->store, &deadline) != 0 ||
-        ses_store_threads_next_rule(d->store, &rule) != 0) {
+        ses_store_threads_next_rule(d->store, &rule) != 0 ||
+        ses_store_review_next_start(d->store, &session) != 0) {
         at = now + 1000; /* try again soon */
     } else {
         if (deadline > 0)
             at = deadline;
         if (rule >= 0 && (at < 0 || rule < at))
             at = rule;
+        if (session >= 0 && (at < 0 || session < at))
+            at = session;
     }
     int64_t delay = at < 0 ? SES_ALERT_TIMER_MAX_MS : at - now;
     if (delay < 0)
@@ -894,11 +903,19 @@ json_t *ses_alert_json(struct ses_daemon *d, const struct ses_alert *a)
 
 json_t *ses_thread_meta_json(const struct ses_thread_meta *m)
 {
-    return json_pack(
+    json_t *o = json_pack(
         "{s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "enrolled", (json_int_t)m->enrolled_ms, "phase",
-        m->phase, "last_contact", opt_int(m->last_contact_ms), "contacts", (json_int_t)m->contacts,
-        "last_review", opt_int(m->last_review_ms), "sequence_type", opt_str(m->sequence_type),
-        "sequence_due", opt_int(m->sequence_due_ms), "last_phq9", opt_int(m->last_phq9_ms));
+        m->closed_ms ? "completed" : m->phase, "last_contact", opt_int(m->last_contact_ms),
+        "contacts", (json_int_t)m->contacts, "last_review", opt_int(m->last_review_ms),
+        "sequence_type", opt_str(m->sequence_type), "sequence_due", opt_int(m->sequence_due_ms),
+        "last_phq9", opt_int(m->last_phq9_ms));
+    if (o != NULL) {
+        json_object_set_new(o, "closed", opt_int(m->closed_ms));
+        json_object_set_new(o, "closed_reason", opt_str(m->closed_reason));
+        json_object_set_new(o, "next_review", opt_int(m->next_review_ms));
+        json_object_set_new(o, "review_deferrals", json_integer(m->review_deferrals));
+    }
+    return o;
 }
 
 void ses_alerts_push(struct ses_daemon *d, const struct ses_alert_touched *t)

@@ -233,6 +233,42 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "  user_id BLOB PRIMARY KEY CHECK(length(user_id) = 16),"
     "  backup_id BLOB CHECK(backup_id IS NULL OR length(backup_id) = 16),"
     "  set_by BLOB NOT NULL, set_ms INTEGER NOT NULL);",
+    /* 8: episodes and the weekly case review (PROTOCOL.md §15). A closed episode keeps its last
+     * phase; the review queue holds codes and dates only (reasons, tiers, outcomes), never a
+     * score or a summary: those travel end-to-end encrypted in the thread. */
+    "ALTER TABLE threads ADD COLUMN closed_ms INTEGER;"
+    "ALTER TABLE threads ADD COLUMN closed_reason TEXT CHECK(closed_reason IN ('remission',"
+    "  'referred','patient_choice','lost_to_follow_up','inappropriate'));"
+    "ALTER TABLE threads ADD COLUMN next_review_ms INTEGER;"
+    "ALTER TABLE threads ADD COLUMN review_deferrals INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE review_series("
+    "  id BLOB PRIMARY KEY CHECK(length(id) = 16), psychiatrist BLOB NOT NULL,"
+    "  weekday INTEGER NOT NULL CHECK(weekday BETWEEN 1 AND 7),"
+    "  minute INTEGER NOT NULL CHECK(minute BETWEEN 0 AND 1439),"
+    "  minutes INTEGER NOT NULL CHECK(minutes BETWEEN 1 AND 600),"
+    "  created_by BLOB NOT NULL, created_ms INTEGER NOT NULL, ended_ms INTEGER);"
+    "CREATE TABLE review_sessions("
+    "  id BLOB PRIMARY KEY CHECK(length(id) = 16), series_id BLOB, psychiatrist BLOB NOT NULL,"
+    "  start_ms INTEGER NOT NULL, minutes INTEGER NOT NULL CHECK(minutes BETWEEN 1 AND 600),"
+    "  state TEXT NOT NULL CHECK(state IN ('planned','cancelled','held')),"
+    "  entries INTEGER NOT NULL DEFAULT 0, missed_due INTEGER NOT NULL DEFAULT 0,"
+    "  created_by BLOB NOT NULL, created_ms INTEGER NOT NULL, UNIQUE(series_id, start_ms));"
+    "CREATE INDEX review_sessions_start ON review_sessions(state, start_ms);"
+    "CREATE INDEX review_sessions_psy ON review_sessions(psychiatrist, start_ms);"
+    "CREATE TABLE review_requests("
+    "  id INTEGER PRIMARY KEY, thread_id BLOB NOT NULL REFERENCES threads(id),"
+    "  reason TEXT NOT NULL, by_user BLOB NOT NULL, added_ms INTEGER NOT NULL, done_ms INTEGER);"
+    "CREATE INDEX review_requests_thread ON review_requests(thread_id, done_ms);"
+    "CREATE TABLE review_agenda("
+    "  session_id BLOB NOT NULL, thread_id BLOB NOT NULL, position INTEGER NOT NULL,"
+    "  tier INTEGER NOT NULL, base_tier INTEGER NOT NULL, promoted TEXT, reasons TEXT NOT NULL,"
+    "  due_ms INTEGER NOT NULL, units INTEGER NOT NULL, in_capacity INTEGER NOT NULL,"
+    "  outcome TEXT, outcome_ms INTEGER, outcome_by BLOB, next_review_ms INTEGER,"
+    "  PRIMARY KEY(session_id, thread_id)) WITHOUT ROWID;"
+    "CREATE INDEX review_agenda_thread ON review_agenda(thread_id);"
+    "CREATE TABLE review_minutes("
+    "  session_id BLOB PRIMARY KEY, attended BLOB NOT NULL, recorded_by BLOB NOT NULL,"
+    "  recorded_ms INTEGER NOT NULL);",
 };
 
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)

@@ -385,6 +385,10 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
         col_text(s, 5, m->sequence_type, sizeof m->sequence_type);
         m->sequence_due_ms = sqlite3_column_int64(s, 6);
         m->last_phq9_ms = sqlite3_column_int64(s, 7);
+        m->closed_ms = sqlite3_column_int64(s, 8);
+        col_text(s, 9, m->closed_reason, sizeof m->closed_reason);
+        m->next_review_ms = sqlite3_column_int64(s, 10);
+        m->review_deferrals = sqlite3_column_int(s, 11);
         rc = 0;
     } else if (step != SQLITE_DONE) {
         rc = SES_EIO;
@@ -398,8 +402,9 @@ int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_
 {
     sqlite3_stmt *s =
         store_prep(st, "UPDATE threads SET enrolled_ms = ?2, phase = ?3, "
-                       "last_review_ms = ?4, sequence_type = ?5, sequence_due_ms = ?6 "
-                       "WHERE id = ?1");
+                       "last_review_ms = ?4, sequence_type = ?5, sequence_due_ms = ?6, "
+                       "closed_ms = ?7, closed_reason = ?8, next_review_ms = ?9, "
+                       "review_deferrals = ?10 WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -408,6 +413,10 @@ int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_
     bind_opt_int(s, 4, m->last_review_ms);
     bind_opt_text(s, 5, m->sequence_type);
     bind_opt_int(s, 6, m->sequence_due_ms);
+    bind_opt_int(s, 7, m->closed_ms);
+    bind_opt_text(s, 8, m->closed_reason);
+    bind_opt_int(s, 9, m->next_review_ms);
+    sqlite3_bind_int(s, 10, m->review_deferrals);
     return store_run(st, s);
 }
 

@@ -78,6 +78,10 @@ struct ses_thread_meta {
     char sequence_type[12];  /* "" = none, classic, light */
     int64_t sequence_due_ms; /* 0 = none */
     int64_t last_phq9_ms;    /* date of the latest assessment naming a PHQ-9; 0 = none */
+    int64_t closed_ms;       /* the episode's end; 0 = open */
+    char closed_reason[24];  /* remission, referred, patient_choice, lost_to_follow_up, ... */
+    int64_t next_review_ms;  /* the date the last review outcome set; 0 = none */
+    int review_deferrals;    /* case-review sessions it was left over from since its review */
 };
 
 /* A contact (PROTOCOL.md §13): its date, type and, for an assessment, whether it had a PHQ-9. */

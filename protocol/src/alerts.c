@@ -397,7 +397,7 @@ static const struct ses_alert_type table[] = {
      "",
      "CAPACITY_ALERT",
      SES_SEV_INFO,
-     SES_ORIGIN_LATER,
+     SES_ORIGIN_DAEMON,
      0,
      P_LEAD,
      0,

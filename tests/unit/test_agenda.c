@@ -54,7 +54,7 @@ static struct ses_agenda agenda; /* large: not on the stack */
 #define EXPECT_ORDER(es, n, params, want)                                                          \
     do {                                                                                           \
         char got[256];                                                                             \
-        ses_agenda_build(es, n, params, &agenda);                                                  \
+        assert_int_equal(ses_agenda_build(es, n, params, &agenda), 0);                             \
         order_of(&agenda, es, got, sizeof got);                                                    \
         assert_string_equal(got, want);                                                            \
     } while (0)
@@ -110,7 +110,7 @@ static void aging(void **state)
     /* deferred twice never goes above T1 */
     struct ses_review_entry safety = entry(9, SES_RR_SAFETY, T0);
     safety.deferrals = 5;
-    ses_agenda_build(&safety, 1, &weekly, &agenda);
+    assert_int_equal(ses_agenda_build(&safety, 1, &weekly, &agenda), 0);
     assert_int_equal(agenda.rows[0].tier, SES_T1);
     assert_int_equal(agenda.rows[0].promoted, SES_PROMO_NONE);
 }
@@ -171,7 +171,7 @@ static void capacity_new_patients_double(void **state)
     /* minutes per case */
     p.minutes = 60;
     p.minutes_per_case = 10;
-    ses_agenda_build(urgent, 3, &p, &agenda);
+    assert_int_equal(ses_agenda_build(urgent, 3, &p, &agenda), 0);
     assert_int_equal(agenda.slots, 6);
     p.minutes = 0;
     EXPECT_ORDER(urgent, 3, &p, "1 2 3");
@@ -203,7 +203,7 @@ static void missed_due_counted(void **state)
     (void)state;
     struct ses_review_entry es[] = {entry(1, SES_RR_NEW, T0 - DAY),
                                     entry(2, SES_RR_REQUEST, T0 + DAY)};
-    ses_agenda_build(es, 2, &weekly, &agenda);
+    assert_int_equal(ses_agenda_build(es, 2, &weekly, &agenda), 0);
     assert_int_equal(agenda.missed_due, 1);
 }
 

@@ -542,8 +542,16 @@ static void read_only_connection(void **state)
     assert_int_equal(ses_store_user_insert(f->st, &b), 0);
 }
 
-/* What schema 7 added, taken away again (to test the migrations from earlier versions). */
+/* What schemas 7 and 8 added, taken away again (to test the migrations from earlier versions). */
+#define SCHEMA8_UNDO                                                                               \
+    "ALTER TABLE threads DROP COLUMN closed_ms;"                                                   \
+    "ALTER TABLE threads DROP COLUMN closed_reason;"                                               \
+    "ALTER TABLE threads DROP COLUMN next_review_ms;"                                              \
+    "ALTER TABLE threads DROP COLUMN review_deferrals;"                                            \
+    "DROP TABLE review_series; DROP TABLE review_sessions; DROP TABLE review_requests;"            \
+    "DROP TABLE review_agenda; DROP TABLE review_minutes;"
 #define SCHEMA7_UNDO                                                                               \
+    SCHEMA8_UNDO                                                                                   \
     "ALTER TABLE alerts DROP COLUMN renotified;"                                                   \
     "ALTER TABLE contacts DROP COLUMN type;"                                                       \
     "ALTER TABLE threads DROP COLUMN last_phq9_ms;"                                                \
