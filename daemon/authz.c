@@ -27,6 +27,7 @@ enum need {
     NEED_CLOSE,           /* visible, a clinician member, owner or on duty, among the closers (an
                              admin passes the gate, and sees the alert, but never closes one) */
     NEED_CANCEL,          /* visible, and the raiser or an admin */
+    NEED_SESSION,         /* the session's psychiatrist, or an admin when the row allows one */
 };
 
 static const struct {
@@ -67,6 +68,15 @@ static const struct {
     [SES_ACT_DEVICE_LINK] = {"device_link", EVERY_ROLE, NEED_NONE},
     [SES_ACT_ONCALL_READ] = {"oncall_read", CLINICAL | R(SES_ROLE_ADMIN), NEED_NONE},
     [SES_ACT_ONCALL_SET] = {"oncall_set", R(SES_ROLE_ADMIN), NEED_NONE},
+    [SES_ACT_REVIEW_SESSIONS] = {"review_sessions", CLINICAL | R(SES_ROLE_ADMIN), NEED_NONE},
+    [SES_ACT_REVIEW_SESSION_SET] = {"review_session_set",
+                                    R(SES_ROLE_PSYCHIATRIST) | R(SES_ROLE_ADMIN), NEED_SESSION},
+    [SES_ACT_AGENDA_READ] = {"agenda", R(SES_ROLE_PSYCHIATRIST) | R(SES_ROLE_ADMIN), NEED_SESSION},
+    [SES_ACT_REVIEW_MINUTES] = {"review_minutes", R(SES_ROLE_PSYCHIATRIST), NEED_SESSION},
+    [SES_ACT_QUEUE_READ] = {"queue", CLINICAL, NEED_NONE},
+    [SES_ACT_QUEUE_ADD] = {"queue_add", CLINICAL, NEED_MEMBER},
+    [SES_ACT_REVIEW_OUTCOME] = {"review_outcome", R(SES_ROLE_PSYCHIATRIST), NEED_MEMBER},
+    [SES_ACT_EPISODE_CLOSE] = {"episode_close", R(SES_ROLE_NURSE), NEED_MEMBER},
 };
 
 static struct ses_authz verdict(int rc, const char *object)
@@ -110,6 +120,10 @@ static struct ses_authz relation(const struct ses_principal *p, enum ses_action 
         if (!thread || !r->member)
             return verdict(SES_EDENIED, "thread");
         return verdict((r->raisers & R(p->role)) ? 0 : SES_EDENIED, name);
+    case NEED_SESSION:
+        if (r->kind != SES_RES_SESSION || !r->exists)
+            return verdict(SES_EDENIED, "session");
+        return verdict(r->session_own || admin ? 0 : SES_EDENIED, name);
     case NEED_SEE:
     case NEED_ACK:
     case NEED_CLOSE:

@@ -39,13 +39,21 @@ enum ses_action {
     SES_ACT_ALERT_RESOLVE,  /* resolve (the type's closers) */
     SES_ACT_ALERT_CANCEL,   /* cancel (the raiser, admins) */
     SES_ACT_CONTACT_RECORD, /* record a contact (nurse members) */
-    SES_ACT_ASSESSMENT_RECORD, /* record an assessment contact (clinician members) */
-    SES_ACT_META_READ,         /* a thread's episode metadata (members) */
-    SES_ACT_META_EPISODE,      /* set phase, sequence, enrolment (nurse members) */
-    SES_ACT_META_REVIEW,       /* set the last case-review date (psychiatrist members) */
-    SES_ACT_DEVICE_LINK,       /* an enrolled device makes a code for another device of its user */
-    SES_ACT_ONCALL_READ,       /* the escalation roles in force (on duty, lead, backups) */
-    SES_ACT_ONCALL_SET,        /* set them through the server (admins) */
+    SES_ACT_ASSESSMENT_RECORD,  /* record an assessment contact (clinician members) */
+    SES_ACT_META_READ,          /* a thread's episode metadata (members) */
+    SES_ACT_META_EPISODE,       /* set phase, sequence, enrolment (nurse members) */
+    SES_ACT_META_REVIEW,        /* set the last case-review date (psychiatrist members) */
+    SES_ACT_DEVICE_LINK,        /* an enrolled device makes a code for another device of its user */
+    SES_ACT_ONCALL_READ,        /* the escalation roles in force (on duty, lead, backups) */
+    SES_ACT_ONCALL_SET,         /* set them through the server (admins) */
+    SES_ACT_REVIEW_SESSIONS,    /* list case-review sessions */
+    SES_ACT_REVIEW_SESSION_SET, /* add or cancel a session (its psychiatrist, admins) */
+    SES_ACT_AGENDA_READ,        /* a session's agenda (its psychiatrist, admins) */
+    SES_ACT_REVIEW_MINUTES,     /* record a session's minutes (its psychiatrist) */
+    SES_ACT_QUEUE_READ,         /* the queue entries of one's threads */
+    SES_ACT_QUEUE_ADD,          /* put a patient on the queue with a reason (clinician members) */
+    SES_ACT_REVIEW_OUTCOME,     /* a reviewed case's outcome (psychiatrist members) */
+    SES_ACT_EPISODE_CLOSE,      /* end an episode (nurse members) */
     SES_ACT_COUNT
 };
 
@@ -58,6 +66,7 @@ enum ses_resource_kind {
     SES_RES_NONE = 0, /* the action names no resource */
     SES_RES_THREAD,   /* a thread */
     SES_RES_ALERT,    /* an alert */
+    SES_RES_SESSION,  /* a case-review session (or the psychiatrist one is adding one for) */
 };
 
 /* How the principal stands to the resource. For an alert, member is about the alert's thread
@@ -73,12 +82,14 @@ struct ses_resource {
     bool raiser;      /* the user who raised it */
     bool on_duty;     /* the on-duty psychiatrist in force */
     unsigned closers; /* the type's closers (SES_PARTY_OWNER, SES_PARTY_NURSE, ...) */
+    bool session_own; /* SES_RES_SESSION: the principal is its psychiatrist */
 };
 
 struct ses_authz {
     int rc;             /* 0, SES_EDENIED or SES_ENOT_OWNER (sees the alert, is not a closer) */
     const char *object; /* a refusal's authz.denied object: "thread" (not a member or unknown),
-                           "alert" (neither visible nor known), else the action's name; static */
+                           "alert" (neither visible nor known), "session" (unknown), else the
+                           action's name; static */
 };
 
 /* The decision on action by p on r. r NULL: the gate before the request's resource is known
