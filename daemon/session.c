@@ -77,6 +77,16 @@ static const struct route routes[] = {
     {"oncall_show", ses_handle_oncall_show, SES_ACT_ONCALL_READ, false, false},
     {"oncall_set", ses_handle_oncall_set, SES_ACT_ONCALL_SET, false, false},
     {"backup_set", ses_handle_backup_set, SES_ACT_ONCALL_SET, false, false},
+    {"review_session_add", ses_handle_review_session_add, SES_ACT_REVIEW_SESSION_SET, false, false},
+    {"review_sessions", ses_handle_review_sessions, SES_ACT_REVIEW_SESSIONS, false, false},
+    {"review_session_cancel", ses_handle_review_session_cancel, SES_ACT_REVIEW_SESSION_SET, false,
+     false},
+    {"agenda", ses_handle_agenda, SES_ACT_AGENDA_READ, false, false},
+    {"queue", ses_handle_queue, SES_ACT_QUEUE_READ, false, false},
+    {"queue_add", ses_handle_queue_add, SES_ACT_QUEUE_ADD, false, false},
+    {"review_outcome", ses_handle_review_outcome, SES_ACT_REVIEW_OUTCOME, false, false},
+    {"review_minutes", ses_handle_review_minutes, SES_ACT_REVIEW_MINUTES, false, false},
+    {"episode_close", ses_handle_episode_close, SES_ACT_EPISODE_CLOSE, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)

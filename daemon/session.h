@@ -152,6 +152,17 @@ int ses_handle_thread_meta(struct ses_session *s, const struct ses_frame *f, jso
 int ses_handle_oncall_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_oncall_set(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_backup_set(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+/* The weekly case review (handle_review.c, PROTOCOL.md §15). */
+int ses_handle_review_session_add(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_review_sessions(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_review_session_cancel(struct ses_session *s, const struct ses_frame *f,
+                                     json_t **reply);
+int ses_handle_agenda(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_queue(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_queue_add(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_review_outcome(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_review_minutes(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_episode_close(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 /* {"NO_ON_DUTY_PSYCHIATRIST","NO_PROGRAM_LEAD"} as far as they apply (handle_oncall.c). */
 json_t *ses_oncall_warnings_json(struct ses_daemon *d);
 
