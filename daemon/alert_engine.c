@@ -473,6 +473,7 @@ int ses_alert_close_txn(struct ses_store *st, struct ses_alert *a, const char *s
 
 struct clear_acc {
     const char *const *codes;
+    bool any_origin; /* every open alert of codes, not only the daemon's own */
     int n;
     struct ses_alert list[SES_TIME_RULES_MAX * 2];
 };
@@ -480,7 +481,7 @@ struct clear_acc {
 static int collect_clearable(void *ud, const struct ses_alert *a)
 {
     struct clear_acc *c = ud;
-    if (strcmp(a->origin, "daemon") != 0)
+    if (!c->any_origin && strcmp(a->origin, "daemon") != 0)
         return 0; /* only the daemon's own alerts clear by themselves */
     for (int i = 0; c->codes[i] != NULL; i++)
         if (strcmp(c->codes[i], a->type) == 0 && c->n < (int)(sizeof c->list / sizeof c->list[0]))
@@ -488,14 +489,16 @@ static int collect_clearable(void *ud, const struct ses_alert *a)
     return 0;
 }
 
-int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
-                        const char *const codes[], const struct ses_alert_actor *by, int64_t now,
-                        struct ses_alert_touched *t)
+/* Both clears: the daemon's own alerts of codes, or (any_origin) every open alert of them. */
+static int clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                     const char *const codes[], bool any_origin, const struct ses_alert_actor *by,
+                     int64_t now, struct ses_alert_touched *t)
 {
     struct clear_acc *c = calloc(1, sizeof *c);
     if (c == NULL)
         return SES_ENOMEM;
     c->codes = codes;
+    c->any_origin = any_origin;
     int rc = ses_store_alert_open_of_thread(st, thread, collect_clearable, c);
     for (int i = 0; rc == 0 && i < c->n; i++)
         rc = ses_alert_close_txn(st, &c->list[i], "resolved", "CONDITION_CLEARED", NULL, 0, by, now,
@@ -504,6 +507,20 @@ int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES]
     if (rc == 0)
         rc = ses_store_thread_rules_stale(st, thread);
     return rc;
+}
+
+int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                        const char *const codes[], const struct ses_alert_actor *by, int64_t now,
+                        struct ses_alert_touched *t)
+{
+    return clear_txn(st, thread, codes, false, by, now, t);
+}
+
+int ses_alert_review_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                               const char *const codes[], const struct ses_alert_actor *by,
+                               int64_t now, struct ses_alert_touched *t)
+{
+    return clear_txn(st, thread, codes, true, by, now, t);
 }
 
 /* --- escalation and time rules (one writer job per timer pass) ----------------------------------

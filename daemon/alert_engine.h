@@ -88,6 +88,12 @@ int ses_alert_ack_txn(struct ses_store *st, struct ses_alert *a, const struct se
 int ses_alert_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
                         const char *const codes[], const struct ses_alert_actor *by, int64_t now,
                         struct ses_alert_touched *t);
+/* Writer thread: a review outcome resolves the thread's open alerts of codes whoever raised them
+ * (the client's A06 too) with CONDITION_CLEARED on behalf of by: the next evaluation raises them
+ * again if the condition still holds. */
+int ses_alert_review_clear_txn(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
+                               const char *const codes[], const struct ses_alert_actor *by,
+                               int64_t now, struct ses_alert_touched *t);
 
 /* The escalation roles in force (stored by admins over the config's), read from st. */
 int ses_alert_roles_load(struct ses_store *st, const struct ses_config *cfg,

@@ -218,7 +218,7 @@ static int run_outcome(struct ses_store *st, struct review_job *j)
         rc = 0; /* reviewed outside a session's agenda (ad hoc) */
     }
     if (rc == 0)
-        rc = ses_alert_clear_txn(st, j->thread, review_alerts, &by, j->req.now, &j->touched);
+        rc = ses_alert_review_clear_txn(st, j->thread, review_alerts, &by, j->req.now, &j->touched);
     if (rc == 0 && strcmp(j->code, "RENEW_SEQUENCE") == 0) {
         static const char *const decision[] = {"A12", NULL};
         rc = ses_alert_clear_txn(st, j->thread, decision, &by, j->req.now, &j->touched);
@@ -752,16 +752,16 @@ struct queue_list {
     struct queue_ctx *q;
     json_t *arr;
     int rc;
+    size_t n;
+    uint8_t (*ids)[SES_ID_BYTES];
 };
 
-static void add_entry(void *ud, const struct ses_thread_line *l)
+/* The caller's threads, collected first: the entries' own queries reuse the store's statements. */
+static void add_id(void *ud, const struct ses_thread_line *l)
 {
     struct queue_list *a = ud;
-    json_t *o = NULL;
-    if (a->rc == 0)
-        a->rc = entry_json(a->q, l->t.id, &o);
-    if (o != NULL)
-        json_array_append_new(a->arr, o);
+    if (a->n < SES_AGENDA_MAX)
+        memcpy(a->ids[a->n++], l->t.id, SES_ID_BYTES);
 }
 
 static void queue_ctx_free(struct queue_ctx *q)
@@ -783,21 +783,27 @@ int ses_handle_queue(struct ses_session *s, const struct ses_frame *f, json_t **
     if (one && (rc = ses_session_authorize_thread(s, SES_ACT_THREAD_READ, thread)) != 0)
         return rc;
     struct queue_ctx *q = calloc(1, sizeof *q);
-    struct queue_list a = {.q = q, .arr = json_array()};
-    if (q == NULL || a.arr == NULL) {
+    struct queue_list a = {
+        .q = q, .arr = json_array(), .ids = calloc(SES_AGENDA_MAX, SES_ID_BYTES)};
+    if (q == NULL || a.arr == NULL || a.ids == NULL) {
         free(q);
+        free(a.ids);
         json_decref(a.arr);
         return SES_ENOMEM;
     }
     q->s = s;
     q->now = ses_clock_now_ms(&s->d->clock);
     if (one) {
-        json_t *o = NULL;
-        if ((a.rc = entry_json(q, thread, &o)) == 0 && o != NULL)
-            json_array_append_new(a.arr, o);
-    } else if ((rc = ses_store_threads_of_user(s->d->store, s->user_id, add_entry, &a)) != 0) {
-        a.rc = rc;
+        memcpy(a.ids[a.n++], thread, SES_ID_BYTES);
+    } else {
+        a.rc = ses_store_threads_of_user(s->d->store, s->user_id, add_id, &a);
     }
+    for (size_t i = 0; a.rc == 0 && i < a.n; i++) {
+        json_t *o = NULL;
+        if ((a.rc = entry_json(q, a.ids[i], &o)) == 0 && o != NULL)
+            json_array_append_new(a.arr, o);
+    }
+    free(a.ids);
     queue_ctx_free(q);
     if (a.rc != 0) {
         json_decref(a.arr);

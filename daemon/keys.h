@@ -35,7 +35,8 @@ struct ses_log_key {
 
 /* Same contracts as the server key functions, for log.key. */
 int ses_log_key_create(const char *path, struct ses_log_key **out);
-int ses_log_key_load(const char *path, struct ses_log_key **out) __attribute__((warn_unused_result));
+int ses_log_key_load(const char *path, struct ses_log_key **out)
+    __attribute__((warn_unused_result));
 void ses_log_key_free(struct ses_log_key *k);
 
 #endif

@@ -370,7 +370,8 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
     sqlite3_stmt *s =
         store_prep(st, "SELECT coalesce(enrolled_ms, created_ms), phase, last_contact_ms, "
                        "contacts, last_review_ms, sequence_type, sequence_due_ms, "
-                       "last_phq9_ms FROM threads WHERE id = ?1");
+                       "last_phq9_ms, closed_ms, closed_reason, next_review_ms, "
+                       "review_deferrals FROM threads WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);

@@ -166,6 +166,10 @@ int cmd_thread_meta(struct cli *cli);  /* `thread meta`: argv[0] is THREAD */
 int cmd_device_link(struct cli *cli);  /* `device link`: a code for another own device */
 int cmd_admin_oncall(struct cli *cli); /* `admin oncall`: argv[0] is show or set */
 int cmd_admin_backup(struct cli *cli); /* `admin backup`: argv[0] is set */
+int cmd_session(struct cli *cli);      /* argv[0] is add, list or cancel (cmd_review.c) */
+int cmd_queue(struct cli *cli);        /* argv[0] is add, list, agenda or outcome */
+int cmd_review(struct cli *cli);       /* argv[0] is minutes */
+int cmd_episode(struct cli *cli);      /* argv[0] is close */
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

@@ -93,6 +93,23 @@ void cli_print_usage(FILE *out)
           "                      close an alert (safety alerts need --outcome and --note)\n"
           "  alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT\n"
           "                      withdraw an alert you raised (not a safety alert)\n"
+          "  session add (--weekday 1..7|mon..sun | --date YYYY-MM-DD) --time HH:MM\n"
+          "              --minutes N [--psychiatrist USER_ID]\n"
+          "                      a weekly case-review series (or one session)\n"
+          "  session list [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--psychiatrist USER_ID]\n"
+          "  session cancel SESSION_ID\n"
+          "  queue add THREAD --reason CODE\n"
+          "                      ask for the patient to be discussed at the case review\n"
+          "  queue list [THREAD] where your patients stand on the case-review queue\n"
+          "  queue agenda [--session SESSION_ID]\n"
+          "                      a session's agenda and why each case is where it is\n"
+          "  queue outcome THREAD --outcome CODE [--next-review YYYY-MM-DD]\n"
+          "                      the outcome of a reviewed case and its next review\n"
+          "  review minutes SESSION_ID --attended USER_ID...\n"
+          "                      record who attended a held session\n"
+          "  episode close THREAD --reason remission|referred|patient_choice|\n"
+          "              lost_to_follow_up|inappropriate\n"
+          "                      end the episode (leaves the queue, stops its time rules)\n"
           "  safety-number USER_ID\n"
           "                      the 60-digit number to compare with that user\n"
           "  device link [--ttl SECONDS]\n"
@@ -226,6 +243,14 @@ int main(int argc, char **argv)
         status = cmd_safety_number(&cli);
     } else if (strcmp(cmd, "device") == 0) {
         status = cmd_device(&cli);
+    } else if (strcmp(cmd, "session") == 0) {
+        status = cmd_session(&cli);
+    } else if (strcmp(cmd, "queue") == 0) {
+        status = cmd_queue(&cli);
+    } else if (strcmp(cmd, "review") == 0) {
+        status = cmd_review(&cli);
+    } else if (strcmp(cmd, "episode") == 0) {
+        status = cmd_episode(&cli);
     } else if (cmd[0] == '-') {
         status = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {

@@ -150,16 +150,7 @@ static int64_t day_ms(const struct world *w, int off)
 /* Moves the daemon's clock (test_clock, as the admin) and the CLI's with it. */
 static void advance(struct world *w, int64_t ms)
 {
-    struct w_dev *d = w_dev_load(w->home[ADMIN]);
-    char off[32];
-    snprintf(off, sizeof off, "%lld", (long long)w->offset_ms);
-    setenv("SESAME_TEST_CLOCK_OFFSET_MS", off, 1); /* the login's ts, by the daemon's clock */
-    struct ses_conn *c = w_login(w->e, d);
-    unsetenv("SESAME_TEST_CLOCK_OFFSET_MS");
-    json_decref(w_request_ok(c, json_pack("{s:s, s:I}", "t", "test_clock", "advance_ms", ms),
-                             "test_clock"));
-    ses_conn_free(c);
-    w_dev_free(d);
+    w_clock_advance(w->e, w->home[ADMIN], w->offset_ms, ms);
     w->offset_ms += ms;
     snprintf(w->env_buf, sizeof w->env_buf, "SESAME_TEST_CLOCK_OFFSET_MS=%lld",
              (long long)w->offset_ms);

@@ -416,3 +416,17 @@ char *w_deep_frame(const char *type, int64_t id, int depth)
     free(head);
     return s;
 }
+
+void w_clock_advance(const struct h_env *e, const char *admin_home, int64_t offset_ms, int64_t ms)
+{
+    struct w_dev *d = w_dev_load(admin_home);
+    char off[32];
+    snprintf(off, sizeof off, "%lld", (long long)offset_ms);
+    setenv("SESAME_TEST_CLOCK_OFFSET_MS", off, 1); /* the login's ts, by the daemon's clock */
+    struct ses_conn *c = w_login(e, d);
+    unsetenv("SESAME_TEST_CLOCK_OFFSET_MS");
+    json_decref(w_request_ok(c, json_pack("{s:s, s:I}", "t", "test_clock", "advance_ms", ms),
+                             "test_clock"));
+    ses_conn_free(c);
+    w_dev_free(d);
+}

@@ -91,4 +91,8 @@ char *w_padded_frame(const char *type, int64_t id, size_t total);
 /* Builds {"t":T,"id":ID,"x":[[...]]} whose nesting depth is exactly depth (>= 2). */
 char *w_deep_frame(const char *type, int64_t id, int depth);
 
+/* Moves the daemon's clock ahead by ms with the test_clock hook, logged in as the admin of
+ * admin_home whose CLI clock is already offset_ms ahead (the login's timestamp follows it). */
+void w_clock_advance(const struct h_env *e, const char *admin_home, int64_t offset_ms, int64_t ms);
+
 #endif
