@@ -22,6 +22,10 @@
  *    rule any more (no A09 after 61 days).
  *  - no_clinical_text: the nurse's case summary, sent in the thread, is nowhere in the server's
  *    database files.
+ *  - limits: each bound at its edge through the client library (a session of 600 minutes but not
+ *    601, weekdays 1..7, times 00:00..23:59, a start after now, a listing of 366 days but not
+ *    367, minutes with 16 attendees but not 17, a next review within a year), and the refusals
+ *    change nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 #include "harness.h"
 #include "wire.h"
 #include "sesame/encode.h"
+#include "sesame/err.h"
 #include "sesame/scales.h"
 
 enum { ADMIN, NURSE, GP, PSY, LEAD, N_WHO };
@@ -448,6 +453,142 @@ static void test_no_clinical_text(void **state)
     world_free(&w);
 }
 
+static json_t *req(const char *type)
+{
+    return json_pack("{s:s}", "t", type);
+}
+
+static json_t *with(json_t *o, const char *key, json_t *v)
+{
+    json_object_set_new(o, key, v);
+    return o;
+}
+
+static void test_limits(void **state)
+{
+    struct world w;
+    world_start(&w, *state);
+    world_patients(&w);
+    struct w_dev *d = w_dev_load(w.home[PSY]);
+    struct ses_conn *c = w_login(w.e, d);
+    int64_t now = h_wall_ms();
+    struct h_snap snap;
+    h_snap_take(&snap, w.e->db, NULL);
+    /* sessions: minutes 1..600, weekday 1..7, HH:MM, a start after now, one form or the other */
+    const char *const bad_times[] = {"24:00", "23:60", "9:00", "09:0a", "0900", NULL};
+    for (int i = 0; bad_times[i] != NULL; i++)
+        w_request_error(c,
+                        with(with(with(req("review_session_add"), "weekday", json_integer(2)),
+                                  "time", json_string(bad_times[i])),
+                             "minutes", json_integer(60)),
+                        SES_EBAD_FIELD);
+    w_request_error(c,
+                    with(with(with(req("review_session_add"), "weekday", json_integer(8)), "time",
+                              json_string("10:00")),
+                         "minutes", json_integer(60)),
+                    SES_EBAD_FIELD);
+    w_request_error(c,
+                    with(with(req("review_session_add"), "start", json_integer(now + DAY_MS)),
+                         "minutes", json_integer(601)),
+                    SES_EBAD_FIELD);
+    w_request_error(c,
+                    with(with(req("review_session_add"), "start", json_integer(now + DAY_MS)),
+                         "minutes", json_integer(0)),
+                    SES_EBAD_FIELD);
+    w_request_error(c,
+                    with(with(req("review_session_add"), "start", json_integer(now - DAY_MS)),
+                         "minutes", json_integer(60)),
+                    SES_EBAD_FIELD);
+    w_request_error(
+        c,
+        with(with(with(with(req("review_session_add"), "start", json_integer(now + DAY_MS)),
+                       "weekday", json_integer(2)),
+                  "time", json_string("10:00")),
+             "minutes", json_integer(60)),
+        SES_EBAD_FIELD);
+    w_request_error(c, with(req("review_session_add"), "start", json_integer(now + DAY_MS)),
+                    SES_EMISSING_FIELD);
+    /* a listing of 366 days, not 367 */
+    w_request_error(c,
+                    with(with(req("review_sessions"), "from", json_integer(now)), "to",
+                         json_integer(now + 367 * DAY_MS)),
+                    SES_EBAD_FIELD);
+    json_decref(w_request_ok(c,
+                             with(with(req("review_sessions"), "from", json_integer(now)), "to",
+                                  json_integer(now + 366 * DAY_MS)),
+                             "review_sessions"));
+    /* an outcome's next review within a year; an unknown outcome; a closed list of codes */
+    w_request_error(c,
+                    with(with(with(req("review_outcome"), "thread", json_string(w.thread[P_NI])),
+                              "outcome", json_string("CONTINUE")),
+                         "next_review", json_integer(now + 366 * DAY_MS)),
+                    SES_EBAD_FIELD);
+    w_request_error(c,
+                    with(with(with(req("review_outcome"), "thread", json_string(w.thread[P_NI])),
+                              "outcome", json_string("CURE")),
+                         "next_review", json_integer(now + DAY_MS)),
+                    SES_EBAD_FIELD);
+    w_request_error(c, with(req("agenda"), "session", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAA")),
+                    SES_EDENIED); /* an unknown session: the same answer as someone else's */
+    h_snap_expect_one_audit(&snap, w.e->db, "authz.denied", "DENIED");
+    h_snap_free(&snap);
+    /* the edges that are allowed */
+    json_t *r =
+        w_request_ok(c,
+                     with(with(req("review_session_add"), "start", json_integer(now + DAY_MS)),
+                          "minutes", json_integer(600)),
+                     "review_session");
+    char sid[40];
+    snprintf(sid, sizeof sid, "%s", h_jstr(json_object_get(r, "session"), "session"));
+    assert_int_equal(h_jint(json_object_get(r, "session"), "slots"), 75);
+    json_decref(r);
+    json_decref(w_request_ok(c,
+                             with(with(with(req("review_session_add"), "weekday", json_integer(7)),
+                                       "time", json_string("23:59")),
+                                  "minutes", json_integer(1)),
+                             "review_series"));
+    json_decref(
+        w_request_ok(c,
+                     with(with(with(req("review_outcome"), "thread", json_string(w.thread[P_NI])),
+                               "outcome", json_string("CONTINUE")),
+                          "next_review", json_integer(now + 364 * DAY_MS)),
+                     "review_outcome"));
+    /* minutes: 16 attendees, not 17 (the session must have taken place first) */
+    ses_conn_free(c);
+    advance(&w, 2 * DAY_MS);
+    wait_count(&w, 1, "SELECT count(*) FROM review_sessions WHERE state = 'held'");
+    char off[32];
+    snprintf(off, sizeof off, "%lld", (long long)w.offset_ms);
+    setenv("SESAME_TEST_CLOCK_OFFSET_MS", off, 1);
+    c = w_login(w.e, d);
+    unsetenv("SESAME_TEST_CLOCK_OFFSET_MS");
+    json_t *ids = json_array();
+    for (int i = 0; i < 16; i++)
+        json_array_append_new(ids, json_string(w.user[i % 2 ? NURSE : PSY]));
+    w_request_error(c,
+                    with(with(req("review_minutes"), "session", json_string(sid)), "attended",
+                         json_incref(ids)),
+                    SES_EBAD_FIELD); /* a user twice */
+    json_decref(ids);
+    ids = json_array();
+    const int people[] = {ADMIN, NURSE, GP, PSY, LEAD};
+    for (int i = 0; i < 5; i++)
+        json_array_append_new(ids, json_string(w.user[people[i]]));
+    json_decref(w_request_ok(c,
+                             with(with(req("review_minutes"), "session", json_string(sid)),
+                                  "attended", json_incref(ids)),
+                             "review_minutes"));
+    for (int i = 0; i < 12; i++)
+        json_array_append_new(ids, json_string("AAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert_int_equal(json_array_size(ids), 17);
+    w_request_error(c,
+                    with(with(req("review_minutes"), "session", json_string(sid)), "attended", ids),
+                    SES_EBAD_FIELD); /* 17 */
+    ses_conn_free(c);
+    w_dev_free(d);
+    world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +597,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_overflow, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_closed, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_no_clinical_text, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_limits, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
