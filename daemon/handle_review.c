@@ -13,6 +13,7 @@
 #include "sesame/codec.h"
 #include "sesame/encode.h"
 #include "sesame/err.h"
+#include "sesame/scales.h"
 
 #include "alert_engine.h"
 #include "resource.h"
@@ -433,16 +434,6 @@ static int session_resource(struct ses_session *s, const uint8_t psychiatrist[SE
     return 0;
 }
 
-/* "HH:MM" as minutes after midnight, or -1. */
-static int parse_time(const char *t)
-{
-    int h = -1, m = -1;
-    char tail;
-    if (t == NULL || strlen(t) != 5 || sscanf(t, "%2d:%2d%c", &h, &m, &tail) != 2)
-        return -1;
-    return h >= 0 && h < 24 && m >= 0 && m < 60 ? h * 60 + m : -1;
-}
-
 int ses_handle_review_session_add(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
     static const char *const keys[] = {"psychiatrist", "weekday", "time", "minutes", "start", NULL};
@@ -461,7 +452,7 @@ int ses_handle_review_session_add(struct ses_session *s, const struct ses_frame 
         (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
     bool series = weekday != 0 || time != NULL;
-    int minute = parse_time(time);
+    int minute = ses_time_of_day_parse(time);
     if ((series && (weekday == 0 || minute < 0 || start != 0)) || (!series && start == 0))
         return SES_EBAD_FIELD; /* a weekday and a time, or a start */
     if (!has_psy)
@@ -826,26 +817,34 @@ static int open_thread(struct ses_session *s, const struct ses_frame *f, enum se
     return rc != 0 ? rc : m.closed_ms != 0 ? SES_EBAD_STATE : 0;
 }
 
-int ses_handle_queue_add(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+/* A request on one open thread with one code out of codes (queue_add: "reason", episode_close:
+ * "reason"), as job op. */
+static int thread_code_request(struct ses_session *s, const struct ses_frame *f,
+                               enum ses_action action, enum review_op op, const char *const codes[])
 {
     static const char *const keys[] = {"thread", "reason", NULL};
     uint8_t thread[SES_ID_BYTES];
-    const char *reason = NULL;
+    const char *code = NULL;
     int rc;
-    (void)reply;
-    if ((rc = ses_get_str(f->root, "reason", 1, 23, true, &reason)) != 0 ||
+    if ((rc = ses_get_str(f->root, "reason", 1, 23, true, &code)) != 0 ||
         (rc = ses_fields_only(f->root, keys)) != 0)
         return rc;
-    if (!one_of(reason, request_codes))
+    if (!one_of(code, codes))
         return SES_EBAD_FIELD;
-    if ((rc = open_thread(s, f, SES_ACT_QUEUE_ADD, thread)) != 0)
+    if ((rc = open_thread(s, f, action, thread)) != 0)
         return rc;
-    struct review_job *j = job_new(s, f, RJ_REQUEST);
+    struct review_job *j = job_new(s, f, op);
     if (j == NULL)
         return SES_ENOMEM;
     memcpy(j->thread, thread, SES_ID_BYTES);
-    snprintf(j->code, sizeof j->code, "%s", reason);
+    snprintf(j->code, sizeof j->code, "%s", code);
     return submit(j);
+}
+
+int ses_handle_queue_add(struct ses_session *s, const struct ses_frame *f, json_t **reply)
+{
+    (void)reply;
+    return thread_code_request(s, f, SES_ACT_QUEUE_ADD, RJ_REQUEST, request_codes);
 }
 
 int ses_handle_review_outcome(struct ses_session *s, const struct ses_frame *f, json_t **reply)
@@ -878,24 +877,8 @@ int ses_handle_review_outcome(struct ses_session *s, const struct ses_frame *f, 
 
 int ses_handle_episode_close(struct ses_session *s, const struct ses_frame *f, json_t **reply)
 {
-    static const char *const keys[] = {"thread", "reason", NULL};
-    uint8_t thread[SES_ID_BYTES];
-    const char *reason = NULL;
-    int rc;
     (void)reply;
-    if ((rc = ses_get_str(f->root, "reason", 1, 23, true, &reason)) != 0 ||
-        (rc = ses_fields_only(f->root, keys)) != 0)
-        return rc;
-    if (!one_of(reason, close_reasons))
-        return SES_EBAD_FIELD;
-    if ((rc = open_thread(s, f, SES_ACT_EPISODE_CLOSE, thread)) != 0)
-        return rc;
-    struct review_job *j = job_new(s, f, RJ_CLOSE);
-    if (j == NULL)
-        return SES_ENOMEM;
-    memcpy(j->thread, thread, SES_ID_BYTES);
-    snprintf(j->code, sizeof j->code, "%s", reason);
-    return submit(j);
+    return thread_code_request(s, f, SES_ACT_EPISODE_CLOSE, RJ_CLOSE, close_reasons);
 }
 
 /* --- minutes ------------------------------------------------------------------------------- */

@@ -57,16 +57,6 @@ static void fmt_day(char out[11], const json_t *ms)
     ses_day_format((int32_t)(v >= 0 ? v / DAY_MS : -((-v + DAY_MS - 1) / DAY_MS)), out);
 }
 
-/* "HH:MM" as minutes after midnight, or -1. */
-static int parse_hhmm(const char *t)
-{
-    int h = -1, m = -1;
-    char tail;
-    if (t == NULL || strlen(t) != 5 || sscanf(t, "%2d:%2d%c", &h, &m, &tail) != 2)
-        return -1;
-    return h >= 0 && h < 24 && m >= 0 && m < 60 ? h * 60 + m : -1;
-}
-
 /* 1 (Monday) .. 7 (Sunday) of "1".."7", "mon".."sun" or the full English name; 0 otherwise. */
 static int parse_weekday(const char *d)
 {
@@ -188,7 +178,7 @@ static int session_add(struct cli *cli)
     int n_pos = 0, rc = e2e_args(cli->argc, cli->argv, opts, 5, SESSION_ADD_USAGE, NULL, 0, &n_pos);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    int minute = parse_hhmm(time), wd = parse_weekday(weekday);
+    int minute = ses_time_of_day_parse(time), wd = parse_weekday(weekday);
     char *end = NULL;
     long len = minutes ? strtol(minutes, &end, 10) : 0;
     if (minute < 0)

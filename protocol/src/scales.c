@@ -185,6 +185,17 @@ static int32_t days_from_civil(int y, int m, int d)
     return (int32_t)(era * 146097 + doe - 719468);
 }
 
+int ses_time_of_day_parse(const char *hhmm)
+{
+    if (hhmm == NULL || strlen(hhmm) != 5 || hhmm[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (hhmm[i] < '0' || hhmm[i] > '9'))
+            return -1;
+    int h = (hhmm[0] - '0') * 10 + (hhmm[1] - '0'), m = (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
 int ses_day_parse(const char *iso, int32_t *day)
 {
     if (iso == NULL || day == NULL)

@@ -557,6 +557,16 @@ static void test_day_parse_format(void **state)
     }
     assert_int_equal(ses_day_parse(NULL, &d), SES_EINVALID_ARG);
     assert_int_equal(ses_day_parse("2026-01-01", NULL), SES_EINVALID_ARG);
+    /* times of day: 00:00..23:59, exactly HH:MM */
+    assert_int_equal(ses_time_of_day_parse("00:00"), 0);
+    assert_int_equal(ses_time_of_day_parse("23:59"), 1439);
+    assert_int_equal(ses_time_of_day_parse("09:05"), 545);
+    static const char *bad_t[] = {"24:00", "23:60", "9:00",  "09:0", "0900",  "09:00 ",
+                                  "09-00", "+9:00", "09:0a", "",     "１0:00"};
+    for (size_t i = 0; i < sizeof bad_t / sizeof bad_t[0]; i++)
+        if (ses_time_of_day_parse(bad_t[i]) != -1)
+            fail_msg("\"%s\" was accepted", bad_t[i]);
+    assert_int_equal(ses_time_of_day_parse(NULL), -1);
     ses_day_format(0, buf);
     assert_string_equal(buf, "1970-01-01");
     ses_day_format(SES_DAY_MAX, buf);

@@ -97,6 +97,8 @@ void ses_change_compute(int baseline, int latest, struct ses_change *out);
  * spaces, two-digit month and day): 0, SES_EBAD_FIELD, or SES_EINVALID_ARG (NULL).
  * ses_day_format writes "YYYY-MM-DD" and its NUL; a day outside the range gives "0000-00-00". */
 int ses_day_parse(const char *iso, int32_t *day);
+/* "HH:MM" (00:00..23:59, exactly five characters) as minutes after midnight, or -1. */
+int ses_time_of_day_parse(const char *hhmm);
 void ses_day_format(int32_t day, char out[11]);
 
 /* A structured record: scale answers, or a change of treatment plan. */
