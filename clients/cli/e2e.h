@@ -220,6 +220,20 @@ json_t *e2e_record_json(const struct ses_record *r);
 void e2e_user_label(struct e2e *x, const struct e2e_roster *r, const char *user, char *name,
                     size_t name_cap, char *role, size_t role_cap);
 
+/* Appends to a note buffer of cap bytes ("; " between parts; what does not fit is cut). */
+void e2e_note_add(char *note, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The id text o[key] decoded into out, its canonical text into text. Returns 0 or -1 (absent or
+ * not an id). */
+int e2e_get_id(const json_t *o, const char *key, uint8_t out[SES_ID_BYTES], char text[E2E_ID_LEN]);
+/* The base64url text o[key] decoded into exactly n bytes. Returns 0 or -1. */
+int e2e_get_key(const json_t *o, const char *key, uint8_t *out, size_t n);
+/* An envelope's base64url text (a message's "env") decoded into *out (malloc'd, *len bytes).
+ * Returns 0, SES_EBAD_ENVELOPE (empty, longer than any envelope, or not base64url) or
+ * SES_ENOMEM. */
+int e2e_decode_env(const char *b64, uint8_t **out, size_t *len);
+
 /* Prints "sesame: error: E2E_VERIFY_FAILED: ..." and returns CLI_EVERIFY. */
 int e2e_verify_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "sesame: warning: ..." on stderr. */

@@ -325,4 +325,114 @@ int ses_envelope_open_rewrap(
     const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected, uint64_t last_seen_seq,
     struct ses_opened *out);
 
+/* --- the receiver's checks of one delivered message (PROTOCOL.md §10 "Receiver", §12) ----------
+ *
+ * ses_envelope_receive is the whole decision a receiving device makes about one stored or pushed
+ * message once it has the keys: the frame's claim against the header, ses_envelope_open (or
+ * ses_envelope_open_rewrap), and the replay rules across runs. It is pure: what needs I/O (the
+ * sending device's signing key, the devices of earlier rosters, the persisted replay marks) is
+ * looked up by the caller and passed in; nothing is written but *out. */
+
+/* What the server's frame says about a message (a fetch reply or a push), and where it was read. */
+struct ses_receive_claim {
+    uint8_t thread_id[SES_ID_BYTES];        /* the thread the message was fetched from */
+    uint8_t sender_user_id[SES_ID_BYTES];   /* the frame's "sender" */
+    uint8_t sender_device_id[SES_ID_BYTES]; /* the frame's "device" */
+    uint64_t seq;                           /* the frame's "seq": its place in the thread, >= 1 */
+};
+
+/* A history re-wrap of the message for this device by another device of its own user (§12). */
+struct ses_receive_rewrap {
+    uint8_t sealed[SES_ENVELOPE_SEALED_BYTES];
+    uint8_t sig[SES_SIG_BYTES];
+    uint8_t by_device_id[SES_ID_BYTES];
+    uint8_t by_sign_pk[SES_SIGN_PK_BYTES]; /* the caller checked: an active device of this user */
+};
+
+/* The receiver's replay state for the sending device in this thread. */
+struct ses_receive_marks {
+    uint64_t seq;            /* persisted: the highest thread seq verified from that device, 0 */
+    uint64_t sender_seq;     /* persisted: the sender_seq of that message */
+    uint64_t run_sender_seq; /* the highest sender_seq opened from that device in this run, 0 */
+    /* 1 if a message with msg_id was already opened in this run, else 0; NULL: none was. */
+    int (*msg_id_seen)(void *ctx, const uint8_t msg_id[SES_ID_BYTES]);
+    void *ctx;
+};
+
+/* Flag of ses_envelope_receive: wraps to unexpected devices (revoked or removed since) are listed
+ * in out->ghosts and the message is still opened. */
+#define SES_RECEIVE_ALLOW_GHOSTS 1u
+
+struct ses_receive_in {
+    const uint8_t *bytes; /* the envelope, len bytes */
+    size_t len;
+    const struct ses_receive_claim *claim;
+    const uint8_t *my_device_id; /* SES_ID_BYTES: the receiving device and its box key pair */
+    const uint8_t *my_box_pk;    /* SES_BOX_PK_BYTES */
+    const uint8_t *my_box_sk;    /* SES_BOX_SK_BYTES */
+    /* SES_SIGN_PK_BYTES: the sending device's signing key (the roster's, or the one the caller
+     * found for a device no longer in it) */
+    const uint8_t *sender_sign_pk;
+    const struct ses_receive_rewrap *rewrap; /* NULL: opened with this device's own wrap */
+    /* the expected recipient devices (distinct; NULL when 0): the active devices of the current
+     * members, and those of earlier rosters the caller has seen */
+    const uint8_t (*expected)[SES_ID_BYTES];
+    size_t n_expected;
+    struct ses_receive_marks marks;
+    unsigned flags; /* SES_RECEIVE_* */
+};
+
+/* Which check decided (out->reason). */
+enum ses_receive_reason {
+    SES_RECEIVE_ACCEPTED = 0,
+    SES_RECEIVE_CLAIM,    /* SES_EINNER_MISMATCH: the frame's sender, device or thread differs
+                             from the envelope's header */
+    SES_RECEIVE_ENVELOPE, /* a code of parse, ses_envelope_open or ses_envelope_open_rewrap */
+    SES_RECEIVE_SEQ,      /* SES_EREPLAYED: sender_seq is not above out->last_seen */
+    SES_RECEIVE_MARK,     /* SES_EREPLAYED: a message at or below marks.seq whose sender_seq
+                             disagrees with marks.sender_seq */
+    SES_RECEIVE_MSG_ID,   /* SES_EREPLAYED: a msg_id seen twice */
+};
+
+struct ses_received {
+    enum ses_receive_reason reason;
+    /* the bound sender_seq had to exceed: run_sender_seq, or marks.sender_seq when larger and
+     * claim->seq is above marks.seq (an older message shown again is checked against its mark) */
+    uint64_t last_seen;
+    size_t n_ghosts; /* SES_RECEIVE_ALLOW_GHOSTS: wrap devices not expected, in wrap order */
+    uint8_t ghosts[SES_ENVELOPE_MAX_WRAPS][SES_ID_BYTES];
+    int advance_mark;         /* accepted and claim->seq > marks.seq: the caller's new mark is
+                                 (claim->seq, opened.hdr.sender_seq) */
+    struct ses_opened opened; /* filled when accepted only */
+};
+
+/* Receiver step 1 (ses_envelope_receive's first): ses_envelope_parse (SES_EUNSUPPORTED,
+ * SES_EBAD_ENVELOPE), then the claim's thread, sender user and sender device equal the header's
+ * (SES_EINNER_MISMATCH). For a caller that needs the (still unauthenticated) header to find the
+ * sender's key. Returns 0 with *v, an error above, or SES_EINVALID_ARG (NULL pointer). */
+__attribute__((warn_unused_result)) int
+ses_envelope_parse_claimed(const uint8_t *bytes, size_t len, const struct ses_receive_claim *claim,
+                           struct ses_envelope_view *v);
+
+/* The receiver's decision on one message, in this order, the first failure deciding:
+ *  1. ses_envelope_parse_claimed (SES_EUNSUPPORTED, SES_EBAD_ENVELOPE; SES_EINNER_MISMATCH with
+ *     SES_RECEIVE_CLAIM);
+ *  2. ses_envelope_open, or ses_envelope_open_rewrap with in->rewrap, against in->expected and
+ *     last_seen (every code of those, SES_RECEIVE_ENVELOPE; SES_EREPLAYED is SES_RECEIVE_SEQ).
+ *     With SES_RECEIVE_ALLOW_GHOSTS a SES_EGHOST_DEVICE (which comes after a good signature) is
+ *     not final: the unexpected wrap devices go to out->ghosts and the envelope is opened again
+ *     with them expected;
+ *  3. the persisted mark: a message at marks.seq must carry marks.sender_seq, one below marks.seq
+ *     a smaller sender_seq (SES_EREPLAYED, SES_RECEIVE_MARK);
+ *  4. msg_id not seen before (SES_EREPLAYED, SES_RECEIVE_MSG_ID).
+ * Returns 0 (accepted: out->opened filled, out->advance_mark set) or the refusal's code; also
+ * SES_EINVALID_ARG (a NULL pointer, claim->seq 0, expected devices not distinct) and SES_ENOMEM,
+ * which are not the envelope's fault. *out is always written (zeroed first): on a refusal its
+ * reason, last_seen and ghosts say why. Release with ses_received_free. Secrets are wiped. */
+__attribute__((warn_unused_result)) int ses_envelope_receive(const struct ses_receive_in *in,
+                                                             struct ses_received *out);
+
+/* Releases out->opened (ses_opened_free) and zeroes *r. NULL and a zeroed struct are fine. */
+void ses_received_free(struct ses_received *r);
+
 #endif

@@ -1,0 +1,472 @@
+/*
+ * e2e_open.c - reading a thread (see e2e.h): opening one stored or pushed message with every
+ * receiver check, the sender's key from the roster or `keys`, history re-wraps, refusals recorded
+ * as security events; paging through a thread and moving its delivery and read cursors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "e2e.h"
+#include "sesame/encode.h"
+#include "sesame/err.h"
+
+/* --- opening messages ----------------------------------------------------------------------- */
+
+/* Sign key of device (of user) outside the roster, from `keys USER` (cached). */
+static int outside_key(struct e2e *x, const char *user, const char *device, uint8_t pk[32])
+{
+    json_t *reply = json_object_get(x->keys_cache, user);
+    if (reply == NULL) {
+        json_t *r = NULL;
+        int rc = ses_conn_request(x->conn, json_pack("{s:s, s:s}", "t", "keys", "user", user),
+                                  x->cli->timeout_ms, &r);
+        if (rc != 0) {
+            json_decref(r);
+            r = json_object(); /* unknown user or not allowed */
+            if (r == NULL)
+                return SES_ENOMEM;
+        }
+        json_object_set_new(x->keys_cache, user, r);
+        reply = r;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(reply, "devices"), i, d)
+    {
+        if (strcmp(cli_str(d, "device", ""), device) == 0 && e2e_get_key(d, "sign_pk", pk, 32) == 0)
+            return 0;
+    }
+    return SES_ENOT_FOUND;
+}
+
+int e2e_decode_env(const char *b64, uint8_t **out, size_t *len)
+{
+    size_t tl = strlen(b64);
+    if (tl == 0 || tl > SES_ENVELOPE_B64_MAX)
+        return SES_EBAD_ENVELOPE;
+    size_t n = tl * 3 / 4;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf == NULL)
+        return SES_ENOMEM;
+    if (ses_b64_decode(buf, n, b64, tl) != 0) {
+        free(buf);
+        return SES_EBAD_ENVELOPE;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static void refuse(struct e2e *x, struct e2e_msg *m, int err, const char *detail)
+{
+    m->status = E2E_MSG_REFUSED;
+    m->err = err;
+    if (detail != NULL && detail[0] != '\0')
+        e2e_note_add(m->note, sizeof m->note, "%s", detail);
+    x->refused++;
+    cli_security_event(x->p.home, m->thread, m->seq, m->device, ses_err_name(err), detail);
+}
+
+static int has_wrap(const struct ses_envelope_view *v, const uint8_t dev[SES_ID_BYTES])
+{
+    for (size_t k = 0; k < v->n_wraps; k++)
+        if (memcmp(ses_envelope_wrap_device(v, k), dev, SES_ID_BYTES) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds dev to the list if absent. */
+static void add_dev(uint8_t (*list)[SES_ID_BYTES], size_t *n, size_t cap,
+                    const uint8_t dev[SES_ID_BYTES])
+{
+    for (size_t i = 0; i < *n; i++)
+        if (memcmp(list[i], dev, SES_ID_BYTES) == 0)
+            return;
+    if (*n < cap)
+        memcpy(list[(*n)++], dev, SES_ID_BYTES);
+}
+
+/* A history re-wrap ("rewrap":{"sealed","sig","by"}) of a fetched message. */
+struct rewrap_in {
+    uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], sig[SES_SIG_BYTES];
+    uint8_t by[SES_ID_BYTES], by_pk[SES_SIGN_PK_BYTES];
+    char by_text[E2E_ID_LEN];
+};
+
+static int open_env(struct e2e *x, const struct rewrap_in *rw, const uint8_t *env, size_t env_len,
+                    const uint8_t sign_pk[32], const uint8_t (*expected)[SES_ID_BYTES],
+                    size_t n_exp, uint64_t last, struct ses_opened *o)
+{
+    if (rw == NULL)
+        return ses_envelope_open(env, env_len, x->p.device_id, x->p.keys.box_pk, x->p.keys.box_sk,
+                                 sign_pk, expected, n_exp, last, o);
+    return ses_envelope_open_rewrap(env, env_len, x->p.device_id, x->p.keys.box_pk,
+                                    x->p.keys.box_sk, sign_pk, rw->sealed, rw->sig, rw->by,
+                                    rw->by_pk, expected, n_exp, last, o);
+}
+
+int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_t *mj,
+             struct e2e_msg *m)
+{
+    struct rewrap_in rwb, *rw = NULL;
+    uint8_t *env = NULL, sign_pk[32];
+    size_t env_len = 0;
+    struct ses_envelope_view v;
+    struct ses_opened o;
+    const json_t *jseq = json_object_get(mj, "seq"), *jts = json_object_get(mj, "ts");
+    uint8_t(*expected)[SES_ID_BYTES] = NULL;
+    size_t n_exp = 0, cap_exp;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    memset(&o, 0, sizeof o);
+    snprintf(m->thread, sizeof m->thread, "%s", r->text);
+    snprintf(m->patient, sizeof m->patient, "%s", r->patient);
+    m->seq = json_is_integer(jseq) ? (int64_t)json_integer_value(jseq) : 0;
+    m->ts = json_is_integer(jts) ? (int64_t)json_integer_value(jts) : 0;
+    snprintf(m->sender, sizeof m->sender, "%s", cli_str(mj, "sender", "?"));
+    snprintf(m->device, sizeof m->device, "%s", cli_str(mj, "device", "?"));
+    e2e_user_label(x, r, m->sender, m->sender_name, sizeof m->sender_name, m->sender_role,
+                   sizeof m->sender_role);
+
+    if (m->seq < 1 ||
+        (rc = e2e_decode_env(cli_str(mj, "env", ""), &env, &env_len)) == SES_EBAD_ENVELOPE) {
+        refuse(x, m, SES_EBAD_ENVELOPE, "malformed message frame");
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    if ((rc = ses_envelope_parse(env, env_len, &v)) != 0) {
+        refuse(x, m, rc, NULL);
+        rc = 0;
+        goto out;
+    }
+    char hu[E2E_ID_LEN], hd[E2E_ID_LEN];
+    ses_id_to_text(hu, v.hdr.sender_user_id);
+    ses_id_to_text(hd, v.hdr.sender_device_id);
+    if (strcmp(hu, m->sender) != 0 || strcmp(hd, m->device) != 0 ||
+        memcmp(v.hdr.thread_id, r->thread, SES_ID_BYTES) != 0) {
+        refuse(x, m, SES_EINNER_MISMATCH,
+               "the server's sender, device or thread differs from the envelope's header");
+        goto out;
+    }
+    m->sender_seq = v.hdr.sender_seq;
+    m->created_ms = v.hdr.created_ms;
+
+    /* the sender device's signing key: from the roster, else from `keys` of the sender */
+    const struct e2e_member *sm = e2e_roster_member(r, v.hdr.sender_user_id);
+    int have_key = 0;
+    for (size_t k = 0; sm != NULL && k < sm->n_devices; k++) {
+        if (memcmp(sm->devices[k].id, v.hdr.sender_device_id, SES_ID_BYTES) == 0) {
+            memcpy(sign_pk, sm->devices[k].sign_pk, 32);
+            have_key = 1;
+        }
+    }
+    /* this device's persisted replay mark for the sender device */
+    json_t *ts = cli_state_thread(&x->st, r->text);
+    json_t *senders = ts ? cli_state_obj(ts, "senders") : NULL;
+    json_t *mark = senders ? json_object_get(senders, hd) : NULL;
+    uint64_t p_seq = cli_state_get(mark, "seq"), p_sseq = cli_state_get(mark, "sender_seq");
+    if (!have_key) {
+        rc = outside_key(x, hu, hd, sign_pk);
+        if (rc == SES_ENOMEM)
+            goto out;
+        if (rc != 0) {
+            /* no longer active: a message this device already verified from it (seq at or
+             * below its mark) is checked with the key remembered then; anything newer is not */
+            const json_t *users = json_object_get(x->st.root, "users");
+            const char *old =
+                cli_str(json_object_get(json_object_get(users, hu), "keys"), hd, NULL);
+            if (old == NULL || (uint64_t)m->seq > p_seq ||
+                ses_b64_decode(sign_pk, 32, old, strlen(old)) != 0) {
+                m->status = E2E_MSG_UNVERIFIED;
+                e2e_note_add(m->note, sizeof m->note,
+                             "cannot verify the sender: device %.8s… is not an active device of %s "
+                             "(revoked since?)",
+                             hd, m->sender_name);
+                rc = 0;
+                goto out;
+            }
+            e2e_note_add(m->note, sizeof m->note,
+                         "sent from device %.8s…, no longer active (revoked since?); verified with "
+                         "its key as seen earlier",
+                         hd);
+        }
+        if (sm == NULL)
+            e2e_note_add(m->note, sizeof m->note, "the sender is no longer a member");
+    }
+
+    /* a history re-wrap: only from another active device of this device's own user */
+    const json_t *rwj = json_object_get(mj, "rewrap");
+    if (rwj != NULL && !json_is_null(rwj) && !has_wrap(&v, x->p.device_id)) {
+        rw = &rwb;
+        if (!json_is_object(rwj) ||
+            e2e_get_key(rwj, "sealed", rw->sealed, sizeof rw->sealed) != 0 ||
+            e2e_get_key(rwj, "sig", rw->sig, sizeof rw->sig) != 0 ||
+            e2e_get_id(rwj, "by", rw->by, rw->by_text) != 0) {
+            refuse(x, m, SES_EBAD_ENVELOPE, "malformed history re-wrap");
+            goto out;
+        }
+        rc = memcmp(rw->by, x->p.device_id, SES_ID_BYTES) == 0
+                 ? SES_ENOT_FOUND
+                 : outside_key(x, x->me, rw->by_text, rw->by_pk);
+        if (rc == SES_ENOMEM)
+            goto out;
+        if (rc != 0) {
+            m->status = E2E_MSG_UNVERIFIED;
+            e2e_note_add(m->note, sizeof m->note,
+                         "cannot verify the history shared with this device: device %.8s… is not "
+                         "another active device of yours",
+                         rw->by_text);
+            rc = 0;
+            goto out;
+        }
+        m->rewrapped = 1;
+        e2e_note_add(m->note, sizeof m->note,
+                     "history shared with this device by your device %.8s…", rw->by_text);
+    }
+
+    /* expected recipients: the roster's devices and every device seen in its earlier rosters */
+    json_t *known = ts ? json_object_get(ts, "devices") : NULL;
+    cap_exp = json_object_size(known) + v.n_wraps + 1;
+    for (size_t i = 0; i < r->n_members; i++)
+        cap_exp += r->members[i].n_devices;
+    if ((expected = calloc(cap_exp, SES_ID_BYTES)) == NULL) {
+        rc = SES_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < r->n_members; i++)
+        for (size_t k = 0; k < r->members[i].n_devices; k++)
+            add_dev(expected, &n_exp, cap_exp, r->members[i].devices[k].id);
+    const char *dk;
+    json_t *dv;
+    json_object_foreach(known, dk, dv)
+    {
+        uint8_t id[SES_ID_BYTES];
+        if (ses_id_from_text(id, dk) == 0)
+            add_dev(expected, &n_exp, cap_exp, id);
+    }
+
+    /* replay: persisted mark of this sender device, and this run's */
+    json_t *run_seq = cli_state_obj(run, "seq");
+    uint64_t r_sseq = cli_state_get(run_seq, hd);
+    uint64_t last = r_sseq;
+    if ((uint64_t)m->seq > p_seq && p_sseq > last)
+        last = p_sseq;
+
+    rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
+                  last, &o);
+    if (rc == SES_EGHOST_DEVICE) {
+        /* wrapped to a device that is not (or no longer) a member's: say so, still show it */
+        char ghosts[200] = "";
+        for (size_t k = 0; k < v.n_wraps; k++) {
+            const uint8_t *w = ses_envelope_wrap_device(&v, k);
+            size_t before = n_exp;
+            add_dev(expected, &n_exp, cap_exp, w);
+            if (n_exp != before) {
+                char t[E2E_ID_LEN];
+                ses_id_to_text(t, w);
+                size_t used = strlen(ghosts);
+                snprintf(ghosts + used, sizeof ghosts - used, "%s%.8s…", used ? ", " : "", t);
+            }
+        }
+        e2e_note_add(m->note, sizeof m->note,
+                     "cannot verify recipients: also wrapped to %s, not an active device of a "
+                     "member now (revoked or removed since?)",
+                     ghosts);
+        rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
+                      last, &o);
+    }
+    if (rc == SES_ENOMEM)
+        goto out;
+    if (rc == SES_EREPLAYED) {
+        char d[120];
+        snprintf(d, sizeof d, "sender_seq %llu is not above %llu, the last seen from that device",
+                 (unsigned long long)v.hdr.sender_seq, (unsigned long long)last);
+        refuse(x, m, rc, d);
+        rc = 0;
+        goto out;
+    }
+    if (rc != 0) {
+        refuse(x, m, rc, NULL);
+        rc = 0;
+        goto out;
+    }
+    /* an older message shown again: it must agree with the persisted mark */
+    if ((uint64_t)m->seq == p_seq ? o.hdr.sender_seq != p_sseq
+                                  : ((uint64_t)m->seq < p_seq && o.hdr.sender_seq >= p_sseq)) {
+        refuse(x, m, SES_EREPLAYED, "sender_seq disagrees with the one seen earlier at that seq");
+        goto out;
+    }
+    char mid[32];
+    ses_b64_encode(mid, sizeof mid, o.hdr.msg_id, 16);
+    json_t *ids = cli_state_obj(run, "ids");
+    if (ids == NULL) {
+        rc = SES_ENOMEM;
+        goto out;
+    }
+    if (json_object_get(ids, mid) != NULL) {
+        refuse(x, m, SES_EREPLAYED, "a msg_id seen twice");
+        goto out;
+    }
+    json_object_set_new(ids, mid, json_integer(1));
+    json_object_set_new(run_seq, hd, json_integer((json_int_t)o.hdr.sender_seq));
+    if ((uint64_t)m->seq > p_seq && senders != NULL)
+        json_object_set_new(senders, hd,
+                            json_pack("{s:I, s:I}", "seq", (json_int_t)m->seq, "sender_seq",
+                                      (json_int_t)o.hdr.sender_seq));
+
+    m->status = E2E_MSG_OK;
+    memcpy(m->sender_sign_pk, sign_pk, sizeof sign_pk);
+    m->content_type = o.content_type;
+    m->body_len = o.body_len;
+    if (o.content_type == SES_CONTENT_TEXT || o.content_type == SES_CONTENT_ALERT_NOTE ||
+        o.content_type == SES_CONTENT_THREAD_TITLE) {
+        if (e2e_utf8_valid((const char *)o.body, o.body_len) &&
+            memchr(o.body, 0, o.body_len) == NULL) {
+            if ((m->text = malloc(o.body_len + 1)) == NULL) {
+                rc = SES_ENOMEM;
+                goto out;
+            }
+            memcpy(m->text, o.body, o.body_len);
+            m->text[o.body_len] = '\0';
+        } else {
+            e2e_note_add(m->note, sizeof m->note, "the text is not valid UTF-8");
+        }
+    } else if (o.content_type == SES_CONTENT_SCALE) {
+        /* a structured record: shown as its fallback line, recomputed from the parsed answers so
+         * that what is read always matches what is scored */
+        char sent_line[SES_RECORD_TEXT_MAX], line[SES_RECORD_TEXT_MAX];
+        sent_line[0] = '\0';
+        if (ses_record_parse(o.body, o.body_len, &m->record, sent_line, sizeof sent_line) == 0) {
+            m->has_record = 1;
+            ses_record_text(&m->record, line, sizeof line);
+            if ((m->text = strdup(line)) == NULL) {
+                rc = SES_ENOMEM;
+                goto out;
+            }
+            if (sent_line[0] != '\0' && strcmp(sent_line, line) != 0)
+                e2e_note_add(m->note, sizeof m->note,
+                             "the record's own text line differs from its answers; the answers "
+                             "are shown");
+            sodium_memzero(line, sizeof line);
+        } else {
+            memset(&m->record, 0, sizeof m->record);
+            e2e_note_add(m->note, sizeof m->note, "the scale record is malformed (BAD_SCALE)");
+        }
+        sodium_memzero(sent_line, sizeof sent_line);
+    }
+    /* roster at the time = the current one: name the members' devices left out */
+    if (sodium_memcmp(o.hdr.roster_hash, r->hash, 32) == 0) {
+        for (size_t i = 0; i < r->n_members; i++)
+            for (size_t k = 0; k < r->members[i].n_devices; k++) {
+                const struct e2e_device *d = &r->members[i].devices[k];
+                if (memcmp(d->id, o.hdr.sender_device_id, SES_ID_BYTES) != 0 &&
+                    !has_wrap(&v, d->id) &&
+                    (rw == NULL || memcmp(d->id, x->p.device_id, SES_ID_BYTES) != 0))
+                    e2e_note_add(m->note, sizeof m->note, "not delivered to %s's device %.8s…",
+                                 r->members[i].name, d->text);
+            }
+    }
+    int64_t skew = (int64_t)o.hdr.created_ms - m->ts;
+    if (skew > E2E_SKEW_NOTE_MS || skew < -E2E_SKEW_NOTE_MS) {
+        json_t *c = json_integer((json_int_t)o.hdr.created_ms);
+        char when[40];
+        cli_fmt_time(when, sizeof when, c);
+        json_decref(c);
+        e2e_note_add(m->note, sizeof m->note, "written at %s by the sender's clock", when);
+    }
+    rc = 0;
+out:
+    ses_opened_free(&o);
+    free(expected);
+    if (env != NULL) {
+        sodium_memzero(env, env_len);
+        free(env);
+    }
+    sodium_memzero(sign_pk, sizeof sign_pk);
+    sodium_memzero(&rwb, sizeof rwb);
+    return rc;
+}
+
+void e2e_msg_free(struct e2e_msg *m)
+{
+    if (m == NULL)
+        return;
+    if (m->text != NULL) {
+        sodium_memzero(m->text, strlen(m->text));
+        free(m->text);
+    }
+    json_decref(m->read_by);
+    sodium_memzero(m, sizeof *m); /* the parsed record too */
+}
+
+/* --- paging, cursors ------------------------------------------------------------------------ */
+
+int e2e_walk(struct e2e *x, const struct e2e_roster *r, int64_t after, int64_t upto, json_t *run,
+             e2e_msg_cb cb, void *ud, int64_t *max_seen)
+{
+    if (max_seen != NULL)
+        *max_seen = 0;
+    for (int64_t a = after; a < upto;) {
+        int64_t limit = upto - a < E2E_FETCH_PAGE ? upto - a : E2E_FETCH_PAGE;
+        json_t *reply = NULL;
+        int status = e2e_request(x,
+                                 json_pack("{s:s, s:s, s:I, s:I}", "t", "fetch", "thread", r->text,
+                                           "after", (json_int_t)a, "limit", (json_int_t)limit),
+                                 "fetch", &reply);
+        if (status != 0)
+            return status;
+        const json_t *msgs = json_object_get(reply, "messages");
+        if (!json_is_array(msgs) || strcmp(cli_str(reply, "thread", ""), r->text) != 0) {
+            json_decref(reply);
+            return e2e_verify_failed("malformed fetch reply for thread %s", r->text);
+        }
+        size_t i;
+        json_t *mj;
+        int64_t prev = a;
+        json_array_foreach(msgs, i, mj)
+        {
+            const json_t *s = json_object_get(mj, "seq");
+            int64_t seq = json_is_integer(s) ? (int64_t)json_integer_value(s) : -1;
+            if (seq <= prev || seq > a + limit) {
+                json_decref(reply);
+                return e2e_verify_failed("the server sent messages of thread %s out of order",
+                                         r->text);
+            }
+            prev = seq;
+            struct e2e_msg m;
+            int rc = e2e_open(x, r, run, mj, &m);
+            if (rc != 0) {
+                json_decref(reply);
+                return cli_error(CLI_ELOCAL, "%s", ses_err_msg(rc));
+            }
+            if (max_seen != NULL && seq > *max_seen)
+                *max_seen = seq;
+            status = cb(x, r, &m, ud);
+            if (status != 0) {
+                json_decref(reply);
+                return status;
+            }
+        }
+        json_decref(reply);
+        a += limit;
+    }
+    return 0;
+}
+
+int e2e_cursor(struct e2e *x, const char *thread, int read, int64_t seq)
+{
+    if (seq < 1)
+        return 0;
+    json_t *reply = NULL;
+    int status = e2e_request(x,
+                             json_pack("{s:s, s:s, s:I}", "t", read ? "read" : "ack", "thread",
+                                       thread, read ? "seq" : "delivered", (json_int_t)seq),
+                             read ? "read" : "ack", &reply);
+    json_decref(reply);
+    return status;
+}
