@@ -96,16 +96,53 @@ struct rewrap_in {
     char by_text[E2E_ID_LEN];
 };
 
-static int open_env(struct e2e *x, const struct rewrap_in *rw, const uint8_t *env, size_t env_len,
-                    const uint8_t sign_pk[32], const uint8_t (*expected)[SES_ID_BYTES],
-                    size_t n_exp, uint64_t last, struct ses_opened *o)
+/* ses_receive_marks.msg_id_seen: the run's "ids" object (base64url msg ids). */
+static int msg_id_seen(void *ctx, const uint8_t msg_id[SES_ID_BYTES])
 {
-    if (rw == NULL)
-        return ses_envelope_open(env, env_len, x->p.device_id, x->p.keys.box_pk, x->p.keys.box_sk,
-                                 sign_pk, expected, n_exp, last, o);
-    return ses_envelope_open_rewrap(env, env_len, x->p.device_id, x->p.keys.box_pk,
-                                    x->p.keys.box_sk, sign_pk, rw->sealed, rw->sig, rw->by,
-                                    rw->by_pk, expected, n_exp, last, o);
+    char mid[32];
+    ses_b64_encode(mid, sizeof mid, msg_id, 16);
+    return json_object_get(ctx, mid) != NULL;
+}
+
+/* Names the unexpected wrap devices ses_envelope_receive found. */
+static void note_ghosts(struct e2e_msg *m, const struct ses_received *got)
+{
+    char ghosts[200] = "";
+    for (size_t k = 0; k < got->n_ghosts; k++) {
+        char t[E2E_ID_LEN];
+        ses_id_to_text(t, got->ghosts[k]);
+        size_t used = strlen(ghosts);
+        snprintf(ghosts + used, sizeof ghosts - used, "%s%.8s…", used ? ", " : "", t);
+    }
+    e2e_note_add(m->note, sizeof m->note,
+                 "cannot verify recipients: also wrapped to %s, not an active device of a member "
+                 "now (revoked or removed since?)",
+                 ghosts);
+}
+
+/* A refusal of ses_envelope_receive, with the words of its reason. */
+static void refuse_received(struct e2e *x, struct e2e_msg *m, const struct ses_envelope_view *v,
+                            const struct ses_received *got, int err)
+{
+    char d[120];
+    switch (got->reason) {
+    case SES_RECEIVE_SEQ:
+        snprintf(d, sizeof d, "sender_seq %llu is not above %llu, the last seen from that device",
+                 (unsigned long long)v->hdr.sender_seq, (unsigned long long)got->last_seen);
+        break;
+    case SES_RECEIVE_MARK:
+        snprintf(d, sizeof d, "sender_seq disagrees with the one seen earlier at that seq");
+        break;
+    case SES_RECEIVE_MSG_ID:
+        snprintf(d, sizeof d, "a msg_id seen twice");
+        break;
+    case SES_RECEIVE_CLAIM:
+        snprintf(d, sizeof d, "the server's sender, device or thread differs from the header");
+        break;
+    default:
+        d[0] = '\0';
+    }
+    refuse(x, m, err, d[0] ? d : NULL);
 }
 
 int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_t *mj,
@@ -115,14 +152,16 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
     uint8_t *env = NULL, sign_pk[32];
     size_t env_len = 0;
     struct ses_envelope_view v;
-    struct ses_opened o;
+    struct ses_receive_rewrap rwr;
+    struct ses_received got;
     const json_t *jseq = json_object_get(mj, "seq"), *jts = json_object_get(mj, "ts");
     uint8_t(*expected)[SES_ID_BYTES] = NULL;
     size_t n_exp = 0, cap_exp;
     int rc;
 
     memset(m, 0, sizeof *m);
-    memset(&o, 0, sizeof o);
+    memset(&got, 0, sizeof got);
+    memset(&rwr, 0, sizeof rwr);
     snprintf(m->thread, sizeof m->thread, "%s", r->text);
     snprintf(m->patient, sizeof m->patient, "%s", r->patient);
     m->seq = json_is_integer(jseq) ? (int64_t)json_integer_value(jseq) : 0;
@@ -139,20 +178,23 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
     }
     if (rc != 0)
         return rc;
-    if ((rc = ses_envelope_parse(env, env_len, &v)) != 0) {
-        refuse(x, m, rc, NULL);
+    /* the frame's claim (its sender, device and thread) against the envelope's header */
+    struct ses_receive_claim claim = {.seq = (uint64_t)m->seq};
+    memcpy(claim.thread_id, r->thread, SES_ID_BYTES);
+    if (ses_id_from_text(claim.sender_user_id, m->sender) != 0 ||
+        ses_id_from_text(claim.sender_device_id, m->device) != 0)
+        memset(claim.sender_user_id, 0, sizeof claim.sender_user_id); /* never a header's */
+    if ((rc = ses_envelope_parse_claimed(env, env_len, &claim, &v)) != 0) {
+        refuse(x, m, rc,
+               rc == SES_EINNER_MISMATCH
+                   ? "the server's sender, device or thread differs from the envelope's header"
+                   : NULL);
         rc = 0;
         goto out;
     }
     char hu[E2E_ID_LEN], hd[E2E_ID_LEN];
     ses_id_to_text(hu, v.hdr.sender_user_id);
     ses_id_to_text(hd, v.hdr.sender_device_id);
-    if (strcmp(hu, m->sender) != 0 || strcmp(hd, m->device) != 0 ||
-        memcmp(v.hdr.thread_id, r->thread, SES_ID_BYTES) != 0) {
-        refuse(x, m, SES_EINNER_MISMATCH,
-               "the server's sender, device or thread differs from the envelope's header");
-        goto out;
-    }
     m->sender_seq = v.hdr.sender_seq;
     m->created_ms = v.hdr.created_ms;
 
@@ -250,98 +292,83 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
             add_dev(expected, &n_exp, cap_exp, id);
     }
 
-    /* replay: persisted mark of this sender device, and this run's */
+    /* the receiver's decision (PROTOCOL.md §10 "Receiver"): the envelope's checks against the
+     * expected devices, ghost wraps shown but named, the replay rules against this run's and
+     * the persisted marks */
     json_t *run_seq = cli_state_obj(run, "seq");
-    uint64_t r_sseq = cli_state_get(run_seq, hd);
-    uint64_t last = r_sseq;
-    if ((uint64_t)m->seq > p_seq && p_sseq > last)
-        last = p_sseq;
-
-    rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
-                  last, &o);
-    if (rc == SES_EGHOST_DEVICE) {
-        /* wrapped to a device that is not (or no longer) a member's: say so, still show it */
-        char ghosts[200] = "";
-        for (size_t k = 0; k < v.n_wraps; k++) {
-            const uint8_t *w = ses_envelope_wrap_device(&v, k);
-            size_t before = n_exp;
-            add_dev(expected, &n_exp, cap_exp, w);
-            if (n_exp != before) {
-                char t[E2E_ID_LEN];
-                ses_id_to_text(t, w);
-                size_t used = strlen(ghosts);
-                snprintf(ghosts + used, sizeof ghosts - used, "%s%.8s…", used ? ", " : "", t);
-            }
-        }
-        e2e_note_add(m->note, sizeof m->note,
-                     "cannot verify recipients: also wrapped to %s, not an active device of a "
-                     "member now (revoked or removed since?)",
-                     ghosts);
-        rc = open_env(x, rw, env, env_len, sign_pk, (const uint8_t(*)[SES_ID_BYTES])expected, n_exp,
-                      last, &o);
-    }
-    if (rc == SES_ENOMEM)
-        goto out;
-    if (rc == SES_EREPLAYED) {
-        char d[120];
-        snprintf(d, sizeof d, "sender_seq %llu is not above %llu, the last seen from that device",
-                 (unsigned long long)v.hdr.sender_seq, (unsigned long long)last);
-        refuse(x, m, rc, d);
-        rc = 0;
-        goto out;
-    }
-    if (rc != 0) {
-        refuse(x, m, rc, NULL);
-        rc = 0;
-        goto out;
-    }
-    /* an older message shown again: it must agree with the persisted mark */
-    if ((uint64_t)m->seq == p_seq ? o.hdr.sender_seq != p_sseq
-                                  : ((uint64_t)m->seq < p_seq && o.hdr.sender_seq >= p_sseq)) {
-        refuse(x, m, SES_EREPLAYED, "sender_seq disagrees with the one seen earlier at that seq");
-        goto out;
-    }
-    char mid[32];
-    ses_b64_encode(mid, sizeof mid, o.hdr.msg_id, 16);
     json_t *ids = cli_state_obj(run, "ids");
-    if (ids == NULL) {
+    if (run_seq == NULL || ids == NULL) {
         rc = SES_ENOMEM;
         goto out;
     }
-    if (json_object_get(ids, mid) != NULL) {
-        refuse(x, m, SES_EREPLAYED, "a msg_id seen twice");
+    struct ses_receive_in in = {
+        .bytes = env,
+        .len = env_len,
+        .claim = &claim,
+        .my_device_id = x->p.device_id,
+        .my_box_pk = x->p.keys.box_pk,
+        .my_box_sk = x->p.keys.box_sk,
+        .sender_sign_pk = sign_pk,
+        .rewrap = rw != NULL ? &rwr : NULL,
+        .expected = (const uint8_t(*)[SES_ID_BYTES])expected,
+        .n_expected = n_exp,
+        .marks = {.seq = p_seq,
+                  .sender_seq = p_sseq,
+                  .run_sender_seq = cli_state_get(run_seq, hd),
+                  .msg_id_seen = msg_id_seen,
+                  .ctx = ids},
+        .flags = SES_RECEIVE_ALLOW_GHOSTS,
+    };
+    if (rw != NULL) {
+        memcpy(rwr.sealed, rw->sealed, sizeof rwr.sealed);
+        memcpy(rwr.sig, rw->sig, sizeof rwr.sig);
+        memcpy(rwr.by_device_id, rw->by, sizeof rwr.by_device_id);
+        memcpy(rwr.by_sign_pk, rw->by_pk, sizeof rwr.by_sign_pk);
+    }
+    rc = ses_envelope_receive(&in, &got);
+    if (got.n_ghosts > 0) /* wrapped to a device that is not (or no longer) a member's */
+        note_ghosts(m, &got);
+    if (rc == SES_ENOMEM || rc == SES_EINVALID_ARG)
+        goto out;
+    if (rc != 0) {
+        refuse_received(x, m, &v, &got, rc);
+        rc = 0;
         goto out;
     }
+    const struct ses_opened *op = &got.opened;
+    char mid[32];
+    ses_b64_encode(mid, sizeof mid, op->hdr.msg_id, 16);
     json_object_set_new(ids, mid, json_integer(1));
-    json_object_set_new(run_seq, hd, json_integer((json_int_t)o.hdr.sender_seq));
-    if ((uint64_t)m->seq > p_seq && senders != NULL)
+    json_object_set_new(run_seq, hd, json_integer((json_int_t)op->hdr.sender_seq));
+    if (got.advance_mark && senders != NULL)
         json_object_set_new(senders, hd,
                             json_pack("{s:I, s:I}", "seq", (json_int_t)m->seq, "sender_seq",
-                                      (json_int_t)o.hdr.sender_seq));
+                                      (json_int_t)op->hdr.sender_seq));
 
     m->status = E2E_MSG_OK;
     memcpy(m->sender_sign_pk, sign_pk, sizeof sign_pk);
-    m->content_type = o.content_type;
-    m->body_len = o.body_len;
-    if (o.content_type == SES_CONTENT_TEXT || o.content_type == SES_CONTENT_ALERT_NOTE ||
-        o.content_type == SES_CONTENT_THREAD_TITLE) {
-        if (e2e_utf8_valid((const char *)o.body, o.body_len) &&
-            memchr(o.body, 0, o.body_len) == NULL) {
-            if ((m->text = malloc(o.body_len + 1)) == NULL) {
+    m->content_type = op->content_type;
+    m->body_len = op->body_len;
+    if (op->content_type == SES_CONTENT_TEXT || op->content_type == SES_CONTENT_ALERT_NOTE ||
+        op->content_type == SES_CONTENT_THREAD_TITLE) {
+        if (e2e_utf8_valid((const char *)op->body, op->body_len) &&
+            memchr(op->body, 0, op->body_len) == NULL) {
+            if ((m->text = malloc(op->body_len + 1)) == NULL) {
                 rc = SES_ENOMEM;
                 goto out;
             }
-            memcpy(m->text, o.body, o.body_len);
-            m->text[o.body_len] = '\0';
+            memcpy(m->text, op->body, op->body_len);
+            m->text[op->body_len] = '\0';
         } else {
             e2e_note_add(m->note, sizeof m->note, "the text is not valid UTF-8");
         }
-    } else if (o.content_type == SES_CONTENT_SCALE) {
+    } else if (op->content_type == SES_CONTENT_SCALE) {
         /* a structured record: shown as its fallback line, recomputed from the parsed answers so
          * that what is read always matches what is scored */
         char sent_line[SES_RECORD_TEXT_MAX], line[SES_RECORD_TEXT_MAX];
         sent_line[0] = '\0';
-        if (ses_record_parse(o.body, o.body_len, &m->record, sent_line, sizeof sent_line) == 0) {
+        if (ses_record_parse(op->body, op->body_len, &m->record, sent_line, sizeof sent_line) ==
+            0) {
             m->has_record = 1;
             ses_record_text(&m->record, line, sizeof line);
             if ((m->text = strdup(line)) == NULL) {
@@ -360,20 +387,20 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
         sodium_memzero(sent_line, sizeof sent_line);
     }
     /* roster at the time = the current one: name the members' devices left out */
-    if (sodium_memcmp(o.hdr.roster_hash, r->hash, 32) == 0) {
+    if (sodium_memcmp(op->hdr.roster_hash, r->hash, 32) == 0) {
         for (size_t i = 0; i < r->n_members; i++)
             for (size_t k = 0; k < r->members[i].n_devices; k++) {
                 const struct e2e_device *d = &r->members[i].devices[k];
-                if (memcmp(d->id, o.hdr.sender_device_id, SES_ID_BYTES) != 0 &&
+                if (memcmp(d->id, op->hdr.sender_device_id, SES_ID_BYTES) != 0 &&
                     !has_wrap(&v, d->id) &&
                     (rw == NULL || memcmp(d->id, x->p.device_id, SES_ID_BYTES) != 0))
                     e2e_note_add(m->note, sizeof m->note, "not delivered to %s's device %.8s…",
                                  r->members[i].name, d->text);
             }
     }
-    int64_t skew = (int64_t)o.hdr.created_ms - m->ts;
+    int64_t skew = (int64_t)op->hdr.created_ms - m->ts;
     if (skew > E2E_SKEW_NOTE_MS || skew < -E2E_SKEW_NOTE_MS) {
-        json_t *c = json_integer((json_int_t)o.hdr.created_ms);
+        json_t *c = json_integer((json_int_t)op->hdr.created_ms);
         char when[40];
         cli_fmt_time(when, sizeof when, c);
         json_decref(c);
@@ -381,7 +408,7 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
     }
     rc = 0;
 out:
-    ses_opened_free(&o);
+    ses_received_free(&got);
     free(expected);
     if (env != NULL) {
         sodium_memzero(env, env_len);
@@ -389,6 +416,7 @@ out:
     }
     sodium_memzero(sign_pk, sizeof sign_pk);
     sodium_memzero(&rwb, sizeof rwb);
+    sodium_memzero(&rwr, sizeof rwr);
     return rc;
 }
 
