@@ -108,7 +108,7 @@ int cli_take_flag(struct cli *cli, const char *name);
 /* Parses a --OPT YYYY-MM-DD value (ses_day_parse): *day (days since 1970-01-01, may be NULL) and
  * *ms (00:00 UTC of that day, may be NULL). Returns 0 or CLI_EUSAGE after "BAD_FIELD: ...". */
 int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *day, int64_t *ms);
-/* Today, UTC, in days since 1970-01-01 (cli_now_ms). */
+/* Today, UTC, in days since 1970-01-01 (ses_client_now_ms). */
 int32_t cli_today(void);
 /* thread_info of thread: the roster verified (e2e_roster_parse) into *r (free()) and, when meta is
  * not NULL, its "meta" object into *meta (json_decref; an empty object if the server sent none).

@@ -75,7 +75,7 @@ int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *d
 
 int32_t cli_today(void)
 {
-    return (int32_t)((int64_t)cli_now_ms() / DAY_MS);
+    return (int32_t)((int64_t)ses_client_now_ms() / DAY_MS);
 }
 
 /* "2025-01-31" of a time in ms (UTC day), "-" for a non-integer. */
@@ -246,7 +246,7 @@ void cli_alert_p0_banner(struct e2e *x, const json_t *alert)
 
 void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why)
 {
-    int64_t now = (int64_t)cli_now_ms();
+    int64_t now = (int64_t)ses_client_now_ms();
     char type[48], owners[1024], cc[1024], dl[160];
     type_text(type, sizeof type, alert);
     names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
@@ -306,7 +306,7 @@ static void event_line(struct e2e *x, const char *event, const json_t *alert, in
         return;
     }
     char type[48], owners[1024], at[80] = "";
-    int64_t now = (int64_t)cli_now_ms();
+    int64_t now = (int64_t)ses_client_now_ms();
     type_text(type, sizeof type, alert);
     names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
     const json_t *d = json_object_get(alert, "deadline");
@@ -592,7 +592,7 @@ static int alert_list(struct cli *cli)
         json_decref(reply);
         return e2e_end(&x, cli_error(CLI_ELOCAL, "out of memory"), 0);
     }
-    int64_t now = (int64_t)cli_now_ms();
+    int64_t now = (int64_t)ses_client_now_ms();
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(reply, "alerts"), i, a)
@@ -700,7 +700,7 @@ static int alert_show(struct cli *cli)
         json_decref(reply);
         return e2e_end(&x, 0, 1);
     }
-    int64_t now = (int64_t)cli_now_ms();
+    int64_t now = (int64_t)ses_client_now_ms();
     char type[48], who[1024], when[40], dl[160];
     type_text(type, sizeof type, a);
     const struct ses_alert_type *cat =

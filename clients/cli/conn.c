@@ -87,8 +87,7 @@ struct ses_conn {
 
 /* --- helpers --- */
 
-/* Wall-clock time in ms for the signed "ts" fields. */
-static uint64_t now_ms(void)
+uint64_t ses_client_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -831,7 +830,7 @@ int ses_conn_enroll(struct ses_conn *c, const char *code, const struct ses_keys 
     ses_code_format(code_text, ticket, secret);
     sodium_memzero(secret, sizeof secret);
 
-    uint64_t ts = now_ms();
+    uint64_t ts = ses_client_now_ms();
     ses_transcript_enroll(tr, c->server_id, c->snonce, ticket, k->sign_pk, k->box_pk, ts);
     ses_sign(sig, tr, sizeof tr, k->sign_sk);
     ses_b64_encode(sign_pk, sizeof sign_pk, k->sign_pk, 32);
@@ -874,7 +873,7 @@ int ses_conn_login(struct ses_conn *c, const uint8_t device_id[16], const struct
 
     *reply = NULL;
     randombytes_buf(cnonce, sizeof cnonce);
-    uint64_t ts = now_ms();
+    uint64_t ts = ses_client_now_ms();
     ses_transcript_login(tr, c->server_id, c->snonce, cnonce, device_id, ts);
     ses_sign(sig, tr, sizeof tr, k->sign_sk);
 

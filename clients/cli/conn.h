@@ -92,4 +92,9 @@ int ses_conn_login(struct ses_conn *c, const uint8_t device_id[16], const struct
  * closes the loop and frees everything. NULL-safe. */
 void ses_conn_free(struct ses_conn *c);
 
+/* The client's one clock: wall-clock time in ms (the signed "ts" fields, envelopes' created_ms,
+ * the CLI's dates). In test builds (SESAME_TEST_HOOKS) SESAME_TEST_CLOCK_OFFSET_MS moves it with
+ * the daemon's test clock. */
+uint64_t ses_client_now_ms(void);
+
 #endif

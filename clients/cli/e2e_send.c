@@ -95,7 +95,7 @@ static int seal(struct e2e *x, const struct e2e_roster *r, uint64_t floor, uint8
     if (rc != 0)
         return cli_error(CLI_ELOCAL, "cannot save the message counter in %s/%s: %s", x->p.home,
                          CLI_STATE_FILE, ses_err_msg(rc));
-    h.created_ms = cli_now_ms();
+    h.created_ms = ses_client_now_ms();
     uint8_t *env = NULL;
     size_t env_len = 0;
     rc = ses_envelope_seal(&env, &env_len, &h, content_type, body, len, rcpt, n, x->p.keys.sign_sk);

@@ -14,23 +14,11 @@
 
 #include "sesame/encode.h"
 #include "sesame/err.h"
+#include "conn.h"
 #include "profile.h"
 #include "state.h"
 
 #define STATE_MAX_FILE (64 * 1024 * 1024)
-
-uint64_t cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-#ifdef SESAME_TEST_HOOKS
-    const char *off = getenv("SESAME_TEST_CLOCK_OFFSET_MS");
-    if (off != NULL)
-        ms += strtoll(off, NULL, 10);
-#endif
-    return (uint64_t)ms;
-}
 
 static int path_in(char *out, size_t cap, const char *home, const char *name)
 {
@@ -260,7 +248,7 @@ void cli_security_event(const char *home, const char *thread, int64_t seq, const
     char path[4200];
     if (path_in(path, sizeof path, home, CLI_SECURITY_LOG) != 0)
         return;
-    json_t *e = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s}", "ts", (json_int_t)cli_now_ms(),
+    json_t *e = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s}", "ts", (json_int_t)ses_client_now_ms(),
                           "thread", thread, "seq", (json_int_t)seq, "device", device ? device : "",
                           "code", code, "detail", detail ? detail : "");
     char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;

@@ -81,8 +81,4 @@ int cli_state_next_send_seq(struct cli_state *st, const char *thread, uint64_t f
 void cli_security_event(const char *home, const char *thread, int64_t seq, const char *device,
                         const char *code, const char *detail);
 
-/* Wall-clock time in ms (the envelope's created_ms); test builds (SESAME_TEST_HOOKS) add
- * $SESAME_TEST_CLOCK_OFFSET_MS like the connection's clock. */
-uint64_t cli_now_ms(void);
-
 #endif
