@@ -110,10 +110,6 @@ int cli_take_flag(struct cli *cli, const char *name);
 int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *day, int64_t *ms);
 /* Today, UTC, in days since 1970-01-01 (ses_client_now_ms). */
 int32_t cli_today(void);
-/* thread_info of thread: the roster verified (e2e_roster_parse) into *r (free()) and, when meta is
- * not NULL, its "meta" object into *meta (json_decref; an empty object if the server sent none).
- * Returns 0 or the exit status (error printed). */
-int cli_thread_info(struct e2e *x, const char *thread, struct e2e_roster **r, json_t **meta);
 /* Sends alert_raise (variant, severity NULL/"" and msg_seq < 1: absent). Returns 0 with *reply
  * ({"repeat","alert"}) or the exit status (error printed). */
 int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const char *variant,

@@ -343,30 +343,6 @@ void cli_alert_catchup_print(struct e2e *x, const json_t *alert)
     cli_alert_p0_banner(x, alert);
 }
 
-int cli_thread_info(struct e2e *x, const char *thread, struct e2e_roster **r, json_t **meta)
-{
-    json_t *reply = NULL;
-    *r = NULL;
-    if (meta != NULL)
-        *meta = NULL;
-    int status = e2e_request(x, json_pack("{s:s, s:s}", "t", "thread_info", "thread", thread),
-                             "thread_info", &reply);
-    if (status != 0)
-        return status;
-    if (strcmp(cli_str(reply, "thread", ""), thread) != 0) {
-        json_decref(reply);
-        return e2e_verify_failed("asked for the roster of thread %s, the server sent another",
-                                 thread);
-    }
-    status = e2e_roster_parse(x, reply, r);
-    if (status == 0 && meta != NULL) {
-        json_t *m = json_object_get(reply, "meta");
-        *meta = json_is_object(m) ? json_incref(m) : json_object();
-    }
-    json_decref(reply);
-    return status;
-}
-
 int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const char *variant,
                     const char *severity, int64_t msg_seq, json_t **reply)
 {
@@ -1144,7 +1120,7 @@ int cmd_thread_meta(struct cli *cli)
     json_decref(req);
     struct e2e_roster *r = NULL;
     json_t *meta = NULL;
-    if ((status = cli_thread_info(&x, tid, &r, &meta)) == 0) {
+    if ((status = e2e_roster_fetch_meta(&x, tid, &r, &meta)) == 0) {
         if (cli->json) {
             json_t *out = json_pack("{s:s, s:s, s:O}", "thread", r->text, "patient", r->patient,
                                     "meta", meta);

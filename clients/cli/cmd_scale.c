@@ -311,7 +311,7 @@ static int scale_args(struct cli *cli, const char **thread, struct ses_record *r
 static int evaluate(struct e2e *x, const char *tid, struct scale_job *j)
 {
     struct records hist = {0};
-    int status = cli_thread_info(x, tid, &j->r, &j->meta);
+    int status = e2e_roster_fetch_meta(x, tid, &j->r, &j->meta);
     if (status == 0)
         status = read_history(x, j->r, &hist);
     if (status == 0) {

@@ -143,8 +143,12 @@ int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN]);
  * remembers the roster's devices in the state. *out is calloc'd (free()). Returns 0 or the exit
  * status (CLI_EVERIFY for a roster that does not verify). */
 int e2e_roster_parse(struct e2e *x, const json_t *reply, struct e2e_roster **out);
-/* thread_info + e2e_roster_parse. */
+/* thread_info of thread, checked to be that thread's, + e2e_roster_parse. */
 int e2e_roster_fetch(struct e2e *x, const char *thread, struct e2e_roster **out);
+/* The same; when meta is not NULL, *meta gets the reply's "meta" object (json_decref; an empty
+ * object if the server sent none). */
+int e2e_roster_fetch_meta(struct e2e *x, const char *thread, struct e2e_roster **out,
+                          json_t **meta);
 
 const struct e2e_member *e2e_roster_member(const struct e2e_roster *r,
                                            const uint8_t user[SES_ID_BYTES]);

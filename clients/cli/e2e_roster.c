@@ -243,10 +243,12 @@ int e2e_roster_parse(struct e2e *x, const json_t *reply, struct e2e_roster **out
     return 0;
 }
 
-int e2e_roster_fetch(struct e2e *x, const char *thread, struct e2e_roster **out)
+int e2e_roster_fetch_meta(struct e2e *x, const char *thread, struct e2e_roster **out, json_t **meta)
 {
     json_t *reply = NULL;
     *out = NULL;
+    if (meta != NULL)
+        *meta = NULL;
     int status = e2e_request(x, json_pack("{s:s, s:s}", "t", "thread_info", "thread", thread),
                              "thread_info", &reply);
     if (status != 0)
@@ -257,8 +259,17 @@ int e2e_roster_fetch(struct e2e *x, const char *thread, struct e2e_roster **out)
                                  thread);
     }
     status = e2e_roster_parse(x, reply, out);
+    if (status == 0 && meta != NULL) {
+        json_t *m = json_object_get(reply, "meta");
+        *meta = json_is_object(m) ? json_incref(m) : json_object();
+    }
     json_decref(reply);
     return status;
+}
+
+int e2e_roster_fetch(struct e2e *x, const char *thread, struct e2e_roster **out)
+{
+    return e2e_roster_fetch_meta(x, thread, out, NULL);
 }
 
 /* --- names ---------------------------------------------------------------------------------- */
