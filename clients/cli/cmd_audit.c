@@ -2,9 +2,9 @@
  * cmd_audit.c - `sesame audit ...`: the auditor's commands over the tamper-evident audit log
  * (PROTOCOL.md §8 and §9): their dispatch and what they share (audit_cli.h); tail and show live
  * in cmd_audit_log.c, checkpoint, prove and verify in cmd_audit_verify.c, export in
- * cmd_audit_export.c. Each logs in with the
- * profile and talks to the server over one connection (the server logs that first read as an
- * `audit.read` record); only the auditor and admin roles may read the log, others get DENIED.
+ * cmd_audit_export.c. Each logs in with the profile and talks to the server over one connection
+ * (the server logs that first read as an `audit.read` record); only the auditor and admin roles
+ * may read the log, others get DENIED.
  *
  * `verify` and `prove` check what the server says locally with the shared Merkle and signed-note
  * code (protocol/merkle.h, protocol/note.h). The auditor's state lives in HOME/audit/ (0700):
