@@ -167,6 +167,27 @@ int cmd_queue(struct cli *cli);        /* argv[0] is add, list, agenda or outcom
 int cmd_review(struct cli *cli);       /* argv[0] is minutes */
 int cmd_episode(struct cli *cli);      /* argv[0] is close */
 
+/* --- alert lines (cli_alert.c), shared by the alert, contact, scale and review commands --- */
+
+/* "2025-01-31" of a time in ms (UTC day), "-" for a non-integer. */
+void cli_fmt_day(char out[11], const json_t *ms);
+/* A duration: "25 min", "3 h 20 min", "6 d 23 h". */
+void cli_fmt_dur(char *out, size_t cap, int64_t ms);
+/* The deadline in a sentence: "09:00 UTC (in 30 min)"; for an alert still raised past the end of
+ * its chain "UNACKNOWLEDGED, chain exhausted: re-notified K time(s), next at 12:04 UTC (in 1 h 0
+ * min)"; "none" without one. */
+void cli_alert_deadline_text(char *out, size_t cap, const json_t *alert, int64_t now);
+/* "Anne Martin (nurse), Claire Petit (gp)" for an array of user ids; "nobody" if empty. */
+void cli_names_of(struct e2e *x, const struct e2e_roster *r, const json_t *ids, char *out,
+                  size_t cap);
+/* "Anne Martin (nurse)" for one user id (the roster's names first, then the directory's). */
+void cli_name_of(struct e2e *x, const struct e2e_roster *r, const json_t *id, char *out,
+                 size_t cap);
+/* "A01/item9_2" or "A04". */
+void cli_alert_type_text(char *out, size_t cap, const json_t *alert);
+/* Whether this device's user is among the alert's current owners. */
+int cli_alert_is_mine(const struct e2e *x, const json_t *alert);
+
 /* Full usage text. */
 void cli_print_usage(FILE *out);
 

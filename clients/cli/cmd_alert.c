@@ -1,11 +1,8 @@
 /*
  * cmd_alert.c - structured clinical alerts (PROTOCOL.md §13): `sesame alert raise|list|show|ack|
- * resolve|cancel`, `sesame contact record` and `sesame thread meta`, and what the scale commands
- * (cmd_scale.c) and `follow` share with them: dates on the command line, a thread's roster with
- * its metadata, raising an alert and printing alerts and alert events.
- *
- * The server knows an alert's code, severity, owners and deadlines, never the reason in words: a
- * note travels first as an encrypted thread message (content type 3) whose seq the alert names.
+ * resolve|cancel`, with an alert's note sent first as an encrypted thread message and the
+ * closing rules checked locally before anything is sent. What other commands share with these
+ * lives in cli_alert.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,330 +28,9 @@
     "sesame alert resolve ID --code CODE [--outcome none|low|moderate|high|imminent] "             \
     "[--note TEXT]"
 #define CANCEL_USAGE "sesame alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT"
-#define CONTACT_USAGE                                                                              \
-    "sesame contact record THREAD [--date YYYY-MM-DD] [--type in_person|phone|video|assessment]"
-#define META_USAGE                                                                                 \
-    "sesame thread meta THREAD [--phase active|relapse_prevention] "                               \
-    "[--sequence classic|light|none] [--sequence-due YYYY-MM-DD|none] "                            \
-    "[--review-date YYYY-MM-DD] [--enrolled YYYY-MM-DD]"
 
 #define DAY_MS 86400000LL
 #define MIN_MS 60000LL
-
-/* --- shared helpers (cli.h) ----------------------------------------------------------------- */
-
-int cli_take_flag(struct cli *cli, const char *name)
-{
-    int found = 0;
-    for (int i = 0; i < cli->argc; i++) {
-        const char *a = cli->argv[i];
-        if (strcmp(a, "--") == 0)
-            break;
-        if (strncmp(a, "--", 2) == 0 && strcmp(a + 2, name) == 0) {
-            found = 1;
-            memmove(&cli->argv[i], &cli->argv[i + 1], (size_t)(cli->argc - i) * sizeof *cli->argv);
-            cli->argc--;
-            i--;
-        }
-    }
-    return found;
-}
-
-int cli_date_arg(const char *usage, const char *opt, const char *iso, int32_t *day, int64_t *ms)
-{
-    int32_t d = 0;
-    if (ses_day_parse(iso, &d) != 0)
-        return cli_usage_error(usage, "BAD_FIELD: --%s needs a date YYYY-MM-DD (got '%s')", opt,
-                               iso);
-    if (day != NULL)
-        *day = d;
-    if (ms != NULL)
-        *ms = (int64_t)d * DAY_MS;
-    return 0;
-}
-
-int32_t cli_today(void)
-{
-    return (int32_t)((int64_t)ses_client_now_ms() / DAY_MS);
-}
-
-/* "2025-01-31" of a time in ms (UTC day), "-" for a non-integer. */
-static void fmt_day(char out[11], const json_t *ms)
-{
-    if (!json_is_integer(ms)) {
-        snprintf(out, 11, "-");
-        return;
-    }
-    json_int_t v = json_integer_value(ms);
-    int64_t d = v >= 0 ? v / DAY_MS : -((-v + DAY_MS - 1) / DAY_MS);
-    ses_day_format((int32_t)d, out);
-}
-
-/* A duration: "25 min", "3 h 20 min", "6 d 23 h". */
-static void fmt_dur(char *out, size_t cap, int64_t ms)
-{
-    int64_t min = ms / MIN_MS;
-    if (min < 60)
-        snprintf(out, cap, "%lld min", (long long)min);
-    else if (min < 24 * 60)
-        snprintf(out, cap, "%lld h %lld min", (long long)(min / 60), (long long)(min % 60));
-    else
-        snprintf(out, cap, "%lld d %lld h", (long long)(min / 1440), (long long)(min % 1440 / 60));
-}
-
-/* A clock time: "10:42 UTC" within a day of now, else "2025-02-07 10:42 UTC". */
-static void fmt_clock(char *out, size_t cap, int64_t ms, int64_t now)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    int64_t diff = ms > now ? ms - now : now - ms;
-    if (gmtime_r(&s, &tm) == NULL ||
-        strftime(out, cap, diff < DAY_MS ? "%H:%M UTC" : "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, cap, "%lld", (long long)ms);
-}
-
-void cli_alert_deadline(char *out, size_t cap, const json_t *alert, int64_t now)
-{
-    const json_t *dl = json_object_get(alert, "deadline");
-    const char *state = cli_str(alert, "state", "");
-    char d[48] = "";
-    if (strcmp(state, "raised") != 0) {
-        snprintf(out, cap, "-");
-    } else if (json_is_true(json_object_get(alert, "exhausted"))) {
-        /* past the last step: re-notified every 15 min (P0) or hour (P1) until acknowledged */
-        const json_t *k = json_object_get(alert, "renotified");
-        if (json_is_integer(dl) && json_integer_value(dl) >= now)
-            fmt_dur(d, sizeof d, json_integer_value(dl) - now + MIN_MS - 1);
-        snprintf(out, cap, "UNACKNOWLEDGED, chain exhausted (renotified %lld%s%s)",
-                 json_is_integer(k) ? (long long)json_integer_value(k) : 0LL,
-                 d[0] ? ", next in " : "", d);
-    } else if (!json_is_integer(dl)) {
-        snprintf(out, cap, "none");
-    } else if (json_integer_value(dl) >= now) {
-        fmt_dur(d, sizeof d, json_integer_value(dl) - now + MIN_MS - 1);
-        snprintf(out, cap, "in %s", d);
-    } else {
-        fmt_dur(d, sizeof d, now - json_integer_value(dl));
-        snprintf(out, cap, "overdue %s", d);
-    }
-}
-
-/* The deadline in a sentence: "09:00 UTC (in 30 min)"; for an alert still raised past the end of
- * its chain "UNACKNOWLEDGED, chain exhausted: re-notified K time(s), next at 12:04 UTC (in 1 h 0
- * min)"; "none" without one. */
-static void deadline_text(char *out, size_t cap, const json_t *alert, int64_t now)
-{
-    const json_t *d = json_object_get(alert, "deadline");
-    char at[32] = "", rel[32], next[80] = "";
-    if (json_is_integer(d))
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-    int exhausted = json_is_true(json_object_get(alert, "exhausted")) &&
-                    strcmp(cli_str(alert, "state", ""), "raised") == 0;
-    if (exhausted) {
-        const json_t *k = json_object_get(alert, "renotified");
-        if (at[0]) {
-            int64_t left = json_integer_value(d) - now;
-            fmt_dur(rel, sizeof rel, left > 0 ? left + MIN_MS - 1 : 0);
-            snprintf(next, sizeof next, ", next at %s (in %s)", at, rel);
-        }
-        snprintf(out, cap, "UNACKNOWLEDGED, chain exhausted: re-notified %lld time(s)%s",
-                 json_is_integer(k) ? (long long)json_integer_value(k) : 0LL, next);
-    } else if (at[0]) {
-        char dl[96];
-        cli_alert_deadline(dl, sizeof dl, alert, now);
-        snprintf(out, cap, "%s (%s)", at, dl);
-    } else {
-        snprintf(out, cap, "none");
-    }
-}
-
-/* "Anne Martin (nurse), Claire Petit (gp)" for an array of user ids; "nobody" if empty. */
-static void names_of(struct e2e *x, const struct e2e_roster *r, const json_t *ids, char *out,
-                     size_t cap)
-{
-    size_t i, used = 0;
-    json_t *v;
-    out[0] = '\0';
-    json_array_foreach(ids, i, v)
-    {
-        char name[SES_MAX_NAME_LEN + 1], role[16];
-        if (!json_is_string(v))
-            continue;
-        e2e_user_label(x, r, json_string_value(v), name, sizeof name, role, sizeof role);
-        char *flat = e2e_flatten(name);
-        snprintf(out + used, cap - used, "%s%s (%s)", used ? ", " : "", flat ? flat : "?", role);
-        free(flat);
-        used = strlen(out);
-    }
-    if (used == 0)
-        snprintf(out, cap, "nobody");
-}
-
-static void name_of(struct e2e *x, const struct e2e_roster *r, const json_t *id, char *out,
-                    size_t cap)
-{
-    if (!json_is_string(id)) {
-        snprintf(out, cap, "the daemon");
-        return;
-    }
-    json_t *a = json_pack("[O]", id);
-    names_of(x, r, a, out, cap);
-    json_decref(a);
-}
-
-/* "A01/item9_2" or "A04". */
-static void type_text(char *out, size_t cap, const json_t *alert)
-{
-    const char *v = cli_str(alert, "variant", "");
-    snprintf(out, cap, "%s%s%s", cli_str(alert, "type", "?"), v[0] ? "/" : "", v);
-}
-
-static int is_mine(const struct e2e *x, const json_t *alert)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(alert, "owners"), i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), x->me) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-void cli_alert_p0_banner(struct e2e *x, const json_t *alert)
-{
-    if (strcmp(cli_str(alert, "severity", ""), "P0") != 0)
-        return;
-    char owners[1024];
-    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
-    const char *routes = cli_str(alert, "emergency", NULL);
-    FILE *f = x->cli->json ? stderr : stdout;
-    fprintf(f, "\n!!! P0 %s on %s: possible imminent danger to life.\n",
-            cli_str(alert, "name", "?"), cli_str(alert, "patient", "?"));
-    if (routes != NULL && routes[0] != '\0') {
-        char *flat = e2e_flatten(routes);
-        fprintf(f, "!!! phone now: %s — the daemon is not the only channel.\n", flat ? flat : "?");
-        free(flat);
-    } else {
-        fprintf(f, "!!! No emergency routes are configured on this server: phone the on-duty "
-                   "psychiatrist or the emergency services now — the daemon is not the only "
-                   "channel.\n");
-    }
-    fprintf(f, "!!! PHONE the owners NOW (emergency pathway): %s\n\n", owners);
-    fflush(f);
-}
-
-void cli_alert_print(struct e2e *x, const json_t *alert, int repeat, const char *why)
-{
-    int64_t now = (int64_t)ses_client_now_ms();
-    char type[48], owners[1024], cc[1024], dl[160];
-    type_text(type, sizeof type, alert);
-    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
-    names_of(x, NULL, json_object_get(alert, "cc"), cc, sizeof cc);
-    printf("  [%s] %s %s  alert %.8s on %s\n", cli_str(alert, "severity", "?"), type,
-           cli_str(alert, "name", "?"), cli_str(alert, "alert", "?"),
-           cli_str(alert, "patient", "?"));
-    if (why != NULL && why[0] != '\0')
-        printf("       why: %s\n", why);
-    if (repeat) {
-        const json_t *n = json_object_get(alert, "repeats");
-        printf("       already open: counted as a repeat (%lld so far); state %s\n",
-               json_is_integer(n) ? (long long)json_integer_value(n) : 0LL,
-               cli_str(alert, "state", "?"));
-    }
-    printf("       owners: %s%s; cc: %s\n", owners, is_mine(x, alert) ? " - yours" : "",
-           strcmp(cc, "nobody") == 0 ? "-" : cc);
-    const json_t *d = json_object_get(alert, "deadline");
-    if (strcmp(cli_str(alert, "severity", ""), "INFO") == 0) {
-        printf("       information only: no acknowledgement, no deadline\n");
-    } else if (json_is_integer(d) || json_is_true(json_object_get(alert, "exhausted"))) {
-        deadline_text(dl, sizeof dl, alert, now);
-        printf("       deadline: %s\n", dl);
-    }
-    fflush(stdout);
-}
-
-static int has_me(const struct e2e *x, const json_t *ids)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), x->me) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int cli_alert_concerns_me(const struct e2e *x, const json_t *alert)
-{
-    return has_me(x, json_object_get(alert, "owners")) || has_me(x, json_object_get(alert, "cc"));
-}
-
-/* One alert as a `follow` line: event (a push's event, or "open" for the catch-up) and, with
- * --json, {"event":"alert_event","what":EVENT,"alert":ALERT} plus "catchup":true. */
-static void event_line(struct e2e *x, const char *event, const json_t *alert, int catchup)
-{
-    if (x->cli->json) {
-        json_t *line = json_pack("{s:s, s:s, s:O}", "event", "alert_event", "what", event, "alert",
-                                 alert ? alert : json_null());
-        if (line != NULL && catchup)
-            json_object_set_new(line, "catchup", json_true());
-        if (line != NULL)
-            cli_print_json(line);
-        json_decref(line);
-        return;
-    }
-    char type[48], owners[1024], at[80] = "";
-    int64_t now = (int64_t)ses_client_now_ms();
-    type_text(type, sizeof type, alert);
-    names_of(x, NULL, json_object_get(alert, "owners"), owners, sizeof owners);
-    const json_t *d = json_object_get(alert, "deadline");
-    if (json_is_true(json_object_get(alert, "exhausted")))
-        cli_alert_deadline(at, sizeof at, alert, now);
-    else if (json_is_integer(d) && strcmp(cli_str(alert, "state", ""), "raised") == 0)
-        fmt_clock(at, sizeof at, (int64_t)json_integer_value(d), now);
-    printf("[ALERT %s] %s %s %s%s%s on %s (alert %.8s) - %s: %s%s%s%s\n",
-           cli_str(alert, "severity", "?"), type, cli_str(alert, "name", "?"), event,
-           catchup ? ", " : "", catchup ? cli_str(alert, "state", "?") : "",
-           cli_str(alert, "patient", "?"), cli_str(alert, "alert", "?"),
-           json_array_size(json_object_get(alert, "owners")) == 1 ? "owner" : "owners", owners,
-           at[0] ? (json_is_true(json_object_get(alert, "exhausted")) ? ", " : ", deadline ") : "",
-           at,
-           is_mine(x, alert)                         ? " - yours"
-           : has_me(x, json_object_get(alert, "cc")) ? " - cc to you"
-                                                     : "");
-    fflush(stdout);
-}
-
-void cli_alert_event_print(struct e2e *x, const json_t *push)
-{
-    const json_t *alert = json_object_get(push, "alert");
-    const char *event = cli_str(push, "event", "?");
-    event_line(x, event, alert, 0);
-    if (strcmp(event, "raised") == 0 || strcmp(event, "upgraded") == 0 ||
-        strcmp(event, "renotified") == 0)
-        cli_alert_p0_banner(x, alert);
-}
-
-void cli_alert_catchup_print(struct e2e *x, const json_t *alert)
-{
-    event_line(x, "open", alert, 1);
-    cli_alert_p0_banner(x, alert);
-}
-
-int cli_alert_raise(struct e2e *x, const char *thread, const char *type, const char *variant,
-                    const char *severity, int64_t msg_seq, json_t **reply)
-{
-    json_t *req = json_pack("{s:s, s:s, s:s}", "t", "alert_raise", "thread", thread, "type", type);
-    if (req != NULL && variant != NULL && variant[0] != '\0')
-        json_object_set_new(req, "variant", json_string(variant));
-    if (req != NULL && severity != NULL)
-        json_object_set_new(req, "severity", json_string(severity));
-    if (req != NULL && msg_seq > 0)
-        json_object_set_new(req, "msg_seq", json_integer((json_int_t)msg_seq));
-    return e2e_request(x, req, "alert_raise", reply);
-}
 
 /* --- notes ---------------------------------------------------------------------------------- */
 
@@ -575,9 +251,9 @@ static int alert_list(struct cli *cli)
     {
         char id[12], type[48], owners[1024], dl[96], inc[40];
         snprintf(id, sizeof id, "%.8s", cli_str(a, "alert", "?"));
-        type_text(type, sizeof type, a);
-        names_of(&x, NULL, json_object_get(a, "owners"), owners, sizeof owners);
-        if (is_mine(&x, a))
+        cli_alert_type_text(type, sizeof type, a);
+        cli_names_of(&x, NULL, json_object_get(a, "owners"), owners, sizeof owners);
+        if (cli_alert_is_mine(&x, a))
             snprintf(owners + strlen(owners), sizeof owners - strlen(owners), " *");
         cli_alert_deadline(dl, sizeof dl, a, now);
         snprintf(inc, sizeof inc, "%.8s %s", cli_str(a, "incident", "-"),
@@ -612,9 +288,9 @@ static void print_after(const char *label, const json_t *alert, const char *key,
         return;
     char when[40], dur[48], who[512];
     cli_fmt_time(when, sizeof when, t);
-    fmt_dur(dur, sizeof dur,
-            json_is_integer(raised) ? json_integer_value(t) - json_integer_value(raised) : 0);
-    name_of(x, NULL, json_object_get(alert, by), who, sizeof who);
+    cli_fmt_dur(dur, sizeof dur,
+                json_is_integer(raised) ? json_integer_value(t) - json_integer_value(raised) : 0);
+    cli_name_of(x, NULL, json_object_get(alert, by), who, sizeof who);
     printf("%-10s%s by %s, %s after it was raised\n", label, when, who, dur);
 }
 
@@ -678,7 +354,7 @@ static int alert_show(struct cli *cli)
     }
     int64_t now = (int64_t)ses_client_now_ms();
     char type[48], who[1024], when[40], dl[160];
-    type_text(type, sizeof type, a);
+    cli_alert_type_text(type, sizeof type, a);
     const struct ses_alert_type *cat =
         ses_alert_type_find(cli_str(a, "type", ""), cli_str(a, "variant", ""));
     printf("alert     %s\n", cli_str(a, "alert", "?"));
@@ -688,14 +364,14 @@ static int alert_show(struct cli *cli)
     printf("state     %s  (incident %.8s, %s)\n", cli_str(a, "state", "?"),
            cli_str(a, "incident", "-"), cli_str(a, "incident_severity", "-"));
     cli_fmt_time(when, sizeof when, json_object_get(a, "raised"));
-    name_of(&x, NULL, json_object_get(a, "raised_by"), who, sizeof who);
+    cli_name_of(&x, NULL, json_object_get(a, "raised_by"), who, sizeof who);
     printf("raised    %s by %s (%s)\n", when, who, cli_str(a, "origin", "?"));
-    names_of(&x, NULL, json_object_get(a, "owners"), who, sizeof who);
-    printf("owners    %s%s  (step %lld)\n", who, is_mine(&x, a) ? " - yours" : "",
+    cli_names_of(&x, NULL, json_object_get(a, "owners"), who, sizeof who);
+    printf("owners    %s%s  (step %lld)\n", who, cli_alert_is_mine(&x, a) ? " - yours" : "",
            (long long)json_integer_value(json_object_get(a, "step")));
-    names_of(&x, NULL, json_object_get(a, "cc"), who, sizeof who);
+    cli_names_of(&x, NULL, json_object_get(a, "cc"), who, sizeof who);
     printf("cc        %s\n", who);
-    deadline_text(dl, sizeof dl, a, now);
+    cli_alert_deadline_text(dl, sizeof dl, a, now);
     printf("deadline  %s\n", dl);
     printf("repeats   %lld\n", (long long)json_integer_value(json_object_get(a, "repeats")));
     if (json_integer_value(json_object_get(a, "renotified")) > 0)
@@ -724,8 +400,8 @@ static int alert_show(struct cli *cli)
     {
         char by[512], to[1024];
         cli_fmt_time(when, sizeof when, json_object_get(ev, "ts"));
-        name_of(&x, NULL, json_object_get(ev, "by"), by, sizeof by);
-        names_of(&x, NULL, json_object_get(ev, "to"), to, sizeof to);
+        cli_name_of(&x, NULL, json_object_get(ev, "by"), by, sizeof by);
+        cli_names_of(&x, NULL, json_object_get(ev, "to"), to, sizeof to);
         printf("  %s  %-10s by %s", when, cli_str(ev, "event", "?"), by);
         if (json_array_size(json_object_get(ev, "to")) > 0)
             printf("  to %s", to);
@@ -752,7 +428,7 @@ static void print_changed(struct e2e *x, const char *what, json_t *reply)
         return;
     }
     char type[48];
-    type_text(type, sizeof type, a);
+    cli_alert_type_text(type, sizeof type, a);
     printf("%s alert %.8s (%s %s on %s): state %s\n", what, cli_str(a, "alert", "?"), type,
            cli_str(a, "name", "?"), cli_str(a, "patient", "?"), cli_str(a, "state", "?"));
     const json_t *inc = json_object_get(a, "incident_severity");
@@ -816,7 +492,7 @@ static int surely_not_closer(const struct e2e *x, const struct ses_alert_type *t
     unsigned c = t->closers;
     if (c & (SES_PARTY_FORMER_OWNER | SES_PARTY_BACKUP | SES_PARTY_LEAD))
         return 0;
-    if ((c & SES_PARTY_OWNER) && is_mine(x, alert))
+    if ((c & SES_PARTY_OWNER) && cli_alert_is_mine(x, alert))
         return 0;
     enum ses_role role = ses_role_from_name(x->p.role);
     if (role == SES_ROLE_PSYCHIATRIST && (c & (SES_PARTY_PSYCHIATRIST | SES_PARTY_ON_DUTY)))
@@ -962,176 +638,4 @@ int cmd_alert(struct cli *cli)
                                           {"show", alert_show},       {"ack", alert_ack},
                                           {"resolve", alert_resolve}, {"cancel", alert_cancel}};
     return cli_dispatch(cli, "alert", ALERT_USAGE, subs, sizeof subs / sizeof subs[0]);
-}
-
-/* --- thread metadata and contacts ----------------------------------------------------------- */
-
-void cli_meta_print(const char *thread, const char *patient, const json_t *meta)
-{
-    char d[11], e[11];
-    printf("thread    %s\n", thread);
-    if (patient != NULL)
-        printf("patient   %s\n", patient);
-    fmt_day(d, json_object_get(meta, "enrolled"));
-    printf("enrolled  %s\n", d);
-    printf("phase     %s\n", cli_str(meta, "phase", "active"));
-    fmt_day(d, json_object_get(meta, "last_contact"));
-    printf("contacts  %lld (last %s)\n",
-           (long long)json_integer_value(json_object_get(meta, "contacts")), d);
-    if (json_object_get(meta, "last_phq9") != NULL) { /* servers before the safety pathway */
-        fmt_day(d, json_object_get(meta, "last_phq9"));
-        printf("PHQ-9     %s\n",
-               json_is_integer(json_object_get(meta, "last_phq9")) ? d : "none counted yet");
-    }
-    fmt_day(d, json_object_get(meta, "last_review"));
-    printf("review    %s\n", json_is_integer(json_object_get(meta, "last_review")) ? d : "none");
-    fmt_day(e, json_object_get(meta, "sequence_due"));
-    if (json_is_string(json_object_get(meta, "sequence_type")) ||
-        json_is_integer(json_object_get(meta, "sequence_due")))
-        printf("sequence  %s, due %s\n", cli_str(meta, "sequence_type", "-"), e);
-    else
-        printf("sequence  none\n");
-    fflush(stdout);
-}
-
-static int contact_record(struct cli *cli)
-{
-    const char *pos[1], *date = NULL, *type = NULL;
-    int n_pos = 0;
-    const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}, {"type", &type, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 2, CONTACT_USAGE, pos, 1, &n_pos);
-    if (rc != 0)
-        return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(CONTACT_USAGE, "contact record needs a THREAD");
-    if (type != NULL && strcmp(type, "in_person") != 0 && strcmp(type, "phone") != 0 &&
-        strcmp(type, "video") != 0 && strcmp(type, "assessment") != 0)
-        return cli_usage_error(CONTACT_USAGE,
-                               "BAD_FIELD: --type is in_person, phone, video or assessment");
-    int64_t ms = 0;
-    if (date != NULL && (rc = cli_date_arg(CONTACT_USAGE, "date", date, NULL, &ms)) != 0)
-        return rc;
-    struct e2e x;
-    char tid[E2E_ID_LEN];
-    json_t *reply = NULL;
-    int status = e2e_begin(cli, &x);
-    if (status != 0)
-        return status;
-    if ((status = e2e_resolve_thread(&x, pos[0], tid)) == 0) {
-        json_t *req = json_pack("{s:s, s:s}", "t", "contact_record", "thread", tid);
-        if (req != NULL && date != NULL)
-            json_object_set_new(req, "date", json_integer((json_int_t)ms));
-        if (req != NULL && type != NULL) /* absent: in_person, the server's default */
-            json_object_set_new(req, "type", json_string(type));
-        status = e2e_request(&x, req, "contact_record", &reply);
-    }
-    if (status == 0) {
-        if (cli->json) {
-            cli_print_json(reply);
-        } else {
-            printf("contact recorded (%s)\n", type ? type : "in_person");
-            cli_meta_print(cli_str(reply, "thread", tid), NULL, json_object_get(reply, "meta"));
-        }
-    }
-    json_decref(reply);
-    return e2e_end(&x, status, 0);
-}
-
-int cmd_contact(struct cli *cli)
-{
-    static const struct cli_sub subs[] = {{"record", contact_record}};
-    return cli_dispatch(cli, "contact", CONTACT_USAGE, subs, sizeof subs / sizeof subs[0]);
-}
-
-int cmd_thread_meta(struct cli *cli)
-{
-    const char *pos[1], *phase = NULL, *seq = NULL, *due = NULL, *review = NULL, *enrolled = NULL;
-    int n_pos = 0;
-    const struct e2e_opt opts[] = {{"phase", &phase, NULL, NULL, 0},
-                                   {"sequence", &seq, NULL, NULL, 0},
-                                   {"sequence-due", &due, NULL, NULL, 0},
-                                   {"review-date", &review, NULL, NULL, 0},
-                                   {"enrolled", &enrolled, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 5, META_USAGE, pos, 1, &n_pos);
-    if (rc != 0)
-        return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(META_USAGE, "thread meta needs a THREAD");
-    json_t *req = json_pack("{s:s}", "t", "thread_meta");
-    if (req == NULL)
-        return cli_error(CLI_ELOCAL, "out of memory");
-    int64_t ms = 0;
-    if (phase != NULL) {
-        if (strcmp(phase, "active") != 0 && strcmp(phase, "relapse_prevention") != 0)
-            rc = cli_usage_error(META_USAGE, "BAD_FIELD: --phase is active or relapse_prevention");
-        else
-            json_object_set_new(req, "phase", json_string(phase));
-    }
-    if (rc == 0 && seq != NULL) {
-        if (strcmp(seq, "none") == 0)
-            json_object_set_new(req, "sequence_type", json_null());
-        else if (strcmp(seq, "classic") == 0 || strcmp(seq, "light") == 0)
-            json_object_set_new(req, "sequence_type", json_string(seq));
-        else
-            rc = cli_usage_error(META_USAGE, "BAD_FIELD: --sequence is classic, light or none");
-    }
-    if (rc == 0 && due != NULL) {
-        if (strcmp(due, "none") == 0)
-            json_object_set_new(req, "sequence_due", json_null());
-        else if ((rc = cli_date_arg(META_USAGE, "sequence-due", due, NULL, &ms)) == 0)
-            json_object_set_new(req, "sequence_due", json_integer((json_int_t)ms));
-    }
-    if (rc == 0 && review != NULL &&
-        (rc = cli_date_arg(META_USAGE, "review-date", review, NULL, &ms)) == 0)
-        json_object_set_new(req, "last_review", json_integer((json_int_t)ms));
-    if (rc == 0 && enrolled != NULL &&
-        (rc = cli_date_arg(META_USAGE, "enrolled", enrolled, NULL, &ms)) == 0)
-        json_object_set_new(req, "enrolled", json_integer((json_int_t)ms));
-    if (rc != 0) {
-        json_decref(req);
-        return rc;
-    }
-    int set = json_object_size(req) > 1;
-
-    struct e2e x;
-    char tid[E2E_ID_LEN];
-    json_t *reply = NULL;
-    int status = e2e_begin(cli, &x);
-    if (status != 0) {
-        json_decref(req);
-        return status;
-    }
-    if ((status = e2e_resolve_thread(&x, pos[0], tid)) != 0) {
-        json_decref(req);
-        return e2e_end(&x, status, 0);
-    }
-    if (set) {
-        json_object_set_new(req, "thread", json_string(tid));
-        status = e2e_request(&x, req, "thread_meta", &reply);
-        if (status == 0) {
-            if (cli->json)
-                cli_print_json(reply);
-            else
-                cli_meta_print(cli_str(reply, "thread", tid), NULL, json_object_get(reply, "meta"));
-        }
-        json_decref(reply);
-        return e2e_end(&x, status, 0);
-    }
-    json_decref(req);
-    struct e2e_roster *r = NULL;
-    json_t *meta = NULL;
-    if ((status = e2e_roster_fetch_meta(&x, tid, &r, &meta)) == 0) {
-        if (cli->json) {
-            json_t *out = json_pack("{s:s, s:s, s:O}", "thread", r->text, "patient", r->patient,
-                                    "meta", meta);
-            if (out != NULL)
-                cli_print_json(out);
-            json_decref(out);
-        } else {
-            cli_meta_print(r->text, r->patient, meta);
-        }
-    }
-    json_decref(meta);
-    free(r);
-    return e2e_end(&x, status, status == 0);
 }

@@ -46,17 +46,6 @@ static void fmt_local(char *out, size_t cap, const json_t *ms)
         snprintf(out, cap, "?");
 }
 
-/* "2026-12-08" of a time in ms (UTC day, like every date of the CLI). */
-static void fmt_day(char out[11], const json_t *ms)
-{
-    if (!json_is_integer(ms)) {
-        snprintf(out, 11, "-");
-        return;
-    }
-    json_int_t v = json_integer_value(ms);
-    ses_day_format((int32_t)(v >= 0 ? v / DAY_MS : -((-v + DAY_MS - 1) / DAY_MS)), out);
-}
-
 /* 1 (Monday) .. 7 (Sunday) of "1".."7", "mon".."sun" or the full English name; 0 otherwise. */
 static int parse_weekday(const char *d)
 {
@@ -275,8 +264,8 @@ static void reasons_text(const json_t *row, char *out, size_t cap)
     json_array_foreach(json_object_get(row, "reasons"), i, r)
     {
         char since[11], due[11];
-        fmt_day(since, json_object_get(r, "since"));
-        fmt_day(due, json_object_get(r, "due"));
+        cli_fmt_day(since, json_object_get(r, "since"));
+        cli_fmt_day(due, json_object_get(r, "due"));
         int w = snprintf(out + n, n < cap ? cap - n : 0, "%s%s since %s, due %s", i ? "; " : "",
                          cli_str(r, "code", "?"), since, due);
         n += w > 0 ? (size_t)w : 0;
@@ -290,7 +279,7 @@ static void reasons_text(const json_t *row, char *out, size_t cap)
 static void row_line(const json_t *row, int queue)
 {
     char due[11], why[1024];
-    fmt_day(due, json_object_get(row, "due"));
+    cli_fmt_day(due, json_object_get(row, "due"));
     reasons_text(row, why, sizeof why);
     const json_t *pos = json_object_get(row, "position");
     const json_t *in = json_object_get(row, "in");
@@ -304,7 +293,7 @@ static void row_line(const json_t *row, int queue)
            place, why);
     if (!queue && json_is_string(json_object_get(row, "outcome"))) {
         char next[11];
-        fmt_day(next, json_object_get(row, "next_review"));
+        cli_fmt_day(next, json_object_get(row, "next_review"));
         printf("; outcome %s, next review %s", cli_str(row, "outcome", "?"), next);
     }
     fputc('\n', stdout);
@@ -406,7 +395,7 @@ static void print_outcome(struct e2e *x, const json_t *reply)
     (void)x;
     char next[11];
     const json_t *meta = json_object_get(reply, "meta");
-    fmt_day(next, json_object_get(meta, "next_review"));
+    cli_fmt_day(next, json_object_get(meta, "next_review"));
     printf("Reviewed: thread %.8s, next review %s%s\n", cli_str(reply, "thread", "?"), next,
            json_is_string(json_object_get(reply, "session")) ? " (recorded on the session's agenda)"
                                                              : "");
