@@ -206,12 +206,14 @@ int ses_envelope_seal_det(uint8_t **out, size_t *out_len, const struct ses_envel
  * truncated SES1 prefix is SES_EBAD_ENVELOPE); len <= SES_ENVELOPE_MAX; n_wraps 1..32 with
  * distinct device ids; ct_len = 86 + 256*k (1 <= k <= 256) and exactly the rest of the envelope
  * before the signature, no trailing bytes (else SES_EBAD_ENVELOPE). SES_EINVALID_ARG for NULL. */
-int ses_envelope_parse(const uint8_t *bytes, size_t len, struct ses_envelope_view *out);
+int ses_envelope_parse(const uint8_t *bytes, size_t len, struct ses_envelope_view *out)
+    __attribute__((warn_unused_result));
 
 /* Verifies the Ed25519 signature of a parsed envelope with the sending device's signing key
  * (§1.3.9 step 4). Returns 0, SES_EBAD_SIGNATURE, SES_ENOMEM or SES_EINVALID_ARG. */
 int ses_envelope_verify_sig(const struct ses_envelope_view *v,
-                            const uint8_t sign_pk[SES_SIGN_PK_BYTES]);
+                            const uint8_t sign_pk[SES_SIGN_PK_BYTES])
+    __attribute__((warn_unused_result));
 
 /* Device id of wrap i (i < v->n_wraps) of a parsed envelope. */
 const uint8_t *ses_envelope_wrap_device(const struct ses_envelope_view *v, size_t i);
@@ -239,7 +241,8 @@ int ses_envelope_open(const uint8_t *bytes, size_t len, const uint8_t my_device_
                       const uint8_t my_box_sk[SES_BOX_SK_BYTES],
                       const uint8_t sender_sign_pk[SES_SIGN_PK_BYTES],
                       const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected,
-                      uint64_t last_seen_seq, struct ses_opened *out);
+                      uint64_t last_seen_seq, struct ses_opened *out)
+    __attribute__((warn_unused_result));
 
 /* Wipes and frees the body and zeroes *o. NULL and a zeroed struct are fine. */
 void ses_opened_free(struct ses_opened *o);
@@ -296,7 +299,8 @@ int ses_rewrap_verify(const struct ses_envelope_view *v,
                       const uint8_t target_device_id[SES_ID_BYTES],
                       const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES],
                       const uint8_t by_device_id[SES_ID_BYTES], const uint8_t sig[SES_SIG_BYTES],
-                      const uint8_t by_sign_pk[SES_SIGN_PK_BYTES]);
+                      const uint8_t by_sign_pk[SES_SIGN_PK_BYTES])
+    __attribute__((warn_unused_result));
 
 /* ses_envelope_open for a device that has no wrap in the envelope but a re-wrap (sealed, sig) by
  * by_device_id (signing key by_sign_pk). In this order, the first failure deciding:
@@ -323,7 +327,7 @@ int ses_envelope_open_rewrap(
     const uint8_t sealed[SES_ENVELOPE_SEALED_BYTES], const uint8_t sig[SES_SIG_BYTES],
     const uint8_t by_device_id[SES_ID_BYTES], const uint8_t by_sign_pk[SES_SIGN_PK_BYTES],
     const uint8_t (*expected_devices)[SES_ID_BYTES], size_t n_expected, uint64_t last_seen_seq,
-    struct ses_opened *out);
+    struct ses_opened *out) __attribute__((warn_unused_result));
 
 /* --- the receiver's checks of one delivered message (PROTOCOL.md §10 "Receiver", §12) ----------
  *

@@ -72,7 +72,8 @@ int ses_merkle_consistency_proof(ses_merkle_get_fn get, void *ud, uint64_t size1
  * SES_EINVALID_ARG (index >= size, size > SES_MERKLE_MAX_SIZE, NULL pointers). */
 int ses_merkle_verify_inclusion(const uint8_t leaf_hash[SES_MERKLE_HASH_BYTES], uint64_t index,
                                 uint64_t size, const uint8_t (*proof)[SES_MERKLE_HASH_BYTES],
-                                size_t count, const uint8_t root[SES_MERKLE_HASH_BYTES]);
+                                size_t count, const uint8_t root[SES_MERKLE_HASH_BYTES])
+    __attribute__((warn_unused_result));
 
 /* Verifies a consistency proof per RFC 9162 §2.1.4.2: the tree of size2 leaves with root2 extends
  * the tree of size1 leaves with root1.
@@ -87,7 +88,8 @@ int ses_merkle_verify_inclusion(const uint8_t leaf_hash[SES_MERKLE_HASH_BYTES], 
 int ses_merkle_verify_consistency(uint64_t size1, uint64_t size2,
                                   const uint8_t root1[SES_MERKLE_HASH_BYTES],
                                   const uint8_t root2[SES_MERKLE_HASH_BYTES],
-                                  const uint8_t (*proof)[SES_MERKLE_HASH_BYTES], size_t count);
+                                  const uint8_t (*proof)[SES_MERKLE_HASH_BYTES], size_t count)
+    __attribute__((warn_unused_result));
 
 /* The writer's right edge: for each set bit `level` of size, node[level] is the hash of the
  * complete subtree (level, (size >> level) - 1). Plain value, caller-owned; copy freely. */

@@ -57,7 +57,8 @@ int ses_note_vkey_format(char *out, size_t cap, const char *name, const uint8_t 
 /* Parses a NUL-terminated vkey text: valid name, exactly 8 lower-case hex digits, base64 of exactly
  * 0x01 || 32-byte key, and the key id must match the name and key. Returns 0 or SES_EBAD_FIELD
  * (SES_EINVALID_ARG for NULL pointers); vk is zeroed on error. */
-int ses_note_vkey_parse(struct ses_note_vkey *vk, const char *text);
+int ses_note_vkey_parse(struct ses_note_vkey *vk, const char *text)
+    __attribute__((warn_unused_result));
 
 /* Signs a note text: writes text || "\n" || "— <name> <base64(id || Ed25519(sk, text))>\n" and a
  * NUL into out (cap bytes), and its length (without NUL) into *out_len (may be NULL). The text
@@ -72,7 +73,8 @@ int ses_note_sign(char *out, size_t cap, size_t *out_len, const char *text, size
  * is the prefix note[0..*text_len) and ends in '\n'. Returns 0, SES_EBAD_FIELD (malformed,
  * including more than SES_NOTE_MAX_SIGS signature lines), SES_EAUTH_FAILED (no signature by vk, or
  * one that does not verify) or SES_EINVALID_ARG (NULL pointers). */
-int ses_note_open(const char *note, size_t len, const struct ses_note_vkey *vk, size_t *text_len);
+int ses_note_open(const char *note, size_t len, const struct ses_note_vkey *vk, size_t *text_len)
+    __attribute__((warn_unused_result));
 
 /* Writes the checkpoint text "<origin>\n<size>\n<base64(root)>\n" and a NUL into out (cap bytes),
  * its length (without NUL) into *out_len (may be NULL). origin must be non-empty, at most
@@ -98,6 +100,7 @@ int ses_checkpoint_sign(char *out, size_t cap, size_t *out_len, const char *orig
  * Returns 0, SES_EBAD_FIELD, SES_EAUTH_FAILED (as ses_note_open, or origin mismatch) or
  * SES_EINVALID_ARG; cp is zeroed on error. */
 int ses_checkpoint_open(struct ses_checkpoint *cp, const char *note, size_t len,
-                        const struct ses_note_vkey *vk, const char *expected_origin);
+                        const struct ses_note_vkey *vk, const char *expected_origin)
+    __attribute__((warn_unused_result));
 
 #endif

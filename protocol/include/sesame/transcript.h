@@ -37,7 +37,7 @@ void ses_transcript_enroll(uint8_t out[SES_ENROLL_TRANSCRIPT_LEN], const uint8_t
 void ses_sign(uint8_t sig[SES_SIG_BYTES], const uint8_t *msg, size_t len,
               const uint8_t sk[SES_SIGN_SK_BYTES]);
 int ses_verify(const uint8_t sig[SES_SIG_BYTES], const uint8_t *msg, size_t len,
-               const uint8_t pk[SES_SIGN_PK_BYTES]);
+               const uint8_t pk[SES_SIGN_PK_BYTES]) __attribute__((warn_unused_result));
 
 /* kid16(pk) = BLAKE2b-128("sesame/v1/kid\0" | pk): the server id is the kid of its signing key. */
 void ses_kid16(uint8_t out[16], const uint8_t *pk, size_t pk_len);
