@@ -325,12 +325,9 @@ static int request_on_alert(struct cli *cli, struct e2e *x, int *begun, const ch
 static int alert_show(struct cli *cli)
 {
     const char *pos[1];
-    int n_pos = 0;
-    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, SHOW_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, NULL, 0, SHOW_USAGE, "show needs an alert ID", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(SHOW_USAGE, "show needs an alert ID");
     struct e2e x;
     char aid[E2E_ID_LEN];
     json_t *reply = NULL;
@@ -439,12 +436,9 @@ static void print_changed(struct e2e *x, const char *what, json_t *reply)
 static int alert_ack(struct cli *cli)
 {
     const char *pos[1];
-    int n_pos = 0;
-    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, ACK_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, NULL, 0, ACK_USAGE, "ack needs an alert ID", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(ACK_USAGE, "ack needs an alert ID");
     struct e2e x;
     char aid[E2E_ID_LEN];
     json_t *reply = NULL;

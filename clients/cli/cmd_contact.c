@@ -59,13 +59,10 @@ void cli_meta_print(const char *thread, const char *patient, const json_t *meta)
 static int contact_record(struct cli *cli)
 {
     const char *pos[1], *date = NULL, *type = NULL;
-    int n_pos = 0;
     const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}, {"type", &type, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 2, CONTACT_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, opts, 2, CONTACT_USAGE, "contact record needs a THREAD", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(CONTACT_USAGE, "contact record needs a THREAD");
     if (type != NULL && strcmp(type, "in_person") != 0 && strcmp(type, "phone") != 0 &&
         strcmp(type, "video") != 0 && strcmp(type, "assessment") != 0)
         return cli_usage_error(CONTACT_USAGE,
@@ -108,17 +105,14 @@ int cmd_contact(struct cli *cli)
 int cmd_thread_meta(struct cli *cli)
 {
     const char *pos[1], *phase = NULL, *seq = NULL, *due = NULL, *review = NULL, *enrolled = NULL;
-    int n_pos = 0;
     const struct e2e_opt opts[] = {{"phase", &phase, NULL, NULL, 0},
                                    {"sequence", &seq, NULL, NULL, 0},
                                    {"sequence-due", &due, NULL, NULL, 0},
                                    {"review-date", &review, NULL, NULL, 0},
                                    {"enrolled", &enrolled, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 5, META_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, opts, 5, META_USAGE, "thread meta needs a THREAD", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(META_USAGE, "thread meta needs a THREAD");
     json_t *req = json_pack("{s:s}", "t", "thread_meta");
     if (req == NULL)
         return cli_error(CLI_ELOCAL, "out of memory");

@@ -95,28 +95,6 @@ static void print_oncall(struct e2e *x, const json_t *reply)
     }
 }
 
-/* Logs in, sends req (owned) and prints the `oncall` reply. Returns the exit status. */
-static int oncall_request(struct cli *cli, json_t *req, const char *what)
-{
-    struct e2e x;
-    json_t *reply = NULL;
-    if (req == NULL)
-        return cli_error(CLI_ELOCAL, "out of memory");
-    int status = e2e_begin(cli, &x);
-    if (status != 0) {
-        json_decref(req);
-        return status;
-    }
-    if ((status = e2e_request(&x, req, what, &reply)) == 0) {
-        if (cli->json)
-            cli_print_json(reply);
-        else
-            print_oncall(&x, reply);
-    }
-    json_decref(reply);
-    return e2e_end(&x, status, 0);
-}
-
 /* A USER_ID argument, or "none" (JSON null). NULL when it is not valid text. */
 static json_t *id_or_none(const char *arg)
 {
@@ -129,7 +107,7 @@ static int oncall_show(struct cli *cli)
     int rc = e2e_args(cli->argc, cli->argv, NULL, 0, ONCALL_SHOW_USAGE, NULL, 0, &n_pos);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    return oncall_request(cli, json_pack("{s:s}", "t", "oncall_show"), "oncall_show");
+    return e2e_run(cli, json_pack("{s:s}", "t", "oncall_show"), NULL, "oncall_show", print_oncall);
 }
 
 static int oncall_set(struct cli *cli)
@@ -156,7 +134,7 @@ static int oncall_set(struct cli *cli)
         json_object_set_new(req, "on_duty_psychiatrist", d);
     if (l != NULL)
         json_object_set_new(req, "program_lead", l);
-    return oncall_request(cli, req, "oncall_set");
+    return e2e_run(cli, req, NULL, "oncall_set", print_oncall);
 }
 
 int cmd_admin_oncall(struct cli *cli)
@@ -183,7 +161,7 @@ static int backup_set(struct cli *cli)
         return cli_usage_error(BACKUP_USAGE, "the ids must be valid UTF-8 text");
     }
     json_object_set_new(req, "backup", b);
-    return oncall_request(cli, req, "backup_set");
+    return e2e_run(cli, req, NULL, "backup_set", print_oncall);
 }
 
 int cmd_admin_backup(struct cli *cli)

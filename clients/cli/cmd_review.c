@@ -80,37 +80,6 @@ static int local_start(const char *usage, const char *iso, int minute, int64_t *
 
 /* --- one request --------------------------------------------------------------------------- */
 
-typedef void (*print_fn)(struct e2e *x, const json_t *reply);
-
-/* Logs in, sends req (owned; thread: a THREAD argument to resolve into "thread" first, or NULL),
- * prints the reply as JSON or with print. Returns the exit status. */
-static int request(struct cli *cli, json_t *req, const char *thread, const char *what,
-                   print_fn print)
-{
-    struct e2e x;
-    char tid[E2E_ID_LEN];
-    json_t *reply = NULL;
-    if (req == NULL)
-        return cli_error(CLI_ELOCAL, "out of memory");
-    int status = e2e_begin(cli, &x);
-    if (status != 0) {
-        json_decref(req);
-        return status;
-    }
-    if (thread != NULL && (status = e2e_resolve_thread(&x, thread, tid)) == 0)
-        json_object_set_new(req, "thread", json_string(tid));
-    if (status != 0)
-        json_decref(req);
-    else if ((status = e2e_request(&x, req, what, &reply)) == 0) { /* req consumed */
-        if (cli->json)
-            cli_print_json(reply);
-        else
-            print(&x, reply);
-    }
-    json_decref(reply);
-    return e2e_end(&x, status, 0);
-}
-
 static void person(struct e2e *x, const char *user, char *out, size_t cap)
 {
     char name[SES_MAX_NAME_LEN + 1], role[16];
@@ -184,7 +153,7 @@ static int session_add(struct cli *cli)
     if (req != NULL && weekday != NULL) {
         json_object_set_new(req, "weekday", json_integer(wd));
         json_object_set_new(req, "time", json_string(time));
-        return request(cli, req, NULL, "review_series", print_series);
+        return e2e_run(cli, req, NULL, "review_series", print_series);
     }
     int64_t start = 0;
     if (req != NULL && (rc = local_start(SESSION_ADD_USAGE, date, minute, &start)) != 0) {
@@ -193,7 +162,7 @@ static int session_add(struct cli *cli)
     }
     if (req != NULL)
         json_object_set_new(req, "start", json_integer((json_int_t)start));
-    return request(cli, req, NULL, "review_session", print_session);
+    return e2e_run(cli, req, NULL, "review_session", print_session);
 }
 
 static void print_sessions(struct e2e *x, const json_t *reply)
@@ -230,19 +199,17 @@ static int session_list(struct cli *cli)
         json_decref(req);
         return rc;
     }
-    return request(cli, req, NULL, "review_sessions", print_sessions);
+    return e2e_run(cli, req, NULL, "review_sessions", print_sessions);
 }
 
 static int session_cancel(struct cli *cli)
 {
     const char *pos[1];
-    int n_pos = 0;
-    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, SESSION_CANCEL_USAGE, pos, 1, &n_pos);
+    int rc =
+        e2e_args1(cli, NULL, 0, SESSION_CANCEL_USAGE, "session cancel needs a SESSION_ID", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(SESSION_CANCEL_USAGE, "session cancel needs a SESSION_ID");
-    return request(cli, json_pack("{s:s, s:s}", "t", "review_session_cancel", "session", pos[0]),
+    return e2e_run(cli, json_pack("{s:s, s:s}", "t", "review_session_cancel", "session", pos[0]),
                    NULL, "review_session", print_session);
 }
 
@@ -340,7 +307,7 @@ static int queue_agenda(struct cli *cli)
     json_t *req = json_pack("{s:s}", "t", "agenda");
     if (req != NULL && session != NULL)
         json_object_set_new(req, "session", json_string(session));
-    return request(cli, req, NULL, "agenda", print_agenda);
+    return e2e_run(cli, req, NULL, "agenda", print_agenda);
 }
 
 static void print_queue(struct e2e *x, const json_t *reply)
@@ -364,7 +331,7 @@ static int queue_list(struct cli *cli)
     int rc = e2e_args(cli->argc, cli->argv, NULL, 0, QUEUE_LIST_USAGE, pos, 1, &n_pos);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    return request(cli, json_pack("{s:s}", "t", "queue"), n_pos ? pos[0] : NULL, "queue",
+    return e2e_run(cli, json_pack("{s:s}", "t", "queue"), n_pos ? pos[0] : NULL, "queue",
                    print_queue);
 }
 
@@ -386,7 +353,7 @@ static int queue_add(struct cli *cli)
         return rc < 0 ? CLI_OK : rc;
     if (n_pos != 1 || reason == NULL)
         return cli_usage_error(QUEUE_ADD_USAGE, "queue add needs a THREAD and --reason");
-    return request(cli, json_pack("{s:s, s:s}", "t", "queue_add", "reason", reason), pos[0],
+    return e2e_run(cli, json_pack("{s:s, s:s}", "t", "queue_add", "reason", reason), pos[0],
                    "queued", print_queued);
 }
 
@@ -419,7 +386,7 @@ static int queue_outcome(struct cli *cli)
     json_t *req = json_pack("{s:s, s:s}", "t", "review_outcome", "outcome", outcome);
     if (req != NULL && next != NULL)
         json_object_set_new(req, "next_review", json_integer((json_int_t)ms));
-    return request(cli, req, pos[0], "review_outcome", print_outcome);
+    return e2e_run(cli, req, pos[0], "review_outcome", print_outcome);
 }
 
 int cmd_queue(struct cli *cli)
@@ -472,7 +439,7 @@ static int review_minutes(struct cli *cli)
     json_t *req = ids ? json_pack("{s:s, s:s, s:o}", "t", "review_minutes", "session", pos[0],
                                   "attended", ids)
                       : NULL;
-    return request(cli, req, NULL, "review_minutes", print_minutes);
+    return e2e_run(cli, req, NULL, "review_minutes", print_minutes);
 }
 
 int cmd_review(struct cli *cli)
@@ -497,7 +464,7 @@ int cli_episode_close(struct cli *cli)
         return rc < 0 ? CLI_OK : rc;
     if (n_pos != 1 || reason == NULL)
         return cli_usage_error(EPISODE_CLOSE_USAGE, "episode close needs a THREAD and --reason");
-    return request(cli, json_pack("{s:s, s:s}", "t", "episode_close", "reason", reason), pos[0],
+    return e2e_run(cli, json_pack("{s:s, s:s}", "t", "episode_close", "reason", reason), pos[0],
                    "thread_meta", print_closed);
 }
 

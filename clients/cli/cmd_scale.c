@@ -472,13 +472,10 @@ static int plan_record(struct cli *cli)
 {
     int ad = cli_take_flag(cli, "antidepressant");
     const char *pos[1], *date = NULL;
-    int n_pos = 0;
     const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}};
-    int rc = e2e_args(cli->argc, cli->argv, opts, 1, PLAN_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, opts, 1, PLAN_USAGE, "plan record needs a THREAD", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(PLAN_USAGE, "plan record needs a THREAD");
     struct ses_record rec;
     memset(&rec, 0, sizeof rec);
     rec.kind = SES_RECORD_PLAN;

@@ -401,12 +401,9 @@ static void apply_receipts(struct e2e *x, const struct e2e_roster *r, struct msg
 static int thread_show(struct cli *cli)
 {
     const char *pos[1];
-    int n_pos = 0;
-    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, SHOW_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, NULL, 0, SHOW_USAGE, "show needs a THREAD", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(SHOW_USAGE, "show needs a THREAD");
     struct e2e x;
     char tid[E2E_ID_LEN];
     int status = e2e_begin(cli, &x);
@@ -517,12 +514,9 @@ static int print_roster_reply(struct cli *cli, struct e2e *x, json_t *reply)
 static int thread_info(struct cli *cli)
 {
     const char *pos[1];
-    int n_pos = 0;
-    int rc = e2e_args(cli->argc, cli->argv, NULL, 0, INFO_USAGE, pos, 1, &n_pos);
+    int rc = e2e_args1(cli, NULL, 0, INFO_USAGE, "info needs a THREAD", &pos[0]);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (n_pos != 1)
-        return cli_usage_error(INFO_USAGE, "info needs a THREAD");
     struct e2e x;
     char tid[E2E_ID_LEN];
     json_t *reply = NULL;

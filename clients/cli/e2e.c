@@ -53,6 +53,46 @@ void e2e_note_add(char *note, size_t cap, const char *fmt, ...)
 
 /* --- arguments ------------------------------------------------------------------------------ */
 
+int e2e_run(struct cli *cli, json_t *req, const char *thread, const char *what, e2e_print_fn print)
+{
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    json_t *reply = NULL;
+    if (req == NULL)
+        return cli_error(CLI_ELOCAL, "out of memory");
+    int status = e2e_begin(cli, &x);
+    if (status != 0) {
+        json_decref(req);
+        return status;
+    }
+    if (thread != NULL && (status = e2e_resolve_thread(&x, thread, tid)) == 0)
+        json_object_set_new(req, "thread", json_string(tid));
+    if (status != 0)
+        json_decref(req);
+    else if ((status = e2e_request(&x, req, what, &reply)) == 0) { /* req consumed */
+        if (cli->json)
+            cli_print_json(reply);
+        else
+            print(&x, reply);
+    }
+    json_decref(reply);
+    return e2e_end(&x, status, 0);
+}
+
+int e2e_args1(struct cli *cli, const struct e2e_opt *opts, size_t n_opts, const char *usage,
+              const char *need, const char **arg)
+{
+    const char *pos[1] = {NULL};
+    int n_pos = 0;
+    int rc = e2e_args(cli->argc, cli->argv, opts, n_opts, usage, pos, 1, &n_pos);
+    if (rc != 0)
+        return rc;
+    if (n_pos != 1)
+        return cli_usage_error(usage, "%s", need);
+    *arg = pos[0];
+    return 0;
+}
+
 int e2e_args(int argc, char **argv, const struct e2e_opt *opts, size_t n_opts, const char *usage,
              const char **pos, int max_pos, int *n_pos)
 {

@@ -112,6 +112,17 @@ struct e2e_opt {
 int e2e_args(int argc, char **argv, const struct e2e_opt *opts, size_t n_opts, const char *usage,
              const char **pos, int max_pos, int *n_pos);
 
+/* e2e_args for a command of exactly one positional argument (*arg): none or more is a usage
+ * error with the message need. Same returns. */
+int e2e_args1(struct cli *cli, const struct e2e_opt *opts, size_t n_opts, const char *usage,
+              const char *need, const char **arg);
+
+/* One request from start to end: logs in, resolves thread (a THREAD argument, or NULL) into the
+ * request's "thread", sends req (owned), prints the reply with --json or with print (the text
+ * form), logs out. Returns the exit status. */
+typedef void (*e2e_print_fn)(struct e2e *x, const json_t *reply);
+int e2e_run(struct cli *cli, json_t *req, const char *thread, const char *what, e2e_print_fn print);
+
 /* Opens the session (cli_open_session) and loads the local state. Returns the exit status. */
 int e2e_begin(struct cli *cli, struct e2e *x);
 /* Saves the state (when loaded) if save, closes the connection, wipes the profile. Returns status,
