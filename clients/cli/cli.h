@@ -162,6 +162,7 @@ int cmd_thread_meta(struct cli *cli);  /* `thread meta`: argv[0] is THREAD */
 int cmd_device_link(struct cli *cli);  /* `device link`: a code for another own device */
 int cmd_admin_oncall(struct cli *cli); /* `admin oncall`: argv[0] is show or set */
 int cmd_admin_backup(struct cli *cli); /* `admin backup`: argv[0] is set */
+int cmd_caseload(struct cli *cli);     /* the caseload registry (cmd_caseload.c) */
 int cmd_session(struct cli *cli);      /* argv[0] is add, list or cancel (cmd_review.c) */
 int cmd_queue(struct cli *cli);        /* argv[0] is add, list, agenda or outcome */
 int cmd_review(struct cli *cli);       /* argv[0] is minutes */
@@ -187,6 +188,20 @@ void cli_name_of(struct e2e *x, const struct e2e_roster *r, const json_t *id, ch
 void cli_alert_type_text(char *out, size_t cap, const json_t *alert);
 /* Whether this device's user is among the alert's current owners. */
 int cli_alert_is_mine(const struct e2e *x, const json_t *alert);
+
+/* --- a thread's scale and plan records (cmd_scale.c) --- */
+
+struct ses_record;
+struct cli_records {
+    struct ses_record *v;
+    size_t n, cap;
+    int status;
+};
+/* Reads every record of thread r (e2e_walk over all its messages, each verified and opened),
+ * in entry order, into *a (zeroed first by the caller). Returns 0 or the exit status. */
+int cli_read_records(struct e2e *x, const struct e2e_roster *r, struct cli_records *a);
+/* Wipes and frees a's records. */
+void cli_records_free(struct cli_records *a);
 
 /* Full usage text. */
 void cli_print_usage(FILE *out);

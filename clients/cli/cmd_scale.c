@@ -94,15 +94,9 @@ static int record_day(const char *usage, const char *date, int32_t *day)
 
 /* --- the episode's earlier records ---------------------------------------------------------- */
 
-struct records {
-    struct ses_record *v;
-    size_t n, cap;
-    int status;
-};
-
 static int take_record(struct e2e *x, const struct e2e_roster *r, struct e2e_msg *m, void *ud)
 {
-    struct records *a = ud;
+    struct cli_records *a = ud;
     (void)x;
     (void)r;
     if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_SCALE && m->has_record) {
@@ -122,7 +116,7 @@ static int take_record(struct e2e *x, const struct e2e_roster *r, struct e2e_msg
     return 0;
 }
 
-static void free_records(struct records *a)
+void cli_records_free(struct cli_records *a)
 {
     if (a->v != NULL)
         sodium_memzero(a->v, a->cap * sizeof *a->v);
@@ -130,8 +124,7 @@ static void free_records(struct records *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Reads every record of thread r (e2e_walk over all its messages), oldest first. */
-static int read_history(struct e2e *x, const struct e2e_roster *r, struct records *a)
+int cli_read_records(struct e2e *x, const struct e2e_roster *r, struct cli_records *a)
 {
     json_t *run = json_object();
     if (run == NULL)
@@ -310,10 +303,10 @@ static int scale_args(struct cli *cli, const char **thread, struct ses_record *r
 /* The thread's roster and phase, its earlier records, and the rules on the new one. */
 static int evaluate(struct e2e *x, const char *tid, struct scale_job *j)
 {
-    struct records hist = {0};
+    struct cli_records hist = {0};
     int status = e2e_roster_fetch_meta(x, tid, &j->r, &j->meta);
     if (status == 0)
-        status = read_history(x, j->r, &hist);
+        status = cli_read_records(x, j->r, &hist);
     if (status == 0) {
         int relapse = strcmp(cli_str(j->meta, "phase", "active"), "relapse_prevention") == 0;
         int rc =
@@ -322,7 +315,7 @@ static int evaluate(struct e2e *x, const char *tid, struct scale_job *j)
             status = cli_error(CLI_ELOCAL, "%s: cannot evaluate the record: %s", ses_err_name(rc),
                                ses_err_msg(rc));
     }
-    free_records(&hist);
+    cli_records_free(&hist);
     return status;
 }
 

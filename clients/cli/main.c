@@ -93,6 +93,9 @@ void cli_print_usage(FILE *out)
           "                      close an alert (safety alerts need --outcome and --note)\n"
           "  alert cancel ID --code RAISED_IN_ERROR|DUPLICATE|WRONG_PATIENT\n"
           "                      withdraw an alert you raised (not a safety alert)\n"
+          "  caseload [--nurse USER_ID] [--sort attention|name|weeks]\n"
+          "                      one row per patient, computed on this device: PHQ-9 baseline,\n"
+          "                      latest, change and trend, GAD-7, item 9, open alerts, queue\n"
           "  session add (--weekday 1..7|mon..sun | --date YYYY-MM-DD) --time HH:MM\n"
           "              --minutes N [--psychiatrist USER_ID]\n"
           "                      a weekly case-review series (or one session)\n"
@@ -243,6 +246,8 @@ int main(int argc, char **argv)
         status = cmd_safety_number(&cli);
     } else if (strcmp(cmd, "device") == 0) {
         status = cmd_device(&cli);
+    } else if (strcmp(cmd, "caseload") == 0) {
+        status = cmd_caseload(&cli);
     } else if (strcmp(cmd, "session") == 0) {
         status = cmd_session(&cli);
     } else if (strcmp(cmd, "queue") == 0) {

@@ -22,6 +22,9 @@
  *    rule any more (no A09 after 61 days).
  *  - no_clinical_text: the nurse's case summary, sent in the thread, is nowhere in the server's
  *    database files.
+ *  - caseload: `sesame caseload --json` computes each patient's row on the device: the safety
+ *    case first, then the patient not improving after 12 weeks on the plan (18 -> 15, -16 %),
+ *    then the one with no contact since enrolment, then the rest; --sort name and --nurse.
  *  - limits: each bound at its edge through the client library (a session of 600 minutes but not
  *    601, weekdays 1..7, times 00:00..23:59, a start after now, a listing of 366 days but not
  *    367, minutes with 16 attendees but not 17, a next review within a year), and the refusals
@@ -453,6 +456,65 @@ static void test_no_clinical_text(void **state)
     world_free(&w);
 }
 
+static void test_caseload(void **state)
+{
+    struct world w;
+    world_start(&w, *state);
+    world_patients(&w);
+    char d[11];
+    /* P-NI: a plan and a PHQ-9 every four weeks for twelve weeks, 18 down to 15 */
+    RUN_OK(&w, NURSE, NULL, "plan", "record", w.thread[P_NI], "--date", day_str(&w, d, -84),
+           "--antidepressant");
+    const char *const phq9[] = {"3,3,3,3,2,2,1,1,0", "3,3,3,2,2,2,1,1,0", "3,3,3,2,2,1,1,1,0",
+                                "3,3,2,2,2,1,1,1,0"};
+    for (int i = 0; i < 4; i++)
+        RUN_OK(&w, NURSE, NULL, "scale", "record", w.thread[P_NI], "--phq9", phq9[i], "--date",
+               day_str(&w, d, -84 + 28 * i));
+    json_t *j = NULL;
+    RUN_OK(&w, NURSE, &j, "caseload");
+    const json_t *rows = json_object_get(j, "caseload");
+    assert_int_equal(json_array_size(rows), 4);
+    const int order[] = {P_SAFE, P_NI, P_AGE, P_NEW};
+    const char *const attention[] = {"safety", "not_improving", "overdue", "rest"};
+    for (int i = 0; i < 4; i++) {
+        const json_t *r = json_array_get(rows, (size_t)i);
+        assert_string_equal(h_jstr(r, "patient"), patient[order[i]]);
+        assert_string_equal(h_jstr(r, "attention"), attention[i]);
+        assert_string_equal(h_jstr(r, "nurse_name"), "Anne Martin");
+    }
+    const json_t *safe = json_array_get(rows, 0), *ni = json_array_get(rows, 1);
+    assert_int_equal(h_jint(json_object_get(safe, "item9"), "value"), 1);
+    assert_int_equal(h_jint(json_object_get(safe, "open_alerts"), "count"), 1);
+    assert_string_equal(h_jstr(json_object_get(safe, "queue"), "tier"), "T1");
+    const json_t *p9 = json_object_get(ni, "phq9");
+    assert_int_equal(h_jint(p9, "baseline"), 18);
+    assert_int_equal(h_jint(p9, "latest"), 15);
+    assert_int_equal(h_jint(p9, "pct"), 16);
+    assert_string_equal(h_jstr(p9, "band"), "PHQ_MODSEVERE");
+    const json_t *trend = json_object_get(p9, "trend");
+    assert_int_equal(json_array_size(trend), 4);
+    assert_int_equal(json_integer_value(json_array_get(trend, 2)), 16);
+    assert_int_equal(h_jint(ni, "weeks_on_plan"), 12);
+    assert_true(json_is_true(json_object_get(json_array_get(rows, 2), "contact_overdue")));
+    json_decref(j);
+    /* by name; one nurse's patients (here all of them, nobody's for the GP's id) */
+    RUN_OK(&w, PSY, &j, "caseload", "--sort", "name");
+    rows = json_object_get(j, "caseload");
+    assert_string_equal(h_jstr(json_array_get(rows, 0), "patient"), "P-AGE");
+    assert_string_equal(h_jstr(json_array_get(rows, 3), "patient"), "P-SAFE");
+    json_decref(j);
+    RUN_OK(&w, PSY, &j, "caseload", "--nurse", w.user[GP]);
+    assert_int_equal(json_array_size(json_object_get(j, "caseload")), 0);
+    json_decref(j);
+    struct h_cli r;
+    h_cli_run_text(&r, w.home[NURSE], w.env, "caseload", NULL);
+    assert_int_equal(r.p.status, 0);
+    assert_non_null(strstr(r.p.out, "PATIENT"));
+    assert_non_null(strstr(r.p.out, "18 -> 15"));
+    h_cli_free(&r);
+    world_free(&w);
+}
+
 static json_t *req(const char *type)
 {
     return json_pack("{s:s}", "t", type);
@@ -597,6 +659,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_overflow, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_closed, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_no_clinical_text, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_caseload, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_limits, h_setup, h_teardown),
     };
     if (argc > 1)
