@@ -17,7 +17,9 @@
 #include "sesame/registry.h"
 #include "sesame/scales.h"
 
-#define CASELOAD_USAGE "sesame caseload [--nurse USER_ID] [--sort attention|name|weeks]"
+#define CASELOAD_USAGE                                                                             \
+    "sesame caseload [--nurse USER_ID] [--sort attention|name|weeks] | [--indicators [--from "     \
+    "YYYY-MM-DD] [--to YYYY-MM-DD]]"
 #define DAY_MS 86400000LL
 #define CASELOAD_MAX 1000 /* threads one caseload shows */
 
@@ -28,6 +30,8 @@ struct patient {
     json_t *queue;    /* its queue entry, or NULL */
     int open_alerts;  /* open alerts of the thread */
     int max_severity; /* the highest, -1 none */
+    struct cli_records recs;
+    struct ses_registry_facts facts;
     struct ses_registry_row row;
 };
 
@@ -79,13 +83,12 @@ static int load_patient(struct e2e *x, const char *tid, const json_t *alerts, co
                         struct patient *p)
 {
     struct e2e_roster *r = NULL;
-    struct cli_records recs = {0};
+    struct cli_records *recs = &p->recs;
     int status = e2e_roster_fetch_meta(x, tid, &r, &p->meta);
     if (status == 0)
-        status = cli_read_records(x, r, &recs);
+        status = cli_read_records(x, r, recs);
     if (status != 0) {
         free(r);
-        cli_records_free(&recs);
         return status;
     }
     snprintf(p->thread, sizeof p->thread, "%s", r->text);
@@ -99,8 +102,8 @@ static int load_patient(struct e2e *x, const char *tid, const json_t *alerts, co
     const json_t *q = queue_entry(entries, p->thread);
     p->queue = q ? json_incref((json_t *)q) : NULL;
     struct ses_registry_facts f = {
-        .records = recs.v,
-        .n_records = recs.n,
+        .records = recs->v,
+        .n_records = recs->n,
         .today = (int32_t)(ses_client_now_ms() / DAY_MS),
         .enrolled_day = day_of(json_object_get(p->meta, "enrolled")),
         .relapse_prevention = strcmp(cli_str(p->meta, "phase", ""), "relapse_prevention") == 0,
@@ -110,8 +113,8 @@ static int load_patient(struct e2e *x, const char *tid, const json_t *alerts, co
         .next_review_day = day_of(json_object_get(p->meta, "next_review")),
     };
     f.open_safety = alerts_of(p, alerts);
+    p->facts = f;
     int rc = ses_registry_row(&f, &p->row);
-    cli_records_free(&recs);
     if (rc != 0)
         return cli_error(CLI_ELOCAL, "%s: thread %s: %s", ses_err_name(rc), p->thread,
                          ses_err_msg(rc));
@@ -250,6 +253,65 @@ static void print_table(const struct patient *ps, size_t n)
     cli_table_free(&t);
 }
 
+/* --indicators: Q1..Q15 over the patients, window [from, to]. */
+static int print_indicators(const struct cli *cli, const struct patient *ps, size_t n, int32_t from,
+                            int32_t to)
+{
+    struct ses_indicator_patient *ip = calloc(n ? n : 1, sizeof *ip);
+    struct ses_indicator q[SES_INDICATORS];
+    if (ip == NULL)
+        return cli_error(CLI_ELOCAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        ip[i].facts = ps[i].facts;
+        ip[i].contacts = json_integer_value(json_object_get(ps[i].meta, "contacts"));
+    }
+    int rc = ses_registry_indicators(ip, n, from, to, q);
+    free(ip);
+    if (rc != 0)
+        return cli_error(CLI_ELOCAL, "%s: %s", ses_err_name(rc), ses_err_msg(rc));
+    char f[11], t[11];
+    ses_day_format(from, f);
+    ses_day_format(to, t);
+    json_t *arr = json_array();
+    if (!cli->json)
+        printf("Quality indicators, %s to %s, %zu patients\n", f, t, n);
+    for (int k = 0; k < SES_INDICATORS; k++) {
+        const struct ses_indicator *x = &q[k];
+        json_t *o = json_pack("{s:s, s:s, s:b}", "code", x->code, "name", x->name, "available",
+                              x->available);
+        if (x->available) {
+            json_object_set_new(o, "num", json_integer(x->num));
+            json_object_set_new(o, "den", json_integer(x->den));
+            json_object_set_new(o, "pct",
+                                x->den > 0 && k != 13 ? json_integer(x->num * 100 / x->den)
+                                                      : json_null());
+        } else {
+            json_object_set_new(o, "why_not", json_string(x->why_not));
+        }
+        json_array_append_new(arr, o);
+        if (cli->json)
+            continue;
+        if (!x->available)
+            printf("%-4s %-66s n/a: %s\n", x->code, x->name, x->why_not);
+        else if (k == 13)
+            printf("%-4s %-66s %d\n", x->code, x->name, x->num);
+        else if (x->den == 0)
+            printf("%-4s %-66s -    (no patient qualifies)\n", x->code, x->name);
+        else
+            printf("%-4s %-66s %3d %% (%d of %d)\n", x->code, x->name, x->num * 100 / x->den,
+                   x->num, x->den);
+    }
+    if (cli->json) {
+        json_t *out = json_pack("{s:s, s:s, s:i, s:o}", "from", f, "to", t, "patients", (int)n,
+                                "indicators", arr);
+        cli_print_json(out);
+        json_decref(out);
+    } else {
+        json_decref(arr);
+    }
+    return 0;
+}
+
 static int sort_mode;
 
 static int cmp_patients(const void *pa, const void *pb)
@@ -279,12 +341,23 @@ static int caseload_lists(struct e2e *x, json_t **threads, json_t **alerts, json
 
 int cmd_caseload(struct cli *cli)
 {
-    const char *nurse = NULL, *sort = NULL;
+    int indicators = cli_take_flag(cli, "indicators");
+    const char *nurse = NULL, *sort = NULL, *from_s = NULL, *to_s = NULL;
     const struct e2e_opt opts[] = {{"nurse", &nurse, NULL, NULL, 0},
-                                   {"sort", &sort, NULL, NULL, 0}};
-    int n_pos = 0, rc = e2e_args(cli->argc, cli->argv, opts, 2, CASELOAD_USAGE, NULL, 0, &n_pos);
+                                   {"sort", &sort, NULL, NULL, 0},
+                                   {"from", &from_s, NULL, NULL, 0},
+                                   {"to", &to_s, NULL, NULL, 0}};
+    int n_pos = 0, rc = e2e_args(cli->argc, cli->argv, opts, 4, CASELOAD_USAGE, NULL, 0, &n_pos);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
+    int32_t to = (int32_t)(ses_client_now_ms() / DAY_MS), from = to - 365;
+    if ((from_s || to_s) && !indicators)
+        return cli_usage_error(CASELOAD_USAGE, "--from and --to go with --indicators");
+    if ((from_s != NULL && (rc = cli_date_arg(CASELOAD_USAGE, "from", from_s, &from, NULL)) != 0) ||
+        (to_s != NULL && (rc = cli_date_arg(CASELOAD_USAGE, "to", to_s, &to, NULL)) != 0))
+        return rc;
+    if (from > to)
+        return cli_usage_error(CASELOAD_USAGE, "BAD_FIELD: --from is after --to");
     sort_mode = sort == NULL || strcmp(sort, "attention") == 0 ? 0
                 : strcmp(sort, "name") == 0                    ? 1
                 : strcmp(sort, "weeks") == 0                   ? 2
@@ -311,12 +384,15 @@ int cmd_caseload(struct cli *cli)
         if (nurse != NULL && strcmp(ps[n].nurse_id, nurse) != 0) {
             json_decref(ps[n].meta);
             json_decref(ps[n].queue);
+            cli_records_free(&ps[n].recs);
             memset(&ps[n], 0, sizeof ps[n]);
             continue;
         }
         n++;
     }
-    if (status == 0) {
+    if (status == 0 && indicators) {
+        status = print_indicators(cli, ps, n, from, to);
+    } else if (status == 0) {
         qsort(ps, n, sizeof *ps, cmp_patients);
         if (cli->json) {
             json_t *arr = json_array();
@@ -332,6 +408,7 @@ int cmd_caseload(struct cli *cli)
     for (size_t i = 0; ps != NULL && i < cap; i++) {
         json_decref(ps[i].meta);
         json_decref(ps[i].queue);
+        cli_records_free(&ps[i].recs);
     }
     if (ps != NULL)
         sodium_memzero(ps, cap * sizeof *ps);

@@ -172,3 +172,147 @@ void ses_registry_sparkline(const struct ses_registry_row *r, char *out, size_t 
     }
     out[n] = '\0';
 }
+
+/* --- quality indicators -------------------------------------------------------------------- */
+
+/* What the indicators read of one patient's records: usable PHQ-9s by date, record days, plan
+ * days. */
+struct history {
+    size_t n_phq9;
+    int32_t phq9_day[SES_REGISTRY_TREND_MAX * 4];
+    int phq9[SES_REGISTRY_TREND_MAX * 4];
+    int32_t first_day, second_day; /* the first two scales records' days (-1: none) */
+    int32_t last_plan_day;         /* -1: none */
+};
+
+static int history_of(const struct ses_registry_facts *f, struct history *h)
+{
+    memset(h, 0, sizeof *h);
+    h->first_day = h->second_day = h->last_plan_day = -1;
+    struct dated *order = calloc(f->n_records ? f->n_records : 1, sizeof *order);
+    if (order == NULL)
+        return SES_ENOMEM;
+    for (size_t i = 0; i < f->n_records; i++)
+        order[i] = (struct dated){.day = f->records[i].day, .entry = i};
+    qsort(order, f->n_records, sizeof *order, cmp_dated);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < f->n_records; i++) {
+        const struct ses_record *r = &f->records[order[i].entry];
+        struct ses_scale_score sc;
+        if ((rc = ses_record_check(r)) != 0)
+            break;
+        if (r->kind == SES_RECORD_PLAN)
+            h->last_plan_day = r->day;
+        if (r->kind != SES_RECORD_SCALES)
+            continue;
+        if (h->first_day < 0)
+            h->first_day = r->day;
+        else if (h->second_day < 0 && r->day > h->first_day)
+            h->second_day = r->day;
+        if (score_of(r, SES_SCALE_PHQ9, &sc) && ses_scale_usable(&sc) &&
+            h->n_phq9 < sizeof h->phq9 / sizeof h->phq9[0]) {
+            h->phq9_day[h->n_phq9] = r->day;
+            h->phq9[h->n_phq9++] = sc.total;
+        }
+    }
+    free(order);
+    return rc;
+}
+
+/* The last usable PHQ-9 dated in [lo, hi]: its index, or -1. */
+static int phq9_in(const struct history *h, int32_t lo, int32_t hi)
+{
+    int found = -1;
+    for (size_t i = 0; i < h->n_phq9; i++)
+        if (h->phq9_day[i] >= lo && h->phq9_day[i] <= hi)
+            found = (int)i;
+    return found;
+}
+
+/* The first usable PHQ-9 dated in [lo, hi]: its index, or -1. */
+static int phq9_first_in(const struct history *h, int32_t lo, int32_t hi)
+{
+    for (size_t i = 0; i < h->n_phq9; i++)
+        if (h->phq9_day[i] >= lo && h->phq9_day[i] <= hi)
+            return (int)i;
+    return -1;
+}
+
+static void count(struct ses_indicator *q, bool in_den, bool in_num)
+{
+    q->den += in_den;
+    q->num += in_den && in_num;
+}
+
+static const struct {
+    const char *code, *name, *why_not;
+} q_names[SES_INDICATORS] = {
+    {"Q1", "Early follow-up (a second assessment within 4 weeks of the first)", NULL},
+    {"Q2", "Engagement (3 contacts or more)", NULL},
+    {"Q3", "Contact recency (a contact in the last 30 days)", NULL},
+    {"Q4", "PHQ-9 monitoring (a PHQ-9 in the last 4 months)", NULL},
+    {"Q5", "Psychiatric review of non-improvers at 10 weeks", NULL},
+    {"Q6", "Treatment change in non-improvers at 10 weeks", NULL},
+    {"Q7", "Improvement at 10 weeks (PHQ-9 < 10 or 50 % better)", NULL},
+    {"Q8", "Response at 6 months (50 % better, baseline > 9)", NULL},
+    {"Q9", "Remission at 6 months (PHQ-9 < 5, baseline > 9)", NULL},
+    {"Q10", "New-patient review within 28 days",
+     "the server keeps each thread's latest review date, not its first"},
+    {"Q11", "Recommendation loop", "recommendations are not part of Sesame yet"},
+    {"Q12", "Drop-out (no contact for 60 days)", NULL},
+    {"Q13", "Relapse-prevention plan on leaving active care",
+     "relapse-prevention plan records are not part of Sesame yet"},
+    {"Q14", "Caseload size (active patients)", NULL},
+    {"Q15", "Case-review capacity use", "read it from the sessions' agendas (sesame queue agenda)"},
+};
+
+/* The indicators of one patient, added to out. */
+static void indicators_one(const struct ses_indicator_patient *p, const struct history *h,
+                           int32_t from, int32_t to, struct ses_indicator *out)
+{
+    const struct ses_registry_facts *f = &p->facts;
+    int32_t e = f->enrolled_day;
+    bool enrolled = e >= from && e <= to, active = !f->closed && e <= to;
+    int base = h->n_phq9 > 0 ? h->phq9[0] : -1;
+    /* Q1: a second assessment within 28 days of the first, for first assessments 28 days old */
+    count(&out[0], enrolled && h->first_day >= 0 && h->first_day + 28 <= to,
+          h->second_day >= 0 && h->second_day <= h->first_day + 28);
+    count(&out[1], enrolled, p->contacts >= 3);
+    count(&out[2], active, f->last_contact_day >= 0 && to - f->last_contact_day <= 30);
+    count(&out[3], active && to - e >= 120, phq9_in(h, to - 120, to) >= 0);
+    /* Q5-Q7: at 10 weeks (the first PHQ-9 from day 70 on) */
+    int at10 = enrolled && to - e >= 70 ? phq9_first_in(h, e + 70, to) : -1;
+    bool improved10 = at10 >= 0 && (h->phq9[at10] < 10 || 2 * h->phq9[at10] <= base);
+    bool non_improver = at10 >= 0 && !improved10;
+    count(&out[4], non_improver, f->last_review_day >= e);
+    count(&out[5], non_improver, h->last_plan_day > h->phq9_day[0]);
+    count(&out[6], at10 >= 0, improved10);
+    /* Q8, Q9: the last PHQ-9 of months 5-7 */
+    int at6 = enrolled && base > 9 && to - e >= 182 ? phq9_in(h, e + 152, e + 212) : -1;
+    count(&out[7], at6 >= 0, at6 >= 0 && 2 * h->phq9[at6] <= base);
+    count(&out[8], at6 >= 0, at6 >= 0 && h->phq9[at6] < 5);
+    count(&out[11], active, (f->last_contact_day >= 0 ? to - f->last_contact_day : to - e) > 60);
+    out[13].num += active;
+}
+
+int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n, int32_t from,
+                            int32_t to, struct ses_indicator out[SES_INDICATORS])
+{
+    if (out == NULL || (ps == NULL && n > 0) || from > to)
+        return SES_EINVALID_ARG;
+    for (int k = 0; k < SES_INDICATORS; k++)
+        out[k] = (struct ses_indicator){.code = q_names[k].code,
+                                        .name = q_names[k].name,
+                                        .available = q_names[k].why_not == NULL,
+                                        .why_not = q_names[k].why_not};
+    struct history *h = malloc(sizeof *h);
+    if (h == NULL)
+        return SES_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if ((rc = history_of(&ps[i].facts, h)) == 0)
+            indicators_one(&ps[i], h, from, to, out);
+    free(h);
+    out[13].den = out[13].num > 0 ? 1 : 0; /* a count, not a share */
+    return rc;
+}

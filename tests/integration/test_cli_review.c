@@ -24,7 +24,8 @@
  *    database files.
  *  - caseload: `sesame caseload --json` computes each patient's row on the device: the safety
  *    case first, then the patient not improving after 12 weeks on the plan (18 -> 15, -16 %),
- *    then the one with no contact since enrolment, then the rest; --sort name and --nurse.
+ *    then the one with no contact since enrolment, then the rest; --sort name and --nurse;
+ *    --indicators (engagement, caseload size, one not available yet).
  *  - limits: each bound at its edge through the client library (a session of 600 minutes but not
  *    601, weekdays 1..7, times 00:00..23:59, a start after now, a listing of 366 days but not
  *    367, minutes with 16 attendees but not 17, a next review within a year), and the refusals
@@ -505,6 +506,18 @@ static void test_caseload(void **state)
     json_decref(j);
     RUN_OK(&w, PSY, &j, "caseload", "--nurse", w.user[GP]);
     assert_int_equal(json_array_size(json_object_get(j, "caseload")), 0);
+    json_decref(j);
+    /* the quality indicators of the caseload */
+    RUN_OK(&w, NURSE, &j, "caseload", "--indicators");
+    const json_t *qs = json_object_get(j, "indicators");
+    assert_int_equal(json_array_size(qs), 15);
+    assert_int_equal(h_jint(j, "patients"), 4);
+    const json_t *q2 = json_array_get(qs, 1), *q11 = json_array_get(qs, 10);
+    assert_string_equal(h_jstr(q2, "code"), "Q2");
+    assert_int_equal(h_jint(q2, "num"), 1); /* P-NI's four assessments */
+    assert_int_equal(h_jint(q2, "den"), 4);
+    assert_int_equal(h_jint(json_array_get(qs, 13), "num"), 4);
+    assert_false(json_is_true(json_object_get(q11, "available")));
     json_decref(j);
     struct h_cli r;
     h_cli_run_text(&r, w.home[NURSE], w.env, "caseload", NULL);

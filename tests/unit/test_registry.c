@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -178,8 +179,8 @@ static void attention_order(void **state)
     struct named list[6];
     const char *names[6] = {"rest", "overdue", "closed", "safety-b", "safety-a", "no-score"};
     for (int i = 0; i < 6; i++) {
-        struct ses_registry_facts f = facts(i == 5 ? NULL : (i == 1 ? &worse : &mild),
-                                            i == 5 ? 0 : 1, D0 + 10);
+        struct ses_registry_facts f =
+            facts(i == 5 ? NULL : (i == 1 ? &worse : &mild), i == 5 ? 0 : 1, D0 + 10);
         if (i == 1)
             f.last_contact_day = D0 - 30;
         f.closed = i == 2;
@@ -222,6 +223,55 @@ static void trend_and_sparkline(void **state)
     assert_string_equal(spark, "\u2581\u2588");
 }
 
+static void indicators(void **state)
+{
+    (void)state;
+    const int32_t to = D0 + 200;
+    struct ses_record a[] = {phq9(D0, 20, 0), phq9(D0 + 14, 18, 0), phq9(D0 + 70, 18, 0),
+                             plan(D0 + 80), phq9(D0 + 180, 8, 0)};
+    struct ses_record b[] = {phq9(D0 + 5, 12, 0), phq9(D0 + 40, 11, 0), phq9(D0 + 190, 4, 0)};
+    struct ses_indicator_patient ps[4];
+    memset(ps, 0, sizeof ps);
+    ps[0].facts = facts(a, 5, to); /* reviewed at day 75, a contact 5 days ago */
+    ps[0].facts.last_review_day = D0 + 75;
+    ps[0].facts.last_contact_day = D0 + 195;
+    ps[0].contacts = 5;
+    ps[1].facts = facts(b, 3, to); /* never reviewed, no contact for 80 days */
+    ps[1].facts.enrolled_day = D0 + 5;
+    ps[1].facts.last_review_day = -1;
+    ps[1].facts.last_contact_day = D0 + 120;
+    ps[1].contacts = 2;
+    ps[2].facts = facts(NULL, 0, to); /* enrolled 50 days ago, nothing yet */
+    ps[2].facts.enrolled_day = D0 + 150;
+    ps[2].facts.last_contact_day = -1;
+    ps[3].facts = facts(a, 5, to); /* closed, enrolled before the window */
+    ps[3].facts.enrolled_day = D0 - 100;
+    ps[3].facts.closed = true;
+    struct ses_indicator q[SES_INDICATORS];
+    assert_int_equal(ses_registry_indicators(ps, 4, D0 - 10, to, q), 0);
+    /* num/den of each, -1/-1 for one that is not available */
+    const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3},   {2, 2}, {1, 1},
+                                         {1, 1},   {1, 2}, {2, 2},   {1, 2}, {-1, -1},
+                                         {-1, -1}, {1, 3}, {-1, -1}, {3, 1}, {-1, -1}};
+    for (int k = 0; k < SES_INDICATORS; k++) {
+        char code[8];
+        snprintf(code, sizeof code, "Q%d", k + 1);
+        assert_string_equal(q[k].code, code);
+        if (want[k][0] < 0) {
+            assert_false(q[k].available);
+            assert_non_null(q[k].why_not);
+            continue;
+        }
+        assert_true(q[k].available);
+        if (q[k].num != want[k][0] || q[k].den != want[k][1])
+            fail_msg("%s: %d/%d, want %d/%d", code, q[k].num, q[k].den, want[k][0], want[k][1]);
+    }
+    assert_int_equal(ses_registry_indicators(ps, 4, to, D0, q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_indicators(NULL, 1, D0, to, q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_indicators(NULL, 0, D0, to, q), 0);
+    assert_int_equal(q[1].den, 0);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -239,9 +289,13 @@ static void bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(figures_in_date_order),  cmocka_unit_test(not_improving_at_ten_weeks),
-        cmocka_unit_test(overdue_by_phase),       cmocka_unit_test(attention_order),
-        cmocka_unit_test(trend_and_sparkline),    cmocka_unit_test(bad_input),
+        cmocka_unit_test(figures_in_date_order),
+        cmocka_unit_test(not_improving_at_ten_weeks),
+        cmocka_unit_test(overdue_by_phase),
+        cmocka_unit_test(attention_order),
+        cmocka_unit_test(trend_and_sparkline),
+        cmocka_unit_test(indicators),
+        cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

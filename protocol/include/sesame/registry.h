@@ -77,4 +77,30 @@ int ses_registry_attention_cmp(const struct ses_registry_row *a, const char *nam
  * 3 per value + 1). */
 void ses_registry_sparkline(const struct ses_registry_row *r, char *out, size_t cap);
 
+/* --- quality indicators (PROTOCOL.md §15 "Quality indicators") --------------------------- */
+
+#define SES_INDICATORS 15
+
+/* One patient for the indicators: its facts (records, dates; facts.today is ignored) and the
+ * number of contacts the server counted. */
+struct ses_indicator_patient {
+    struct ses_registry_facts facts;
+    int64_t contacts;
+};
+
+struct ses_indicator {
+    const char *code;    /* "Q1" .. "Q15" */
+    const char *name;    /* "Early follow-up" */
+    bool available;      /* false: not computable from what the device knows (why_not says) */
+    const char *why_not; /* static */
+    int num, den;        /* the value is num / den (den 0: no patient qualifies) */
+};
+
+/* The indicators over patients ps for the window [from, to] (days): enrolment-based ones count
+ * the patients enrolled in it, status ones their state on day to. Returns 0, or SES_EINVALID_ARG
+ * (NULL with n > 0, from > to) / SES_EBAD_SCALE (a malformed record) / SES_ENOMEM. */
+int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n, int32_t from,
+                            int32_t to, struct ses_indicator out[SES_INDICATORS])
+    __attribute__((warn_unused_result));
+
 #endif
