@@ -153,20 +153,21 @@ int cmd_sync(struct cli *cli);
 int cmd_follow(struct cli *cli);
 int cmd_directory(struct cli *cli);
 int cmd_safety_number(struct cli *cli);
-int cmd_device(struct cli *cli);       /* argv[0] is the device subcommand */
-int cmd_alert(struct cli *cli);        /* argv[0] is the alert subcommand */
-int cmd_scale(struct cli *cli);        /* argv[0] is "record" */
-int cmd_plan(struct cli *cli);         /* argv[0] is "record" */
-int cmd_contact(struct cli *cli);      /* argv[0] is "record" */
-int cmd_thread_meta(struct cli *cli);  /* `thread meta`: argv[0] is THREAD */
-int cmd_device_link(struct cli *cli);  /* `device link`: a code for another own device */
-int cmd_admin_oncall(struct cli *cli); /* `admin oncall`: argv[0] is show or set */
-int cmd_admin_backup(struct cli *cli); /* `admin backup`: argv[0] is set */
-int cmd_caseload(struct cli *cli);     /* the caseload registry (cmd_caseload.c) */
-int cmd_session(struct cli *cli);      /* argv[0] is add, list or cancel (cmd_review.c) */
-int cmd_queue(struct cli *cli);        /* argv[0] is add, list, agenda or outcome */
-int cmd_review(struct cli *cli);       /* argv[0] is minutes */
-int cmd_episode(struct cli *cli);      /* argv[0] is close */
+int cmd_device(struct cli *cli);          /* argv[0] is the device subcommand */
+int cmd_alert(struct cli *cli);           /* argv[0] is the alert subcommand */
+int cmd_scale(struct cli *cli);           /* argv[0] is "record" */
+int cmd_plan(struct cli *cli);            /* argv[0] is "record" */
+int cmd_contact(struct cli *cli);         /* argv[0] is "record" */
+int cmd_thread_meta(struct cli *cli);     /* `thread meta`: argv[0] is THREAD */
+int cmd_device_link(struct cli *cli);     /* `device link`: a code for another own device */
+int cmd_admin_oncall(struct cli *cli);    /* `admin oncall`: argv[0] is show or set */
+int cmd_admin_backup(struct cli *cli);    /* `admin backup`: argv[0] is set */
+int cmd_caseload(struct cli *cli);        /* the caseload registry (cmd_caseload.c) */
+int cmd_session(struct cli *cli);         /* argv[0] is add, list or cancel (cmd_review.c) */
+int cmd_queue(struct cli *cli);           /* argv[0] is add, list, agenda or outcome */
+int cmd_review(struct cli *cli);          /* argv[0] is minutes */
+int cmd_episode(struct cli *cli);         /* argv[0] is close or rp-plan */
+int cli_episode_rp_plan(struct cli *cli); /* `episode rp-plan` (cmd_scale.c) */
 
 /* --- alert lines (cli_alert.c), shared by the alert, contact, scale and review commands --- */
 

@@ -175,6 +175,8 @@ static json_t *row_json(const struct patient *p)
                  : json_null(),
         "next_review", day_json(day_of(json_object_get(meta, "next_review"))), "recommendation",
         json_null());
+    if (o != NULL)
+        json_object_set_new(o, "rp_plan", day_json(r->rp_plan_day));
     return o;
 }
 

@@ -27,6 +27,7 @@
 #define QUEUE_OUTCOME_USAGE "sesame queue outcome THREAD --outcome CODE [--next-review YYYY-MM-DD]"
 #define REVIEW_USAGE "sesame review minutes SESSION_ID --attended USER_ID..."
 #define EPISODE_CLOSE_USAGE "sesame episode close THREAD --reason REASON"
+#define EPISODE_USAGE "sesame episode close|rp-plan THREAD [OPTIONS]"
 
 #define DAY_MS (86400LL * 1000)
 #define ATTENDED_MAX 16
@@ -470,6 +471,7 @@ int cli_episode_close(struct cli *cli)
 
 int cmd_episode(struct cli *cli)
 {
-    static const struct cli_sub subs[] = {{"close", cli_episode_close}};
-    return cli_dispatch(cli, "episode", EPISODE_CLOSE_USAGE, subs, 1);
+    static const struct cli_sub subs[] = {{"close", cli_episode_close},
+                                          {"rp-plan", cli_episode_rp_plan}};
+    return cli_dispatch(cli, "episode", EPISODE_USAGE, subs, 2);
 }

@@ -24,6 +24,8 @@
     "sesame scale record THREAD --phq9 a,b,c,d,e,f,g,h,i [--gad7 a,b,c,d,e,f,g] [--phq2 a,b] "     \
     "[--date YYYY-MM-DD]"
 #define PLAN_USAGE "sesame plan record THREAD [--date YYYY-MM-DD] [--antidepressant]"
+#define RP_USAGE "sesame episode rp-plan THREAD --file PLAN.json [--date YYYY-MM-DD]"
+#define RP_FILE_MAX (64 * 1024)
 
 #define DAY_MS 86400000LL
 
@@ -514,4 +516,93 @@ int cmd_plan(struct cli *cli)
 {
     static const struct cli_sub subs[] = {{"record", plan_record}};
     return cli_dispatch(cli, "plan", PLAN_USAGE, subs, 1);
+}
+
+/* --- relapse-prevention plan ---------------------------------------------------------------- */
+
+/* The plan's parts from PLAN.json: one object with exactly the five keys, each a string. */
+static int rp_parts(const char *path, struct ses_record *rec)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return cli_usage_error(RP_USAGE, "BAD_FIELD: %s: %s (line %d)", path, jerr.text, jerr.line);
+    int rc = json_is_object(root) ? 0 : CLI_EUSAGE;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        int known = 0;
+        for (int k = 0; k < SES_RP_PARTS; k++)
+            known = known || strcmp(key, ses_rp_part_key((enum ses_rp_part)k)) == 0;
+        if (!known && rc == 0)
+            rc = cli_usage_error(RP_USAGE, "BAD_FIELD: %s: unknown key \"%s\"", path, key);
+    }
+    for (int k = 0; rc == 0 && k < SES_RP_PARTS; k++) {
+        const char *name = ses_rp_part_key((enum ses_rp_part)k);
+        json_t *part = json_object_get(root, name);
+        size_t n = json_string_length(part);
+        if (!json_is_string(part) || n == 0 || n > SES_RP_TEXT_MAX)
+            rc = cli_usage_error(RP_USAGE, "BAD_FIELD: %s: \"%s\" must be a text of 1..%d bytes",
+                                 path, name, SES_RP_TEXT_MAX);
+        else
+            memcpy(rec->rp[k], json_string_value(part), n + 1);
+    }
+    if (rc == CLI_EUSAGE && json_is_object(root) == 0)
+        rc = cli_usage_error(RP_USAGE, "BAD_FIELD: %s is not one JSON object", path);
+    json_decref(root);
+    return rc;
+}
+
+int cli_episode_rp_plan(struct cli *cli)
+{
+    const char *pos[1], *date = NULL, *file = NULL;
+    const struct e2e_opt opts[] = {{"date", &date, NULL, NULL, 0}, {"file", &file, NULL, NULL, 0}};
+    int rc = e2e_args1(cli, opts, 2, RP_USAGE, "episode rp-plan needs a THREAD", &pos[0]);
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (file == NULL)
+        return cli_usage_error(RP_USAGE, "episode rp-plan needs --file PLAN.json");
+    struct ses_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.kind = SES_RECORD_RP_PLAN;
+    if ((rc = record_day(RP_USAGE, date, &rec.day)) != 0 || (rc = rp_parts(file, &rec)) != 0)
+        return rc;
+    if (ses_record_check(&rec) != 0)
+        return cli_usage_error(RP_USAGE, "BAD_FIELD: %s: a part is not valid UTF-8", file);
+
+    struct e2e x;
+    char tid[E2E_ID_LEN];
+    struct e2e_roster *r = NULL;
+    json_t *sent = NULL;
+    int status = e2e_begin(cli, &x);
+    if (status != 0) {
+        sodium_memzero(&rec, sizeof rec);
+        return status;
+    }
+    if ((status = e2e_resolve_thread(&x, pos[0], tid)) == 0 &&
+        (status = e2e_roster_fetch(&x, tid, &r)) == 0)
+        status = send_record(&x, &r, &rec, &sent);
+    if (status == 0) {
+        char day[11];
+        ses_day_format(rec.day, day);
+        if (cli->json) {
+            json_t *out =
+                json_pack("{s:o?, s:{s:s, s:s, s:O?, s:O?}}", "record", e2e_record_json(&rec),
+                          "sent", "thread", r->text, "patient", r->patient, "seq",
+                          json_object_get(sent, "seq"), "msg_id", json_object_get(sent, "msg_id"));
+            if (out != NULL)
+                cli_print_json(out);
+            json_decref(out);
+        } else {
+            printf("Relapse-prevention plan recorded for %s (thread %.8s), %s: sent encrypted "
+                   "(seq %lld)\n",
+                   r->patient, r->text, day,
+                   (long long)json_integer_value(json_object_get(sent, "seq")));
+        }
+    }
+    sodium_memzero(&rec, sizeof rec);
+    json_decref(sent);
+    free(r);
+    return e2e_end(&x, status, 1);
 }

@@ -136,8 +136,10 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
     if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_ALERT_NOTE)
         fputs("  [alert note]", stdout);
     if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_SCALE)
-        fputs(m->has_record && m->record.kind == SES_RECORD_PLAN ? "  [plan record]"
-                                                                 : "  [scale record]",
+        fputs(!m->has_record                         ? "  [scale record]"
+              : m->record.kind == SES_RECORD_PLAN    ? "  [plan record]"
+              : m->record.kind == SES_RECORD_RP_PLAN ? "  [relapse-prevention plan]"
+                                                     : "  [scale record]",
               stdout);
     if (marks != NULL && marks[0] != '\0')
         printf("  %s", marks);
@@ -190,6 +192,12 @@ json_t *e2e_record_json(const struct ses_record *r)
     if (r->kind == SES_RECORD_PLAN)
         return json_pack("{s:s, s:s, s:b}", "kind", "plan", "date", date, "antidepressant",
                          r->antidepressant);
+    if (r->kind == SES_RECORD_RP_PLAN) {
+        json_t *o = json_pack("{s:s, s:s}", "kind", "rp_plan", "date", date);
+        for (int k = 0; o != NULL && k < SES_RP_PARTS; k++)
+            json_object_set_new(o, ses_rp_part_key((enum ses_rp_part)k), json_string(r->rp[k]));
+        return o;
+    }
     json_t *o = json_pack("{s:s, s:s}", "kind", "scales", "date", date);
     if (o == NULL)
         return NULL;

@@ -42,6 +42,8 @@ static void scores_in_order(const struct ses_registry_facts *f, const struct dat
         struct ses_scale_score sc;
         if (r->kind == SES_RECORD_SCALES)
             *last = order[i].entry;
+        if (r->kind == SES_RECORD_RP_PLAN)
+            out->rp_plan_day = r->day;
         if (r->kind == SES_RECORD_SCALES && r->has_phq9) {
             out->item9 = r->phq9[SES_PHQ9_ITEMS - 1];
             out->item9_day = r->day;
@@ -114,7 +116,7 @@ int ses_registry_row(const struct ses_registry_facts *f, struct ses_registry_row
         return SES_EINVALID_ARG;
     memset(out, 0, sizeof *out);
     out->item9 = out->item9_day = out->phq9_baseline_day = out->phq9_latest_day = -1;
-    out->gad7_day = -1;
+    out->gad7_day = out->rp_plan_day = -1;
     if (f == NULL || (f->records == NULL && f->n_records > 0))
         return SES_EINVALID_ARG;
     struct dated *order = calloc(f->n_records ? f->n_records : 1, sizeof *order);
@@ -183,6 +185,7 @@ struct history {
     int phq9[SES_REGISTRY_TREND_MAX * 4];
     int32_t first_day, second_day; /* the first two scales records' days (-1: none) */
     int32_t last_plan_day;         /* -1: none */
+    bool rp_plan;                  /* a relapse-prevention plan record */
 };
 
 static int history_of(const struct ses_registry_facts *f, struct history *h)
@@ -203,6 +206,7 @@ static int history_of(const struct ses_registry_facts *f, struct history *h)
             break;
         if (r->kind == SES_RECORD_PLAN)
             h->last_plan_day = r->day;
+        h->rp_plan = h->rp_plan || r->kind == SES_RECORD_RP_PLAN;
         if (r->kind != SES_RECORD_SCALES)
             continue;
         if (h->first_day < 0)
@@ -260,8 +264,7 @@ static const struct {
      "the server keeps each thread's latest review date, not its first"},
     {"Q11", "Recommendation loop", "recommendations are not part of Sesame yet"},
     {"Q12", "Drop-out (no contact for 60 days)", NULL},
-    {"Q13", "Relapse-prevention plan on leaving active care",
-     "relapse-prevention plan records are not part of Sesame yet"},
+    {"Q13", "Relapse-prevention plan on leaving active care", NULL},
     {"Q14", "Caseload size (active patients)", NULL},
     {"Q15", "Case-review capacity use", "read it from the sessions' agendas (sesame queue agenda)"},
 };
@@ -292,6 +295,8 @@ static void indicators_one(const struct ses_indicator_patient *p, const struct h
     count(&out[7], at6 >= 0, at6 >= 0 && 2 * h->phq9[at6] <= base);
     count(&out[8], at6 >= 0, at6 >= 0 && h->phq9[at6] < 5);
     count(&out[11], active, (f->last_contact_day >= 0 ? to - f->last_contact_day : to - e) > 60);
+    /* Q13: those who left active care (relapse prevention, or the episode ended) with a plan */
+    count(&out[12], f->relapse_prevention || f->closed, h->rp_plan);
     out[13].num += active;
 }
 

@@ -258,6 +258,41 @@ static bool items_valid(const uint8_t *items, size_t n, bool need_answer)
     return answered || !need_answer;
 }
 
+const char *ses_rp_part_key(enum ses_rp_part part)
+{
+    static const char *const keys[SES_RP_PARTS] = {"triggers", "warning_signs", "coping",
+                                                   "supports", "emergency"};
+    return (int)part >= 0 && part < SES_RP_PARTS ? keys[part] : NULL;
+}
+
+/* Whether s (its first cap bytes) is 1..SES_RP_TEXT_MAX bytes of well-formed UTF-8 ending in NUL
+ * (shortest forms, no surrogates, at most U+10FFFF). */
+static bool rp_text_valid(const char *s, size_t cap)
+{
+    size_t n = strnlen(s, cap);
+    if (n == 0 || n > SES_RP_TEXT_MAX || n == cap)
+        return false;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
+                return false;
+        unsigned char c1 = len > 1 ? (unsigned char)s[i + 1] : 0;
+        if ((len == 3 && c == 0xE0 && c1 < 0xA0) || (len == 3 && c == 0xED && c1 >= 0xA0) ||
+            (len == 4 && c == 0xF0 && c1 < 0x90) || (len == 4 && c == 0xF4 && c1 >= 0x90))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 /* A record the codec (need_answer: every present scale has an answer) or the rules accept. */
 static bool record_valid(const struct ses_record *r, bool need_answer)
 {
@@ -265,6 +300,12 @@ static bool record_valid(const struct ses_record *r, bool need_answer)
         return false;
     if (r->kind == SES_RECORD_PLAN)
         return true;
+    if (r->kind == SES_RECORD_RP_PLAN) {
+        for (int k = 0; k < SES_RP_PARTS; k++)
+            if (!rp_text_valid(r->rp[k], sizeof r->rp[k]))
+                return false;
+        return true;
+    }
     if (r->kind != SES_RECORD_SCALES || !(r->has_phq2 || r->has_phq9 || r->has_gad7))
         return false;
     return (!r->has_phq2 || items_valid(r->phq2, SES_PHQ2_ITEMS, need_answer)) &&
@@ -429,6 +470,13 @@ static void text_build(struct sbuf *b, const struct ses_record *r)
             sb_str(b, " (antidepressant)");
         return;
     }
+    if (r->kind == SES_RECORD_RP_PLAN) {
+        char date[11];
+        ses_day_format(r->day, date);
+        sb_str(b, "Relapse-prevention plan written on ");
+        sb_str(b, date);
+        return;
+    }
     if (r->kind != SES_RECORD_SCALES)
         return;
     const char *sep = "";
@@ -474,7 +522,9 @@ int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size
 
     struct sbuf b = {(char *)out, cap < SES_RECORD_MAX ? cap : SES_RECORD_MAX, 0, false};
     sb_str(&b, "{\"v\":1,\"kind\":");
-    sb_str(&b, r->kind == SES_RECORD_SCALES ? "\"scales\"" : "\"plan\"");
+    sb_str(&b, r->kind == SES_RECORD_SCALES ? "\"scales\""
+               : r->kind == SES_RECORD_PLAN ? "\"plan\""
+                                            : "\"rp_plan\"");
     sb_str(&b, ",\"date\":\"");
     sb_str(&b, date);
     sb_str(&b, "\"");
@@ -485,8 +535,15 @@ int ses_record_encode(const struct ses_record *r, uint8_t *out, size_t cap, size
             sb_items(&b, "phq9", r->phq9, SES_PHQ9_ITEMS);
         if (r->has_gad7)
             sb_items(&b, "gad7", r->gad7, SES_GAD7_ITEMS);
-    } else {
+    } else if (r->kind == SES_RECORD_PLAN) {
         sb_str(&b, r->antidepressant ? ",\"antidepressant\":true" : ",\"antidepressant\":false");
+    } else {
+        for (int k = 0; k < SES_RP_PARTS; k++) {
+            sb_str(&b, ",\"");
+            sb_str(&b, ses_rp_part_key((enum ses_rp_part)k));
+            sb_str(&b, "\":");
+            sb_json_string(&b, r->rp[k]);
+        }
     }
     sb_str(&b, ",\"text\":");
     sb_json_string(&b, text);
@@ -570,6 +627,18 @@ static int parse_root(json_t *root, struct ses_record *r, char *text, size_t tex
         if (!json_is_boolean(ad) || any_scale_key)
             return SES_EBAD_SCALE;
         r->antidepressant = json_is_true(ad);
+    } else if (strcmp(kind, "rp_plan") == 0) {
+        r->kind = SES_RECORD_RP_PLAN;
+        if (ad != NULL || any_scale_key)
+            return SES_EBAD_SCALE;
+        for (int k = 0; k < SES_RP_PARTS; k++) {
+            json_t *part = json_object_get(root, ses_rp_part_key((enum ses_rp_part)k));
+            size_t n = json_string_length(part);
+            if (!json_is_string(part) || n == 0 || n > SES_RP_TEXT_MAX)
+                return SES_EBAD_SCALE;
+            memcpy(r->rp[k], json_string_value(part), n);
+            r->rp[k][n] = '\0';
+        }
     } else {
         return SES_EBAD_SCALE;
     }

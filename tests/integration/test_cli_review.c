@@ -507,6 +507,30 @@ static void test_caseload(void **state)
     RUN_OK(&w, PSY, &j, "caseload", "--nurse", w.user[GP]);
     assert_int_equal(json_array_size(json_object_get(j, "caseload")), 0);
     json_decref(j);
+    /* a relapse-prevention plan for P-AGE, moved to relapse prevention: shown, and Q13 counts it */
+    char *plan_path = h_path(w.e->tmp, "plan.json");
+    const char plan[] = "{\"triggers\":\"conflict at work\",\"warning_signs\":\"sleep < 5 h\","
+                        "\"coping\":\"daily walk\",\"supports\":\"sister\",\"emergency\":\"3114\"}";
+    assert_int_equal(h_write_file(plan_path, plan, strlen(plan), false), 0);
+    RUN_OK(&w, NURSE, &j, "episode", "rp-plan", w.thread[P_AGE], "--file", plan_path);
+    assert_string_equal(h_jstr(json_object_get(j, "record"), "kind"), "rp_plan");
+    assert_string_equal(h_jstr(json_object_get(j, "record"), "coping"), "daily walk");
+    json_decref(j);
+    RUN_OK(&w, NURSE, NULL, "thread", "meta", w.thread[P_AGE], "--phase", "relapse_prevention");
+    char *bad_path = h_path(w.e->tmp, "bad.json");
+    const char bad[] = "{\"triggers\":\"x\",\"coping\":\"y\"}";
+    assert_int_equal(h_write_file(bad_path, bad, strlen(bad), false), 0);
+    struct h_cli rb;
+    RUN(&rb, &w, NURSE, "episode", "rp-plan", w.thread[P_AGE], "--file", bad_path);
+    h_cli_assert_error(&rb, 2, "BAD_FIELD"); /* a part missing: nothing sent */
+    h_cli_free(&rb);
+    free(bad_path);
+    free(plan_path);
+    RUN_OK(&w, NURSE, &j, "caseload", "--sort", "name");
+    assert_string_equal(h_jstr(json_array_get(json_object_get(j, "caseload"), 0), "rp_plan"),
+                        day_str(&w, d, 0));
+    json_decref(j);
+
     /* the quality indicators of the caseload */
     RUN_OK(&w, NURSE, &j, "caseload", "--indicators");
     const json_t *qs = json_object_get(j, "indicators");
@@ -517,6 +541,8 @@ static void test_caseload(void **state)
     assert_int_equal(h_jint(q2, "num"), 1); /* P-NI's four assessments */
     assert_int_equal(h_jint(q2, "den"), 4);
     assert_int_equal(h_jint(json_array_get(qs, 13), "num"), 4);
+    assert_int_equal(h_jint(json_array_get(qs, 12), "num"), 1); /* Q13: P-AGE's plan */
+    assert_int_equal(h_jint(json_array_get(qs, 12), "den"), 1);
     assert_false(json_is_true(json_object_get(q11, "available")));
     json_decref(j);
     struct h_cli r;

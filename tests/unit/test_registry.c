@@ -250,9 +250,9 @@ static void indicators(void **state)
     struct ses_indicator q[SES_INDICATORS];
     assert_int_equal(ses_registry_indicators(ps, 4, D0 - 10, to, q), 0);
     /* num/den of each, -1/-1 for one that is not available */
-    const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3},   {2, 2}, {1, 1},
-                                         {1, 1},   {1, 2}, {2, 2},   {1, 2}, {-1, -1},
-                                         {-1, -1}, {1, 3}, {-1, -1}, {3, 1}, {-1, -1}};
+    const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3}, {2, 2}, {1, 1},
+                                         {1, 1},   {1, 2}, {2, 2}, {1, 2}, {-1, -1},
+                                         {-1, -1}, {1, 3}, {0, 1}, {3, 1}, {-1, -1}};
     for (int k = 0; k < SES_INDICATORS; k++) {
         char code[8];
         snprintf(code, sizeof code, "Q%d", k + 1);

@@ -1766,6 +1766,84 @@ static void test_vectors_reject(void **state)
     }
 }
 
+/* A relapse-prevention plan record: encoded deterministically (keys in order, texts escaped as
+ * JSON.stringify writes them), parsed back to the same parts; every part required, bounded,
+ * UTF-8; no key of another kind. */
+static void test_rp_plan_record(void **state)
+{
+    (void)state;
+    struct ses_record r, back;
+    memset(&r, 0, sizeof r);
+    r.kind = SES_RECORD_RP_PLAN;
+    assert_int_equal(ses_day_parse("2026-11-30", &r.day), 0);
+    snprintf(r.rp[SES_RP_TRIGGERS], sizeof r.rp[0], "conflict at work, \"anniversaries\"");
+    snprintf(r.rp[SES_RP_WARNING_SIGNS], sizeof r.rp[0], "sleep <5 h\nwithdrawal");
+    snprintf(r.rp[SES_RP_COPING], sizeof r.rp[0], "walk daily, call a friend");
+    snprintf(r.rp[SES_RP_SUPPORTS], sizeof r.rp[0], "sister; GP Dr Petit");
+    snprintf(r.rp[SES_RP_EMERGENCY], sizeof r.rp[0], "3114 or the nurse, \u00e0 toute heure");
+    uint8_t body[SES_RECORD_MAX];
+    size_t len = 0;
+    assert_int_equal(ses_record_encode(&r, body, sizeof body, &len), 0);
+    const char *want =
+        "{\"v\":1,\"kind\":\"rp_plan\",\"date\":\"2026-11-30\",\"triggers\":\"conflict at work, "
+        "\\\"anniversaries\\\"\",\"warning_signs\":\"sleep <5 h\\nwithdrawal\",\"coping\":\"walk "
+        "daily, call a friend\",\"supports\":\"sister; GP Dr Petit\",\"emergency\":\"3114 or the "
+        "nurse, \u00e0 toute heure\",\"text\":\"Relapse-prevention plan written on 2026-11-30\"}";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(body, want, len);
+    char text[SES_RECORD_TEXT_MAX];
+    assert_int_equal(ses_record_parse(body, len, &back, text, sizeof text), 0);
+    assert_int_equal(back.kind, SES_RECORD_RP_PLAN);
+    assert_int_equal(back.day, r.day);
+    for (int k = 0; k < SES_RP_PARTS; k++)
+        assert_string_equal(back.rp[k], r.rp[k]);
+    assert_string_equal(text, "Relapse-prevention plan written on 2026-11-30");
+    /* the parts: each required, at most SES_RP_TEXT_MAX bytes (the bound itself is fine), UTF-8 */
+    struct ses_record bad = r;
+    bad.rp[SES_RP_COPING][0] = '\0';
+    assert_int_equal(ses_record_check(&bad), SES_EBAD_SCALE);
+    bad = r;
+    memset(bad.rp[SES_RP_SUPPORTS], 'a', SES_RP_TEXT_MAX);
+    bad.rp[SES_RP_SUPPORTS][SES_RP_TEXT_MAX] = '\0';
+    assert_int_equal(ses_record_check(&bad), 0);
+    bad = r;
+    snprintf(bad.rp[SES_RP_TRIGGERS], sizeof bad.rp[0], "bad \xc3\x28 byte");
+    assert_int_equal(ses_record_check(&bad), SES_EBAD_SCALE);
+    bad = r;
+    snprintf(bad.rp[SES_RP_TRIGGERS], sizeof bad.rp[0], "surrogate \xed\xa0\x80");
+    assert_int_equal(ses_record_check(&bad), SES_EBAD_SCALE);
+    /* parse refusals: a missing part, an empty one, a key of another kind */
+    const char *const refused[] = {
+        "{\"v\":1,\"kind\":\"rp_plan\",\"date\":\"2026-11-30\",\"triggers\":\"a\",\"warning_"
+        "signs\":"
+        "\"b\",\"coping\":\"c\",\"supports\":\"d\",\"text\":\"x\"}",
+        "{\"v\":1,\"kind\":\"rp_plan\",\"date\":\"2026-11-30\",\"triggers\":\"\",\"warning_signs\":"
+        "\"b\",\"coping\":\"c\",\"supports\":\"d\",\"emergency\":\"e\",\"text\":\"x\"}",
+        "{\"v\":1,\"kind\":\"rp_plan\",\"date\":\"2026-11-30\",\"triggers\":\"a\",\"warning_"
+        "signs\":"
+        "\"b\",\"coping\":\"c\",\"supports\":\"d\",\"emergency\":\"e\",\"antidepressant\":true,"
+        "\"text\":\"x\"}",
+        "{\"v\":1,\"kind\":\"rp_plan\",\"date\":\"2026-11-30\",\"triggers\":7,\"warning_signs\":"
+        "\"b\",\"coping\":\"c\",\"supports\":\"d\",\"emergency\":\"e\",\"text\":\"x\"}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_int_equal(
+            ses_record_parse((const uint8_t *)refused[i], strlen(refused[i]), &back, NULL, 0),
+            SES_EBAD_SCALE);
+    /* in an episode's history the plan is neither a score nor a treatment change */
+    struct ses_record latest;
+    memset(&latest, 0, sizeof latest);
+    latest.kind = SES_RECORD_SCALES;
+    latest.day = r.day + 1;
+    latest.has_phq9 = true;
+    struct ses_episode ep;
+    struct ses_trigger trig[SES_TRIGGERS_MAX];
+    size_t n_trig = 0;
+    assert_int_equal(ses_rules_evaluate(&r, 1, &latest, true, NULL, &ep, trig, &n_trig), 0);
+    assert_false(ep.has_previous);
+    assert_false(ep.plan_recorded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1799,6 +1877,7 @@ int main(void)
         cmocka_unit_test(test_vectors_rules),
         cmocka_unit_test(test_vectors_records),
         cmocka_unit_test(test_vectors_reject),
+        cmocka_unit_test(test_rp_plan_record),
     };
     return cmocka_run_group_tests_name("scales", tests, setup, teardown);
 }

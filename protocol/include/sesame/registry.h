@@ -58,6 +58,7 @@ struct ses_registry_row {
     int item9;         /* the latest PHQ-9's item 9: 0..3, SES_ITEM_MISSING unanswered, -1 none */
     int32_t item9_day; /* its day, -1 none */
     int weeks_on_plan;
+    int32_t rp_plan_day; /* the latest relapse-prevention plan record's day, -1 none */
     bool not_improving;
     bool contact_overdue, review_overdue;
     enum ses_attention attention;

@@ -101,8 +101,23 @@ int ses_day_parse(const char *iso, int32_t *day);
 int ses_time_of_day_parse(const char *hhmm);
 void ses_day_format(int32_t day, char out[11]);
 
-/* A structured record: scale answers, or a change of treatment plan. */
-enum ses_record_kind { SES_RECORD_SCALES = 1, SES_RECORD_PLAN = 2 };
+/* A structured record: scale answers, a change of treatment plan, or the relapse-prevention plan
+ * written with the patient before leaving active care. */
+enum ses_record_kind { SES_RECORD_SCALES = 1, SES_RECORD_PLAN = 2, SES_RECORD_RP_PLAN = 3 };
+
+/* The parts of a relapse-prevention plan, each a required text (UTF-8, no NUL, 1..SES_RP_TEXT_MAX
+ * bytes): triggers, early warning signs, coping skills, support resources, the emergency plan. */
+enum ses_rp_part {
+    SES_RP_TRIGGERS = 0,
+    SES_RP_WARNING_SIGNS,
+    SES_RP_COPING,
+    SES_RP_SUPPORTS,
+    SES_RP_EMERGENCY,
+    SES_RP_PARTS
+};
+#define SES_RP_TEXT_MAX 600
+/* The wire key of a part ("warning_signs"), or NULL. Static. */
+const char *ses_rp_part_key(enum ses_rp_part part);
 
 struct ses_record {
     enum ses_record_kind kind;
@@ -113,6 +128,8 @@ struct ses_record {
     uint8_t phq2[SES_PHQ2_ITEMS], phq9[SES_PHQ9_ITEMS], gad7[SES_GAD7_ITEMS];
     /* SES_RECORD_PLAN: the new plan includes an antidepressant at an adequate dose */
     bool antidepressant;
+    /* SES_RECORD_RP_PLAN: its parts, NUL-terminated */
+    char rp[SES_RP_PARTS][SES_RP_TEXT_MAX + 1];
 };
 
 /* Whether r may be encoded and sent: 0, SES_EBAD_SCALE (unknown kind, a day outside
