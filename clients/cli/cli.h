@@ -197,6 +197,7 @@ struct cli_records {
     struct ses_record *v;
     size_t n, cap;
     int status;
+    char title[256]; /* the thread's title message (its decrypted name), "" if none */
 };
 /* Reads every record of thread r (e2e_walk over all its messages, each verified and opened),
  * in entry order, into *a (zeroed first by the caller). Returns 0 or the exit status. */

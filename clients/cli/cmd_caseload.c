@@ -175,8 +175,10 @@ static json_t *row_json(const struct patient *p)
                  : json_null(),
         "next_review", day_json(day_of(json_object_get(meta, "next_review"))), "recommendation",
         json_null());
-    if (o != NULL)
+    if (o != NULL) {
         json_object_set_new(o, "rp_plan", day_json(r->rp_plan_day));
+        json_object_set_new(o, "name", p->recs.title[0] ? json_string(p->recs.title) : json_null());
+    }
     return o;
 }
 

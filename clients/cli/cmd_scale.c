@@ -101,6 +101,8 @@ static int take_record(struct e2e *x, const struct e2e_roster *r, struct e2e_msg
     struct cli_records *a = ud;
     (void)x;
     (void)r;
+    if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_THREAD_TITLE && m->text != NULL)
+        snprintf(a->title, sizeof a->title, "%s", m->text); /* the latest title */
     if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_SCALE && m->has_record) {
         if (a->n == a->cap) {
             size_t cap = a->cap ? a->cap * 2 : 16;

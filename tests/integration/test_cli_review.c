@@ -482,6 +482,7 @@ static void test_caseload(void **state)
         assert_string_equal(h_jstr(r, "patient"), patient[order[i]]);
         assert_string_equal(h_jstr(r, "attention"), attention[i]);
         assert_string_equal(h_jstr(r, "nurse_name"), "Anne Martin");
+        assert_string_equal(h_jstr(r, "name"), "Episode 1"); /* the decrypted title */
     }
     const json_t *safe = json_array_get(rows, 0), *ni = json_array_get(rows, 1);
     assert_int_equal(h_jint(json_object_get(safe, "item9"), "value"), 1);
