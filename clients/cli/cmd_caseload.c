@@ -25,7 +25,7 @@
 
 struct patient {
     char thread[E2E_ID_LEN], patient[40];
-    char nurse[SES_MAX_NAME_LEN + 1], nurse_id[E2E_ID_LEN];
+    char nurse[SES_MAX_NAME_LEN + 1], nurse_id[E2E_ID_LEN], site[SES_MAX_NAME_LEN + 1];
     json_t *meta;     /* the thread's META */
     json_t *queue;    /* its queue entry, or NULL */
     int open_alerts;  /* open alerts of the thread */
@@ -76,6 +76,19 @@ static const json_t *queue_entry(const json_t *entries, const char *thread)
     const json_t *e;
     json_array_foreach(entries, i, e) if (strcmp(cli_str(e, "thread", ""), thread) == 0) return e;
     return NULL;
+}
+
+/* The site of user in the directory's nurses, or "". */
+static const char *site_of(const json_t *users, const char *user)
+{
+    size_t i;
+    const json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        if (strcmp(cli_str(u, "user", ""), user) == 0)
+            return cli_str(u, "site", "");
+    }
+    return "";
 }
 
 /* Reads one thread (roster, metadata, every record) and computes its row. */
@@ -178,6 +191,7 @@ static json_t *row_json(const struct patient *p)
     if (o != NULL) {
         json_object_set_new(o, "rp_plan", day_json(r->rp_plan_day));
         json_object_set_new(o, "name", p->recs.title[0] ? json_string(p->recs.title) : json_null());
+        json_object_set_new(o, "site", p->site[0] ? json_string(p->site) : json_null());
     }
     return o;
 }
@@ -189,6 +203,7 @@ static void row_text(const struct patient *p, char cells[][96])
     int c = 0;
     snprintf(cells[c++], 96, "%s", p->patient);
     snprintf(cells[c++], 96, "%s", p->nurse[0] ? p->nurse : "-");
+    snprintf(cells[c++], 96, "%s", p->site[0] ? p->site : "-");
     snprintf(cells[c++], 96, "%d", r->weeks_in_care);
     snprintf(cells[c++], 96, "%s", cli_str(p->meta, "phase", "active"));
     ses_day_format(day_of(json_object_get(p->meta, "last_contact")), d);
@@ -234,9 +249,10 @@ static void row_text(const struct patient *p, char cells[][96])
 
 static void print_table(const struct patient *ps, size_t n)
 {
-    static const char *const header[] = {
-        "PATIENT", "NURSE", "WEEKS",  "PHASE",  "LAST CONTACT", "PHQ-9",       "CHANGE",   "BAND",
-        "TREND",   "GAD-7", "ITEM 9", "ALERTS", "QUEUE",        "NEXT REVIEW", "ATTENTION"};
+    static const char *const header[] = {"PATIENT", "NURSE",        "SITE",        "WEEKS",
+                                         "PHASE",   "LAST CONTACT", "PHQ-9",       "CHANGE",
+                                         "BAND",    "TREND",        "GAD-7",       "ITEM 9",
+                                         "ALERTS",  "QUEUE",        "NEXT REVIEW", "ATTENTION"};
     enum { COLS = sizeof header / sizeof header[0] };
     struct cli_table t;
     if (n == 0) {
@@ -330,10 +346,15 @@ static int cmp_patients(const void *pa, const void *pb)
     return ses_registry_attention_cmp(&a->row, a->patient, &b->row, b->patient);
 }
 
-/* The user's threads, their open alerts and the queue: three requests for the whole caseload. */
-static int caseload_lists(struct e2e *x, json_t **threads, json_t **alerts, json_t **queue)
+/* The user's threads, their open alerts, the queue and the nurses' sites: four requests for the
+ * whole caseload. */
+static int caseload_lists(struct e2e *x, json_t **threads, json_t **alerts, json_t **queue,
+                          json_t **nurses)
 {
     int status = e2e_request(x, json_pack("{s:s}", "t", "threads"), "threads", threads);
+    if (status == 0)
+        status = e2e_request(x, json_pack("{s:s, s:s}", "t", "directory", "role", "nurse"),
+                             "directory", nurses);
     if (status == 0)
         status =
             e2e_request(x, json_pack("{s:s, s:b, s:i}", "t", "alerts", "open", 1, "limit", 500),
@@ -369,11 +390,11 @@ int cmd_caseload(struct cli *cli)
     if (sort_mode < 0)
         return cli_usage_error(CASELOAD_USAGE, "BAD_FIELD: --sort is attention, name or weeks");
     struct e2e x;
-    json_t *threads = NULL, *alerts = NULL, *queue = NULL;
+    json_t *threads = NULL, *alerts = NULL, *queue = NULL, *nurses = NULL;
     int status = e2e_begin(cli, &x);
     if (status != 0)
         return status;
-    status = caseload_lists(&x, &threads, &alerts, &queue);
+    status = caseload_lists(&x, &threads, &alerts, &queue, &nurses);
     const json_t *list = json_object_get(threads, "threads");
     size_t n = 0, cap = json_array_size(list) < CASELOAD_MAX ? json_array_size(list) : CASELOAD_MAX;
     struct patient *ps = status == 0 ? calloc(cap ? cap : 1, sizeof *ps) : NULL;
@@ -385,6 +406,8 @@ int cmd_caseload(struct cli *cli)
                               json_object_get(queue, "entries"), &ps[n]);
         if (status != 0)
             break;
+        snprintf(ps[n].site, sizeof ps[n].site, "%s",
+                 site_of(json_object_get(nurses, "users"), ps[n].nurse_id));
         if (nurse != NULL && strcmp(ps[n].nurse_id, nurse) != 0) {
             json_decref(ps[n].meta);
             json_decref(ps[n].queue);
@@ -420,5 +443,6 @@ int cmd_caseload(struct cli *cli)
     json_decref(threads);
     json_decref(alerts);
     json_decref(queue);
+    json_decref(nurses);
     return e2e_end(&x, status, 1);
 }

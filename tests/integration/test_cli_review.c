@@ -113,8 +113,8 @@ static void world_start(struct world *w, struct h_env *e)
     w->home[ADMIN] = strdup(e->admin_home);
     snprintf(w->user[ADMIN], sizeof w->user[ADMIN], "%s", e->admin_user);
     for (int i = NURSE; i < N_WHO; i++)
-        w->home[i] =
-            h_add_user_ok(e, who_home[i], who_role[i], who_name[i], NULL, w->user[i], NULL);
+        w->home[i] = h_add_user_ok(e, who_home[i], who_role[i], who_name[i],
+                                   i == NURSE ? "Cabinet Voltaire" : NULL, w->user[i], NULL);
     RUN_OK(w, ADMIN, NULL, "admin", "oncall", "set", "--program-lead", w->user[LEAD]);
 }
 
@@ -482,7 +482,8 @@ static void test_caseload(void **state)
         assert_string_equal(h_jstr(r, "patient"), patient[order[i]]);
         assert_string_equal(h_jstr(r, "attention"), attention[i]);
         assert_string_equal(h_jstr(r, "nurse_name"), "Anne Martin");
-        assert_string_equal(h_jstr(r, "name"), "Episode 1"); /* the decrypted title */
+        assert_string_equal(h_jstr(r, "name"), "Episode 1");        /* the decrypted title */
+        assert_string_equal(h_jstr(r, "site"), "Cabinet Voltaire"); /* the nurse's */
     }
     const json_t *safe = json_array_get(rows, 0), *ni = json_array_get(rows, 1);
     assert_int_equal(h_jint(json_object_get(safe, "item9"), "value"), 1);
