@@ -931,6 +931,7 @@ json_t *ses_thread_meta_json(const struct ses_thread_meta *m)
         json_object_set_new(o, "closed_reason", opt_str(m->closed_reason));
         json_object_set_new(o, "next_review", opt_int(m->next_review_ms));
         json_object_set_new(o, "review_deferrals", json_integer(m->review_deferrals));
+        json_object_set_new(o, "first_review", opt_int(m->first_review_ms));
     }
     return o;
 }

@@ -240,6 +240,7 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "ALTER TABLE threads ADD COLUMN closed_reason TEXT CHECK(closed_reason IN ('remission',"
     "  'referred','patient_choice','lost_to_follow_up','inappropriate'));"
     "ALTER TABLE threads ADD COLUMN next_review_ms INTEGER;"
+    "ALTER TABLE threads ADD COLUMN first_review_ms INTEGER;"
     "ALTER TABLE threads ADD COLUMN review_deferrals INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE review_series("
     "  id BLOB PRIMARY KEY CHECK(length(id) = 16), psychiatrist BLOB NOT NULL,"

@@ -371,7 +371,7 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
         store_prep(st, "SELECT coalesce(enrolled_ms, created_ms), phase, last_contact_ms, "
                        "contacts, last_review_ms, sequence_type, sequence_due_ms, "
                        "last_phq9_ms, closed_ms, closed_reason, next_review_ms, "
-                       "review_deferrals FROM threads WHERE id = ?1");
+                       "review_deferrals, first_review_ms FROM threads WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);
@@ -390,6 +390,7 @@ int ses_store_thread_meta_get(struct ses_store *st, const uint8_t thread[SES_ID_
         col_text(s, 9, m->closed_reason, sizeof m->closed_reason);
         m->next_review_ms = sqlite3_column_int64(s, 10);
         m->review_deferrals = sqlite3_column_int(s, 11);
+        m->first_review_ms = sqlite3_column_int64(s, 12);
         rc = 0;
     } else if (step != SQLITE_DONE) {
         rc = SES_EIO;
@@ -405,7 +406,9 @@ int ses_store_thread_meta_put(struct ses_store *st, const uint8_t thread[SES_ID_
         store_prep(st, "UPDATE threads SET enrolled_ms = ?2, phase = ?3, "
                        "last_review_ms = ?4, sequence_type = ?5, sequence_due_ms = ?6, "
                        "closed_ms = ?7, closed_reason = ?8, next_review_ms = ?9, "
-                       "review_deferrals = ?10 WHERE id = ?1");
+                       "review_deferrals = ?10, first_review_ms = CASE WHEN ?4 IS NULL THEN "
+                       "first_review_ms WHEN first_review_ms IS NULL OR ?4 < first_review_ms "
+                       "THEN ?4 ELSE first_review_ms END WHERE id = ?1");
     if (s == NULL)
         return SES_EIO;
     bind_id(s, 1, thread);

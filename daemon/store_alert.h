@@ -81,6 +81,7 @@ struct ses_thread_meta {
     int64_t closed_ms;       /* the episode's end; 0 = open */
     char closed_reason[24];  /* remission, referred, patient_choice, lost_to_follow_up, ... */
     int64_t next_review_ms;  /* the date the last review outcome set; 0 = none */
+    int64_t first_review_ms; /* the earliest review date ever set (kept by the store); 0 = none */
     int review_deferrals;    /* case-review sessions it was left over from since its review */
 };
 

@@ -123,6 +123,7 @@ static int load_patient(struct e2e *x, const char *tid, const json_t *alerts, co
         .closed = json_is_integer(json_object_get(p->meta, "closed")),
         .last_contact_day = day_of(json_object_get(p->meta, "last_contact")),
         .last_review_day = day_of(json_object_get(p->meta, "last_review")),
+        .first_review_day = day_of(json_object_get(p->meta, "first_review")),
         .next_review_day = day_of(json_object_get(p->meta, "next_review")),
     };
     f.open_safety = alerts_of(p, alerts);

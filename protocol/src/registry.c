@@ -260,8 +260,7 @@ static const struct {
     {"Q7", "Improvement at 10 weeks (PHQ-9 < 10 or 50 % better)", NULL},
     {"Q8", "Response at 6 months (50 % better, baseline > 9)", NULL},
     {"Q9", "Remission at 6 months (PHQ-9 < 5, baseline > 9)", NULL},
-    {"Q10", "New-patient review within 28 days",
-     "the server keeps each thread's latest review date, not its first"},
+    {"Q10", "New-patient review within 28 days", NULL},
     {"Q11", "Recommendation loop", "recommendations are not part of Sesame yet"},
     {"Q12", "Drop-out (no contact for 60 days)", NULL},
     {"Q13", "Relapse-prevention plan on leaving active care", NULL},
@@ -294,6 +293,8 @@ static void indicators_one(const struct ses_indicator_patient *p, const struct h
     int at6 = enrolled && base > 9 && to - e >= 182 ? phq9_in(h, e + 152, e + 212) : -1;
     count(&out[7], at6 >= 0, at6 >= 0 && 2 * h->phq9[at6] <= base);
     count(&out[8], at6 >= 0, at6 >= 0 && h->phq9[at6] < 5);
+    count(&out[9], enrolled && (to - e >= 28 || f->first_review_day >= 0),
+          f->first_review_day >= 0 && f->first_review_day - e <= 28);
     count(&out[11], active, (f->last_contact_day >= 0 ? to - f->last_contact_day : to - e) > 60);
     /* Q13: those who left active care (relapse prevention, or the episode ended) with a plan */
     count(&out[12], f->relapse_prevention || f->closed, h->rp_plan);

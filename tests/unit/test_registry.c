@@ -55,6 +55,7 @@ static struct ses_registry_facts facts(const struct ses_record *recs, size_t n, 
                                        .enrolled_day = D0,
                                        .last_contact_day = today - 3,
                                        .last_review_day = D0 + 10,
+                                       .first_review_day = D0 + 10,
                                        .next_review_day = -1};
 }
 
@@ -238,12 +239,13 @@ static void indicators(void **state)
     ps[0].contacts = 5;
     ps[1].facts = facts(b, 3, to); /* never reviewed, no contact for 80 days */
     ps[1].facts.enrolled_day = D0 + 5;
-    ps[1].facts.last_review_day = -1;
+    ps[1].facts.last_review_day = ps[1].facts.first_review_day = -1;
     ps[1].facts.last_contact_day = D0 + 120;
     ps[1].contacts = 2;
     ps[2].facts = facts(NULL, 0, to); /* enrolled 50 days ago, nothing yet */
     ps[2].facts.enrolled_day = D0 + 150;
     ps[2].facts.last_contact_day = -1;
+    ps[2].facts.first_review_day = -1;
     ps[3].facts = facts(a, 5, to); /* closed, enrolled before the window */
     ps[3].facts.enrolled_day = D0 - 100;
     ps[3].facts.closed = true;
@@ -251,7 +253,7 @@ static void indicators(void **state)
     assert_int_equal(ses_registry_indicators(ps, 4, D0 - 10, to, q), 0);
     /* num/den of each, -1/-1 for one that is not available */
     const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3}, {2, 2}, {1, 1},
-                                         {1, 1},   {1, 2}, {2, 2}, {1, 2}, {-1, -1},
+                                         {1, 1},   {1, 2}, {2, 2}, {1, 2}, {1, 3},
                                          {-1, -1}, {1, 3}, {0, 1}, {3, 1}, {-1, -1}};
     for (int k = 0; k < SES_INDICATORS; k++) {
         char code[8];

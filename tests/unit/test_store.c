@@ -547,6 +547,7 @@ static void read_only_connection(void **state)
     "ALTER TABLE threads DROP COLUMN closed_ms;"                                                   \
     "ALTER TABLE threads DROP COLUMN closed_reason;"                                               \
     "ALTER TABLE threads DROP COLUMN next_review_ms;"                                              \
+    "ALTER TABLE threads DROP COLUMN first_review_ms;"                                             \
     "ALTER TABLE threads DROP COLUMN review_deferrals;"                                            \
     "DROP TABLE review_series; DROP TABLE review_sessions; DROP TABLE review_requests;"            \
     "DROP TABLE review_agenda; DROP TABLE review_minutes;"

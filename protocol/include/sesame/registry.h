@@ -29,6 +29,7 @@ struct ses_registry_facts {
     bool closed;             /* the episode has ended */
     int32_t last_contact_day;
     int32_t last_review_day;
+    int32_t first_review_day; /* the episode's first psychiatric review */
     int32_t next_review_day;
     bool open_safety; /* an open safety alert (A01, A02, A03, A19 psychiatric) */
 };
