@@ -66,6 +66,7 @@ static json_t *session_json(const struct ses_review_session *s)
     if (o != NULL && strcmp(s->state, "held") == 0) {
         json_object_set_new(o, "entries", json_integer(s->entries));
         json_object_set_new(o, "missed_due", json_integer(s->missed_due));
+        json_object_set_new(o, "used", json_integer(s->used));
     }
     return o;
 }

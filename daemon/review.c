@@ -202,8 +202,8 @@ static int hold(struct ses_store *st, const struct ses_config *cfg,
     if (rc == 0)
         rc = freeze(st, a);
     if (rc == 0)
-        rc =
-            ses_store_review_session_set(st, s->id, "held", (int)a->agenda.n, a->agenda.missed_due);
+        rc = ses_store_review_session_set(st, s->id, "held", (int)a->agenda.n, a->agenda.missed_due,
+                                          a->agenda.used);
     bool missed = a->agenda.n > 0 && a->agenda.missed_due * MISSED_SHARE > (int)a->agenda.n;
     if (rc == 0 && missed)
         rc = missed_before(st, s, &missed_twice);
@@ -265,7 +265,7 @@ int ses_review_cancel(struct ses_store *st, const struct ses_config *cfg,
     for (size_t i = 0; rc == 0 && i < a->agenda.n; i++)
         breach = breach || (a->agenda.rows[i].tier <= SES_T2 && a->agenda.rows[i].due_ms < next);
     if (rc == 0)
-        rc = ses_store_review_session_set(st, s->id, "cancelled", 0, 0);
+        rc = ses_store_review_session_set(st, s->id, "cancelled", 0, 0, 0);
     if (rc == 0 && breach) {
         for (size_t i = 0; i < a->agenda.n; i++)
             a->agenda.rows[i].in = false; /* nobody is seen: the first urgent entry names it */

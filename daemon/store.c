@@ -253,6 +253,7 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "  start_ms INTEGER NOT NULL, minutes INTEGER NOT NULL CHECK(minutes BETWEEN 1 AND 600),"
     "  state TEXT NOT NULL CHECK(state IN ('planned','cancelled','held')),"
     "  entries INTEGER NOT NULL DEFAULT 0, missed_due INTEGER NOT NULL DEFAULT 0,"
+    "  used INTEGER NOT NULL DEFAULT 0,"
     "  created_by BLOB NOT NULL, created_ms INTEGER NOT NULL, UNIQUE(series_id, start_ms));"
     "CREATE INDEX review_sessions_start ON review_sessions(state, start_ms);"
     "CREATE INDEX review_sessions_psy ON review_sessions(psychiatrist, start_ms);"

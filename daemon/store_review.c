@@ -16,7 +16,7 @@
 
 #define SESSION_COLS                                                                               \
     "id, series_id, psychiatrist, start_ms, minutes, state, entries, missed_due, created_by, "     \
-    "created_ms"
+    "created_ms, used"
 
 int ses_store_review_series_insert(struct ses_store *st, const struct ses_review_series *s)
 {
@@ -63,7 +63,7 @@ int ses_store_review_session_insert(struct ses_store *st, const struct ses_revie
                                     bool *added)
 {
     sqlite3_stmt *q = store_prep(st, "INSERT OR IGNORE INTO review_sessions(" SESSION_COLS
-                                     ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8)");
+                                     ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, 0)");
     if (q == NULL)
         return SES_EIO;
     bind_id(q, 1, s->id);
@@ -92,6 +92,7 @@ static void read_session(sqlite3_stmt *q, struct ses_review_session *s)
     s->missed_due = sqlite3_column_int(q, 7);
     col_id(q, 8, s->created_by);
     s->created_ms = sqlite3_column_int64(q, 9);
+    s->used = sqlite3_column_int(q, 10);
 }
 
 /* Steps q (finalized here) through its rows into cb; a non-zero return of cb stops with it. */
@@ -133,16 +134,17 @@ int ses_store_review_session_get(struct ses_store *st, const uint8_t id[SES_ID_B
 }
 
 int ses_store_review_session_set(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
-                                 const char *state, int entries, int missed_due)
+                                 const char *state, int entries, int missed_due, int used)
 {
     sqlite3_stmt *q = store_prep(st, "UPDATE review_sessions SET state = ?2, entries = ?3, "
-                                     "missed_due = ?4 WHERE id = ?1");
+                                     "missed_due = ?4, used = ?5 WHERE id = ?1");
     if (q == NULL)
         return SES_EIO;
     bind_id(q, 1, id);
     sqlite3_bind_text(q, 2, state, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(q, 3, entries);
     sqlite3_bind_int(q, 4, missed_due);
+    sqlite3_bind_int(q, 5, used);
     return store_run(st, q);
 }
 

@@ -33,6 +33,7 @@ struct ses_review_session {
     int minutes;
     char state[12];          /* planned, cancelled, held */
     int entries, missed_due; /* held: agenda rows, rows past their due date */
+    int used;                /* held: the slots its discussed cases took */
     uint8_t created_by[SES_ID_BYTES];
     int64_t created_ms;
 };
@@ -58,9 +59,9 @@ int ses_store_review_session_insert(struct ses_store *st, const struct ses_revie
                                     bool *added);
 int ses_store_review_session_get(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
                                  struct ses_review_session *s);
-/* Sets a session's state (and, held, its agenda counts). */
+/* Sets a session's state (and, held, its agenda counts: rows, rows past due, slots used). */
 int ses_store_review_session_set(struct ses_store *st, const uint8_t id[SES_ID_BYTES],
-                                 const char *state, int entries, int missed_due);
+                                 const char *state, int entries, int missed_due, int used);
 typedef int (*ses_review_session_cb)(void *ud, const struct ses_review_session *s);
 /* Sessions starting in [from, to) (of psychiatrist, if not NULL), in start order; a callback
  * returning non-zero stops the walk with that code. */

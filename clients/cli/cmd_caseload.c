@@ -274,20 +274,55 @@ static void print_table(const struct patient *ps, size_t n)
     cli_table_free(&t);
 }
 
-/* --indicators: Q1..Q15 over the patients, window [from, to]. */
-static int print_indicators(const struct cli *cli, const struct patient *ps, size_t n, int32_t from,
-                            int32_t to)
+#define SESSIONS_MAX 400 /* held sessions Q15 counts */
+
+/* The held sessions of the window [from, to] (review_sessions: at most 366 days, the latest). */
+static int held_sessions(struct e2e *x, int32_t from, int32_t to, struct ses_session_use *out,
+                         size_t *n)
+{
+    json_t *reply = NULL;
+    int64_t lo = (int64_t)(to - from > 365 ? to - 365 : from) * DAY_MS;
+    int64_t hi = (int64_t)to * DAY_MS + DAY_MS;
+    *n = 0;
+    int status = e2e_request(x,
+                             json_pack("{s:s, s:I, s:I}", "t", "review_sessions", "from",
+                                       (json_int_t)lo, "to", (json_int_t)hi),
+                             "review_sessions", &reply);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(json_object_get(reply, "sessions"), i, s)
+    {
+        if (strcmp(cli_str(s, "state", ""), "held") != 0 || *n >= SESSIONS_MAX)
+            continue;
+        out[*n].slots = (int)json_integer_value(json_object_get(s, "slots"));
+        out[(*n)++].used = (int)json_integer_value(json_object_get(s, "used"));
+    }
+    json_decref(reply);
+    return status;
+}
+
+/* --indicators: Q1..Q15 over the patients and the held sessions, window [from, to]. */
+static int print_indicators(struct e2e *x, const struct cli *cli, const struct patient *ps,
+                            size_t n, int32_t from, int32_t to)
 {
     struct ses_indicator_patient *ip = calloc(n ? n : 1, sizeof *ip);
+    struct ses_session_use *held = calloc(SESSIONS_MAX, sizeof *held);
     struct ses_indicator q[SES_INDICATORS];
-    if (ip == NULL)
-        return cli_error(CLI_ELOCAL, "out of memory");
+    size_t n_held = 0;
+    int status = ip && held ? held_sessions(x, from, to, held, &n_held)
+                            : cli_error(CLI_ELOCAL, "out of memory");
+    if (status != 0) {
+        free(ip);
+        free(held);
+        return status;
+    }
     for (size_t i = 0; i < n; i++) {
         ip[i].facts = ps[i].facts;
         ip[i].contacts = json_integer_value(json_object_get(ps[i].meta, "contacts"));
     }
-    int rc = ses_registry_indicators(ip, n, from, to, q);
+    int rc = ses_registry_indicators(ip, n, held, n_held, from, to, q);
     free(ip);
+    free(held);
     if (rc != 0)
         return cli_error(CLI_ELOCAL, "%s: %s", ses_err_name(rc), ses_err_msg(rc));
     char f[11], t[11];
@@ -297,30 +332,30 @@ static int print_indicators(const struct cli *cli, const struct patient *ps, siz
     if (!cli->json)
         printf("Quality indicators, %s to %s, %zu patients\n", f, t, n);
     for (int k = 0; k < SES_INDICATORS; k++) {
-        const struct ses_indicator *x = &q[k];
-        json_t *o = json_pack("{s:s, s:s, s:b}", "code", x->code, "name", x->name, "available",
-                              x->available);
-        if (x->available) {
-            json_object_set_new(o, "num", json_integer(x->num));
-            json_object_set_new(o, "den", json_integer(x->den));
+        const struct ses_indicator *qi = &q[k];
+        json_t *o = json_pack("{s:s, s:s, s:b}", "code", qi->code, "name", qi->name, "available",
+                              qi->available);
+        if (qi->available) {
+            json_object_set_new(o, "num", json_integer(qi->num));
+            json_object_set_new(o, "den", json_integer(qi->den));
             json_object_set_new(o, "pct",
-                                x->den > 0 && k != 13 ? json_integer(x->num * 100 / x->den)
-                                                      : json_null());
+                                qi->den > 0 && k != 13 ? json_integer(qi->num * 100 / qi->den)
+                                                       : json_null());
         } else {
-            json_object_set_new(o, "why_not", json_string(x->why_not));
+            json_object_set_new(o, "why_not", json_string(qi->why_not));
         }
         json_array_append_new(arr, o);
         if (cli->json)
             continue;
-        if (!x->available)
-            printf("%-4s %-66s n/a: %s\n", x->code, x->name, x->why_not);
+        if (!qi->available)
+            printf("%-4s %-66s n/a: %s\n", qi->code, qi->name, qi->why_not);
         else if (k == 13)
-            printf("%-4s %-66s %d\n", x->code, x->name, x->num);
-        else if (x->den == 0)
-            printf("%-4s %-66s -    (no patient qualifies)\n", x->code, x->name);
+            printf("%-4s %-66s %d\n", qi->code, qi->name, qi->num);
+        else if (qi->den == 0)
+            printf("%-4s %-66s -    (no patient qualifies)\n", qi->code, qi->name);
         else
-            printf("%-4s %-66s %3d %% (%d of %d)\n", x->code, x->name, x->num * 100 / x->den,
-                   x->num, x->den);
+            printf("%-4s %-66s %3d %% (%d of %d)\n", qi->code, qi->name, qi->num * 100 / qi->den,
+                   qi->num, qi->den);
     }
     if (cli->json) {
         json_t *out = json_pack("{s:s, s:s, s:i, s:o}", "from", f, "to", t, "patients", (int)n,
@@ -419,7 +454,7 @@ int cmd_caseload(struct cli *cli)
         n++;
     }
     if (status == 0 && indicators) {
-        status = print_indicators(cli, ps, n, from, to);
+        status = print_indicators(&x, cli, ps, n, from, to);
     } else if (status == 0) {
         qsort(ps, n, sizeof *ps, cmp_patients);
         if (cli->json) {

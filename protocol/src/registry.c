@@ -265,7 +265,7 @@ static const struct {
     {"Q12", "Drop-out (no contact for 60 days)", NULL},
     {"Q13", "Relapse-prevention plan on leaving active care", NULL},
     {"Q14", "Caseload size (active patients)", NULL},
-    {"Q15", "Case-review capacity use", "read it from the sessions' agendas (sesame queue agenda)"},
+    {"Q15", "Case-review capacity use (slots used of the held sessions' slots)", NULL},
 };
 
 /* The indicators of one patient, added to out. */
@@ -301,10 +301,11 @@ static void indicators_one(const struct ses_indicator_patient *p, const struct h
     out[13].num += active;
 }
 
-int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n, int32_t from,
+int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n,
+                            const struct ses_session_use *sessions, size_t n_sessions, int32_t from,
                             int32_t to, struct ses_indicator out[SES_INDICATORS])
 {
-    if (out == NULL || (ps == NULL && n > 0) || from > to)
+    if (out == NULL || (ps == NULL && n > 0) || (sessions == NULL && n_sessions > 0) || from > to)
         return SES_EINVALID_ARG;
     for (int k = 0; k < SES_INDICATORS; k++)
         out[k] = (struct ses_indicator){.code = q_names[k].code,
@@ -320,5 +321,9 @@ int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n, in
             indicators_one(&ps[i], h, from, to, out);
     free(h);
     out[13].den = out[13].num > 0 ? 1 : 0; /* a count, not a share */
+    for (size_t i = 0; i < n_sessions; i++) {
+        out[14].num += sessions[i].used;
+        out[14].den += sessions[i].slots;
+    }
     return rc;
 }

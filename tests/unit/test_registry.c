@@ -250,11 +250,12 @@ static void indicators(void **state)
     ps[3].facts.enrolled_day = D0 - 100;
     ps[3].facts.closed = true;
     struct ses_indicator q[SES_INDICATORS];
-    assert_int_equal(ses_registry_indicators(ps, 4, D0 - 10, to, q), 0);
+    const struct ses_session_use held[] = {{7, 6}, {7, 7}, {1, 0}};
+    assert_int_equal(ses_registry_indicators(ps, 4, held, 3, D0 - 10, to, q), 0);
     /* num/den of each, -1/-1 for one that is not available */
     const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3}, {2, 2}, {1, 1},
                                          {1, 1},   {1, 2}, {2, 2}, {1, 2}, {1, 3},
-                                         {-1, -1}, {1, 3}, {0, 1}, {3, 1}, {-1, -1}};
+                                         {-1, -1}, {1, 3}, {0, 1}, {3, 1}, {13, 15}};
     for (int k = 0; k < SES_INDICATORS; k++) {
         char code[8];
         snprintf(code, sizeof code, "Q%d", k + 1);
@@ -268,9 +269,10 @@ static void indicators(void **state)
         if (q[k].num != want[k][0] || q[k].den != want[k][1])
             fail_msg("%s: %d/%d, want %d/%d", code, q[k].num, q[k].den, want[k][0], want[k][1]);
     }
-    assert_int_equal(ses_registry_indicators(ps, 4, to, D0, q), SES_EINVALID_ARG);
-    assert_int_equal(ses_registry_indicators(NULL, 1, D0, to, q), SES_EINVALID_ARG);
-    assert_int_equal(ses_registry_indicators(NULL, 0, D0, to, q), 0);
+    assert_int_equal(ses_registry_indicators(ps, 4, NULL, 0, to, D0, q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_indicators(NULL, 1, NULL, 0, D0, to, q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_indicators(ps, 1, NULL, 2, D0, to, q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_indicators(NULL, 0, NULL, 0, D0, to, q), 0);
     assert_int_equal(q[1].den, 0);
 }
 

@@ -98,10 +98,17 @@ struct ses_indicator {
     int num, den;        /* the value is num / den (den 0: no patient qualifies) */
 };
 
-/* The indicators over patients ps for the window [from, to] (days): enrolment-based ones count
- * the patients enrolled in it, status ones their state on day to. Returns 0, or SES_EINVALID_ARG
- * (NULL with n > 0, from > to) / SES_EBAD_SCALE (a malformed record) / SES_ENOMEM. */
-int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n, int32_t from,
+/* A case-review session held in the window (Q15): its slots and the slots its cases took. */
+struct ses_session_use {
+    int slots, used;
+};
+
+/* The indicators over patients ps and the sessions held in the window [from, to] (days):
+ * enrolment-based ones count the patients enrolled in it, status ones their state on day to.
+ * Returns 0, or SES_EINVALID_ARG (NULL with a count > 0, from > to) / SES_EBAD_SCALE (a malformed
+ * record) / SES_ENOMEM. */
+int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n,
+                            const struct ses_session_use *sessions, size_t n_sessions, int32_t from,
                             int32_t to, struct ses_indicator out[SES_INDICATORS])
     __attribute__((warn_unused_result));
 
