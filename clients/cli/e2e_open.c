@@ -250,6 +250,7 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
             e2e_get_key(rwj, "sig", rw->sig, sizeof rw->sig) != 0 ||
             e2e_get_id(rwj, "by", rw->by, rw->by_text) != 0) {
             refuse(x, m, SES_EBAD_ENVELOPE, "malformed history re-wrap");
+            rc = 0; /* a refused message, not a local error (rc may hold the key lookup's) */
             goto out;
         }
         rc = memcmp(rw->by, x->p.device_id, SES_ID_BYTES) == 0
