@@ -221,7 +221,6 @@ static int hold(struct ses_store *st, const struct ses_config *cfg,
 }
 
 struct started {
-    int64_t now;
     int n;
     struct ses_review_session list[SES_REVIEW_PASS_MAX];
 };
@@ -229,10 +228,8 @@ struct started {
 static int collect_started(void *ud, const struct ses_review_session *s)
 {
     struct started *c = ud;
-    if (strcmp(s->state, "planned") != 0)
-        return 0;
     c->list[c->n++] = *s;
-    return c->n == SES_REVIEW_PASS_MAX ? 1 : 0;
+    return 0;
 }
 
 int ses_review_pass(struct ses_store *st, const struct ses_config *cfg, int64_t now,
@@ -241,10 +238,7 @@ int ses_review_pass(struct ses_store *st, const struct ses_config *cfg, int64_t 
     struct started *c = calloc(1, sizeof *c);
     if (c == NULL)
         return SES_ENOMEM;
-    c->now = now;
-    int rc = ses_store_review_sessions(st, NULL, 0, now + 1, collect_started, c);
-    if (rc == 1)
-        rc = 0;
+    int rc = ses_store_review_sessions_started(st, now, SES_REVIEW_PASS_MAX, collect_started, c);
     for (int i = 0; rc == 0 && i < c->n; i++)
         rc = hold(st, cfg, &c->list[i], now, t);
     free(c);

@@ -162,6 +162,19 @@ int ses_store_review_sessions(struct ses_store *st, const uint8_t *psychiatrist,
     return each_session(q, cb, ud);
 }
 
+int ses_store_review_sessions_started(struct ses_store *st, int64_t now_ms, int limit,
+                                      ses_review_session_cb cb, void *ud)
+{
+    sqlite3_stmt *q = store_prep(st, "SELECT " SESSION_COLS " FROM review_sessions WHERE "
+                                     "state = 'planned' AND start_ms <= ?1 ORDER BY start_ms, "
+                                     "id LIMIT ?2");
+    if (q == NULL)
+        return SES_EIO;
+    sqlite3_bind_int64(q, 1, now_ms);
+    sqlite3_bind_int(q, 2, limit);
+    return each_session(q, cb, ud);
+}
+
 int ses_store_review_session_next(struct ses_store *st, const uint8_t psychiatrist[SES_ID_BYTES],
                                   int64_t after_ms, struct ses_review_session *s)
 {

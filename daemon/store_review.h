@@ -67,6 +67,9 @@ typedef int (*ses_review_session_cb)(void *ud, const struct ses_review_session *
  * returning non-zero stops the walk with that code. */
 int ses_store_review_sessions(struct ses_store *st, const uint8_t *psychiatrist, int64_t from,
                               int64_t to, ses_review_session_cb cb, void *ud);
+/* The planned sessions that have started by now_ms, earliest first, at most limit. */
+int ses_store_review_sessions_started(struct ses_store *st, int64_t now_ms, int limit,
+                                      ses_review_session_cb cb, void *ud);
 /* The planned session of psychiatrist that starts first after after_ms (SES_ENOT_FOUND: none). */
 int ses_store_review_session_next(struct ses_store *st, const uint8_t psychiatrist[SES_ID_BYTES],
                                   int64_t after_ms, struct ses_review_session *s);

@@ -97,6 +97,9 @@ json_t *audit_parse_rec(const char *rec, size_t len);
  * {"seq":S,"rec":null} once pruned (or if the bytes are not a JSON object). New reference. */
 json_t *audit_entry_record(const json_t *entry);
 
+/* The SEQ argument of show and prove (1..2^53-1): 0, CLI_EUSAGE (printed), or -1 after help. */
+int audit_seq_arg(struct cli *cli, const char *usage, const char *what, long long *seq);
+
 /* The subcommands (cmd_audit_log.c, cmd_audit_verify.c, cmd_audit_export.c). */
 int audit_tail(struct cli *cli);
 int audit_show(struct cli *cli);

@@ -302,6 +302,17 @@ int audit_open_session(const struct cli *cli, struct ses_conn **conn)
     return status;
 }
 
+int audit_seq_arg(struct cli *cli, const char *usage, const char *what, long long *seq)
+{
+    const char *seq_s = NULL;
+    int rc = audit_parse_audit_args(cli, NULL, 0, NULL, 0, &seq_s, usage);
+    if (rc != 0)
+        return rc;
+    if (seq_s == NULL || audit_parse_int(seq_s, 1, (1LL << 53) - 1, seq) != 0)
+        return cli_usage_error(usage, "%s needs a record number (1 or more)", what);
+    return 0;
+}
+
 int cmd_audit(struct cli *cli)
 {
     static const struct cli_sub subs[] = {

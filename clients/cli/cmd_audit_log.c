@@ -141,13 +141,10 @@ int audit_tail(struct cli *cli)
 
 int audit_show(struct cli *cli)
 {
-    const char *seq_s = NULL;
     long long seq = 0;
-    int rc = audit_parse_audit_args(cli, NULL, 0, NULL, 0, &seq_s, SHOW_USAGE);
+    int rc = audit_seq_arg(cli, SHOW_USAGE, "show", &seq);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (seq_s == NULL || audit_parse_int(seq_s, 1, (1LL << 53) - 1, &seq) != 0)
-        return cli_usage_error(SHOW_USAGE, "show needs a record number (1 or more)");
 
     struct ses_conn *conn = NULL;
     json_t *reply = NULL;

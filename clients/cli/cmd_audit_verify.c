@@ -109,13 +109,10 @@ static int fetch_checkpoint(const struct cli *cli, struct ses_conn *conn,
 
 int audit_prove(struct cli *cli)
 {
-    const char *seq_s = NULL;
     long long seq = 0;
-    int rc = audit_parse_audit_args(cli, NULL, 0, NULL, 0, &seq_s, PROVE_USAGE);
+    int rc = audit_seq_arg(cli, PROVE_USAGE, "prove", &seq);
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (seq_s == NULL || audit_parse_int(seq_s, 1, (1LL << 53) - 1, &seq) != 0)
-        return cli_usage_error(PROVE_USAGE, "prove needs a record number (1 or more)");
 
     char dir[4200];
     struct ses_note_vkey vk;

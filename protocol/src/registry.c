@@ -20,6 +20,18 @@ static int cmp_dated(const void *pa, const void *pb)
     return a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
+/* f's records in date order (same-day ones in entry order): malloc'd, NULL out of memory. */
+static struct dated *date_order(const struct ses_registry_facts *f)
+{
+    struct dated *order = calloc(f->n_records ? f->n_records : 1, sizeof *order);
+    if (order == NULL)
+        return NULL;
+    for (size_t i = 0; i < f->n_records; i++)
+        order[i] = (struct dated){.day = f->records[i].day, .entry = i};
+    qsort(order, f->n_records, sizeof *order, cmp_dated);
+    return order;
+}
+
 /* The scores of the latest scales record with scale s (usable ones only unless any). */
 static bool score_of(const struct ses_record *r, enum ses_scale s, struct ses_scale_score *sc)
 {
@@ -119,12 +131,9 @@ int ses_registry_row(const struct ses_registry_facts *f, struct ses_registry_row
     out->gad7_day = out->rp_plan_day = -1;
     if (f == NULL || (f->records == NULL && f->n_records > 0))
         return SES_EINVALID_ARG;
-    struct dated *order = calloc(f->n_records ? f->n_records : 1, sizeof *order);
+    struct dated *order = date_order(f);
     if (order == NULL)
         return SES_ENOMEM;
-    for (size_t i = 0; i < f->n_records; i++)
-        order[i] = (struct dated){.day = f->records[i].day, .entry = i};
-    qsort(order, f->n_records, sizeof *order, cmp_dated);
     size_t last;
     scores_in_order(f, order, out, &last);
     free(order);
@@ -192,12 +201,9 @@ static int history_of(const struct ses_registry_facts *f, struct history *h)
 {
     memset(h, 0, sizeof *h);
     h->first_day = h->second_day = h->last_plan_day = -1;
-    struct dated *order = calloc(f->n_records ? f->n_records : 1, sizeof *order);
+    struct dated *order = date_order(f);
     if (order == NULL)
         return SES_ENOMEM;
-    for (size_t i = 0; i < f->n_records; i++)
-        order[i] = (struct dated){.day = f->records[i].day, .entry = i};
-    qsort(order, f->n_records, sizeof *order, cmp_dated);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < f->n_records; i++) {
         const struct ses_record *r = &f->records[order[i].entry];

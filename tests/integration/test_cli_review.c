@@ -80,10 +80,7 @@ static void advance(struct world *w, int64_t ms)
 {
     w_clock_advance(w->e, w->home[ADMIN], w->offset_ms, ms);
     w->offset_ms += ms;
-    snprintf(w->env_buf, sizeof w->env_buf, "SESAME_TEST_CLOCK_OFFSET_MS=%lld",
-             (long long)w->offset_ms);
-    w->env[0] = w->env_buf;
-    w->env[1] = NULL;
+    w_clock_env(w->env_buf, w->env, w->offset_ms);
 }
 
 /* Today (UTC, by the moved clock) + off days as "YYYY-MM-DD". */

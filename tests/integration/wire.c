@@ -430,3 +430,10 @@ void w_clock_advance(const struct h_env *e, const char *admin_home, int64_t offs
     ses_conn_free(c);
     w_dev_free(d);
 }
+
+void w_clock_env(char buf[64], const char *env[2], int64_t offset_ms)
+{
+    snprintf(buf, 64, "SESAME_TEST_CLOCK_OFFSET_MS=%lld", (long long)offset_ms);
+    env[0] = buf;
+    env[1] = NULL;
+}

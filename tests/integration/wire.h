@@ -94,5 +94,8 @@ char *w_deep_frame(const char *type, int64_t id, int depth);
 /* Moves the daemon's clock ahead by ms with the test_clock hook, logged in as the admin of
  * admin_home whose CLI clock is already offset_ms ahead (the login's timestamp follows it). */
 void w_clock_advance(const struct h_env *e, const char *admin_home, int64_t offset_ms, int64_t ms);
+/* The CLI's environment for a clock offset_ms ahead: env[0] = "SESAME_TEST_CLOCK_OFFSET_MS=..."
+ * (written into buf), env[1] = NULL. */
+void w_clock_env(char buf[64], const char *env[2], int64_t offset_ms);
 
 #endif
