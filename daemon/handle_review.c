@@ -166,18 +166,12 @@ static int audit(struct ses_store *st, const struct review_job *j, const char *a
     return ses_req_audit(st, &j->req, action, object, 0);
 }
 
-static void thread_object(char out[40], const uint8_t thread[SES_ID_BYTES])
-{
-    char t[SES_ID_TEXT_LEN + 1];
-    ses_id_to_text(t, thread);
-    snprintf(out, 40, "thread:%s", t);
-}
-
-static void session_object(char out[40], const uint8_t id[SES_ID_BYTES])
+/* An audit object "KIND:<id>" ("thread:...", "session:...", "series:..."). */
+static void id_object(char out[48], const char *kind, const uint8_t id[SES_ID_BYTES])
 {
     char t[SES_ID_TEXT_LEN + 1];
     ses_id_to_text(t, id);
-    snprintf(out, 40, "session:%s", t);
+    snprintf(out, 48, "%s:%s", kind, t);
 }
 
 static struct ses_alert_actor actor_of(const struct review_job *j)
@@ -194,7 +188,7 @@ static int run_outcome(struct ses_store *st, struct review_job *j)
     struct ses_thread_meta m;
     struct ses_review_row row;
     struct ses_alert_actor by = actor_of(j);
-    char obj[40], extra[64];
+    char obj[48], extra[64];
     int rc = ses_store_thread_meta_get(st, j->thread, &m);
     if (rc != 0)
         return rc;
@@ -227,7 +221,7 @@ static int run_outcome(struct ses_store *st, struct review_job *j)
     }
     if (rc == 0)
         rc = ses_store_thread_rules_stale(st, j->thread);
-    thread_object(obj, j->thread);
+    id_object(obj, "thread", j->thread);
     snprintf(extra, sizeof extra, "outcome:%s next_review:%lld", j->code,
              (long long)j->next_review_ms);
     return rc != 0 ? rc : audit(st, j, "review.outcome", obj, extra);
@@ -238,7 +232,7 @@ static int run_close(struct ses_store *st, struct review_job *j)
     static const char *const time_alerts[] = {"A07", "A08", "A09", "A09b", "A12", "A22", NULL};
     struct ses_thread_meta m;
     struct ses_alert_actor by = actor_of(j);
-    char obj[40], extra[48];
+    char obj[48], extra[48];
     int rc = ses_store_thread_meta_get(st, j->thread, &m);
     if (rc != 0)
         return rc;
@@ -251,29 +245,27 @@ static int run_close(struct ses_store *st, struct review_job *j)
         (rc = ses_alert_clear_txn(st, j->thread, time_alerts, &by, j->req.now, &j->touched)) != 0 ||
         (rc = ses_store_thread_set_next_rule(st, j->thread, -1)) != 0)
         return rc;
-    thread_object(obj, j->thread);
+    id_object(obj, "thread", j->thread);
     snprintf(extra, sizeof extra, "reason:%s", j->code);
     return audit(st, j, "episode.close", obj, extra);
 }
 
 static int run_sessions(struct ses_store *st, struct review_job *j)
 {
-    char obj[40], extra[96];
+    char obj[48], extra[96];
     bool added = false;
     int rc;
     if (j->op == RJ_SERIES) {
         if ((rc = ses_store_review_series_insert(st, &j->series)) == 0)
             rc = ses_review_plan_series(st, &j->series, j->req.now);
-        session_object(obj, j->series.id);
-        memcpy(obj, "series:", 7); /* "series:<id>" (the same length as "session") */
+        id_object(obj, "series", j->series.id);
         snprintf(extra, sizeof extra, "weekday:%d minute:%d minutes:%d", j->series.weekday,
                  j->series.minute, j->series.minutes);
-        memmove(obj + 7, obj + 8, strlen(obj + 8) + 1);
     } else {
         rc = ses_store_review_session_insert(st, &j->session, &added);
         if (rc == 0 && !added)
             rc = SES_ECONFLICT;
-        session_object(obj, j->session.id);
+        id_object(obj, "session", j->session.id);
         snprintf(extra, sizeof extra, "start:%lld minutes:%d", (long long)j->session.start_ms,
                  j->session.minutes);
     }
@@ -284,7 +276,7 @@ static int run_review(struct ses_store *st, void *arg)
 {
     struct review_job *j = arg;
     struct ses_review_session cur;
-    char obj[40], extra[48];
+    char obj[48], extra[48];
     int rc = 0;
     j->touched.n = 0;
     switch (j->op) {
@@ -299,7 +291,7 @@ static int run_review(struct ses_store *st, void *arg)
             return SES_EBAD_STATE;
         if ((rc = ses_review_cancel(st, &j->req.d->cfg, &cur, &by, j->req.now, &j->touched)) != 0)
             return rc;
-        session_object(obj, cur.id);
+        id_object(obj, "session", cur.id);
         return audit(st, j, "review.session.cancel", obj, NULL);
     }
     case RJ_REQUEST:
@@ -322,7 +314,7 @@ static int run_review(struct ses_store *st, void *arg)
         if ((rc = ses_store_review_request_add(st, j->thread, j->code, j->req.user, j->req.now)) !=
             0)
             return rc;
-        thread_object(obj, j->thread);
+        id_object(obj, "thread", j->thread);
         snprintf(extra, sizeof extra, "reason:%s", j->code);
         return audit(st, j, "review.request", obj, extra);
     }
@@ -335,7 +327,7 @@ static int run_review(struct ses_store *st, void *arg)
                                                (const uint8_t(*)[SES_ID_BYTES])j->attended,
                                                j->n_attended, j->req.user, j->req.now)) != 0)
             return rc;
-        session_object(obj, cur.id);
+        id_object(obj, "session", cur.id);
         snprintf(extra, sizeof extra, "attended:%d", j->n_attended);
         return audit(st, j, "review.minutes", obj, extra);
     }
