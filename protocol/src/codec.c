@@ -12,6 +12,30 @@
 #include "sesame/encode.h"
 #include "sesame/err.h"
 
+bool ses_utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c == 0               ? 0
+                     : c < 0x80           ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
+                return false;
+        unsigned char c1 = len > 1 ? (unsigned char)s[i + 1] : 0;
+        if ((len == 3 && c == 0xE0 && c1 < 0xA0) || (len == 3 && c == 0xED && c1 >= 0xA0) ||
+            (len == 4 && c == 0xF0 && c1 < 0x90) || (len == 4 && c == 0xF4 && c1 >= 0x90))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 int ses_json_depth(const char *text, size_t len, int limit)
 {
     int depth = 0, max = 0;

@@ -270,27 +270,7 @@ const char *ses_rp_part_key(enum ses_rp_part part)
 static bool rp_text_valid(const char *s, size_t cap)
 {
     size_t n = strnlen(s, cap);
-    if (n == 0 || n > SES_RP_TEXT_MAX || n == cap)
-        return false;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xE0) == 0xC0 ? 2
-                     : (c & 0xF0) == 0xE0 ? 3
-                     : (c & 0xF8) == 0xF0 ? 4
-                                          : 0;
-        if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
-                return false;
-        unsigned char c1 = len > 1 ? (unsigned char)s[i + 1] : 0;
-        if ((len == 3 && c == 0xE0 && c1 < 0xA0) || (len == 3 && c == 0xED && c1 >= 0xA0) ||
-            (len == 4 && c == 0xF0 && c1 < 0x90) || (len == 4 && c == 0xF4 && c1 >= 0x90))
-            return false;
-        i += len;
-    }
-    return true;
+    return n > 0 && n <= SES_RP_TEXT_MAX && n < cap && ses_utf8_valid(s, n);
 }
 
 /* A record the codec (need_answer: every present scale has an answer) or the rules accept. */

@@ -574,9 +574,9 @@ static void test_seal_limits(void **state)
     memcpy(dup, rc, sizeof dup);
     memcpy(dup[1].device_id, dup[0].device_id, 16);
     seal_fails(&h, 1, body, 2, dup, 2, sk, SES_EINVALID_ARG);
-    /* content types 1..4 only */
+    /* content types 1..SES_CONTENT_TYPE_MAX only */
     seal_fails(&h, 0, body, 2, rc, 2, sk, SES_EINVALID_ARG);
-    seal_fails(&h, 5, body, 2, rc, 2, sk, SES_EINVALID_ARG);
+    seal_fails(&h, SES_CONTENT_TYPE_MAX + 1, body, 2, rc, 2, sk, SES_EINVALID_ARG);
     seal_fails(&h, 255, body, 2, rc, 2, sk, SES_EINVALID_ARG);
     /* sequence numbers start at 1 */
     struct ses_envelope_header h0 = h;

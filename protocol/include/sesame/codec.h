@@ -29,6 +29,10 @@ struct ses_frame {
     int64_t id;       /* value of "id", 0..SES_REQUEST_ID_MAX */
 };
 
+/* Whether s[0..n) is well-formed UTF-8 (shortest forms, no surrogates, at most U+10FFFF) with
+ * no U+0000. */
+bool ses_utf8_valid(const char *s, size_t n);
+
 /* Deepest nesting of text[0..len) (strings are skipped; 0 for a scalar). Returns depth, and stops
  * counting (returning limit+1) once limit is passed, so it runs in O(len) with no recursion. */
 int ses_json_depth(const char *text, size_t len, int limit);

@@ -85,15 +85,17 @@
 #define SES_ENVELOPE_OFF_N_WRAPS 187
 #define SES_ENVELOPE_OFF_WRAPS 188 /* = bytes of the fixed header, magic .. n_wraps */
 
-/* Content types of the inner plaintext. 0 and 5..255 are reserved: the sealer refuses them; a
+/* Content types of the inner plaintext. 0 and 7..255 are reserved: the sealer refuses them; a
  * receiver gets any non-zero type back and must show an unknown one as "unsupported content". */
 enum ses_content_type {
     SES_CONTENT_TEXT = 1,         /* UTF-8 text */
     SES_CONTENT_SCALE = 2,        /* a scale record (structured payload) */
     SES_CONTENT_ALERT_NOTE = 3,   /* the note that goes with an alert */
     SES_CONTENT_THREAD_TITLE = 4, /* the thread's (encrypted) title */
+    SES_CONTENT_RECOMMENDATION = 5, /* a structured recommendation to the GP (PROTOCOL.md §16) */
+    SES_CONTENT_PATIENT_CARD = 6,   /* the patient card: identity traits and INS (§16) */
 };
-#define SES_CONTENT_TYPE_MAX 4
+#define SES_CONTENT_TYPE_MAX 6
 
 /* Size limits. The inner plaintext is a 70-byte prefix and the padded body; sodium_pad always
  * adds 1..256 bytes, so a body of at most 65,535 bytes pads to at most 65,536 (256 blocks). */

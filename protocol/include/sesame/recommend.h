@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 #define SES_REC_BODY_MAX 16384 /* bytes of an encoded recommendation or card body */
 #define SES_REC_ITEMS_MAX 20   /* numbered items of one recommendation */
 #define SES_REC_TEXT_MAX 1000  /* question, safety, diagnosis, contingency, item texts */
@@ -160,13 +159,13 @@ enum ses_rec_state ses_rec_state_parse(const char *name);
 
 /* What a user does to a recommendation. */
 enum ses_rec_event {
-    SES_REC_EV_ACK = 1,    /* the addressed GP acknowledges */
-    SES_REC_EV_ACCEPT,     /* the addressed GP decides */
-    SES_REC_EV_MODIFY,     /* with a reason */
-    SES_REC_EV_DECLINE,    /* with a reason */
-    SES_REC_EV_IMPLEMENT,  /* the addressed GP: prescription or order done */
-    SES_REC_EV_VERIFY,     /* a nurse of the thread: confirmed with the patient */
-    SES_REC_EV_AMEND,      /* its author: a new version */
+    SES_REC_EV_ACK = 1,   /* the addressed GP acknowledges */
+    SES_REC_EV_ACCEPT,    /* the addressed GP decides */
+    SES_REC_EV_MODIFY,    /* with a reason */
+    SES_REC_EV_DECLINE,   /* with a reason */
+    SES_REC_EV_IMPLEMENT, /* the addressed GP: prescription or order done */
+    SES_REC_EV_VERIFY,    /* a nurse of the thread: confirmed with the patient */
+    SES_REC_EV_AMEND,     /* its author: a new version */
 };
 
 /* The state machine (states only; who may send each event is the daemon's authorization policy):
