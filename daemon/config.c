@@ -18,11 +18,14 @@ enum opt_kind {
     OPT_LEVEL,
     OPT_INT,
     OPT_BOOL,
-    OPT_USER,   /* a user id */
-    OPT_BACKUP, /* "USER_ID BACKUP_ID", repeatable */
-    OPT_WINDOW, /* "CODE[/VARIANT] DURATION", repeatable */
-    OPT_CHAIN,  /* "CODE[/VARIANT] PARTY[+PARTY],...", repeatable */
-    OPT_TEXT,   /* a line of text for people (no control characters) */
+    OPT_USER,    /* a user id */
+    OPT_BACKUP,  /* "USER_ID BACKUP_ID", repeatable */
+    OPT_WINDOW,  /* "CODE[/VARIANT] DURATION", repeatable */
+    OPT_CHAIN,   /* "CODE[/VARIANT] PARTY[+PARTY],...", repeatable */
+    OPT_TEXT,    /* a line of text for people (no control characters) */
+    OPT_HOURS,   /* business hours "HH:MM-HH:MM" */
+    OPT_DAYS,    /* working ISO weekdays "12345" */
+    OPT_HOLIDAY, /* a public holiday "YYYY-MM-DD", repeatable */
 };
 
 struct opt {
@@ -63,6 +66,10 @@ static const struct opt opts[] = {
     {"alert_chain", OPT_CHAIN, 0, 0, 0,
      "CODE[/VARIANT] STEP,STEP,...: escalation chain (parties nurse, gp, psychiatrist, backup, "
      "on_duty, lead; join with + for one step)"},
+    {"business_hours", OPT_HOURS, 0, 0, 0,
+     "HH:MM-HH:MM: the site's opening hours (urgent recommendations are due in 1 business day)"},
+    {"business_days", OPT_DAYS, 0, 0, 0, "working ISO weekdays, e.g. 12345 (Monday to Friday)"},
+    {"holiday", OPT_HOLIDAY, 0, 0, 0, "YYYY-MM-DD: a public holiday (repeatable, at most 64)"},
 };
 #undef OFF
 
@@ -72,6 +79,7 @@ void ses_config_defaults(struct ses_config *cfg)
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8443;
     cfg->log_level = SES_LOG_NOTICE;
+    ses_bizcal_defaults(&cfg->biz);
     cfg->preauth_timeout_s = SES_PREAUTH_TIMEOUT_S;
     cfg->max_conns_per_ip = 256;
     cfg->checkpoint_every = 256;
@@ -314,6 +322,22 @@ int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
     case OPT_WINDOW:
     case OPT_CHAIN:
         return parse_alert_option(cfg, o, value, err, err_len);
+    case OPT_HOURS:
+    case OPT_DAYS:
+    case OPT_HOLIDAY: {
+        int bad = o->kind == OPT_HOURS  ? ses_bizcal_set_hours(&cfg->biz, value)
+                  : o->kind == OPT_DAYS ? ses_bizcal_set_days(&cfg->biz, value)
+                                        : ses_bizcal_add_holiday(&cfg->biz, value);
+        if (bad != 0) {
+            snprintf(err, err_len, "%s: expected %s, got '%s'", name,
+                     o->kind == OPT_HOURS  ? "HH:MM-HH:MM with the opening before the closing"
+                     : o->kind == OPT_DAYS ? "distinct ISO weekday digits 1..7"
+                                           : "a date YYYY-MM-DD (at most 64 holidays)",
+                     value);
+            return -1;
+        }
+        return 0;
+    }
     case OPT_TEXT:
         for (const unsigned char *c = (const unsigned char *)value; *c; c++)
             if (*c < 0x20 || *c == 0x7f) {
@@ -433,5 +457,10 @@ const char *ses_config_template(void)
            "# emergency_routes = SAMU 15 / 3114       (shown with every P0 alert)\n"
            "# backup = NURSE_ID BACKUP_NURSE_ID          (one line per covered user)\n"
            "# alert_window = A01/item9_2 30m             (m, h or d)\n"
-           "# alert_chain = A01 backup,gp,on_duty,lead   (',' between steps, '+' within one)\n";
+           "# alert_chain = A01 backup,gp,on_duty,lead   (',' between steps, '+' within one)\n"
+           "#\n"
+           "# Business calendar (urgent recommendations are due within 1 business day):\n"
+           "# business_hours = 08:00-18:00\n"
+           "# business_days = 12345                   (ISO weekdays, 1 = Monday)\n"
+           "# holiday = 2026-12-25                    (one line per public holiday)\n";
 }

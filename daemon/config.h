@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bizcal.h"
 #include "log.h"
 
 #define SES_CONF_FILE "sesamed.conf"
@@ -52,6 +53,8 @@ struct ses_config {
     char emergency_routes[SES_CONF_TEXT_MAX + 1]; /* "" = none configured */
     struct ses_alert_override overrides[SES_CONF_MAX_OVERRIDES];
     int n_overrides;
+    /* the site's business calendar (recommendation deadlines, PROTOCOL.md §16) */
+    struct ses_bizcal biz;
 };
 
 /* Fills cfg with the defaults. */

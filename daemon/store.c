@@ -271,6 +271,23 @@ static const char *const migrations[SES_SCHEMA_VERSION] = {
     "CREATE TABLE review_minutes("
     "  session_id BLOB PRIMARY KEY, attended BLOB NOT NULL, recorded_by BLOB NOT NULL,"
     "  recorded_ms INTEGER NOT NULL);",
+    /* 9: recommendations to the GP (PROTOCOL.md §16): state, dates and who acted; the content is
+     * the encrypted message msg_seq of the thread */
+    "CREATE TABLE recs("
+    "  id BLOB PRIMARY KEY, thread_id BLOB NOT NULL REFERENCES threads(id),"
+    "  version INTEGER NOT NULL, supersedes BLOB, superseded_by BLOB,"
+    "  author BLOB NOT NULL, gp BLOB NOT NULL, urgent INTEGER NOT NULL, state TEXT NOT NULL,"
+    "  msg_seq INTEGER NOT NULL, sent_ms INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,"
+    "  deadline2_ms INTEGER NOT NULL, unacked INTEGER NOT NULL DEFAULT 0,"
+    "  acked_ms INTEGER, decision TEXT, decided_ms INTEGER, reason_seq INTEGER,"
+    "  implemented_ms INTEGER, verified_ms INTEGER, verified_by BLOB, updated_ms INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX recs_thread ON recs(thread_id, sent_ms);"
+    "CREATE INDEX recs_gp ON recs(gp, state);"
+    "CREATE INDEX recs_due ON recs(deadline_ms) WHERE state = 'sent' AND unacked = 0;"
+    "CREATE TABLE rec_events("
+    "  rec_id BLOB NOT NULL, ts INTEGER NOT NULL, event TEXT NOT NULL, by_user BLOB);"
+    "CREATE INDEX rec_events_rec ON rec_events(rec_id, ts);",
 };
 
 sqlite3_stmt *store_stmt_sql(struct ses_store *st, enum stmt_id id, const char *text)

@@ -19,7 +19,7 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
-#define SES_SCHEMA_VERSION 8
+#define SES_SCHEMA_VERSION 9
 
 struct ses_store;
 

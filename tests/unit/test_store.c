@@ -542,8 +542,11 @@ static void read_only_connection(void **state)
     assert_int_equal(ses_store_user_insert(f->st, &b), 0);
 }
 
-/* What schemas 7 and 8 added, taken away again (to test the migrations from earlier versions). */
+/* What schemas 7, 8 and 9 added, taken away again (to test the migrations from earlier
+ * versions). */
+#define SCHEMA9_UNDO "DROP TABLE recs; DROP TABLE rec_events;"
 #define SCHEMA8_UNDO                                                                               \
+    SCHEMA9_UNDO                                                                                   \
     "ALTER TABLE threads DROP COLUMN closed_ms;"                                                   \
     "ALTER TABLE threads DROP COLUMN closed_reason;"                                               \
     "ALTER TABLE threads DROP COLUMN next_review_ms;"                                              \
