@@ -28,6 +28,9 @@ enum need {
                              admin passes the gate, and sees the alert, but never closes one) */
     NEED_CANCEL,          /* visible, and the raiser or an admin */
     NEED_SESSION,         /* the session's psychiatrist, or an admin when the row allows one */
+    NEED_REC_SEE,         /* a recommendation of a thread one is a member of */
+    NEED_REC_ADDRESSEE,   /* visible, and addressed to one (else NOT_OWNER) */
+    NEED_REC_AUTHOR,      /* visible, and written by one (else NOT_OWNER) */
 };
 
 static const struct {
@@ -77,6 +80,14 @@ static const struct {
     [SES_ACT_QUEUE_ADD] = {"queue_add", CLINICAL, NEED_MEMBER},
     [SES_ACT_REVIEW_OUTCOME] = {"review_outcome", R(SES_ROLE_PSYCHIATRIST), NEED_MEMBER},
     [SES_ACT_EPISODE_CLOSE] = {"episode_close", R(SES_ROLE_NURSE), NEED_MEMBER},
+    [SES_ACT_REC_SEND] = {"rec_send", R(SES_ROLE_PSYCHIATRIST), NEED_MEMBER},
+    [SES_ACT_REC_LIST] = {"recs", CLINICAL, NEED_NONE},
+    [SES_ACT_REC_READ] = {"rec_read", CLINICAL, NEED_REC_SEE},
+    [SES_ACT_REC_ACK] = {"rec_ack", R(SES_ROLE_GP), NEED_REC_ADDRESSEE},
+    [SES_ACT_REC_DECIDE] = {"rec_decide", R(SES_ROLE_GP), NEED_REC_ADDRESSEE},
+    [SES_ACT_REC_IMPLEMENT] = {"rec_implemented", R(SES_ROLE_GP), NEED_REC_ADDRESSEE},
+    [SES_ACT_REC_VERIFY] = {"rec_verify", R(SES_ROLE_NURSE), NEED_REC_SEE},
+    [SES_ACT_REC_AMEND] = {"rec_amend", R(SES_ROLE_PSYCHIATRIST), NEED_REC_AUTHOR},
 };
 
 static struct ses_authz verdict(int rc, const char *object)
@@ -124,6 +135,16 @@ static struct ses_authz relation(const struct ses_principal *p, enum ses_action 
         if (r->kind != SES_RES_SESSION || !r->exists)
             return verdict(SES_EDENIED, "session");
         return verdict(r->session_own || admin ? 0 : SES_EDENIED, name);
+    case NEED_REC_SEE:
+    case NEED_REC_ADDRESSEE:
+    case NEED_REC_AUTHOR:
+        if (r->kind != SES_RES_REC || !r->exists || !r->member)
+            return verdict(SES_EDENIED, "rec"); /* the same answer for an unknown one */
+        if (need == NEED_REC_ADDRESSEE && !r->addressee)
+            return verdict(SES_ENOT_OWNER, name);
+        if (need == NEED_REC_AUTHOR && !r->author)
+            return verdict(SES_ENOT_OWNER, name);
+        return verdict(0, name);
     case NEED_SEE:
     case NEED_ACK:
     case NEED_CLOSE:

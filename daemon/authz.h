@@ -54,6 +54,14 @@ enum ses_action {
     SES_ACT_QUEUE_ADD,          /* put a patient on the queue with a reason (clinician members) */
     SES_ACT_REVIEW_OUTCOME,     /* a reviewed case's outcome (psychiatrist members) */
     SES_ACT_EPISODE_CLOSE,      /* end an episode (nurse members) */
+    SES_ACT_REC_SEND,           /* send a recommendation to a GP of the thread (psychiatrists) */
+    SES_ACT_REC_LIST,           /* list the recommendations of one's threads */
+    SES_ACT_REC_READ,           /* one recommendation and its timeline (members) */
+    SES_ACT_REC_ACK,            /* acknowledge (the addressed GP) */
+    SES_ACT_REC_DECIDE,         /* accept, modify or decline (the addressed GP) */
+    SES_ACT_REC_IMPLEMENT,      /* mark implemented (the addressed GP) */
+    SES_ACT_REC_VERIFY,         /* confirm with the patient (nurse members) */
+    SES_ACT_REC_AMEND,          /* a new version (its author) */
     SES_ACT_COUNT
 };
 
@@ -67,6 +75,7 @@ enum ses_resource_kind {
     SES_RES_THREAD,   /* a thread */
     SES_RES_ALERT,    /* an alert */
     SES_RES_SESSION,  /* a case-review session (or the psychiatrist one is adding one for) */
+    SES_RES_REC,      /* a recommendation (member: of its thread) */
 };
 
 /* How the principal stands to the resource. For an alert, member is about the alert's thread
@@ -83,13 +92,16 @@ struct ses_resource {
     bool on_duty;     /* the on-duty psychiatrist in force */
     unsigned closers; /* the type's closers (SES_PARTY_OWNER, SES_PARTY_NURSE, ...) */
     bool session_own; /* SES_RES_SESSION: the principal is its psychiatrist */
+    bool addressee;   /* SES_RES_REC: the GP it is addressed to */
+    bool author;      /* SES_RES_REC: the psychiatrist who wrote it */
 };
 
 struct ses_authz {
-    int rc;             /* 0, SES_EDENIED or SES_ENOT_OWNER (sees the alert, is not a closer) */
+    int rc; /* 0, SES_EDENIED or SES_ENOT_OWNER (sees the alert or recommendation, may not do
+               this to it) */
     const char *object; /* a refusal's authz.denied object: "thread" (not a member or unknown),
-                           "alert" (neither visible nor known), "session" (unknown), else the
-                           action's name; static */
+                           "alert" (neither visible nor known), "session" (unknown), "rec" (neither
+                           visible nor known), else the action's name; static */
 };
 
 /* The decision on action by p on r. r NULL: the gate before the request's resource is known

@@ -50,12 +50,14 @@
     XX(INNER_MISMATCH, -37, "envelope's inner sender, message or thread differs from its header")  \
     XX(UNKNOWN_ALERT_TYPE, -38, "unknown alert type code or variant")                              \
     XX(SEVERITY_TOO_LOW, -39, "severity is below the alert type's minimum")                        \
-    XX(NOT_OWNER, -40, "only an owner of the alert may do this")                                   \
+    XX(NOT_OWNER, -40,                                                                             \
+       "only an owner of the alert, or the recommendation's addressee, may do this")               \
     XX(OUTCOME_REQUIRED, -41, "a safety alert is closed only with a risk-assessment outcome")      \
     XX(BAD_STATE, -42, "the state of the alert, session or episode does not allow this")           \
     XX(BAD_SCALE, -43, "a scale answer is missing or out of range")                                \
     XX(NOTE_REQUIRED, -44, "a safety alert is closed only with a note of the assessment")          \
-    XX(OUTCOME_CONFLICT, -45, "this resolution code cannot close a risk above low")
+    XX(OUTCOME_CONFLICT, -45, "this resolution code cannot close a risk above low")                \
+    XX(REASON_REQUIRED, -46, "a modified or declined recommendation needs the GP's reason")
 
 enum ses_err {
     SES_OK = 0,
