@@ -23,6 +23,7 @@ static const struct {
     [SES_RR_SEVERE] = {"severe", SES_T3, true},
     [SES_RR_RELAPSE] = {"relapse", SES_T3, true},
     [SES_RR_REQUEST] = {"request", SES_T4, false},
+    [SES_RR_DECLINED] = {"declined", SES_T4, false},
     [SES_RR_DECISION] = {"decision_point", SES_T5, true},
     [SES_RR_AGING] = {"aging", SES_T6, false},
 };
@@ -86,6 +87,8 @@ bool ses_review_entry_of(const struct ses_review_facts *f, const uint8_t thread[
                 concern[k] + SES_REVIEW_CONCERN_DUE_DAYS * DAY);
     if (f->request_ms)
         add(e, SES_RR_REQUEST, f->request_ms, f->request_ms + SES_REVIEW_REQUEST_DUE_DAYS * DAY);
+    if (f->declined_ms)
+        add(e, SES_RR_DECLINED, f->declined_ms, f->declined_ms + SES_REVIEW_REQUEST_DUE_DAYS * DAY);
     int64_t decision = f->sequence_due_ms - SES_REVIEW_DECISION_LEAD_DAYS * DAY;
     if (f->sequence_due_ms && decision - 2 * WEEK <= session_ms)
         add(e, SES_RR_DECISION, decision - 2 * WEEK, decision);

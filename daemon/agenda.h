@@ -45,6 +45,7 @@ enum ses_review_reason {
     SES_RR_SEVERE,        /* T3: A04 */
     SES_RR_RELAPSE,       /* T3: A11 */
     SES_RR_REQUEST,       /* T4: a team member's request (queue add, A13) */
+    SES_RR_DECLINED,      /* T4: the GP declined a recommendation (PROTOCOL.md §16) */
     SES_RR_DECISION,      /* T5: the sequence's end (A12) */
     SES_RR_AGING,         /* T6: the review date has come (next review, else 8 weeks on) */
     SES_RR_COUNT
@@ -65,7 +66,8 @@ struct ses_review_facts {
     int deferrals; /* sessions it was left over from */
     /* the earliest raise since the last review of the open alerts behind each reason (0: none) */
     int64_t safety_ms, not_improving_ms, worsening_ms, severe_ms, relapse_ms;
-    int64_t request_ms; /* the earliest open request */
+    int64_t request_ms;  /* the earliest open request */
+    int64_t declined_ms; /* the earliest decline since the last review of a recommendation */
 };
 
 /* One patient on the queue. */

@@ -15,6 +15,7 @@
 
 #include "alert_logic.h"
 #include "alert_engine.h"
+#include "rec.h"
 #include "log.h"
 #include "review.h"
 #include "roster.h"
@@ -732,6 +733,8 @@ static int run_due(struct ses_store *st, void *arg)
         rc = rules_one(st, j->cfg, j->threads[i], j->now, &j->touched);
     if (rc == 0) /* case-review sessions that have started are held */
         rc = ses_review_pass(st, j->cfg, j->now, &j->touched);
+    if (rc == 0) /* recommendations not acknowledged in time raise A15 */
+        rc = ses_rec_pass(st, j->cfg, j->now, &j->touched);
     j->more = j->n_alerts == SES_ALERT_PASS_MAX || j->n_threads == SES_ALERT_PASS_MAX;
     return rc;
 }
@@ -784,10 +787,11 @@ void ses_alerts_kick(struct ses_daemon *d)
     int64_t deadline = 0, rule = -1, now = ses_clock_now_ms(&d->clock), at = -1;
     if (d->stopping || d->alerts.job_pending || !d->alerts.timer_on)
         return; /* a pending pass re-arms when it is done */
-    int64_t session = -1;
+    int64_t session = -1, rec = -1;
     if (ses_store_alert_next_deadline(d->store, &deadline) != 0 ||
         ses_store_threads_next_rule(d->store, &rule) != 0 ||
-        ses_store_review_next_start(d->store, &session) != 0) {
+        ses_store_review_next_start(d->store, &session) != 0 ||
+        ses_store_recs_next_due(d->store, &rec) != 0) {
         at = now + 1000; /* try again soon */
     } else {
         if (deadline > 0)
@@ -796,6 +800,8 @@ void ses_alerts_kick(struct ses_daemon *d)
             at = rule;
         if (session >= 0 && (at < 0 || session < at))
             at = session;
+        if (rec >= 0 && (at < 0 || rec < at))
+            at = rec;
     }
     int64_t delay = at < 0 ? SES_ALERT_TIMER_MAX_MS : at - now;
     if (delay < 0)

@@ -321,7 +321,8 @@ static int check_seq_sender(void *ud, const struct ses_message *m)
     return 0;
 }
 
-static int check_msg_seq(struct ses_session *s, const uint8_t thread[SES_ID_BYTES], int64_t seq)
+int ses_session_check_own_msg(struct ses_session *s, const uint8_t thread[SES_ID_BYTES],
+                              int64_t seq)
 {
     struct seq_check c = {.user = s->user_id, .ok = false};
     int rc = ses_store_msg_get(s->d->store, thread, seq, check_seq_sender, &c);
@@ -358,7 +359,7 @@ int ses_handle_alert_raise(struct ses_session *s, const struct ses_frame *f, jso
         (rc = ses_session_authorize(s, SES_ACT_ALERT_RAISE, &res)) != 0 ||
         (rc = ses_alert_raise_check(t, severity)) != 0)
         return rc;
-    if (msg_seq != 0 && (rc = check_msg_seq(s, thread, msg_seq)) != 0)
+    if (msg_seq != 0 && (rc = ses_session_check_own_msg(s, thread, msg_seq)) != 0)
         return rc;
     struct alert_job *j = job_new(s, f, OP_RAISE, SES_ACT_ALERT_RAISE);
     if (j == NULL)
@@ -517,7 +518,7 @@ static int handle_change(struct ses_session *s, const struct ses_frame *f, enum 
     else
         rc = ses_alert_cancel_check(&a, t, code);
     if (rc == 0 && msg_seq != 0)
-        rc = check_msg_seq(s, a.thread, msg_seq);
+        rc = ses_session_check_own_msg(s, a.thread, msg_seq);
     if (rc != 0)
         return rc;
     struct alert_job *j = job_new(s, f, op, action);

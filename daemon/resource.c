@@ -94,3 +94,16 @@ int ses_resource_alert(struct ses_store *st, const struct ses_config *cfg,
     ses_resource_of_alert(a, user, member, on_duty, out);
     return rc;
 }
+
+int ses_resource_rec(struct ses_store *st, const struct ses_rec *rec,
+                     const uint8_t user[SES_ID_BYTES], struct ses_resource *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = SES_RES_REC;
+    if (rec == NULL)
+        return 0;
+    out->exists = true;
+    out->addressee = memcmp(rec->gp, user, SES_ID_BYTES) == 0;
+    out->author = memcmp(rec->author, user, SES_ID_BYTES) == 0;
+    return ses_store_member_is(st, rec->thread, user, &out->member);
+}

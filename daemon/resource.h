@@ -15,6 +15,7 @@
 #include "roster.h"
 #include "store.h"
 #include "store_alert.h"
+#include "store_rec.h"
 
 /* The thread resource of user: whether the thread exists and user is a current member. */
 int ses_resource_thread(struct ses_store *st, const uint8_t thread[SES_ID_BYTES],
@@ -47,5 +48,10 @@ void ses_resource_of_alert(const struct ses_alert *a, const uint8_t user[SES_ID_
 int ses_resource_alert(struct ses_store *st, const struct ses_config *cfg,
                        const struct ses_alert *a, const uint8_t user[SES_ID_BYTES],
                        struct ses_resource *out);
+
+/* The recommendation resource of user for rec (NULL: an unknown one): membership of its thread,
+ * addressee, author. */
+int ses_resource_rec(struct ses_store *st, const struct ses_rec *rec,
+                     const uint8_t user[SES_ID_BYTES], struct ses_resource *out);
 
 #endif

@@ -87,6 +87,14 @@ static const struct route routes[] = {
     {"review_outcome", ses_handle_review_outcome, SES_ACT_REVIEW_OUTCOME, false, false},
     {"review_minutes", ses_handle_review_minutes, SES_ACT_REVIEW_MINUTES, false, false},
     {"episode_close", ses_handle_episode_close, SES_ACT_EPISODE_CLOSE, false, false},
+    {"rec_send", ses_handle_rec_send, SES_ACT_REC_SEND, false, false},
+    {"rec_amend", ses_handle_rec_amend, SES_ACT_REC_AMEND, false, false},
+    {"rec_ack", ses_handle_rec_ack, SES_ACT_REC_ACK, false, false},
+    {"rec_decide", ses_handle_rec_decide, SES_ACT_REC_DECIDE, false, false},
+    {"rec_implemented", ses_handle_rec_implemented, SES_ACT_REC_IMPLEMENT, false, false},
+    {"rec_verify", ses_handle_rec_verify, SES_ACT_REC_VERIFY, false, false},
+    {"recs", ses_handle_recs, SES_ACT_REC_LIST, false, false},
+    {"rec_show", ses_handle_rec_show, SES_ACT_REC_READ, false, false},
 };
 
 static const struct route *find_route(const struct ses_daemon *d, const char *type)

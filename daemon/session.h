@@ -95,6 +95,10 @@ int ses_session_authorize(struct ses_session *s, enum ses_action action,
 int ses_session_authorize_thread(struct ses_session *s, enum ses_action action,
                                  const uint8_t thread[SES_ID_BYTES]);
 
+/* Whether seq names a message of thread sent by the caller's user: 0, SES_EBAD_FIELD, SES_EIO. */
+int ses_session_check_own_msg(struct ses_session *s, const uint8_t thread[SES_ID_BYTES],
+                              int64_t seq);
+
 /* Returned by a handler that will reply later (from a writer completion). */
 #define SES_PENDING 1
 
@@ -163,6 +167,14 @@ int ses_handle_queue_add(struct ses_session *s, const struct ses_frame *f, json_
 int ses_handle_review_outcome(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_review_minutes(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_episode_close(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_send(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_amend(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_ack(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_decide(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_implemented(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_verify(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_recs(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+int ses_handle_rec_show(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 /* {"NO_ON_DUTY_PSYCHIATRIST","NO_PROGRAM_LEAD"} as far as they apply (handle_oncall.c). */
 json_t *ses_oncall_warnings_json(struct ses_daemon *d);
 

@@ -9,6 +9,7 @@
 
 #include "store_alert.h"
 #include "store_internal.h"
+#include "store_rec.h"
 #include "store_review.h"
 
 #define DAY_MS (86400LL * 1000)
@@ -329,7 +330,10 @@ int ses_store_review_facts(struct ses_store *st, const uint8_t thread[SES_ID_BYT
             f->request_ms = added;
     }
     sqlite3_finalize(q);
-    return step == SQLITE_ROW ? 0 : SES_EIO;
+    if (step != SQLITE_ROW)
+        return SES_EIO;
+    /* a recommendation the GP declined since the last review: the psychiatrist sees the reason */
+    return ses_store_rec_declined_since(st, thread, m.last_review_ms, &f->declined_ms);
 }
 
 #define ROW_COLS                                                                                   \

@@ -236,6 +236,7 @@ static void reasons_of_facts(void **state)
     f.severe_ms = T0 - 4 * DAY;
     f.relapse_ms = T0 - 5 * DAY;
     f.request_ms = T0 - 6 * DAY;
+    f.declined_ms = T0 - 2 * DAY;
     f.sequence_due_ms = T0 + 3 * WEEK;
     f.deferrals = 1;
     assert_true(ses_review_entry_of(&f, TH, T0, T0 + WEEK, &e));
@@ -244,6 +245,9 @@ static void reasons_of_facts(void **state)
     assert_int_equal(e.due_ms[SES_RR_NOT_IMPROVING], T0 + 12 * DAY);
     assert_int_equal(e.due_ms[SES_RR_RELAPSE], T0 + 9 * DAY);
     assert_int_equal(e.due_ms[SES_RR_REQUEST], T0 + DAY);
+    assert_int_equal(e.due_ms[SES_RR_DECLINED], T0 + 5 * DAY);
+    assert_int_equal(ses_review_reason_tier(SES_RR_DECLINED), SES_T4);
+    assert_string_equal(ses_review_reason_name(SES_RR_DECLINED), "declined");
     assert_int_equal(e.due_ms[SES_RR_DECISION], T0 + 2 * WEEK);
     assert_int_equal(e.score, 4 + 3 + 2 + 2 + 2);
     /* a sequence end more than three weeks away is not yet a decision point */

@@ -48,7 +48,8 @@ static void derive(uint8_t *out, size_t n, const char *label, unsigned a, unsign
 {
     char buf[64];
     int k = snprintf(buf, sizeof buf, "%s/%u/%u", label, a, b);
-    crypto_generichash(out, n, (const uint8_t *)buf, (unsigned long long)(k < 0 ? 0u : (unsigned)k), NULL, 0);
+    crypto_generichash(out, n, (const uint8_t *)buf, (unsigned long long)(k < 0 ? 0u : (unsigned)k),
+                       NULL, 0);
 }
 
 static void make_dev(struct dev *d, unsigned user, unsigned devno)

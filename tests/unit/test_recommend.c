@@ -129,7 +129,7 @@ static void test_doc_refusals(void **state)
     REFUSE(d.n_items = 0);
     REFUSE(d.n_items = SES_REC_ITEMS_MAX + 1);
     REFUSE(d.next_review_day = d.day - 1);
-    REFUSE(d.safety[0] = (char)0xC3); /* a cut UTF-8 sequence */
+    REFUSE(d.safety[0] = (char)0xC3);               /* a cut UTF-8 sequence */
     REFUSE(memset(d.safety, 'x', sizeof d.safety)); /* no room for the NUL: too long */
     /* the boundaries themselves pass */
     sample(&d);
