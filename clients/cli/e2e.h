@@ -88,7 +88,10 @@ struct e2e_msg {
                    (content type 2) its fallback line as recomputed from the parsed record;
                    NULL otherwise */
     size_t body_len;
-    int has_record;           /* content type 2 parsed (ses_record_parse) into record */
+    uint8_t *body;  /* content types 5 and 6 (recommendation, patient card): the decrypted body
+                       (body_len bytes), parsed with ses_rec_doc_parse / ses_patient_card_parse;
+                       text is its summary line */
+    int has_record; /* content type 2 parsed (ses_record_parse) into record */
     struct ses_record record; /* the parsed scale or plan record (PROTOCOL.md §14) */
     uint64_t sender_seq, created_ms;
     uint8_t sender_sign_pk[SES_SIGN_PK_BYTES]; /* the key the envelope verified with (when OK) */

@@ -11,7 +11,38 @@
 
 #include "e2e.h"
 #include "sesame/encode.h"
+#include "sesame/recommend.h"
 #include "sesame/err.h"
+
+/* A recommendation or patient card: its body kept for the commands that read it, its summary line
+ * as the text (a body that does not parse is noted). Returns 0 or SES_ENOMEM. */
+static int keep_structured(struct e2e_msg *m, uint8_t type, const uint8_t *body, size_t len)
+{
+    char line[160] = "";
+    if (type == SES_CONTENT_RECOMMENDATION) {
+        struct ses_rec_doc *d = malloc(sizeof *d);
+        if (d == NULL)
+            return SES_ENOMEM;
+        if (ses_rec_doc_parse(body, len, d) == 0)
+            ses_rec_doc_line(d, line, sizeof line);
+        sodium_memzero(d, sizeof *d);
+        free(d);
+    } else {
+        struct ses_patient_card c;
+        if (ses_patient_card_parse(body, len, &c) == 0)
+            snprintf(line, sizeof line, "Patient card%s", c.ins_kind ? " (with INS)" : "");
+        sodium_memzero(&c, sizeof c);
+    }
+    if (line[0] == '\0') {
+        e2e_note_add(m->note, sizeof m->note, "the %s is malformed (BAD_FIELD)",
+                     type == SES_CONTENT_RECOMMENDATION ? "recommendation" : "patient card");
+        return 0;
+    }
+    if ((m->body = malloc(len > 0 ? len : 1)) == NULL || (m->text = strdup(line)) == NULL)
+        return SES_ENOMEM;
+    memcpy(m->body, body, len);
+    return 0;
+}
 
 /* --- opening messages ----------------------------------------------------------------------- */
 
@@ -386,6 +417,10 @@ int e2e_open(struct e2e *x, const struct e2e_roster *r, json_t *run, const json_
             e2e_note_add(m->note, sizeof m->note, "the scale record is malformed (BAD_SCALE)");
         }
         sodium_memzero(sent_line, sizeof sent_line);
+    } else if (op->content_type == SES_CONTENT_RECOMMENDATION ||
+               op->content_type == SES_CONTENT_PATIENT_CARD) {
+        if ((rc = keep_structured(m, op->content_type, op->body, op->body_len)) != 0)
+            goto out;
     }
     /* roster at the time = the current one: name the members' devices left out */
     if (sodium_memcmp(op->hdr.roster_hash, r->hash, 32) == 0) {
@@ -425,6 +460,10 @@ void e2e_msg_free(struct e2e_msg *m)
 {
     if (m == NULL)
         return;
+    if (m->body != NULL) {
+        sodium_memzero(m->body, m->body_len);
+        free(m->body);
+    }
     if (m->text != NULL) {
         sodium_memzero(m->text, strlen(m->text));
         free(m->text);

@@ -116,6 +116,10 @@ static const char *content_label(uint8_t t)
         return "alert note";
     case SES_CONTENT_THREAD_TITLE:
         return "title";
+    case SES_CONTENT_RECOMMENDATION:
+        return "recommendation";
+    case SES_CONTENT_PATIENT_CARD:
+        return "patient card";
     default:
         return "unsupported";
     }
@@ -141,6 +145,10 @@ void e2e_print_msg(const struct e2e_msg *m, const char *prefix, const char *mark
               : m->record.kind == SES_RECORD_RP_PLAN ? "  [relapse-prevention plan]"
                                                      : "  [scale record]",
               stdout);
+    if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_RECOMMENDATION)
+        fputs("  [recommendation]", stdout);
+    if (m->status == E2E_MSG_OK && m->content_type == SES_CONTENT_PATIENT_CARD)
+        fputs("  [patient card]", stdout);
     if (marks != NULL && marks[0] != '\0')
         printf("  %s", marks);
     fputs("\n    ", stdout);
