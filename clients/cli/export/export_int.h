@@ -58,6 +58,12 @@ uint32_t exp_utf8_next(const char **p);
  * becomes '?'), malloc'd; NULL on ENOMEM. */
 char *exp_ascii(const char *s);
 
+/* The CDA's id and setId UUIDs (export_cda.c): from "sesame-cda|" rec_id "|" version, and from
+ * "sesame-cda|" rec_id. */
+void exp_cda_ids(const struct exp_input *in, char id[37], char set_id[37]);
+/* The displayName of exp_doc_code(d). Static. */
+const char *exp_doc_display(const struct ses_rec_doc *d);
+
 /* A growable byte buffer. */
 struct exp_buf {
     char *p;

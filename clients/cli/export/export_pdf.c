@@ -326,7 +326,7 @@ int exp_pdf(const struct exp_input *in, uint8_t **out, size_t *len)
                       .hour = tm.tm_hour,
                       .minutes = tm.tm_min,
                       .seconds = tm.tm_sec,
-                      .ind = 'Z'};
+                      .ind = '+'}; /* +00'00': UTC */
     HPDF_SetInfoDateAttr(w.pdf, HPDF_INFO_CREATION_DATE, date);
     HPDF_SetInfoAttr(w.pdf, HPDF_INFO_TITLE, "Psychiatric case-review recommendation");
     HPDF_SetInfoAttr(w.pdf, HPDF_INFO_CREATOR, "Sesame");
