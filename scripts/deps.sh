@@ -5,7 +5,9 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libuv1-dev libsodium-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev libcap-dev sqlite3
-      libxml2-dev libzip-dev libhpdf-dev libgmime-3.0-dev)
+      libxml2-dev libzip-dev libhpdf-dev libgmime-3.0-dev tzdata)
+# The machine's Node.js (with npm) is used when present; otherwise Debian's.
+command -v node >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
