@@ -99,7 +99,7 @@ static void header(struct exp_xw *x, const struct exp_input *in)
     /* recordTarget */
     exp_xw_start(x, "recordTarget");
     exp_xw_start(x, "patientRole");
-    ii(x, "id", exp_ins_oid(c->ins_kind), c->ins);
+    ii(x, "id", ses_ins_oid(c->ins_kind), c->ins);
     snprintf(oid, sizeof oid, "%s.1", in->org_oid);
     if (in->patient_ref != NULL && in->patient_ref[0] != '\0')
         ii(x, "id", oid, in->patient_ref);

@@ -12,6 +12,7 @@
 
 #include <gmime/gmime.h>
 
+#include "sesame/codec.h"
 #include "sesame/err.h"
 #include "export_int.h"
 
@@ -171,8 +172,8 @@ int exp_eml(const struct exp_input *in, const char *from, const char *to, int64_
     int rc = exp_input_check(in, true);
     if (rc != 0)
         return rc;
-    if (from == NULL || to == NULL || !exp_utf8_valid(from, strlen(from)) ||
-        !exp_utf8_valid(to, strlen(to)) || strpbrk(from, "\r\n") != NULL ||
+    if (from == NULL || to == NULL || !ses_utf8_valid(from, strlen(from)) ||
+        !ses_utf8_valid(to, strlen(to)) || strpbrk(from, "\r\n") != NULL ||
         strpbrk(to, "\r\n") != NULL)
         return SES_EBAD_FIELD;
     if (pthread_once(&gmime_once, gmime_start) != 0)

@@ -94,7 +94,7 @@ static json_t *patient(struct fb *b)
     json_t *ids = json_array();
     if (exp_has_ins(c)) {
         char sys[64];
-        snprintf(sys, sizeof sys, "urn:oid:%s", exp_ins_oid(c->ins_kind));
+        snprintf(sys, sizeof sys, "urn:oid:%s", ses_ins_oid(c->ins_kind));
         push(b, ids, identifier(b, sys, c->ins));
     }
     if (in->patient_ref != NULL && in->patient_ref[0] != '\0')
@@ -234,7 +234,7 @@ static json_t *item_request(struct fb *b, const struct urls *u, size_t i)
     json_t *r = json_object();
     char t[24];
     exp_time_iso(in->sent_ms, t, sizeof t);
-    if (exp_item_is_med(it->type)) {
+    if (ses_rec_item_is_med(it->type)) {
         set_str(b, r, "resourceType", "MedicationRequest");
         set_str(b, r, "status", "active");
         set_str(b, r, "intent", "proposal");

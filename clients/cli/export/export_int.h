@@ -1,7 +1,7 @@
 /*
  * export_int.h - helpers shared by the export builders (export_*.c), not part of export.h: the
  * names of items, questions, states and INS kinds, deterministic UUIDs, time formats, input
- * checks and text transliteration. The names are local copies (exp_ prefix) of recommend.h's.
+ * checks and text transliteration. Wire names come from recommend.h.
  */
 #ifndef SESAME_EXPORT_INT_H
 #define SESAME_EXPORT_INT_H
@@ -12,18 +12,12 @@
 
 #include "export.h"
 
-/* "MED_SWITCH" for SES_REC_MED_SWITCH, or NULL. Static. */
-const char *exp_item_type_name(enum ses_rec_item_type t);
 /* The type in words, "Switch medication", or "Item". Static. */
 const char *exp_item_type_words(enum ses_rec_item_type t);
-/* Whether t is a MED_* item. */
-bool exp_item_is_med(enum ses_rec_item_type t);
 /* The question code in words ("Not improving"), or "Other". Static. */
 const char *exp_question_words(enum ses_rec_question q);
 /* The wire name of a state ("acknowledged"), or "unknown". Static. */
 const char *exp_state_name(enum ses_rec_state s);
-/* The OID of an INS kind, or NULL (SES_INS_NONE or unknown). Static. */
-const char *exp_ins_oid(enum ses_ins_kind k);
 /* Whether card is given with an INS and its OID (what CDA, XDM and EML need). */
 bool exp_has_ins(const struct ses_patient_card *card);
 
@@ -50,8 +44,6 @@ void exp_time_text(int64_t ms, char *out, size_t cap);
 /* A day number as "YYYYMMDD" (cap >= 9). */
 void exp_day_hl7(int32_t day, char *out, size_t cap);
 
-/* Whether s (len bytes) is well-formed UTF-8 without U+0000. */
-bool exp_utf8_valid(const char *s, size_t len);
 /* The next code point of UTF-8 text at *p (advanced), or 0xFFFD on a malformed sequence. */
 uint32_t exp_utf8_next(const char **p);
 /* s transliterated to printable ASCII (accented Latin letters lose their accents, anything else

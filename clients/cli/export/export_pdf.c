@@ -210,7 +210,7 @@ static void letter(struct pw *w, const struct exp_input *in)
         field(w, "Birth date", day);
         field(w, "Sex", sex_words(c->sex));
         if (exp_has_ins(c))
-            para(w, w->reg, BODY_SIZE, 0.0f, "INS: %s (OID %s)", c->ins, exp_ins_oid(c->ins_kind));
+            para(w, w->reg, BODY_SIZE, 0.0f, "INS: %s (OID %s)", c->ins, ses_ins_oid(c->ins_kind));
         else
             field(w, "INS", "not entered");
     }
@@ -247,7 +247,7 @@ static void letter(struct pw *w, const struct exp_input *in)
         heading(w, "Recommendations");
         for (size_t i = 0; i < d->n_items; i++) {
             const struct ses_rec_item *it = &d->items[i];
-            if (exp_item_is_med(it->type))
+            if (ses_rec_item_is_med(it->type))
                 para(w, w->bold, BODY_SIZE, 0.0f, "%zu. %s: %s", i + 1,
                      exp_item_type_words(it->type), it->drug);
             else

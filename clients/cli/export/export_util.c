@@ -10,36 +10,10 @@
 
 #include <sodium.h>
 
+#include "sesame/codec.h"
 #include "sesame/err.h"
 #include "sesame/scales.h"
 #include "export_int.h"
-
-const char *exp_item_type_name(enum ses_rec_item_type t)
-{
-    switch (t) {
-    case SES_REC_MED_START:
-        return "MED_START";
-    case SES_REC_MED_DOSE_CHANGE:
-        return "MED_DOSE_CHANGE";
-    case SES_REC_MED_SWITCH:
-        return "MED_SWITCH";
-    case SES_REC_MED_AUGMENT:
-        return "MED_AUGMENT";
-    case SES_REC_MED_STOP:
-        return "MED_STOP";
-    case SES_REC_LAB:
-        return "LAB";
-    case SES_REC_PSYCHOTHERAPY:
-        return "PSYCHOTHERAPY";
-    case SES_REC_REFERRAL:
-        return "REFERRAL";
-    case SES_REC_GP_VISIT:
-        return "GP_VISIT";
-    case SES_REC_MONITORING:
-        return "MONITORING";
-    }
-    return NULL;
-}
 
 const char *exp_item_type_words(enum ses_rec_item_type t)
 {
@@ -68,11 +42,6 @@ const char *exp_item_type_words(enum ses_rec_item_type t)
     return "Item";
 }
 
-bool exp_item_is_med(enum ses_rec_item_type t)
-{
-    return t >= SES_REC_MED_START && t <= SES_REC_MED_STOP;
-}
-
 const char *exp_question_words(enum ses_rec_question q)
 {
     switch (q) {
@@ -94,47 +63,13 @@ const char *exp_question_words(enum ses_rec_question q)
 
 const char *exp_state_name(enum ses_rec_state s)
 {
-    switch (s) {
-    case SES_REC_SENT:
-        return "sent";
-    case SES_REC_ACKNOWLEDGED:
-        return "acknowledged";
-    case SES_REC_ACCEPTED:
-        return "accepted";
-    case SES_REC_MODIFIED:
-        return "modified";
-    case SES_REC_DECLINED:
-        return "declined";
-    case SES_REC_IMPLEMENTED:
-        return "implemented";
-    case SES_REC_VERIFIED:
-        return "verified";
-    case SES_REC_SUPERSEDED:
-        return "superseded";
-    }
-    return "unknown";
-}
-
-const char *exp_ins_oid(enum ses_ins_kind k)
-{
-    switch (k) {
-    case SES_INS_NIR:
-        return "1.2.250.1.213.1.4.8";
-    case SES_INS_NIA:
-        return "1.2.250.1.213.1.4.9";
-    case SES_INS_NIR_TEST:
-        return "1.2.250.1.213.1.4.10";
-    case SES_INS_NIA_TEST:
-        return "1.2.250.1.213.1.4.11";
-    case SES_INS_NONE:
-        break;
-    }
-    return NULL;
+    const char *n = ses_rec_state_name(s);
+    return n != NULL ? n : "unknown";
 }
 
 bool exp_has_ins(const struct ses_patient_card *card)
 {
-    return card != NULL && exp_ins_oid(card->ins_kind) != NULL && card->ins[0] != '\0';
+    return card != NULL && ses_ins_oid(card->ins_kind) != NULL && card->ins[0] != '\0';
 }
 
 const char *exp_str(const char *s)
@@ -151,14 +86,14 @@ const char *exp_party_label(const struct exp_party *p)
 
 static bool str_ok(const char *s)
 {
-    return s == NULL || exp_utf8_valid(s, strlen(s));
+    return s == NULL || ses_utf8_valid(s, strlen(s));
 }
 
 /* A fixed-size field of a record: NUL-terminated within its array and valid UTF-8. */
 static bool field_ok(const char *s, size_t cap)
 {
     size_t n = strnlen(s, cap);
-    return n < cap && exp_utf8_valid(s, n);
+    return n < cap && ses_utf8_valid(s, n);
 }
 #define FIELD_OK(f) field_ok((f), sizeof(f))
 
@@ -335,25 +270,6 @@ uint32_t exp_utf8_next(const char **p)
     if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
         return 0xFFFD;
     return c;
-}
-
-bool exp_utf8_valid(const char *s, size_t len)
-{
-    const char *end = s + len;
-    while (s < end) {
-        if (*s == '\0')
-            return false;
-        const unsigned char *u = (const unsigned char *)s;
-        size_t need = u[0] < 0x80 ? 1 : (u[0] & 0xE0) == 0xC0 ? 2 : (u[0] & 0xF0) == 0xE0 ? 3 : 4;
-        if ((size_t)(end - s) < need)
-            return false;
-        for (size_t i = 1; i < need; i++)
-            if ((u[i] & 0xC0) != 0x80)
-                return false;
-        if (exp_utf8_next(&s) == 0xFFFD && !(u[0] == 0xEF && u[1] == 0xBF && u[2] == 0xBD))
-            return false;
-    }
-    return true;
 }
 
 /* The base letter of U+00C0..U+00FF, or 0. */

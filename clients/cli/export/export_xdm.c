@@ -129,7 +129,7 @@ static int metadata(const struct exp_input *in, const uint8_t *doc, size_t doc_l
     snprintf(size, sizeof size, "%zu", doc_len);
     exp_time_hl7(in->sent_ms, created, sizeof created);
     exp_day_hl7(d->review_day >= 0 ? d->review_day : d->day, start, sizeof start);
-    snprintf(pid, sizeof pid, "%s^^^&%s&ISO", c->ins, exp_ins_oid(c->ins_kind));
+    snprintf(pid, sizeof pid, "%s^^^&%s&ISO", c->ins, ses_ins_oid(c->ins_kind));
     exp_cda_ids(in, cda_id, set_id);
     obj_id(in, "document", de);
     obj_id(in, "submissionset", ss);
