@@ -100,43 +100,70 @@ static bool day_ok(int32_t day)
     return day >= SES_DAY_MIN && day <= SES_DAY_MAX;
 }
 
-static bool item_ok(const struct ses_rec_item *it)
+/* The first problem of one item, or NULL. */
+static const char *item_problem(const struct ses_rec_item *it)
 {
     if (ses_rec_item_type_name(it->type) == NULL)
-        return false;
+        return "an item has an unknown type";
     if (!TEXT_OK(it->drug, SES_REC_SHORT_MAX, false) ||
-        !TEXT_OK(it->dose, SES_REC_SHORT_MAX, false) ||
-        !TEXT_OK(it->titration, SES_REC_TEXT_MAX, false) ||
+        !TEXT_OK(it->dose, SES_REC_SHORT_MAX, false))
+        return "an item's drug or dose is too long (120 bytes at most) or not UTF-8";
+    if (!TEXT_OK(it->titration, SES_REC_TEXT_MAX, false) ||
         !TEXT_OK(it->monitoring, SES_REC_TEXT_MAX, false) ||
         !TEXT_OK(it->text, SES_REC_TEXT_MAX, false))
-        return false;
-    if (ses_rec_item_is_med(it->type))
-        return it->drug[0] != '\0' && (it->type == SES_REC_MED_STOP || it->dose[0] != '\0');
-    return it->text[0] != '\0';
+        return "an item's titration, monitoring or text is too long (1000 bytes at most) or not "
+               "UTF-8";
+    if (ses_rec_item_is_med(it->type) && it->drug[0] == '\0')
+        return "a medication item has no drug";
+    if (ses_rec_item_is_med(it->type) && it->type != SES_REC_MED_STOP && it->dose[0] == '\0')
+        return "a medication item (but MED_STOP) has no dose";
+    if (!ses_rec_item_is_med(it->type) && it->text[0] == '\0')
+        return "an item that is not a medication has no text";
+    return NULL;
+}
+
+const char *ses_rec_doc_problem(const struct ses_rec_doc *d)
+{
+    if (d == NULL)
+        return "no recommendation";
+    if (!day_ok(d->day) || (d->review_day != -1 && !day_ok(d->review_day)))
+        return "its date or review date is out of range";
+    if (!day_ok(d->next_review_day) || d->next_review_day < d->day)
+        return "the next review date is missing or before the recommendation's date";
+    if (ses_rec_question_name(d->question_code) == NULL)
+        return "the question code is not one of new_patient, not_improving, safety, request, "
+               "decision_point, other";
+    if (!TEXT_OK(d->question, SES_REC_TEXT_MAX, true))
+        return "the question addressed is missing or too long (1000 bytes at most)";
+    if (!TEXT_OK(d->data_basis, SES_REC_LONG_MAX, true))
+        return "the data basis is missing or too long (2000 bytes at most)";
+    if (!TEXT_OK(d->safety, SES_REC_TEXT_MAX, true))
+        return "the safety statement is missing or too long (1000 bytes at most)";
+    if (!TEXT_OK(d->diagnosis, SES_REC_TEXT_MAX, false))
+        return "the diagnosis is too long (1000 bytes at most)";
+    if (!TEXT_OK(d->narrative, SES_REC_LONG_MAX, false))
+        return "the narrative is too long (2000 bytes at most)";
+    if (!TEXT_OK(d->contingency, SES_REC_TEXT_MAX, true))
+        return "the contingency plan is missing or too long (1000 bytes at most)";
+    if (!TEXT_OK(d->disclaimer, SES_REC_LONG_MAX, true))
+        return "the disclaimer is missing or too long (2000 bytes at most)";
+    if (d->n_items > SES_REC_ITEMS_MAX)
+        return "more than 20 items";
+    if (d->n_items == 0 && d->narrative[0] == '\0')
+        return "no item and no narrative";
+    for (size_t i = 0; i < d->n_items; i++) {
+        const char *why = item_problem(&d->items[i]);
+        if (why != NULL)
+            return why;
+    }
+    return NULL;
 }
 
 int ses_rec_doc_check(const struct ses_rec_doc *d)
 {
     if (d == NULL)
         return SES_EINVALID_ARG;
-    if (!day_ok(d->day) || (d->review_day != -1 && !day_ok(d->review_day)) ||
-        !day_ok(d->next_review_day) || d->next_review_day < d->day ||
-        ses_rec_question_name(d->question_code) == NULL)
-        return SES_EBAD_FIELD;
-    if (!TEXT_OK(d->question, SES_REC_TEXT_MAX, true) ||
-        !TEXT_OK(d->data_basis, SES_REC_LONG_MAX, true) ||
-        !TEXT_OK(d->safety, SES_REC_TEXT_MAX, true) ||
-        !TEXT_OK(d->diagnosis, SES_REC_TEXT_MAX, false) ||
-        !TEXT_OK(d->narrative, SES_REC_LONG_MAX, false) ||
-        !TEXT_OK(d->contingency, SES_REC_TEXT_MAX, true) ||
-        !TEXT_OK(d->disclaimer, SES_REC_LONG_MAX, true))
-        return SES_EBAD_FIELD;
-    if (d->n_items > SES_REC_ITEMS_MAX || (d->n_items == 0 && d->narrative[0] == '\0'))
-        return SES_EBAD_FIELD;
-    for (size_t i = 0; i < d->n_items; i++)
-        if (!item_ok(&d->items[i]))
-            return SES_EBAD_FIELD;
-    return 0;
+    return ses_rec_doc_problem(d) == NULL ? 0 : SES_EBAD_FIELD;
 }
 
 static const char *const ins_oids[] = {

@@ -114,8 +114,13 @@ static void test_doc_refusals(void **state)
         sample(&d);                                                                                \
         stmt;                                                                                      \
         assert_int_equal(ses_rec_doc_check(&d), SES_EBAD_FIELD);                                   \
+        assert_non_null(ses_rec_doc_problem(&d));                                                  \
     } while (0)
     REFUSE(d.safety[0] = '\0');
+    assert_string_equal(ses_rec_doc_problem(&d),
+                        "the safety statement is missing or too long (1000 bytes at most)");
+    REFUSE(d.items[0].dose[0] = '\0');
+    assert_string_equal(ses_rec_doc_problem(&d), "a medication item (but MED_STOP) has no dose");
     REFUSE(d.question[0] = '\0');
     REFUSE(d.data_basis[0] = '\0');
     REFUSE(d.contingency[0] = '\0');
@@ -136,6 +141,7 @@ static void test_doc_refusals(void **state)
     memset(d.safety, 'x', SES_REC_TEXT_MAX);
     d.safety[SES_REC_TEXT_MAX] = '\0';
     assert_int_equal(ses_rec_doc_check(&d), 0);
+    assert_null(ses_rec_doc_problem(&d));
     sample(&d);
     d.items[0].type = SES_REC_MED_STOP;
     d.items[0].dose[0] = '\0';

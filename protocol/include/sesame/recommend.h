@@ -92,6 +92,9 @@ const char *ses_rec_disclaimer_default(void);
  * review before the day written, no item and no narrative, text not UTF-8 or too long), or
  * SES_EINVALID_ARG (NULL). The encoder and the parser apply exactly this. */
 int ses_rec_doc_check(const struct ses_rec_doc *d);
+/* The first reason d may not be sent, in words ("the safety statement is missing or too long
+ * (1000 bytes at most)"), or NULL when ses_rec_doc_check accepts it. Static. */
+const char *ses_rec_doc_problem(const struct ses_rec_doc *d);
 /* Encodes d as a content-type-5 body (compact JSON, keys in the order of PROTOCOL.md §16, with a
  * plain-text line "text"). Allocates *out (free()); *len its length (no NUL). Returns 0,
  * SES_EBAD_FIELD (ses_rec_doc_check), SES_ETOO_LARGE (above SES_REC_BODY_MAX), SES_ENOMEM. */
