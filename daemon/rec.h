@@ -18,7 +18,6 @@
 #define SES_REC_ROUTINE_DAYS 7    /* a routine recommendation is acknowledged within 7 days */
 #define SES_REC_URGENT_BIZ_DAYS 1 /* an urgent one within 1 business day */
 #define SES_REC_PASS_MAX 64       /* overdue recommendations handled per timer pass */
-#define SES_REC_LIST_MAX 500      /* recommendations one `recs` reply lists */
 
 /* The acknowledgement deadline (times = 1) or twice it (times = 2) of a recommendation sent at
  * sent_ms: calendar days for a routine one, business time of cfg's calendar for an urgent one. */

@@ -168,6 +168,27 @@ int cmd_queue(struct cli *cli);           /* argv[0] is add, list, agenda or out
 int cmd_review(struct cli *cli);          /* argv[0] is minutes */
 int cmd_episode(struct cli *cli);         /* argv[0] is close or rp-plan */
 int cli_episode_rp_plan(struct cli *cli); /* `episode rp-plan` (cmd_scale.c) */
+int cmd_rec(struct cli *cli);             /* argv[0] is the rec subcommand (cmd_rec.c) */
+int cmd_thread_card(struct cli *cli);     /* `thread card`: argv[0] is THREAD (cmd_rec_read.c) */
+
+/* --- recommendations (cmd_rec.c, cmd_rec_read.c; PROTOCOL.md §16) --- */
+
+struct e2e_msg;
+struct ses_rec_doc;
+/* `rec show` and `rec export` (cmd_rec_read.c). */
+int cli_rec_show(struct cli *cli);
+int cli_rec_export(struct cli *cli);
+/* ID argument of the rec commands: a whole id, or a unique prefix (>= 4 characters) of one of the
+ * caller's recommendations, into out (E2E_ID_LEN bytes). Returns 0 or the exit status. */
+int cli_resolve_rec(struct e2e *x, const char *arg, char *out);
+/* Message seq of thread r, verified and opened, into *out (e2e_msg_free). Returns 0 or the exit
+ * status: one that is not delivered to this device or does not verify is an error. */
+int cli_read_msg(struct e2e *x, const struct e2e_roster *r, int64_t seq, struct e2e_msg *out);
+/* rec_show of the recommendation arg names: *reply {"rec":REC,"events":[...]} and the thread's
+ * roster *r (caller frees both); with d, the decrypted record too (a message that is not a
+ * well-formed recommendation fails verification). Returns 0 or the exit status. */
+int cli_rec_fetch(struct e2e *x, const char *arg, json_t **reply, struct e2e_roster **r,
+                  struct ses_rec_doc *d);
 
 /* --- alert lines (cli_alert.c), shared by the alert, contact, scale and review commands --- */
 

@@ -116,6 +116,32 @@ void cli_print_usage(FILE *out)
           "  episode rp-plan THREAD --file PLAN.json [--date YYYY-MM-DD]\n"
           "                      send the relapse-prevention plan (encrypted): triggers,\n"
           "                      warning_signs, coping, supports, emergency\n"
+          "  rec send THREAD (--file REC.json | --text TEXT --question TEXT\n"
+          "              --data-basis TEXT --safety TEXT --contingency TEXT\n"
+          "              --next-review YYYY-MM-DD) [--urgent] [--gp USER_ID]\n"
+          "                      a structured recommendation to the thread's GP (encrypted;\n"
+          "                      psychiatrists): acknowledgement due in 7 days, urgent 1\n"
+          "                      business day\n"
+          "  rec list [--state STATE] [--thread THREAD]\n"
+          "                      the recommendations of your threads, newest first\n"
+          "  rec show ID         the decrypted recommendation, its state and timeline\n"
+          "  rec ack ID          acknowledge it (the addressed GP)\n"
+          "  rec decide ID --decision accepted|modified|declined [--reason TEXT]\n"
+          "                      the GP's decision (a reason is required but to accept;\n"
+          "                      it is sent encrypted to the thread)\n"
+          "  rec implemented ID  the GP has prescribed or ordered it\n"
+          "  rec verify ID       the nurse confirmed it with the patient\n"
+          "  rec amend ID (--file REC.json | --text ...) [--urgent]\n"
+          "                      a new version (its author); the old one is kept\n"
+          "  rec export ID --format xdm|fhir|pdf|eml --out FILE [--org-oid OID]\n"
+          "              [--from ADDR --to ADDR]\n"
+          "                      for the GP's software, built on this device: IHE XDM\n"
+          "                      (CDA with the PDF letter), FHIR R4 Bundle, PDF, MSSante e-mail\n"
+          "  thread card THREAD [--birth-name NAME --given-names NAMES --birth-date DATE\n"
+          "              --sex F|M|U [--first-given NAME] [--used-name NAME] [--ins N\n"
+          "              [--ins-kind nir|nia|nir-test|nia-test]] [--birth-place INSEE]]\n"
+          "                      show (no option) or send the patient card (encrypted):\n"
+          "                      the identity traits and INS the GP's software files by\n"
           "  safety-number USER_ID\n"
           "                      the 60-digit number to compare with that user\n"
           "  device link [--ttl SECONDS]\n"
@@ -134,7 +160,7 @@ void cli_print_usage(FILE *out)
           "  --timeout MS   connection and request timeout in milliseconds (default 10000)\n"
           "\n"
           "THREAD is a thread id or a unique prefix of one (at least 4 characters);\n"
-          "ID an alert id or a unique prefix of one of your alerts (at least 4).\n"
+          "ID an alert or recommendation id, or a unique prefix of one (at least 4).\n"
           "A P0 alert is never left to the daemon alone: phone the people concerned.\n"
           "\n"
           "Exit status: 0 success, 1 error reply from the server, 2 usage error,\n"
@@ -226,6 +252,10 @@ int main(int argc, char **argv)
             cli.argc--;
             cli.argv++;
             status = cmd_thread_meta(&cli);
+        } else if (cli.argc > 0 && strcmp(cli.argv[0], "card") == 0) {
+            cli.argc--;
+            cli.argv++;
+            status = cmd_thread_card(&cli);
         } else {
             status = cmd_thread(&cli);
         }
@@ -257,6 +287,8 @@ int main(int argc, char **argv)
         status = cmd_queue(&cli);
     } else if (strcmp(cmd, "review") == 0) {
         status = cmd_review(&cli);
+    } else if (strcmp(cmd, "rec") == 0) {
+        status = cmd_rec(&cli);
     } else if (strcmp(cmd, "episode") == 0) {
         status = cmd_episode(&cli);
     } else if (cmd[0] == '-') {

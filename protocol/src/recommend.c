@@ -499,6 +499,25 @@ static bool parse_doc(json_t *root, struct ses_rec_doc *d)
     return true;
 }
 
+const char *ses_rec_body_problem(const uint8_t *body, size_t len)
+{
+    json_t *root = load_body(body, len);
+    if (root == NULL)
+        return "it is not one JSON object within 16384 bytes";
+    struct ses_rec_doc *d = calloc(1, sizeof *d);
+    const char *why = d == NULL ? "out of memory"
+                      : !parse_doc(root, d)
+                          ? "a part is missing or of the wrong type (v 1, kind \"recommendation\", "
+                            "texts are strings, dates YYYY-MM-DD, urgency routine or urgent, items "
+                            "an array of objects with a known type)"
+                          : ses_rec_doc_problem(d);
+    json_decref(root);
+    if (d != NULL)
+        memset(d, 0, sizeof *d);
+    free(d);
+    return why;
+}
+
 int ses_rec_doc_parse(const uint8_t *body, size_t len, struct ses_rec_doc *d)
 {
     if (d == NULL)

@@ -17,6 +17,7 @@
 #define SES_REC_TEXT_MAX 1000  /* question, safety, diagnosis, contingency, item texts */
 #define SES_REC_LONG_MAX 2000  /* data basis, narrative, disclaimer */
 #define SES_REC_SHORT_MAX 120  /* drug, dose; card names */
+#define SES_REC_LIST_MAX 500   /* recommendations one `recs` reply lists */
 
 /* The typed items of collaborative-care.md §5.2. */
 enum ses_rec_item_type {
@@ -103,6 +104,8 @@ int ses_rec_doc_encode(const struct ses_rec_doc *d, uint8_t **out, size_t *len);
  * 0 or SES_EBAD_FIELD (malformed, over SES_REC_BODY_MAX, nested too deep, duplicate keys,
  * refused by ses_rec_doc_check), SES_ENOMEM. */
 int ses_rec_doc_parse(const uint8_t *body, size_t len, struct ses_rec_doc *d);
+/* Why ses_rec_doc_parse refuses body, in words, or NULL when it accepts it. Static. */
+const char *ses_rec_body_problem(const uint8_t *body, size_t len);
 /* The one-line summary ("Recommendation of 2026-12-03 (urgent): 2 items"). */
 void ses_rec_doc_line(const struct ses_rec_doc *d, char *out, size_t cap);
 
