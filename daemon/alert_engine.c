@@ -45,6 +45,7 @@ struct parties {
     const uint8_t (*owners)[SES_ID_BYTES]; /* current owners, for the backup party */
     int n_owners;
     struct ses_chain_roles roles; /* on duty, lead, backups in force */
+    const uint8_t *gp_only;       /* when set, the GP party is this member only */
 };
 
 static void collect_member(void *ud, const struct ses_user *u)
@@ -99,9 +100,14 @@ static void party_users(struct parties *p, unsigned mask, uint8_t (*out)[SES_ID_
                         int max)
 {
     const struct ses_chain_roles *r = &p->roles;
-    for (int i = 0; i < p->n_members; i++)
-        if (mask & ses_party_of_role((int)p->members[i].role))
+    for (int i = 0; i < p->n_members; i++) {
+        unsigned party = ses_party_of_role((int)p->members[i].role);
+        if (party == SES_PARTY_GP && p->gp_only != NULL &&
+            memcmp(p->gp_only, p->members[i].id, SES_ID_BYTES) != 0)
+            continue;
+        if (mask & party)
             add_user(out, n, max, p->members[i].id);
+    }
     if (mask & SES_PARTY_BACKUP)
         for (int o = 0; o < p->n_owners; o++)
             for (int i = 0; i < r->n_backups; i++)
@@ -250,6 +256,7 @@ static int reopen(struct ses_store *st, const struct ses_config *cfg, struct ses
     if (p == NULL)
         return SES_ENOMEM;
     int rc = parties_load(p, st, cfg, a->thread);
+    p->gp_only = r->gp;
     if (rc == 0) {
         uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
         first_owners(p, cfg, eff, a->has_raiser ? a->raised_by : NULL, owners, &n, &step);
@@ -363,6 +370,7 @@ static int insert_new(struct ses_store *st, const struct ses_config *cfg,
     if (p == NULL)
         return SES_ENOMEM;
     int rc = parties_load(p, st, cfg, thread), n_owners = 0;
+    p->gp_only = r->gp;
     if (rc == 0) {
         uint8_t owners[SES_ALERT_MAX_USERS][SES_ID_BYTES];
         first_owners(p, cfg, r->type, r->by.user, owners, &n_owners, &a->step);

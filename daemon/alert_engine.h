@@ -64,6 +64,8 @@ struct ses_raise {
     const char *cond_key; /* time rules only, else NULL */
     int64_t deadline_ms;  /* 0: now + window */
     int64_t now;
+    const uint8_t *gp; /* NULL, or the one GP member the GP party names (a recommendation's
+                          addressee) */
 };
 
 /* Writer thread, inside the job's transaction: raises r in thread, or counts a repeat on the

@@ -59,7 +59,8 @@ static int raise_on(struct ses_store *st, const struct ses_config *cfg, const st
                           .by = by ? *by : (struct ses_alert_actor){0},
                           .msg_seq = rec->msg_seq,
                           .deadline_ms = deadline_ms,
-                          .now = now};
+                          .now = now,
+                          .gp = rec->gp};
     uint8_t id[SES_ID_BYTES];
     bool repeat = false;
     return ses_alert_raise_txn(st, cfg, rec->thread, &r, id, &repeat, t);
