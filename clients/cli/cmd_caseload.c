@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "e2e.h"
+#include "sesame/recommend.h"
 #include "sesame/alerts.h"
 #include "sesame/encode.h"
 #include "sesame/err.h"
@@ -28,6 +29,7 @@ struct patient {
     char nurse[SES_MAX_NAME_LEN + 1], nurse_id[E2E_ID_LEN], site[SES_MAX_NAME_LEN + 1];
     json_t *meta;     /* the thread's META */
     json_t *queue;    /* its queue entry, or NULL */
+    json_t *rec;      /* its latest current recommendation (REC), or NULL */
     int open_alerts;  /* open alerts of the thread */
     int max_severity; /* the highest, -1 none */
     struct cli_records recs;
@@ -188,7 +190,12 @@ static json_t *row_json(const struct patient *p)
                              json_object_get(p->queue, "due"))
                  : json_null(),
         "next_review", day_json(day_of(json_object_get(meta, "next_review"))), "recommendation",
-        json_null());
+        p->rec
+            ? json_pack("{s:O, s:O, s:O, s:O, s:O}", "rec", json_object_get(p->rec, "rec"), "state",
+                        json_object_get(p->rec, "state"), "urgent",
+                        json_object_get(p->rec, "urgent"), "sent", json_object_get(p->rec, "sent"),
+                        "overdue", json_object_get(p->rec, "overdue"))
+            : json_null());
     if (o != NULL) {
         json_object_set_new(o, "rp_plan", day_json(r->rp_plan_day));
         json_object_set_new(o, "name", p->recs.title[0] ? json_string(p->recs.title) : json_null());
@@ -245,15 +252,17 @@ static void row_text(const struct patient *p, char cells[][96])
     snprintf(cells[c++], 96, "%s%s",
              json_is_integer(json_object_get(p->meta, "next_review")) ? d : "-",
              r->review_overdue ? " overdue" : "");
+    snprintf(cells[c++], 96, "%s%s", p->rec ? cli_str(p->rec, "state", "?") : "-",
+             p->rec && json_is_true(json_object_get(p->rec, "overdue")) ? " overdue" : "");
     snprintf(cells[c++], 96, "%s", attention_name(r->attention));
 }
 
 static void print_table(const struct patient *ps, size_t n)
 {
-    static const char *const header[] = {"PATIENT", "NURSE",        "SITE",        "WEEKS",
-                                         "PHASE",   "LAST CONTACT", "PHQ-9",       "CHANGE",
-                                         "BAND",    "TREND",        "GAD-7",       "ITEM 9",
-                                         "ALERTS",  "QUEUE",        "NEXT REVIEW", "ATTENTION"};
+    static const char *const header[] = {
+        "PATIENT", "NURSE",  "SITE",        "WEEKS",    "PHASE",    "LAST CONTACT",
+        "PHQ-9",   "CHANGE", "BAND",        "TREND",    "GAD-7",    "ITEM 9",
+        "ALERTS",  "QUEUE",  "NEXT REVIEW", "LAST REC", "ATTENTION"};
     enum { COLS = sizeof header / sizeof header[0] };
     struct cli_table t;
     if (n == 0) {
@@ -301,9 +310,55 @@ static int held_sessions(struct e2e *x, int32_t from, int32_t to, struct ses_ses
     return status;
 }
 
+/* The thread's newest recommendation that is not superseded (recs are newest first), or NULL. */
+static json_t *latest_rec(const json_t *recs, const char *thread)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(cli_str(r, "thread", ""), thread) == 0 &&
+            strcmp(cli_str(r, "state", ""), "superseded") != 0)
+            return json_incref(r);
+    }
+    return NULL;
+}
+
+static int64_t ms_or_0(const json_t *rec, const char *key)
+{
+    const json_t *v = json_object_get(rec, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+/* Q11 over the recommendations of the listed patients' threads. Returns 0 or a SES_E* code. */
+static int q11_of(const json_t *recs, const struct patient *ps, size_t n, int32_t from, int32_t to,
+                  struct ses_indicator *q)
+{
+    size_t cap = json_array_size(recs), k = 0;
+    struct ses_rec_use *use = calloc(cap ? cap : 1, sizeof *use);
+    if (use == NULL)
+        return SES_ENOMEM;
+    size_t i;
+    json_t *r;
+    json_array_foreach(recs, i, r)
+    {
+        bool listed = false;
+        for (size_t p = 0; p < n && !listed; p++)
+            listed = strcmp(ps[p].thread, cli_str(r, "thread", "")) == 0;
+        if (!listed)
+            continue;
+        use[k++] =
+            (struct ses_rec_use){ms_or_0(r, "sent"), ms_or_0(r, "acked"), ms_or_0(r, "implemented"),
+                                 strcmp(cli_str(r, "state", ""), "superseded") == 0};
+    }
+    int rc = ses_registry_q11(use, k, from, to, q);
+    free(use);
+    return rc;
+}
+
 /* --indicators: Q1..Q15 over the patients and the held sessions, window [from, to]. */
 static int print_indicators(struct e2e *x, const struct cli *cli, const struct patient *ps,
-                            size_t n, int32_t from, int32_t to)
+                            size_t n, const json_t *recs, int32_t from, int32_t to)
 {
     struct ses_indicator_patient *ip = calloc(n ? n : 1, sizeof *ip);
     struct ses_session_use *held = calloc(SESSIONS_MAX, sizeof *held);
@@ -323,6 +378,8 @@ static int print_indicators(struct e2e *x, const struct cli *cli, const struct p
     int rc = ses_registry_indicators(ip, n, held, n_held, from, to, q);
     free(ip);
     free(held);
+    if (rc == 0)
+        rc = q11_of(recs, ps, n, from, to, &q[10]);
     if (rc != 0)
         return cli_error(CLI_ELOCAL, "%s: %s", ses_err_name(rc), ses_err_msg(rc));
     char f[11], t[11];
@@ -341,6 +398,10 @@ static int print_indicators(struct e2e *x, const struct cli *cli, const struct p
             json_object_set_new(o, "pct",
                                 qi->den > 0 && k != 13 ? json_integer(qi->num * 100 / qi->den)
                                                        : json_null());
+            if (k == 10)
+                json_object_set_new(o, "median_hours_to_ack",
+                                    qi->median_hours >= 0 ? json_integer(qi->median_hours)
+                                                          : json_null());
         } else {
             json_object_set_new(o, "why_not", json_string(qi->why_not));
         }
@@ -353,6 +414,9 @@ static int print_indicators(struct e2e *x, const struct cli *cli, const struct p
             printf("%-4s %-66s %d\n", qi->code, qi->name, qi->num);
         else if (qi->den == 0)
             printf("%-4s %-66s -    (no patient qualifies)\n", qi->code, qi->name);
+        else if (k == 10 && qi->median_hours >= 0)
+            printf("%-4s %-66s %3d %% (%d of %d), %d h\n", qi->code, qi->name,
+                   qi->num * 100 / qi->den, qi->num, qi->den, qi->median_hours);
         else
             printf("%-4s %-66s %3d %% (%d of %d)\n", qi->code, qi->name, qi->num * 100 / qi->den,
                    qi->num, qi->den);
@@ -382,10 +446,10 @@ static int cmp_patients(const void *pa, const void *pb)
     return ses_registry_attention_cmp(&a->row, a->patient, &b->row, b->patient);
 }
 
-/* The user's threads, their open alerts, the queue and the nurses' sites: four requests for the
- * whole caseload. */
+/* The user's threads, their open alerts, the queue, the nurses' sites and the recommendations:
+ * five requests for the whole caseload. */
 static int caseload_lists(struct e2e *x, json_t **threads, json_t **alerts, json_t **queue,
-                          json_t **nurses)
+                          json_t **nurses, json_t **recs)
 {
     int status = e2e_request(x, json_pack("{s:s}", "t", "threads"), "threads", threads);
     if (status == 0)
@@ -397,6 +461,9 @@ static int caseload_lists(struct e2e *x, json_t **threads, json_t **alerts, json
                         "alerts", alerts);
     if (status == 0)
         status = e2e_request(x, json_pack("{s:s}", "t", "queue"), "queue", queue);
+    if (status == 0)
+        status = e2e_request(x, json_pack("{s:s, s:i}", "t", "recs", "limit", SES_REC_LIST_MAX),
+                             "recs", recs);
     return status;
 }
 
@@ -426,11 +493,11 @@ int cmd_caseload(struct cli *cli)
     if (sort_mode < 0)
         return cli_usage_error(CASELOAD_USAGE, "BAD_FIELD: --sort is attention, name or weeks");
     struct e2e x;
-    json_t *threads = NULL, *alerts = NULL, *queue = NULL, *nurses = NULL;
+    json_t *threads = NULL, *alerts = NULL, *queue = NULL, *nurses = NULL, *recs = NULL;
     int status = e2e_begin(cli, &x);
     if (status != 0)
         return status;
-    status = caseload_lists(&x, &threads, &alerts, &queue, &nurses);
+    status = caseload_lists(&x, &threads, &alerts, &queue, &nurses, &recs);
     const json_t *list = json_object_get(threads, "threads");
     size_t n = 0, cap = json_array_size(list) < CASELOAD_MAX ? json_array_size(list) : CASELOAD_MAX;
     struct patient *ps = status == 0 ? calloc(cap ? cap : 1, sizeof *ps) : NULL;
@@ -444,9 +511,11 @@ int cmd_caseload(struct cli *cli)
             break;
         snprintf(ps[n].site, sizeof ps[n].site, "%s",
                  site_of(json_object_get(nurses, "users"), ps[n].nurse_id));
+        ps[n].rec = latest_rec(json_object_get(recs, "recs"), tid);
         if (nurse != NULL && strcmp(ps[n].nurse_id, nurse) != 0) {
             json_decref(ps[n].meta);
             json_decref(ps[n].queue);
+            json_decref(ps[n].rec);
             cli_records_free(&ps[n].recs);
             memset(&ps[n], 0, sizeof ps[n]);
             continue;
@@ -454,7 +523,7 @@ int cmd_caseload(struct cli *cli)
         n++;
     }
     if (status == 0 && indicators) {
-        status = print_indicators(&x, cli, ps, n, from, to);
+        status = print_indicators(&x, cli, ps, n, json_object_get(recs, "recs"), from, to);
     } else if (status == 0) {
         qsort(ps, n, sizeof *ps, cmp_patients);
         if (cli->json) {
@@ -471,6 +540,7 @@ int cmd_caseload(struct cli *cli)
     for (size_t i = 0; ps != NULL && i < cap; i++) {
         json_decref(ps[i].meta);
         json_decref(ps[i].queue);
+        json_decref(ps[i].rec);
         cli_records_free(&ps[i].recs);
     }
     if (ps != NULL)
@@ -480,5 +550,6 @@ int cmd_caseload(struct cli *cli)
     json_decref(alerts);
     json_decref(queue);
     json_decref(nurses);
+    json_decref(recs);
     return e2e_end(&x, status, 1);
 }

@@ -267,7 +267,7 @@ static const struct {
     {"Q8", "Response at 6 months (50 % better, baseline > 9)", NULL},
     {"Q9", "Remission at 6 months (PHQ-9 < 5, baseline > 9)", NULL},
     {"Q10", "New-patient review within 28 days", NULL},
-    {"Q11", "Recommendation loop", "recommendations are not part of Sesame yet"},
+    {"Q11", "Recommendation loop (implemented; median hours to acknowledgement)", NULL},
     {"Q12", "Drop-out (no contact for 60 days)", NULL},
     {"Q13", "Relapse-prevention plan on leaving active care", NULL},
     {"Q14", "Caseload size (active patients)", NULL},
@@ -317,7 +317,8 @@ int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n,
         out[k] = (struct ses_indicator){.code = q_names[k].code,
                                         .name = q_names[k].name,
                                         .available = q_names[k].why_not == NULL,
-                                        .why_not = q_names[k].why_not};
+                                        .why_not = q_names[k].why_not,
+                                        .median_hours = -1};
     struct history *h = malloc(sizeof *h);
     if (h == NULL)
         return SES_ENOMEM;
@@ -332,4 +333,41 @@ int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n,
         out[14].den += sessions[i].slots;
     }
     return rc;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int ses_registry_q11(const struct ses_rec_use *recs, size_t n, int32_t from, int32_t to,
+                     struct ses_indicator *q11)
+{
+    if (q11 == NULL)
+        return SES_EINVALID_ARG;
+    *q11 = (struct ses_indicator){
+        .code = q_names[10].code, .name = q_names[10].name, .available = true, .median_hours = -1};
+    if ((recs == NULL && n > 0) || from > to)
+        return SES_EINVALID_ARG;
+    int64_t *acks = malloc((n ? n : 1) * sizeof *acks);
+    if (acks == NULL)
+        return SES_ENOMEM;
+    size_t n_acks = 0;
+    const int64_t day_ms = 86400000LL, lo = (int64_t)from * day_ms, hi = ((int64_t)to + 1) * day_ms;
+    for (size_t i = 0; i < n; i++) {
+        const struct ses_rec_use *r = &recs[i];
+        if (r->superseded || r->sent_ms < lo || r->sent_ms >= hi)
+            continue;
+        count(q11, true, r->implemented_ms != 0);
+        if (r->acked_ms >= r->sent_ms && r->acked_ms != 0)
+            acks[n_acks++] = r->acked_ms - r->sent_ms;
+    }
+    if (n_acks > 0) {
+        qsort(acks, n_acks, sizeof *acks, cmp_i64);
+        int64_t mid = n_acks % 2 ? acks[n_acks / 2] : (acks[n_acks / 2 - 1] + acks[n_acks / 2]) / 2;
+        q11->median_hours = (int)(mid / 3600000LL);
+    }
+    free(acks);
+    return 0;
 }

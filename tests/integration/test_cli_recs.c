@@ -319,6 +319,19 @@ static void test_loop(void **state)
     RUN_OK(&w, NURSE, &j, "rec", "list", "--state", "sent");
     assert_int_equal(json_array_size(json_object_get(j, "recs")), 0);
     json_decref(j);
+    /* the caseload shows it, and Q11 counts it */
+    RUN_OK(&w, NURSE, &j, "caseload");
+    const json_t *row = json_array_get(json_object_get(j, "caseload"), 0);
+    assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "state"), "verified");
+    assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "rec"), id);
+    json_decref(j);
+    RUN_OK(&w, NURSE, &j, "caseload", "--indicators");
+    const json_t *q11 = json_array_get(json_object_get(j, "indicators"), 10);
+    assert_string_equal(h_jstr(q11, "code"), "Q11");
+    assert_int_equal(h_jint(q11, "num"), 1);
+    assert_int_equal(h_jint(q11, "den"), 1);
+    assert_int_equal(h_jint(q11, "median_hours_to_ack"), 0);
+    json_decref(j);
     /* the text form */
     struct h_cli r;
     h_cli_run_text(&r, w.home[PSY], w.env, "rec", "show", id, NULL);
@@ -426,6 +439,11 @@ static void test_decline_amend(void **state)
     assert_string_equal(h_jstr(json_object_get(j, "rec"), "superseded_by"), id2);
     json_decref(j);
     RUN_ERR(&w, GP, 1, "BAD_STATE", "rec", "ack", id);
+    RUN_OK(&w, NURSE, &j, "caseload");
+    const json_t *row = json_array_get(json_object_get(j, "caseload"), 0);
+    assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "rec"), id2);
+    assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "state"), "sent");
+    json_decref(j);
     world_free(&w);
 }
 

@@ -25,7 +25,7 @@
  *  - caseload: `sesame caseload --json` computes each patient's row on the device: the safety
  *    case first, then the patient not improving after 12 weeks on the plan (18 -> 15, -16 %),
  *    then the one with no contact since enrolment, then the rest; --sort name and --nurse;
- *    --indicators (engagement, caseload size, one not available yet).
+ *    --indicators (engagement, caseload size, the recommendation loop with none sent).
  *  - limits: each bound at its edge through the client library (a session of 600 minutes but not
  *    601, weekdays 1..7, times 00:00..23:59, a start after now, a listing of 366 days but not
  *    367, minutes with 16 attendees but not 17, a next review within a year), and the refusals
@@ -542,7 +542,9 @@ static void test_caseload(void **state)
     assert_int_equal(h_jint(json_array_get(qs, 13), "num"), 4);
     assert_int_equal(h_jint(json_array_get(qs, 12), "num"), 1); /* Q13: P-AGE's plan */
     assert_int_equal(h_jint(json_array_get(qs, 12), "den"), 1);
-    assert_false(json_is_true(json_object_get(q11, "available")));
+    assert_true(json_is_true(json_object_get(q11, "available"))); /* no recommendation yet */
+    assert_int_equal(h_jint(q11, "den"), 0);
+    h_jnull(q11, "median_hours_to_ack");
     json_decref(j);
     struct h_cli r;
     h_cli_run_text(&r, w.home[NURSE], w.env, "caseload", NULL);

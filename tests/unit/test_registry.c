@@ -253,9 +253,9 @@ static void indicators(void **state)
     const struct ses_session_use held[] = {{7, 6}, {7, 7}, {1, 0}};
     assert_int_equal(ses_registry_indicators(ps, 4, held, 3, D0 - 10, to, q), 0);
     /* num/den of each, -1/-1 for one that is not available */
-    const int want[SES_INDICATORS][2] = {{1, 2},   {1, 3}, {1, 3}, {2, 2}, {1, 1},
-                                         {1, 1},   {1, 2}, {2, 2}, {1, 2}, {1, 3},
-                                         {-1, -1}, {1, 3}, {0, 1}, {3, 1}, {13, 15}};
+    const int want[SES_INDICATORS][2] = {{1, 2}, {1, 3}, {1, 3}, {2, 2}, {1, 1},
+                                         {1, 1}, {1, 2}, {2, 2}, {1, 2}, {1, 3},
+                                         {0, 0}, {1, 3}, {0, 1}, {3, 1}, {13, 15}};
     for (int k = 0; k < SES_INDICATORS; k++) {
         char code[8];
         snprintf(code, sizeof code, "Q%d", k + 1);
@@ -274,6 +274,36 @@ static void indicators(void **state)
     assert_int_equal(ses_registry_indicators(ps, 1, NULL, 2, D0, to, q), SES_EINVALID_ARG);
     assert_int_equal(ses_registry_indicators(NULL, 0, NULL, 0, D0, to, q), 0);
     assert_int_equal(q[1].den, 0);
+}
+
+/* Q11: implemented of the recommendations sent in the window, the median hours to
+ * acknowledgement; superseded versions and those outside the window do not count. */
+static void q11(void **state)
+{
+    (void)state;
+    const int64_t h = 3600000LL, t0 = (int64_t)D0 * 86400000LL;
+    const struct ses_rec_use recs[] = {
+        {t0, t0 + 10 * h, t0 + 30 * h, false},                      /* implemented, acked in 10 h */
+        {t0 + 2 * h, t0 + 40 * h, 0, false},                        /* acked in 38 h */
+        {t0 + 3 * h, 0, 0, false},                                  /* never acked */
+        {t0 + 4 * h, t0 + 5 * h, t0 + 6 * h, true},                 /* superseded */
+        {t0 + 20 * 86400000LL, t0 + 20 * 86400000LL + h, 1, false}, /* after the window */
+        {t0 + 5 * h, t0 + 25 * h, t0 + 50 * h, false},              /* implemented, acked in 20 h */
+    };
+    struct ses_indicator q;
+    assert_int_equal(ses_registry_q11(recs, 6, D0, D0 + 10, &q), 0);
+    assert_string_equal(q.code, "Q11");
+    assert_true(q.available);
+    assert_int_equal(q.num, 2);
+    assert_int_equal(q.den, 4);
+    assert_int_equal(q.median_hours, 20); /* of 10, 20, 38 */
+    assert_int_equal(ses_registry_q11(recs, 2, D0, D0 + 10, &q), 0);
+    assert_int_equal(q.median_hours, 24); /* of 10 and 38 */
+    assert_int_equal(ses_registry_q11(NULL, 0, D0, D0, &q), 0);
+    assert_int_equal(q.den, 0);
+    assert_int_equal(q.median_hours, -1);
+    assert_int_equal(ses_registry_q11(NULL, 1, D0, D0, &q), SES_EINVALID_ARG);
+    assert_int_equal(ses_registry_q11(recs, 1, D0 + 1, D0, &q), SES_EINVALID_ARG);
 }
 
 static void bad_input(void **state)
@@ -299,6 +329,7 @@ int main(void)
         cmocka_unit_test(attention_order),
         cmocka_unit_test(trend_and_sparkline),
         cmocka_unit_test(indicators),
+        cmocka_unit_test(q11),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,7 @@ struct ses_indicator {
     bool available;      /* false: not computable from what the device knows (why_not says) */
     const char *why_not; /* static */
     int num, den;        /* the value is num / den (den 0: no patient qualifies) */
+    int median_hours;    /* Q11: median hours from sending to the GP's acknowledgement, -1 none */
 };
 
 /* A case-review session held in the window (Q15): its slots and the slots its cases took. */
@@ -111,5 +112,18 @@ int ses_registry_indicators(const struct ses_indicator_patient *ps, size_t n,
                             const struct ses_session_use *sessions, size_t n_sessions, int32_t from,
                             int32_t to, struct ses_indicator out[SES_INDICATORS])
     __attribute__((warn_unused_result));
+
+/* One recommendation for Q11 (its times in ms, 0 = not yet). */
+struct ses_rec_use {
+    int64_t sent_ms, acked_ms, implemented_ms;
+    bool superseded; /* replaced by a newer version: not counted */
+};
+
+/* Q11 (the recommendation loop) over the recommendations sent in [from, to] (days): num of den
+ * implemented, and the median hours to acknowledgement of the acknowledged ones. Fills *q11
+ * (code, name, available) whatever the input; SES_EINVALID_ARG for NULL with n > 0 or
+ * from > to, SES_ENOMEM. */
+int ses_registry_q11(const struct ses_rec_use *recs, size_t n, int32_t from, int32_t to,
+                     struct ses_indicator *q11) __attribute__((warn_unused_result));
 
 #endif
