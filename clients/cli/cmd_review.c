@@ -234,8 +234,13 @@ static void reasons_text(const json_t *row, char *out, size_t cap)
         char since[11], due[11];
         cli_fmt_day(since, json_object_get(r, "since"));
         cli_fmt_day(due, json_object_get(r, "due"));
-        int w = snprintf(out + n, n < cap ? cap - n : 0, "%s%s since %s, due %s", i ? "; " : "",
-                         cli_str(r, "code", "?"), since, due);
+        const char *code = cli_str(r, "code", "?");
+        int w = snprintf(out + n, n < cap ? cap - n : 0, "%s%s since %s, due %s%s", i ? "; " : "",
+                         code, since, due,
+                         strcmp(code, "declined") == 0
+                             ? " (the GP declined a recommendation: its reason in sesame rec list "
+                               "--state declined, then rec show)"
+                             : "");
         n += w > 0 ? (size_t)w : 0;
     }
     const char *promoted = cli_str(row, "promoted", NULL);
