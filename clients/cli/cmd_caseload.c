@@ -179,9 +179,9 @@ static json_t *row_json(const struct patient *p)
         "s:b, s:i, s:o, s:o, s:o}",
         "thread", p->thread, "patient", p->patient, "nurse", p->nurse_id, "nurse_name", p->nurse,
         "weeks", r->weeks_in_care, "phase", cli_str(meta, "phase", "active"), "last_contact",
-        day_json(day_of(json_object_get(meta, "last_contact"))), "next_contact", json_null(),
-        "phq9", phq9, "gad7", gad7, "item9", item9, "open_alerts", "count", p->open_alerts,
-        "highest",
+        day_json(day_of(json_object_get(meta, "last_contact"))), "next_contact",
+        day_json(r->next_contact_day), "phq9", phq9, "gad7", gad7, "item9", item9, "open_alerts",
+        "count", p->open_alerts, "highest",
         p->max_severity >= 0 ? json_string(ses_severity_name(p->max_severity)) : json_null(),
         "attention", attention_name(r->attention), "not_improving", r->not_improving,
         "contact_overdue", r->contact_overdue, "review_overdue", r->review_overdue, "weeks_on_plan",
@@ -218,6 +218,9 @@ static void row_text(const struct patient *p, char cells[][96])
     snprintf(cells[c++], 96, "%s%s",
              json_is_integer(json_object_get(p->meta, "last_contact")) ? d : "-",
              r->contact_overdue ? " overdue" : "");
+    if (r->next_contact_day >= 0)
+        ses_day_format(r->next_contact_day, d);
+    snprintf(cells[c++], 96, "%s", r->next_contact_day >= 0 ? d : "-");
     if (r->has_phq9) {
         ses_day_format(r->phq9_latest_day, d);
         snprintf(cells[c++], 96, "%d -> %d (%s)", r->phq9_baseline, r->phq9_latest, d);
@@ -260,9 +263,9 @@ static void row_text(const struct patient *p, char cells[][96])
 static void print_table(const struct patient *ps, size_t n)
 {
     static const char *const header[] = {
-        "PATIENT", "NURSE",  "SITE",        "WEEKS",    "PHASE",    "LAST CONTACT",
-        "PHQ-9",   "CHANGE", "BAND",        "TREND",    "GAD-7",    "ITEM 9",
-        "ALERTS",  "QUEUE",  "NEXT REVIEW", "LAST REC", "ATTENTION"};
+        "PATIENT",      "NURSE",  "SITE",   "WEEKS",       "PHASE",    "LAST CONTACT",
+        "NEXT CONTACT", "PHQ-9",  "CHANGE", "BAND",        "TREND",    "GAD-7",
+        "ITEM 9",       "ALERTS", "QUEUE",  "NEXT REVIEW", "LAST REC", "ATTENTION"};
     enum { COLS = sizeof header / sizeof header[0] };
     struct cli_table t;
     if (n == 0) {

@@ -114,6 +114,10 @@ static void overdue(const struct ses_registry_facts *f, struct ses_registry_row 
                     : f->relapse_prevention ? SES_REGISTRY_RP_CONTACT_DAYS
                                             : SES_REGISTRY_CONTACT_DAYS;
     out->contact_overdue = f->today - anchor > limit;
+    out->next_contact_day = f->closed
+                                ? -1
+                                : anchor + (f->relapse_prevention ? SES_REGISTRY_RP_CADENCE_DAYS
+                                                                  : SES_REGISTRY_CADENCE_DAYS);
     if (f->next_review_day >= 0)
         out->review_overdue = f->today > f->next_review_day;
     else if (f->last_review_day < 0)

@@ -324,6 +324,8 @@ static void test_loop(void **state)
     const json_t *row = json_array_get(json_object_get(j, "caseload"), 0);
     assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "state"), "verified");
     assert_string_equal(h_jstr(json_object_get(row, "recommendation"), "rec"), id);
+    char next[11];
+    assert_string_equal(h_jstr(row, "next_contact"), day_str(&w, next, 14)); /* the cadence */
     json_decref(j);
     RUN_OK(&w, NURSE, &j, "caseload", "--indicators");
     const json_t *q11 = json_array_get(json_object_get(j, "indicators"), 10);

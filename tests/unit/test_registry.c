@@ -134,9 +134,15 @@ static void overdue_by_phase(void **state)
     assert_int_equal(ses_registry_row(&f, &r), 0);
     assert_true(r.contact_overdue);
     assert_int_equal(r.attention, SES_ATTN_OVERDUE);
-    f.relapse_prevention = true; /* monthly: 44 days */
+    assert_int_equal(r.next_contact_day, f.last_contact_day + 14); /* the cadence proposes */
+    f.relapse_prevention = true;                                   /* monthly: 44 days */
     assert_int_equal(ses_registry_row(&f, &r), 0);
     assert_false(r.contact_overdue);
+    assert_int_equal(r.next_contact_day, f.last_contact_day + 30);
+    f.closed = true;
+    assert_int_equal(ses_registry_row(&f, &r), 0);
+    assert_int_equal(r.next_contact_day, -1);
+    f.closed = false;
     f.last_contact_day = D0 + 60 - 45;
     assert_int_equal(ses_registry_row(&f, &r), 0);
     assert_true(r.contact_overdue);

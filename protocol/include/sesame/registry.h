@@ -17,6 +17,8 @@
 #define SES_REGISTRY_CONTACT_DAYS 21    /* active phase: a contact is overdue after 14 + 7 days */
 #define SES_REGISTRY_RP_CONTACT_DAYS 44 /* relapse prevention: after 30 + 14 days */
 #define SES_REGISTRY_NEW_REVIEW_DAYS 28 /* a new patient is reviewed within 28 days */
+#define SES_REGISTRY_CADENCE_DAYS 14    /* active phase: a contact every two weeks */
+#define SES_REGISTRY_RP_CADENCE_DAYS 30 /* relapse prevention: monthly */
 #define SES_REGISTRY_REVIEW_WEEKS 12    /* nobody active goes 12 weeks without a review */
 
 /* What the device knows of one patient. Days are days since 1970-01-01 (UTC); -1: none. */
@@ -62,6 +64,9 @@ struct ses_registry_row {
     int32_t rp_plan_day; /* the latest relapse-prevention plan record's day, -1 none */
     bool not_improving;
     bool contact_overdue, review_overdue;
+    int32_t next_contact_day; /* the next contact the cadence proposes (the last contact, else the
+                                 enrolment, + 14 days active / 30 in relapse prevention); -1 once
+                                 the episode has ended */
     enum ses_attention attention;
 };
 
