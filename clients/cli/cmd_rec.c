@@ -307,39 +307,7 @@ int cli_rec_fetch(struct e2e *x, const char *arg, json_t **reply, struct e2e_ros
 
 int cli_resolve_rec(struct e2e *x, const char *arg, char *out)
 {
-    uint8_t id[SES_ID_BYTES];
-    if (ses_id_from_text(id, arg) == 0) {
-        ses_id_to_text(out, id);
-        return 0;
-    }
-    size_t n = strlen(arg);
-    if (n < 4 || n > SES_ID_TEXT_LEN)
-        return cli_usage_error(NULL,
-                               "'%s' is not a recommendation id (26 characters, or a unique "
-                               "prefix of at least 4)",
-                               arg);
-    json_t *reply = NULL;
-    int status = e2e_request(x, json_pack("{s:s, s:i}", "t", "recs", "limit", SES_REC_LIST_MAX),
-                             "recs", &reply);
-    if (status != 0)
-        return status;
-    int found = 0;
-    size_t i;
-    json_t *rec;
-    json_array_foreach(json_object_get(reply, "recs"), i, rec)
-    {
-        const char *rid = cli_str(rec, "rec", "");
-        if (strlen(rid) == SES_ID_TEXT_LEN && strncasecmp(rid, arg, n) == 0 && found++ == 0)
-            snprintf(out, E2E_ID_LEN, "%s", rid);
-    }
-    json_decref(reply);
-    if (found == 0)
-        return cli_error(CLI_ESERVER, "NOT_FOUND: no recommendation of yours starts with '%s'",
-                         arg);
-    if (found > 1)
-        return cli_usage_error(NULL, "'%s' matches %d recommendations: give more characters", arg,
-                               found);
-    return 0;
+    return e2e_resolve_listed(x, arg, "recs", "recommendation", "a recommendation", out);
 }
 
 /* --- send and amend ------------------------------------------------------------------------ */
@@ -412,7 +380,7 @@ static int rec_send(struct cli *cli)
                                   "msg_seq", (json_int_t)seq, "gp", gp_id, "urgent", d->urgent),
                         "rec_send", &reply);
     if (status == 0 && cli->json)
-        cli_print_json(json_incref(reply));
+        cli_print_json(reply);
     else if (status == 0)
         print_rec_reply(&x, reply);
     json_decref(reply);
@@ -448,7 +416,7 @@ static int rec_amend(struct cli *cli)
                                            "msg_seq", (json_int_t)seq, "urgent", d->urgent),
                                  "rec_amend", &reply);
         if (status == 0 && cli->json)
-            cli_print_json(json_incref(reply));
+            cli_print_json(reply);
         else if (status == 0)
             print_rec_reply(&x, reply);
         json_decref(reply);
@@ -481,7 +449,7 @@ static int simple_step(struct cli *cli, const char *type, const char *usage)
     if ((status = cli_resolve_rec(&x, arg, id)) == 0)
         status = e2e_request(&x, json_pack("{s:s, s:s}", "t", type, "rec", id), type, &reply);
     if (status == 0 && cli->json)
-        cli_print_json(json_incref(reply));
+        cli_print_json(reply);
     else if (status == 0)
         print_rec_reply(&x, reply);
     json_decref(reply);
@@ -550,7 +518,7 @@ static int rec_decide(struct cli *cli)
     else
         json_decref(req);
     if (status == 0 && cli->json)
-        cli_print_json(json_incref(reply));
+        cli_print_json(reply);
     else if (status == 0)
         print_rec_reply(&x, reply);
     json_decref(reply);

@@ -187,18 +187,24 @@ static void print_show(struct e2e *x, const struct e2e_roster *r, const json_t *
     field("Disclaimer", d->disclaimer);
 }
 
+/* An encoded body (rc: the encoder's result) as JSON, then wiped and freed; NULL on an error. */
+static json_t *body_json(int rc, uint8_t *body, size_t len)
+{
+    json_error_t jerr;
+    json_t *o = rc == 0 ? json_loadb((const char *)body, len, 0, &jerr) : NULL;
+    if (body != NULL)
+        sodium_memzero(body, len);
+    free(body);
+    return o;
+}
+
 /* The decrypted record as JSON (its canonical body), or NULL. */
 static json_t *doc_json(const struct ses_rec_doc *d)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    if (ses_rec_doc_encode(d, &body, &len) != 0)
-        return NULL;
-    json_error_t jerr;
-    json_t *o = json_loadb((const char *)body, len, 0, &jerr);
-    sodium_memzero(body, len);
-    free(body);
-    return o;
+    int rc = ses_rec_doc_encode(d, &body, &len);
+    return body_json(rc, body, len);
 }
 
 int cli_rec_show(struct cli *cli)
@@ -511,13 +517,8 @@ static json_t *card_json(const struct ses_patient_card *c)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    if (ses_patient_card_encode(c, &body, &len) != 0)
-        return NULL;
-    json_error_t jerr;
-    json_t *o = json_loadb((const char *)body, len, 0, &jerr);
-    sodium_memzero(body, len);
-    free(body);
-    return o;
+    int rc = ses_patient_card_encode(c, &body, &len);
+    return body_json(rc, body, len);
 }
 
 static void print_card(const struct e2e_roster *r, const struct ses_patient_card *c)

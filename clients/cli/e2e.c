@@ -279,7 +279,8 @@ int e2e_resolve_thread(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
     return 0;
 }
 
-int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
+int e2e_resolve_listed(struct e2e *x, const char *arg, const char *type, const char *noun,
+                       const char *a_noun, char out[E2E_ID_LEN])
 {
     uint8_t id[SES_ID_BYTES];
     if (ses_id_from_text(id, arg) == 0) {
@@ -289,20 +290,22 @@ int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
     size_t n = strlen(arg);
     if (n < 4 || n > SES_ID_TEXT_LEN)
         return cli_usage_error(NULL,
-                               "'%s' is not an alert id (26 characters, or a unique prefix "
+                               "'%s' is not %s id (26 characters, or a unique prefix "
                                "of at least 4)",
-                               arg);
+                               arg, a_noun);
+    /* the listing: "alerts" lists "alerts" of "alert" ids, "recs" lists "recs" of "rec" ids */
+    char key[16];
+    snprintf(key, sizeof key, "%.*s", (int)strlen(type) - 1, type);
     json_t *reply = NULL;
-    int status =
-        e2e_request(x, json_pack("{s:s, s:i}", "t", "alerts", "limit", 500), "alerts", &reply);
+    int status = e2e_request(x, json_pack("{s:s, s:i}", "t", type, "limit", 500), type, &reply);
     if (status != 0)
         return status;
     int found = 0;
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(reply, "alerts"), i, a)
+    json_array_foreach(json_object_get(reply, type), i, a)
     {
-        const char *aid = cli_str(a, "alert", "");
+        const char *aid = cli_str(a, key, "");
         if (strlen(aid) == SES_ID_TEXT_LEN && strncasecmp(aid, arg, n) == 0) {
             if (found++ == 0)
                 snprintf(out, E2E_ID_LEN, "%s", aid);
@@ -310,8 +313,13 @@ int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
     }
     json_decref(reply);
     if (found == 0)
-        return cli_usage_error(NULL, "no alert of yours starts with '%s'", arg);
+        return cli_usage_error(NULL, "no %s of yours starts with '%s'", noun, arg);
     if (found > 1)
-        return cli_usage_error(NULL, "'%s' matches %d alerts; give more characters", arg, found);
+        return cli_usage_error(NULL, "'%s' matches %d %ss; give more characters", arg, found, noun);
     return 0;
+}
+
+int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN])
+{
+    return e2e_resolve_listed(x, arg, "alerts", "alert", "an alert", out);
 }

@@ -150,6 +150,10 @@ int e2e_resolve_thread(struct e2e *x, const char *arg, char out[E2E_ID_LEN]);
  * an alert in the caller's `alerts` list (every state, the 500 most urgent). Writes the id into
  * out. Returns 0 or the exit status (CLI_EUSAGE if none or several match). */
 int e2e_resolve_alert(struct e2e *x, const char *arg, char out[E2E_ID_LEN]);
+/* The same for the ids a listing request lists: type "alerts" (ids "alert") or "recs" ("rec");
+ * noun and a_noun name them in errors ("alert", "an alert"). */
+int e2e_resolve_listed(struct e2e *x, const char *arg, const char *type, const char *noun,
+                       const char *a_noun, char out[E2E_ID_LEN]);
 
 /* Parses and checks a roster reply: well-formed, the roster hash recomputed from the member ids
  * and version equals the server's, this device (when the caller is a member) is listed with this

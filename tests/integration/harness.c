@@ -9,6 +9,7 @@
  * (a crash, or CTest killing it at its timeout) the daemon dies with it. An atexit handler also
  * kills any daemon still registered, so no process is ever left behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -127,6 +128,44 @@ bool h_contains(const char *hay, size_t hay_len, const void *needle, size_t need
     if (needle_len == 0)
         return true;
     return memmem(hay, hay_len, needle, needle_len) != NULL;
+}
+
+bool h_dir_contains(const char *dir, const char *text)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        char *path = h_path(dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            size_t len = 0;
+            char *data = h_read_file(path, &len); /* NULL: a -wal or -shm gone at a checkpoint */
+            found = data != NULL && h_contains(data, len, text, strlen(text));
+            free(data);
+        }
+        free(path);
+    }
+    closedir(d);
+    return found;
+}
+
+void h_expect_users(const json_t *arr, const char (*users)[40], int n_users, unsigned mask)
+{
+    assert_true(json_is_array(arr));
+    assert_int_equal(json_array_size(arr), (size_t)__builtin_popcount(mask));
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        int found = -1;
+        for (int u = 0; u < n_users; u++)
+            if ((mask & (1u << u)) && strcmp(json_string_value(v), users[u]) == 0)
+                found = u;
+        if (found < 0)
+            fail_msg("unexpected user %s", json_string_value(v));
+    }
 }
 
 char *h_mkdtemp_ok(const char *tag)

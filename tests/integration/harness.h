@@ -46,6 +46,11 @@ char *h_read_file(const char *path, size_t *len);
 int h_write_file(const char *path, const char *data, size_t len, bool append);
 /* memmem on NUL-terminated haystack with explicit needle length; true if found. */
 bool h_contains(const char *hay, size_t hay_len, const void *needle, size_t needle_len);
+/* Whether any regular file directly in dir (a data dir: the database, its -wal and -shm, the keys)
+ * holds text. */
+bool h_dir_contains(const char *dir, const char *text);
+/* Asserts that the JSON array of user ids holds exactly the users[k] whose bit k is set in mask. */
+void h_expect_users(const json_t *arr, const char (*users)[40], int n_users, unsigned mask);
 
 /* Makes a fresh 0700 directory under $TMPDIR (or /tmp). Asserts. */
 char *h_mkdtemp_ok(const char *tag);

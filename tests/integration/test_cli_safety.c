@@ -181,19 +181,7 @@ static const json_t *alerts_of(const json_t *j, size_t n)
 /* Asserts the array of user ids equals exactly the users of mask (any order). */
 static void expect_users(const struct world *w, const json_t *arr, unsigned mask)
 {
-    assert_true(json_is_array(arr));
-    assert_int_equal(json_array_size(arr), (size_t)__builtin_popcount(mask));
-    size_t i;
-    const json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        int found = -1;
-        for (int u = 0; u < N_WHO; u++)
-            if ((mask & (1u << u)) && strcmp(json_string_value(v), w->user[u]) == 0)
-                found = u;
-        if (found < 0)
-            fail_msg("unexpected user %s", json_string_value(v));
-    }
+    h_expect_users(arr, (const char(*)[40])w->user, N_WHO, mask);
 }
 
 /* `alert list --json [--thread T]` by who: the alerts array (caller decrefs). */
