@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sesame/alerts.h"
 #include "sesame/encode.h"
@@ -42,6 +43,8 @@ static const struct opt opts[] = {
     {"cert", OPT_PATH, OFF(cert), 0, 0, "TLS certificate chain, PEM"},
     {"key", OPT_PATH, OFF(key), 0, 0, "TLS private key, PEM (mode 0600)"},
     {"ready_file", OPT_PATH, OFF(ready_file), 0, 0, "file written with port= and pid= when ready"},
+    {"web_root", OPT_PATH, OFF(web_root), 0, 0,
+     "folder of the web client (index.html), served on the WebSocket's origin"},
     {"log_level", OPT_LEVEL, OFF(log_level), 0, 0, "err, warn, notice, info or debug"},
     {"preauth_timeout", OPT_INT, OFF(preauth_timeout_s), 1, 60, "seconds allowed to log in"},
     {"max_conns_per_ip", OPT_INT, OFF(max_conns_per_ip), 1, 100000,
@@ -429,6 +432,15 @@ int ses_config_check(const struct ses_config *cfg, char *err, size_t err_len)
     if (cfg->cert[0] == '\0' || cfg->key[0] == '\0') {
         snprintf(err, err_len, "a TLS certificate and key are required (--cert F --key F)");
         return -1;
+    }
+    if (cfg->web_root[0] != '\0') {
+        char index[SES_PATH_MAX + 16];
+        snprintf(index, sizeof index, "%s/index.html", cfg->web_root);
+        if (access(index, R_OK) != 0) {
+            snprintf(err, err_len, "web_root %s: no readable index.html (%s)", cfg->web_root,
+                     strerror(errno));
+            return -1;
+        }
     }
     return 0;
 }

@@ -35,6 +35,7 @@ struct ses_config {
     char cert[SES_PATH_MAX];       /* TLS certificate chain (PEM) */
     char key[SES_PATH_MAX];        /* TLS private key (PEM), mode 0600 recommended */
     char ready_file[SES_PATH_MAX]; /* written with port= and pid= once listening; "" = none */
+    char web_root[SES_PATH_MAX];   /* the web client's files, served over HTTPS; "" = none */
     enum ses_log_level log_level;  /* default notice */
     int preauth_timeout_s;         /* 1..60; default SES_PREAUTH_TIMEOUT_S */
     int max_conns_per_ip;          /* 1..100000; default 256 */

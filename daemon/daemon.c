@@ -386,7 +386,8 @@ int ses_daemon_serve(const struct ses_config *cfg)
     struct ses_transport_opts topts = {.host = cfg->listen_host,
                                        .port = cfg->listen_port,
                                        .cert_file = cfg->cert,
-                                       .key_file = cfg->key};
+                                       .key_file = cfg->key,
+                                       .web_root = cfg->web_root};
     if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
         uv_close((uv_handle_t *)&d->grace, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);

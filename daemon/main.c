@@ -23,7 +23,8 @@ static void usage(FILE *f)
             "  sesamed serve --data DIR [--listen HOST:PORT] [--cert FILE] [--key FILE]\n"
             "                [--ready-file FILE] [--log-level LEVEL] [--preauth-timeout S]\n"
             "                [--max-conns-per-ip N] [--checkpoint-every N]\n"
-            "                [--checkpoint-interval S] [--audit-retention-days D]%s\n"
+            "                [--checkpoint-interval S] [--audit-retention-days D]\n"
+            "                [--web-root DIR]%s\n"
             "      serve wss://HOST:PORT (default 127.0.0.1:8443); options also come from\n"
             "      DIR/sesamed.conf (key = value); flags override the file\n",
 #ifdef SESAME_TEST_HOOKS

@@ -34,6 +34,7 @@ struct ses_transport_opts {
     int port;              /* 0 = any free port */
     const char *cert_file; /* PEM */
     const char *key_file;  /* PEM */
+    const char *web_root;  /* NULL or "": no web client (HTTP requests get 404) */
 };
 
 /* Starts listening on loop. cbs/ud stay borrowed for the transport's life. On success *out is

@@ -6,6 +6,7 @@
  * LWS_PRE headroom; reassembly and size caps are ours; `in` is never read in
  * HTTP_CONFIRM_UPGRADE; connections that do not ask for sesame.1 are refused.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,76 @@ struct ses_transport {
     const struct ses_transport_cbs *cbs;
     void *ud;
     void *foreign_loops[1];
+    /* the web client's mounts (they point into these paths) */
+    char web_root[4096], web_assets[4110];
+    struct lws_http_mount mount_root, mount_assets;
 };
+
+/* --- the web client: static files on the WebSocket's origin -------------------------------------
+ * Every HTTP response carries these headers. The CSP allows only this origin (no inline script,
+ * no third-party origin); 'wasm-unsafe-eval' lets libsodium's WebAssembly start. */
+#define PVO(next, name, value)                                                                     \
+    {                                                                                              \
+        next, NULL, name, value                                                                    \
+    }
+static const struct lws_protocol_vhost_options hdr_coop =
+    PVO(NULL, "cross-origin-opener-policy:", "same-origin");
+static const struct lws_protocol_vhost_options hdr_frame =
+    PVO(&hdr_coop, "x-frame-options:", "DENY");
+static const struct lws_protocol_vhost_options hdr_perm =
+    PVO(&hdr_frame,
+        "permissions-policy:", "camera=(), microphone=(), geolocation=(), payment=(), usb=()");
+static const struct lws_protocol_vhost_options hdr_ref =
+    PVO(&hdr_perm, "referrer-policy:", "no-referrer");
+static const struct lws_protocol_vhost_options hdr_nosniff =
+    PVO(&hdr_ref, "x-content-type-options:", "nosniff");
+static const struct lws_protocol_vhost_options hdr_hsts =
+    PVO(&hdr_nosniff, "strict-transport-security:", "max-age=31536000");
+static const struct lws_protocol_vhost_options hdr_csp =
+    PVO(&hdr_hsts, "content-security-policy:",
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+/* types lws does not know */
+static const struct lws_protocol_vhost_options mime_webmanifest =
+    PVO(NULL, ".webmanifest", "application/manifest+json");
+static const struct lws_protocol_vhost_options mime_wasm =
+    PVO(&mime_webmanifest, ".wasm", "application/wasm");
+static const struct lws_protocol_vhost_options mime_mjs =
+    PVO(&mime_wasm, ".mjs", "text/javascript");
+static const struct lws_protocol_vhost_options mime_json =
+    PVO(&mime_mjs, ".json", "application/json");
+static const struct lws_protocol_vhost_options mime_svg = PVO(&mime_json, ".svg", "image/svg+xml");
+#undef PVO
+
+#define WEB_ASSET_MAX_AGE (365 * 86400) /* files named by their content hash never change */
+
+/* Two mounts over root: /assets/ (content-hashed names: cached for a year) and / (index.html and
+ * the rest: revalidated on every use). */
+static void web_mounts(struct ses_transport *tp, const char *root)
+{
+    snprintf(tp->web_root, sizeof tp->web_root, "%s", root);
+    snprintf(tp->web_assets, sizeof tp->web_assets, "%s/assets", root);
+    struct lws_http_mount *a = &tp->mount_assets, *r = &tp->mount_root;
+    memset(a, 0, sizeof *a);
+    memset(r, 0, sizeof *r);
+    a->mount_next = r;
+    a->mountpoint = "/assets";
+    a->mountpoint_len = 7;
+    a->origin = tp->web_assets;
+    a->origin_protocol = LWSMPRO_FILE;
+    a->extra_mimetypes = &mime_svg;
+    a->cache_max_age = WEB_ASSET_MAX_AGE;
+    a->cache_reusable = 1;
+    a->cache_intermediaries = 0;
+    r->mountpoint = "/";
+    r->mountpoint_len = 1;
+    r->origin = tp->web_root;
+    r->def = "index.html";
+    r->origin_protocol = LWSMPRO_FILE;
+    r->extra_mimetypes = &mime_svg;
+    r->cache_revalidate = 1;
+}
 
 static void free_queue(struct ses_tconn *tc)
 {
@@ -182,8 +252,9 @@ static int callback_sesame(struct lws *wsi, enum lws_callback_reasons reason, vo
     return 0;
 }
 
-/* protocols[0] serves plain HTTP (nothing yet) and refuses WebSocket upgrades that did not ask
- * for sesame.1. Its `in` is never read on HTTP_CONFIRM_UPGRADE (lws 4.1.6 use-after-free). */
+/* protocols[0] serves plain HTTP (the web client's mounts, else 404) and refuses WebSocket
+ * upgrades that did not ask for sesame.1. Its `in` is never read on HTTP_CONFIRM_UPGRADE (lws 4.1.6
+ * use-after-free). */
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                          size_t len)
 {
@@ -267,6 +338,11 @@ int ses_transport_start(uv_loop_t *loop, const struct ses_transport_opts *opts,
     info.tls1_3_plus_cipher_list =
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
     info.foreign_loops = tp->foreign_loops;
+    info.headers = &hdr_csp;
+    if (opts->web_root != NULL && opts->web_root[0] != '\0') {
+        web_mounts(tp, opts->web_root);
+        info.mounts = &tp->mount_assets;
+    }
     tp->vh = lws_create_vhost(tp->ctx, &info);
     if (tp->vh == NULL) {
         SES_LOG(SES_LOG_ERR, "transport", "cannot listen on %s:%d with the given certificate",

@@ -3,9 +3,14 @@
  * openssl command-line client (a subprocess with a deadline): TLS 1.1 is refused even by a client
  * willing to use it, TLS 1.2 and 1.3 are accepted with a certificate that verifies against the dev
  * CA, and the WebSocket upgrade is granted only to clients that ask for the sesame.1 subprotocol.
+ * With --web-root the same origin serves the web client's files with the security headers
+ * (content security policy, HSTS, nosniff, no referrer, permissions policy), content-hashed
+ * assets cached for a year and the rest revalidated, nothing outside the folder, and the
+ * WebSocket still upgrades; a web root without index.html stops the daemon from starting.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -123,11 +128,107 @@ static void test_subprotocol_required(void **state)
     }
 }
 
+/* One HTTP/1.1 GET of path through TLS: the raw response (headers and body). */
+static char *http_get(const struct h_env *e, const char *path, size_t *len)
+{
+    char *req = h_fmt("GET %s HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n", path,
+                      e->d.port);
+    char *file = h_path(e->tmp, "get.txt");
+    assert_int_equal(h_write_file(file, req, strlen(req), false), 0);
+    free(req);
+    const char *extra[] = {"-quiet", "-ign_eof", NULL};
+    struct h_proc p;
+    s_client(e, extra, file, 8000, &p);
+    free(file);
+    char *out = p.out;
+    *len = p.out_len;
+    p.out = NULL;
+    h_proc_free(&p);
+    return out;
+}
+
+static void expect_in(const char *out, const char *want, const char *what)
+{
+    if (strcasestr(out, want) == NULL) {
+        print_error("%s: no \"%s\" in [%s]\n", what, want, out);
+        fail();
+    }
+}
+
+static void test_web_root(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_START);
+    char *web = h_path(e->tmp, "web"), *assets = h_path(web, "assets");
+    assert_int_equal(mkdir(web, 0700), 0);
+    /* no index.html: refused at start, naming the folder */
+    const char *argv[] = {SESAMED_BIN,   "serve",  "--data",      e->data, "--listen",
+                          "127.0.0.1:0", "--cert", h_cert_file(), "--key", h_key_file(),
+                          "--web-root",  web,      NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, web));
+    assert_non_null(strstr(p.err, "index.html"));
+    h_proc_free(&p);
+
+    assert_int_equal(mkdir(assets, 0700), 0);
+    char *index = h_path(web, "index.html"), *js = h_path(assets, "app.3f9a2c1d.js");
+    const char *html = "<!doctype html><title>Sesame</title><script type=module "
+                       "src=/assets/app.3f9a2c1d.js></script>";
+    assert_int_equal(h_write_file(index, html, strlen(html), false), 0);
+    assert_int_equal(h_write_file(js, "export {};\n", 11, false), 0);
+    char *secret = h_path(e->tmp, "secret.txt");
+    assert_int_equal(h_write_file(secret, "not-for-the-web", 15, false), 0);
+    const char *args[] = {"--preauth-timeout", "1", "--web-root", web, NULL};
+    h_daemon_start_ok(&e->d, e->data, e->log, NULL, args);
+
+    size_t len = 0;
+    char *out = http_get(e, "/", &len);
+    expect_in(out, "HTTP/1.1 200", "GET /");
+    expect_in(out, "content-security-policy: default-src 'none'; script-src 'self'", "GET /");
+    expect_in(out, "frame-ancestors 'none'", "GET /");
+    expect_in(out, "strict-transport-security: max-age=31536000", "GET /");
+    expect_in(out, "x-content-type-options: nosniff", "GET /");
+    expect_in(out, "referrer-policy: no-referrer", "GET /");
+    expect_in(out, "permissions-policy: camera=()", "GET /");
+    expect_in(out, "content-type: text/html", "GET /");
+    expect_in(out, "cache-control: no-store", "GET /");
+    expect_in(out, "<title>Sesame</title>", "GET /");
+    free(out);
+    out = http_get(e, "/assets/app.3f9a2c1d.js", &len);
+    expect_in(out, "HTTP/1.1 200", "GET asset");
+    expect_in(out, "content-type: text/javascript", "GET asset");
+    expect_in(out, "max-age=31536000", "GET asset");
+    expect_in(out, "content-security-policy:", "GET asset");
+    free(out);
+    const char *outside[] = {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt",
+                             "/nothing-here.js"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        out = http_get(e, outside[i], &len);
+        if (h_contains(out, len, "not-for-the-web", 15) || strstr(out, " 200 ") != NULL) {
+            print_error("GET %s: expected a refusal; got [%s]\n", outside[i], out);
+            fail();
+        }
+        free(out);
+    }
+    /* the WebSocket still upgrades on the same origin */
+    out = upgrade(e, "Sec-WebSocket-Protocol: sesame.1\r\n", &len);
+    expect_in(out, "HTTP/1.1 101", "upgrade with a web root");
+    free(out);
+    free(web);
+    free(assets);
+    free(index);
+    free(js);
+    free(secret);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tls_versions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_subprotocol_required, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_web_root, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
