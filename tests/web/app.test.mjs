@@ -70,3 +70,84 @@ test('the enrolment code comes from the fragment, well-formed or not at all', ()
   assert.equal(codeFromFragment('#code=ABCDEFGH-ABCDEFGHIJKLMNOPQRSTUVWXY1'), null);
   assert.equal(codeFromFragment(''), null);
 });
+
+import { mock } from 'node:test';
+import { Connection, ServerError } from '../../clients/web/src/app/conn.js';
+
+/** A WebSocket stand-in: records what the page sends; the test plays the server. */
+class FakeWS {
+  static all = [];
+  constructor(url, proto) {
+    this.url = url;
+    this.proto = proto;
+    this.sent = [];
+    FakeWS.all.push(this);
+  }
+  send(text) {
+    this.sent.push(text);
+  }
+  close(code = 1000) {
+    this.onclose?.({ code });
+  }
+  serve(frame) {
+    return this.onmessage({ data: JSON.stringify(frame) });
+  }
+}
+
+test('the connection logs in, resends what was pending after a drop, and stops when revoked', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  FakeWS.all = [];
+  const states = [];
+  const c = new Connection({
+    url: 'wss://example.test/',
+    WebSocketImpl: FakeWS,
+    login: async (hello) => ({ t: 'auth', id: 0, snonce: hello.nonce }),
+    onState: (s) => states.push(s.state),
+    now: () => 1000,
+  });
+  c.start();
+  const ws1 = FakeWS.all[0];
+  assert.equal(ws1.proto, 'sesame.1');
+  await ws1.serve({ t: 'hello', v: 1, nonce: 'N1' });
+  assert.deepEqual(JSON.parse(ws1.sent[0]), { t: 'auth', id: 0, snonce: 'N1' });
+  await ws1.serve({ t: 'auth_ok', id: 0 });
+  assert.equal(c.state, 'online');
+  const ping = c.request({ t: 'ping' });
+  assert.equal(ws1.sent[1], '{"t":"ping","id":1}');
+  const send = c.request({ t: 'send', env: 'E' });
+  await ws1.serve({ t: 'pong', id: 1, time: 5 });
+  assert.equal((await ping).time, 5);
+  ws1.close(1006); /* lost before the send's reply */
+  assert.equal(c.state, 'offline');
+  mock.timers.tick(30000);
+  const ws2 = FakeWS.all[1];
+  assert.ok(ws2, 'reconnected');
+  await ws2.serve({ t: 'hello', v: 1, nonce: 'N2' });
+  await ws2.serve({ t: 'auth_ok', id: 0 });
+  assert.equal(ws2.sent[1], ws1.sent[2]); /* the same bytes */
+  await ws2.serve({ t: 'error', id: 2, code: 'DENIED', num: -5, msg: 'no' });
+  await assert.rejects(send, (e) => e instanceof ServerError && e.code === 'DENIED');
+  ws2.close(4001);
+  assert.equal(c.state, 'revoked');
+  mock.timers.tick(60000);
+  assert.equal(FakeWS.all.length, 2); /* no reconnection once revoked */
+  mock.timers.reset();
+});
+
+test('a login refused as REVOKED is final', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  FakeWS.all = [];
+  const c = new Connection({
+    url: 'wss://example.test/',
+    WebSocketImpl: FakeWS,
+    login: async () => ({ t: 'auth', id: 0 }),
+  });
+  c.start();
+  await FakeWS.all[0].serve({ t: 'hello', v: 1 });
+  await FakeWS.all[0].serve({ t: 'error', id: 0, code: 'REVOKED', num: -9 });
+  FakeWS.all[0].close(1008);
+  assert.equal(c.state, 'revoked');
+  mock.timers.tick(60000);
+  assert.equal(FakeWS.all.length, 1);
+  mock.timers.reset();
+});
