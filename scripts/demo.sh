@@ -79,6 +79,8 @@ scale "$thread" 0 "2,2,2,2,2,2,1,1,2" "2,2,2,2,1,1,1"
 # 2. not improving at 12 weeks on an antidepressant, with a recommendation the GP declined
 new_patient DEMO-02 gp 84
 as nurse plan record "$thread" --date "$(day -84)" --antidepressant >/dev/null
+as nurse thread card "$thread" --birth-name "FICTIVE-DEUX" --given-names "Marie Louise" \
+  --birth-date 1980-01-05 --sex F --ins 280047512345658 --ins-kind nir-test >/dev/null
 for d in 84 56 28 2; do scale "$thread" $d "3,3,2,2,2,2,2,2,0" "2,2,2,2,1,1,1"; done
 as psy rec send "$thread" --file "$rec_file" >/dev/null
 rec=$(as gp rec list --thread "$thread" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).recs[0].rec)')
@@ -90,6 +92,8 @@ for d in 120 90 63 35; do scale "$thread" $d "2,2,1,1,1,1,1,1,0"; done
 # 4. improving: 20 -> 8, with a recommendation accepted and implemented
 new_patient DEMO-04 gp 100
 as nurse plan record "$thread" --date "$(day -100)" --antidepressant >/dev/null
+as nurse thread card "$thread" --birth-name "FICTIF-QUATRE" --given-names "Jean" \
+  --birth-date 1975-06-30 --sex M --ins 175069912345628 --ins-kind nir-test >/dev/null
 scale "$thread" 100 "3,3,3,2,2,2,2,2,0" "3,2,2,2,2,2,1"
 scale "$thread" 70 "2,2,2,2,2,2,1,1,0"
 scale "$thread" 42 "2,1,1,1,1,1,1,1,0"

@@ -49,7 +49,7 @@ if [ -d var/demo ]; then
       build/clients/cli/sesame --home var/demo/nurse caseload
       build/clients/cli/sesame --home var/demo/psy queue agenda
       build/clients/cli/sesame --home var/demo/psy alert list --open
-      build/clients/cli/sesame --home var/demo/gp rec list
+      build/clients/cli/sesame --home var/demo/gp rec list        # then rec show ID, rec export ID --format xdm --out IHE_XDM.ZIP
       build/clients/cli/sesame --home var/demo/auditor audit verify --log-key \$(build/daemon/sesamed log-key --data $data)
       build/clients/cli/sesame --home var/demo/admin admin users
 

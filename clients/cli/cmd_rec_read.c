@@ -81,8 +81,8 @@ static void field(const char *label, const char *text)
 {
     if (text == NULL || text[0] == '\0')
         return;
-    printf("  %-12s", label);
-    e2e_print_safe(stdout, text, "              ");
+    printf("  %-13s", label);
+    e2e_print_safe(stdout, text, "               ");
     fputc('\n', stdout);
 }
 
@@ -117,26 +117,26 @@ static void print_state(struct e2e *x, const struct e2e_roster *r, const json_t 
     const char *decision = cli_str(rec, "decision", NULL);
     if (json_is_integer(json_object_get(rec, "acked"))) {
         cli_fmt_time(t, sizeof t, json_object_get(rec, "acked"));
-        printf("  %-12s%s\n", "Acknowledged", t);
+        printf("  %-13s%s\n", "Acknowledged", t);
     }
     if (decision != NULL) {
         cli_fmt_time(t, sizeof t, json_object_get(rec, "decided"));
-        printf("  %-12s%s on %s\n", "Decision", decision, t);
+        printf("  %-13s%s on %s\n", "Decision", decision, t);
         field("GP's reason", reason);
     }
     if (json_is_integer(json_object_get(rec, "implemented"))) {
         cli_fmt_time(t, sizeof t, json_object_get(rec, "implemented"));
-        printf("  %-12s%s\n", "Implemented", t);
+        printf("  %-13s%s\n", "Implemented", t);
     }
     if (json_is_integer(json_object_get(rec, "verified"))) {
         cli_fmt_time(t, sizeof t, json_object_get(rec, "verified"));
         cli_name_of(x, r, json_object_get(rec, "verified_by"), who, sizeof who);
-        printf("  %-12s%s by %s\n", "Verified", t, who);
+        printf("  %-13s%s by %s\n", "Verified", t, who);
     }
     if (json_is_string(json_object_get(rec, "supersedes")))
-        printf("  %-12s%.8s (an earlier version)\n", "Supersedes", cli_str(rec, "supersedes", ""));
+        printf("  %-13s%.8s (an earlier version)\n", "Supersedes", cli_str(rec, "supersedes", ""));
     if (json_is_string(json_object_get(rec, "superseded_by")))
-        printf("  %-12s%.8s: this version is no longer current\n", "Superseded",
+        printf("  %-13s%.8s: this version is no longer current\n", "Superseded",
                cli_str(rec, "superseded_by", ""));
 }
 
@@ -155,16 +155,16 @@ static void print_show(struct e2e *x, const struct e2e_roster *r, const json_t *
            cli_str(rec, "patient", "?"), cli_str(rec, "thread", "?"), cli_str(rec, "state", "?"),
            d->urgent ? "URGENT" : "routine",
            json_is_true(json_object_get(rec, "overdue")) ? ", acknowledgement OVERDUE" : "");
-    printf("  %-12s%s to %s (cc the nurse), sent %s\n", "From", psy, gp, sent);
+    printf("  %-13s%s to %s (cc the nurse), sent %s\n", "From", psy, gp, sent);
     if (d->review_day >= 0) {
         char rd[11];
         ses_day_format(d->review_day, rd);
-        printf("  %-12s%s, from the case review of %s\n", "Written", day, rd);
+        printf("  %-13s%s, from the case review of %s\n", "Written", day, rd);
     } else {
-        printf("  %-12s%s (ad hoc)\n", "Written", day);
+        printf("  %-13s%s (ad hoc)\n", "Written", day);
     }
-    printf("  %-12s[%s] ", "Question", ses_rec_question_name(d->question_code));
-    e2e_print_safe(stdout, d->question, "              ");
+    printf("  %-13s[%s] ", "Question", ses_rec_question_name(d->question_code));
+    e2e_print_safe(stdout, d->question, "               ");
     fputc('\n', stdout);
     field("Data basis", d->data_basis);
     field("Safety", d->safety);
@@ -172,7 +172,7 @@ static void print_show(struct e2e *x, const struct e2e_roster *r, const json_t *
     print_items(d);
     field("Narrative", d->narrative);
     field("Contingency", d->contingency);
-    printf("  %-12s%s\n", "Next review", next);
+    printf("  %-13s%s\n", "Next review", next);
     print_state(x, r, rec, reason);
     printf("  Timeline\n");
     size_t i;
@@ -531,12 +531,12 @@ static void print_card(const struct e2e_roster *r, const struct ses_patient_card
     field("Given names", c->given_names);
     field("First given", c->first_given);
     field("Used name", c->used_name);
-    printf("  %-12s%s\n  %-12s%c\n", "Born", bd, "Sex", c->sex);
+    printf("  %-13s%s\n  %-12s%c\n", "Born", bd, "Sex", c->sex);
     field("Birth place", c->birth_place);
     if (c->ins_kind != SES_INS_NONE)
-        printf("  %-12s%s (OID %s)\n", "INS", c->ins, ses_ins_oid(c->ins_kind));
+        printf("  %-13s%s (OID %s)\n", "INS", c->ins, ses_ins_oid(c->ins_kind));
     else
-        printf("  %-12s(none: the identity is not qualified, exports to the GP's record refuse)\n",
+        printf("  %-13s(none: the identity is not qualified, exports to the GP's record refuse)\n",
                "INS");
 }
 
