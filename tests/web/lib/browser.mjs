@@ -9,7 +9,7 @@
 // ignored or pinned away.
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -36,9 +36,17 @@ export function chromiumPath() {
   return exe;
 }
 
+// The throw-away homes still in use, removed if the test process exits without close()
+// (playwright itself kills the browsers it launched when the process exits).
+const homes = new Set();
+process.on('exit', () => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
 // A throw-away $HOME whose NSS database trusts caFile for TLS servers only ("C,,").
 async function homeTrusting(caFile) {
   const home = await mkdtemp(join(tmpdir(), 'sesame-chromium-'));
+  homes.add(home);
   const db = `sql:${join(home, '.pki', 'nssdb')}`;
   await mkdir(join(home, '.pki', 'nssdb'), { recursive: true });
   try {
@@ -46,7 +54,7 @@ async function homeTrusting(caFile) {
     await run('certutil', ['-A', '-d', db, '-n', 'Sesame test CA', '-t', 'C,,', '-i', caFile],
       { timeout: 10_000 });
   } catch (e) {
-    await rm(home, { recursive: true, force: true });
+    await dropHome(home);
     if (e.code === 'ENOENT') {
       throw new Error('certutil not found: install Debian\'s package `libnss3-tools` ' +
         '(scripts/deps.sh does); the browser trusts the test CA through its NSS database');
@@ -56,27 +64,30 @@ async function homeTrusting(caFile) {
   return home;
 }
 
+async function dropHome(home) {
+  homes.delete(home);
+  await rm(home, { recursive: true, force: true });
+}
+
 /**
  * Launches headless Chromium trusting caFile (the test daemon's CA). Returns {browser,
- * newContext(options), close()}. --no-sandbox only when running as root (Chromium refuses to
- * start its sandbox as root; CI runs as root).
+ * newContext(options), close()}. Chromium's sandbox is switched off (--no-sandbox) only when
+ * running as root, where Chromium refuses to start with it (CI runs as root).
  */
 export async function launchBrowser({ caFile }) {
   const executablePath = chromiumPath();
   const home = await homeTrusting(caFile);
-  const args = [];
-  if (process.getuid?.() === 0) args.push('--no-sandbox');
   let browser;
   try {
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args,
+      chromiumSandbox: process.getuid?.() !== 0, // false adds --no-sandbox
       env: { ...process.env, HOME: home },
       timeout: LAUNCH_TIMEOUT_MS,
     });
   } catch (e) {
-    await rm(home, { recursive: true, force: true });
+    await dropHome(home);
     throw e;
   }
   return {
@@ -103,7 +114,7 @@ export async function launchBrowser({ caFile }) {
           new Promise((r) => { timer = setTimeout(r, 10_000); })]);
         clearTimeout(timer);
       } finally {
-        await rm(home, { recursive: true, force: true });
+        await dropHome(home);
       }
     },
   };
