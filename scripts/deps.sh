@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # deps.sh - installs the Debian 12 packages Sesame needs to build, run and test, if missing.
 # Runs apt-get only when something is missing (as root, or through sudo), then `npm ci` in tests/fhir
-# when its node_modules is missing (the FHIR validation test).
+# and tests/web when their node_modules is missing (the FHIR validation test, the browser tests).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libuv1-dev libsodium-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev libcap-dev sqlite3
-      libxml2-dev libzip-dev libhpdf-dev libgmime-3.0-dev tzdata)
+      libxml2-dev libzip-dev libhpdf-dev libgmime-3.0-dev tzdata
+      chromium libnss3-tools fonts-dejavu-core fonts-liberation)
+# chromium: Debian's browser for the browser tests (tests/web, driven by playwright-core; never a
+# downloaded browser); libnss3-tools: certutil, which makes it trust the test CA; the fonts: for
+# readable screenshots.
 # The machine's Node.js (with npm) is used when present; otherwise Debian's.
 command -v node >/dev/null || pkgs+=(nodejs npm)
 missing=()
@@ -27,5 +31,14 @@ if [ ! -d "$root/tests/fhir/node_modules" ]; then
     (cd "$root/tests/fhir" && npm ci --no-audit --no-fund)
   else
     echo "npm not found: unit.export_fhir_valid needs node and npm (then npm ci in tests/fhir)" >&2
+  fi
+fi
+# playwright-core and axe-core of the browser tests (ctest -L browser; tests/web, pinned by its lock
+# file). playwright-core downloads no browser on install: the tests use Debian's chromium.
+if [ ! -d "$root/tests/web/node_modules" ]; then
+  if command -v npm >/dev/null; then
+    (cd "$root/tests/web" && npm ci --no-audit --no-fund)
+  else
+    echo "npm not found: the web.* browser tests need node and npm (then npm ci in tests/web)" >&2
   fi
 fi
