@@ -42,3 +42,12 @@ if [ ! -d "$root/tests/web/node_modules" ]; then
     echo "npm not found: the web.* browser tests need node and npm (then npm ci in tests/web)" >&2
   fi
 fi
+# The web client's libraries and its build tool (clients/web, pinned by its lock file): preact, htm,
+# libsodium-wrappers, qrcode-generator and esbuild, which builds clients/web/dist (scripts/web-build.sh).
+if [ ! -d "$root/clients/web/node_modules" ]; then
+  if command -v npm >/dev/null; then
+    (cd "$root/clients/web" && npm ci --no-audit --no-fund)
+  else
+    echo "npm not found: the web client needs node and npm (then npm ci in clients/web)" >&2
+  fi
+fi
