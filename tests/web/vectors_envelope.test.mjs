@@ -213,3 +213,567 @@ test('pre-login frames refuse a bad hello, a bad code and a bad device name', ()
   assert.ok(tr.verify(sig, t, keys.signPk));
   assert.equal(sodium.crypto_sign_verify_detached(sig, t, keys.signPk), true);
 });
+
+// --- envelope.json --------------------------------------------------------------------------
+
+const env = await lib('envelope');
+const rw = await lib('rewrap');
+const EVECS = vectors('envelope.json');
+
+/** One envelope vector, decoded (the struct kat of test_envelope_receive.c). */
+function load(i) {
+  const v = EVECS[i];
+  const inp = v.inputs;
+  const sender = tr.deviceKeysFromSeeds(unhex(inp.sign_seed), new Uint8Array(32));
+  const rcpt = inp.recipients.map((r) => {
+    const kp = sodium.crypto_box_seed_keypair(unhex(r.box_seed));
+    return { deviceId: unhex(r.device_id), boxPk: kp.publicKey, boxSk: kp.privateKey,
+      ephSeed: unhex(r.eph_seed), member: r.member };
+  });
+  const header = {
+    threadId: unhex(inp.thread_id), msgId: unhex(inp.msg_id),
+    senderUserId: unhex(inp.sender_user_id), senderDeviceId: unhex(inp.sender_device_id),
+    senderSeq: BigInt(inp.sender_seq), rosterHash: unhex(v.roster_hash),
+    createdMs: BigInt(inp.created_ms), alertType: inp.alert_type, severity: inp.severity,
+    deadlineMs: BigInt(inp.deadline_ms),
+  };
+  return { v, inp, signPk: sender.signPk, signSk: sender.signSk, rcpt, header,
+    key: unhex(inp.key), nonce: unhex(inp.nonce), body: unhex(inp.body),
+    inner: unhex(v.inner), env: unhex(v.envelope), headerLen: v.header_len,
+    contentType: inp.content_type };
+}
+
+/** Signs k.env again with the vector's sender key (after a change to its bytes). */
+function resign(k) {
+  const n = k.env.length - 64;
+  const msg = enc.concat(enc.context('sesame/v1/envelope'), k.env.subarray(0, n));
+  k.env.set(sodium.crypto_sign_detached(msg, k.signSk), n);
+}
+
+/** Encrypts k.inner again into k.env (K, nonce, AAD = the header) and signs again. */
+function reencrypt(k) {
+  const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(k.inner,
+    k.env.subarray(0, k.headerLen), null, k.nonce, k.key);
+  assert.equal(ct.length, k.inner.length + 16);
+  k.env.set(ct, k.headerLen + 4);
+  resign(k);
+}
+
+const ENVELOPE_CUT = [['sign_seed', 32], ['sender_user_id', 16], ['sender_device_id', 16],
+  ['thread_id', 16], ['msg_id', 16], ['key', 32], ['nonce', 24]];
+
+for (let i = 0; i < EVECS.length; i++) {
+  test(`envelope ${EVECS[i].name}: every byte rebuilt, opened as each recipient`, () => {
+    const k = load(i);
+    const { v, inp } = k;
+    /* the inputs follow the pattern */
+    let pos = 0;
+    const cut = (n) => hex(pattern(v.pattern, (pos += n) - n, n));
+    for (const [key, n] of ENVELOPE_CUT) assert.equal(inp[key], cut(n), key);
+    assert.equal(inp.members[0], inp.sender_user_id);
+    for (const m of inp.members.slice(1)) assert.equal(m, cut(16), 'member');
+    for (const r of inp.recipients) {
+      assert.equal(r.device_id, cut(16));
+      assert.equal(r.box_seed, cut(32));
+      assert.equal(r.eph_seed, cut(32));
+    }
+    /* keys */
+    assert.equal(hex(k.signPk), v.keys.sign_pk);
+    k.rcpt.forEach((r, j) => {
+      assert.equal(hex(r.boxPk), v.keys.recipients[j].box_pk);
+      const eph = sodium.crypto_box_seed_keypair(r.ephSeed).publicKey;
+      assert.equal(hex(eph), v.keys.recipients[j].eph_pk);
+    });
+    /* roster hash from the members in two orders, and from a hand assembly */
+    const members = inp.members.map(unhex);
+    const rh = env.rosterHash(k.header.threadId, inp.roster_version, members);
+    assert.equal(hex(rh), v.roster_hash);
+    assert.equal(hex(env.rosterHash(k.header.threadId, inp.roster_version,
+      [...members].reverse())), v.roster_hash);
+    const sorted = [...inp.members].sort().map(unhex);
+    const byHand = sodium.crypto_generichash(32, enc.concat(enc.context('sesame/v1/roster'),
+      k.header.threadId, enc.u32be(inp.roster_version), Uint8Array.of(members.length),
+      ...sorted), null);
+    assert.equal(hex(byHand), v.roster_hash);
+    assert.notEqual(hex(env.rosterHash(k.header.threadId, inp.roster_version + 1, members)),
+      v.roster_hash);
+    throwsCode(() => env.rosterHash(k.header.threadId, 1, [members[0], members[0]]),
+      'INVALID_ARG');
+    /* kcommit, inner */
+    assert.equal(hex(env.kcommit(k.key, k.header.msgId)), v.kcommit);
+    const h = env.normalHeader(k.header);
+    assert.equal(hex(env.innerPlaintext(h, k.contentType, k.body)), v.inner);
+    if (inp.body_text !== undefined) assert.equal(enc.utf8Decode(k.body), inp.body_text);
+    /* the whole envelope */
+    const built = env.sealDet(k.header, { contentType: k.contentType, body: k.body }, k.rcpt,
+      k.signSk, { key: k.key, nonce: k.nonce, ephSeeds: k.rcpt.map((r) => r.ephSeed) });
+    assert.equal(built.length, v.len);
+    assert.equal(hex(built), v.envelope);
+    assert.equal(enc.toB64url(built), v.envelope_b64url);
+    assert.deepEqual(enc.fromB64url(v.envelope_b64url), built);
+    /* the parsed view and the intermediate values */
+    const p = env.parse(built);
+    assert.equal(p.headerLen, v.header_len);
+    assert.equal(p.nWraps, k.rcpt.length);
+    p.wraps.forEach((w, j) => {
+      assert.equal(hex(enc.concat(w.deviceId, w.sealed)), v.wraps[j]);
+      assert.equal(hex(w.sealed.subarray(0, 32)), v.keys.recipients[j].eph_pk);
+      const kk = sodium.crypto_box_seal_open(w.sealed, k.rcpt[j].boxPk, k.rcpt[j].boxSk);
+      assert.equal(hex(kk), inp.key, 'each wrap is a sealed box of K');
+    });
+    assert.equal(p.ctLen, v.ct_len);
+    assert.equal(hex(p.ct), v.ct);
+    assert.equal(hex(p.sig), v.sig);
+    assert.equal(hex(p.kcommit), v.kcommit);
+    assert.equal(p.hdr.senderSeq, BigInt(inp.sender_seq));
+    assert.equal(p.hdr.createdMs, BigInt(inp.created_ms));
+    assert.equal(p.hdr.deadlineMs, BigInt(inp.deadline_ms));
+    assert.equal(p.hdr.alertType, inp.alert_type);
+    assert.equal(p.hdr.severity, inp.severity);
+    const pt = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, p.ct,
+      built.subarray(0, p.headerLen), p.nonce, k.key);
+    assert.equal(hex(pt), v.inner);
+    env.verifySig(p, k.signPk);
+    /* opened by each recipient */
+    const expected = [...k.rcpt.map((r) => r.deviceId), k.header.senderDeviceId];
+    for (const r of k.rcpt) {
+      const o = env.open(built, r, { senderSignPk: k.signPk, expected });
+      assert.equal(o.contentType, k.contentType);
+      assert.equal(hex(o.body), inp.body);
+      assert.equal(hex(o.hdr.msgId), inp.msg_id);
+      assert.equal(o.nWraps, k.rcpt.length);
+      assert.equal(o.nMissing, 0);
+    }
+    /* a random seal of the same content differs but opens the same */
+    const fresh = env.seal(k.header, { contentType: k.contentType, body: k.body }, k.rcpt,
+      k.signSk);
+    assert.equal(fresh.length, v.len);
+    assert.notEqual(hex(fresh), v.envelope);
+    for (const r of k.rcpt) {
+      assert.equal(hex(env.open(fresh, r, { senderSignPk: k.signPk, expected }).body), inp.body);
+    }
+  });
+}
+
+test('seal refuses bad arguments; body sizes give the 256-byte buckets', () => {
+  const k = load(0);
+  const c = (body, contentType = 1) => ({ contentType, body });
+  const go = (hdr, content, rcpt = k.rcpt) => env.seal(hdr, content, rcpt, k.signSk);
+  throwsCode(() => go(k.header, c(k.body, 0)), 'INVALID_ARG');
+  throwsCode(() => go(k.header, c(k.body, 7)), 'INVALID_ARG');
+  throwsCode(() => go({ ...k.header, senderSeq: 0 }, c(k.body)), 'INVALID_ARG');
+  throwsCode(() => go(k.header, c(k.body), []), 'INVALID_ARG');
+  throwsCode(() => go(k.header, c(k.body), [k.rcpt[0], k.rcpt[0]]), 'INVALID_ARG');
+  throwsCode(() => go(k.header, c(new Uint8Array(65536))), 'TOO_LARGE');
+  const many = Array.from({ length: 33 }, (_, j) => ({ deviceId: new Uint8Array(16).fill(j),
+    boxPk: k.rcpt[0].boxPk }));
+  throwsCode(() => go(k.header, c(k.body), many), 'INVALID_ARG');
+  for (const [n, ct] of [[0, 342], [255, 342], [256, 598], [511, 598], [65535, 65622]]) {
+    const e = go(k.header, c(new Uint8Array(n)), k.rcpt.slice(0, 1));
+    assert.equal(env.parse(e).ctLen, ct, `body ${n}`);
+    assert.equal(env.open(e, k.rcpt[0], { senderSignPk: k.signPk,
+      expected: [k.rcpt[0].deviceId] }).body.length, n);
+  }
+  const e32 = go(k.header, c(new Uint8Array(65535)), many.slice(0, 32));
+  assert.equal(e32.length, env.ENVELOPE_MAX);
+  assert.equal(enc.toB64url(e32).length, env.ENVELOPE_B64_MAX);
+});
+
+// --- the receiver's decision (mirrors tests/unit/test_envelope_receive.c) ------------------
+
+/** What recipient me of k passes: the claim of the vector's sender at seq 1, every recipient
+ * device and the sending device expected, no marks. */
+function prepare(k, me) {
+  return {
+    me: k.rcpt[me],
+    claim: { threadId: k.header.threadId, senderUserId: Uint8Array.from(k.header.senderUserId),
+      senderDeviceId: Uint8Array.from(k.header.senderDeviceId), seq: 1 },
+    ctx: { senderSignPk: k.signPk,
+      expected: [...k.rcpt.map((r) => Uint8Array.from(r.deviceId)), k.header.senderDeviceId] },
+  };
+}
+
+function begin(vec, me) {
+  const k = load(vec);
+  return [k, prepare(k, me)];
+}
+
+/** Receives and expects code (null: accepted) with reason; an accepted message is k's. */
+function receiveIs(k, c, code, reason, bytes = k.env) {
+  const d = env.receive(bytes, c.me, c.claim, c.ctx);
+  assert.equal(d.code, code, `code (reason ${d.reason})`);
+  assert.equal(d.reason, reason);
+  assert.equal(d.accepted, code === null);
+  if (code === null) {
+    assert.equal(d.opened.contentType, k.contentType);
+    assert.equal(hex(d.opened.body), hex(k.body));
+    assert.equal(hex(d.opened.hdr.msgId), k.inp.msg_id);
+    assert.equal(d.opened.hdr.senderSeq, BigInt(k.inp.sender_seq));
+  } else {
+    assert.equal(d.opened, null);
+  }
+  return d;
+}
+
+const senderText = (k) => enc.idToText(k.header.senderDeviceId);
+const sseq = (k) => BigInt(k.inp.sender_seq);
+
+test('receive: every recipient accepts every vector', () => {
+  for (let i = 0; i < EVECS.length; i++) {
+    const k = load(i);
+    for (let me = 0; me < k.rcpt.length; me++) {
+      const c = prepare(k, me);
+      const d = receiveIs(k, c, null, 'ACCEPTED');
+      assert.equal(d.lastSeen, 0n);
+      assert.equal(d.ghosts.length, 0);
+      assert.equal(d.advanceMark, true);
+      assert.equal(d.opened.nWraps, k.rcpt.length);
+      assert.equal(d.opened.nMissing, 0);
+    }
+  }
+});
+
+test('receive: BAD_ENVELOPE and UNSUPPORTED', () => {
+  const [k, c] = begin(0, 1);
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', k.env.subarray(0, k.env.length - 1));
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', k.env.subarray(0, env.OFF.WRAPS));
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', enc.concat(k.env, new Uint8Array(1)));
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', new Uint8Array(0));
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', k.env.subarray(0, 3));
+  k.env[env.OFF.VERSION] = 2; /* a downgrade or a future version */
+  receiveIs(k, c, 'UNSUPPORTED', 'ENVELOPE');
+  k.env[env.OFF.VERSION] = 1;
+  k.env[env.OFF.FLAGS + 1] = 1;
+  receiveIs(k, c, 'UNSUPPORTED', 'ENVELOPE');
+  k.env[env.OFF.FLAGS + 1] = 0;
+  k.env[env.OFF.SUITE] = 2;
+  receiveIs(k, c, 'UNSUPPORTED', 'ENVELOPE');
+  k.env[env.OFF.SUITE] = 1;
+  /* a wrap device twice (re-signed): structure, before the signature */
+  const [k2, c2] = begin(1, 0);
+  k2.env.set(k2.env.subarray(env.OFF.WRAPS, env.OFF.WRAPS + 16), env.OFF.WRAPS + 96);
+  resign(k2);
+  receiveIs(k2, c2, 'BAD_ENVELOPE', 'ENVELOPE');
+  /* ct_len not a bucket */
+  const [k3, c3] = begin(0, 0);
+  k3.env.set(enc.u32be(343), k3.headerLen);
+  receiveIs(k3, c3, 'BAD_ENVELOPE', 'ENVELOPE');
+});
+
+test('receive: INNER_MISMATCH of the frame claim, checked after the structure', () => {
+  const k = load(0);
+  const c = prepare(k, 1);
+  for (const f of ['threadId', 'senderUserId', 'senderDeviceId']) {
+    const keep = c.claim[f];
+    c.claim[f] = Uint8Array.from(keep);
+    c.claim[f][15] ^= 1;
+    throwsCode(() => env.parseClaimed(k.env, c.claim), 'INNER_MISMATCH');
+    receiveIs(k, c, 'INNER_MISMATCH', 'CLAIM');
+    c.claim[f] = keep;
+  }
+  assert.equal(hex(env.parseClaimed(k.env, c.claim).hdr.msgId), k.inp.msg_id);
+  c.claim.seq = 7;
+  c.claim.senderDeviceId = new Uint8Array(16);
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE', k.env.subarray(0, k.env.length - 1));
+});
+
+test('receive: INNER_MISMATCH of the inner ids, BAD_ENVELOPE of the inner layout', () => {
+  const cases = [
+    [33, 0x40, 'INNER_MISMATCH'], [1, 1, 'INNER_MISMATCH'], [17, 1, 'INNER_MISMATCH'],
+    [49, 1, 'INNER_MISMATCH'], [0, 3, 'BAD_ENVELOPE'], [69, 1, 'BAD_ENVELOPE'],
+  ];
+  for (const [off, bit, code] of cases) {
+    const [k, c] = begin(1, 0);
+    k.inner[off] ^= bit;
+    reencrypt(k);
+    receiveIs(k, c, code, 'ENVELOPE');
+  }
+  const [k, c] = begin(0, 0);
+  k.inner[env.INNER.CTYPE] = 0; /* content type 0 */
+  reencrypt(k);
+  receiveIs(k, c, 'BAD_ENVELOPE', 'ENVELOPE');
+  const [k2, c2] = begin(0, 1);
+  k2.inner[k2.inner.length - 1] = 1; /* a non-zero byte after the 0x80 */
+  reencrypt(k2);
+  receiveIs(k2, c2, 'BAD_ENVELOPE', 'ENVELOPE');
+});
+
+test('receive: BAD_SIGNATURE', () => {
+  const [k, c] = begin(0, 1);
+  c.ctx.senderSignPk = k.rcpt[0].boxPk; /* not the sender's key */
+  receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  c.ctx.senderSignPk = k.signPk;
+  k.env[k.env.length - 1] ^= 1;
+  receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  k.env[k.env.length - 1] ^= 1;
+  k.env[env.OFF.CREATED] ^= 1; /* a header byte, not signed again */
+  receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  k.env[env.OFF.CREATED] ^= 1;
+  for (let i = 8; i < k.env.length; i += 13) {
+    k.env[i] ^= 0x20;
+    const d = env.receive(k.env, c.me, { ...c.claim, threadId: k.env.slice(8, 24),
+      senderUserId: k.env.slice(40, 56), senderDeviceId: k.env.slice(56, 72) }, c.ctx);
+    assert.ok(['BAD_SIGNATURE', 'BAD_ENVELOPE'].includes(d.code), `byte ${i}: ${d.code}`);
+    k.env[i] ^= 0x20;
+  }
+});
+
+test('receive: GHOST_DEVICE, and its tolerated form', () => {
+  const [k, c] = begin(1, 1);
+  /* recipient 0 is no longer expected */
+  c.ctx.expected = c.ctx.expected.slice(1);
+  receiveIs(k, c, 'GHOST_DEVICE', 'ENVELOPE');
+  c.ctx.allowGhosts = true;
+  const d = receiveIs(k, c, null, 'ACCEPTED');
+  assert.equal(d.ghosts.length, 1);
+  assert.equal(hex(d.ghosts[0]), hex(k.rcpt[0].deviceId));
+  /* the signature still comes first: no ghost is reported for a forgery */
+  k.env[k.env.length - 1] ^= 1;
+  const f = receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  assert.equal(f.ghosts.length, 0);
+  /* an expected device without a wrap is counted missing, not refused */
+  const [k2, c2] = begin(0, 0);
+  c2.ctx.expected.push(new Uint8Array(16).fill(0xee));
+  assert.equal(receiveIs(k2, c2, null, 'ACCEPTED').opened.nMissing, 1);
+});
+
+test('receive: NOT_A_RECIPIENT, DECRYPT_FAILED, BAD_COMMITMENT', () => {
+  const [k, c] = begin(0, 0);
+  const kp = sodium.crypto_box_keypair();
+  c.me = { deviceId: k.header.senderDeviceId, boxPk: kp.publicKey, boxSk: kp.privateKey };
+  receiveIs(k, c, 'NOT_A_RECIPIENT', 'ENVELOPE');
+  const [k2, c2] = begin(2, 1);
+  c2.me = { ...c2.me, boxPk: k2.rcpt[0].boxPk, boxSk: k2.rcpt[0].boxSk };
+  receiveIs(k2, c2, 'DECRYPT_FAILED', 'ENVELOPE');
+  const c3 = prepare(k2, 1);
+  k2.env[k2.headerLen + 4 + 10] ^= 1; /* a ciphertext byte, signed again */
+  resign(k2);
+  receiveIs(k2, c3, 'DECRYPT_FAILED', 'ENVELOPE');
+  const [k4, c4] = begin(0, 1);
+  k4.env[env.OFF.KCOMMIT + 5] ^= 0x80;
+  resign(k4);
+  receiveIs(k4, c4, 'BAD_COMMITMENT', 'ENVELOPE');
+  /* a wrap of another K, correctly signed: the commitment catches it */
+  const [k5, c5] = begin(0, 1);
+  const other = sodium.crypto_box_seal(new Uint8Array(32).fill(9), k5.rcpt[1].boxPk);
+  k5.env.set(other, env.OFF.WRAPS + 96 + 16);
+  resign(k5);
+  receiveIs(k5, c5, 'BAD_COMMITMENT', 'ENVELOPE');
+});
+
+test('receive: REPLAYED by sequence', () => {
+  const [k, c] = begin(1, 2);
+  const dev = senderText(k);
+  c.ctx.run = env.newRun();
+  c.ctx.run.seq.set(dev, sseq(k)); /* this run already opened sender_seq from that device */
+  const d = receiveIs(k, c, 'REPLAYED', 'SEQ');
+  assert.equal(d.lastSeen, sseq(k));
+  c.ctx.run.seq.set(dev, sseq(k) - 1n);
+  receiveIs(k, c, null, 'ACCEPTED');
+  /* a newer message than the persisted mark must be above the mark's sender_seq */
+  c.ctx.run = env.newRun();
+  c.ctx.marks = { [dev]: { seq: 3, sender_seq: sseq(k).toString() } };
+  c.claim.seq = 4;
+  assert.equal(receiveIs(k, c, 'REPLAYED', 'SEQ').lastSeen, sseq(k));
+  /* an older one is not bound by the mark's sender_seq, only below it */
+  c.ctx.marks[dev].sender_seq = (sseq(k) + 1n).toString();
+  c.claim.seq = 2;
+  const o = receiveIs(k, c, null, 'ACCEPTED');
+  assert.equal(o.lastSeen, 0n);
+  assert.equal(o.advanceMark, false);
+});
+
+test('receive: REPLAYED by persisted mark', () => {
+  const [k, c] = begin(0, 0);
+  const dev = senderText(k);
+  c.claim.seq = 5;
+  c.ctx.marks = { [dev]: { seq: 5, sender_seq: (sseq(k) + 1n).toString() } };
+  receiveIs(k, c, 'REPLAYED', 'MARK');
+  c.ctx.marks[dev].sender_seq = sseq(k).toString(); /* the same: shown again */
+  assert.equal(receiveIs(k, c, null, 'ACCEPTED').advanceMark, false);
+  c.claim.seq = 4; /* below the mark's seq, a sender_seq at or above the mark's */
+  receiveIs(k, c, 'REPLAYED', 'MARK');
+  c.ctx.run = { seq: new Map(), ids: new Set([k.inp.msg_id]) }; /* the mark is checked first */
+  receiveIs(k, c, 'REPLAYED', 'MARK');
+});
+
+/** A Set that counts has(): asked only once everything else passed. */
+class CountingSet extends Set {
+  constructor(items) {
+    super(items);
+    this.calls = 0;
+  }
+
+  has(x) {
+    this.calls++;
+    return super.has(x);
+  }
+}
+
+test('receive: REPLAYED by msg_id, asked last', () => {
+  const [k, c] = begin(2, 0);
+  const ids = new CountingSet();
+  c.ctx.run = { seq: new Map(), ids };
+  receiveIs(k, c, null, 'ACCEPTED');
+  assert.equal(ids.calls, 1);
+  c.ctx.run = { seq: new Map(), ids: new CountingSet([k.inp.msg_id]) };
+  receiveIs(k, c, 'REPLAYED', 'MSG_ID');
+  const late = new CountingSet([k.inp.msg_id]);
+  c.ctx.run = { seq: new Map([[senderText(k), sseq(k)]]), ids: late };
+  receiveIs(k, c, 'REPLAYED', 'SEQ');
+  assert.equal(late.calls, 0);
+});
+
+test('receive records an accepted message in the run and advances the mark', () => {
+  const [k, c] = begin(1, 0);
+  const dev = senderText(k);
+  c.ctx.run = env.newRun();
+  c.ctx.marks = {};
+  c.claim.seq = 9;
+  assert.equal(receiveIs(k, c, null, 'ACCEPTED').advanceMark, true);
+  assert.deepEqual(c.ctx.marks, { [dev]: { seq: 9, sender_seq: k.inp.sender_seq } });
+  assert.equal(c.ctx.run.seq.get(dev), sseq(k));
+  assert.ok(c.ctx.run.ids.has(k.inp.msg_id));
+  receiveIs(k, c, 'REPLAYED', 'SEQ'); /* the same message again in this run */
+  c.ctx.run = env.newRun(); /* a new walk: shown again, at the mark */
+  assert.equal(receiveIs(k, c, null, 'ACCEPTED').advanceMark, false);
+  const refusedMarks = structuredClone(c.ctx.marks);
+  k.env[k.env.length - 1] ^= 1;
+  receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  assert.deepEqual(c.ctx.marks, refusedMarks, 'a refusal writes nothing');
+});
+
+test('receive: argument errors are thrown, not decided', () => {
+  const [k, c] = begin(0, 1);
+  throwsCode(() => env.receive(k.env, c.me, { ...c.claim, seq: 0 }, c.ctx), 'INVALID_ARG');
+  throwsCode(() => env.receive(k.env, c.me, c.claim, { ...c.ctx,
+    expected: [c.ctx.expected[0], c.ctx.expected[0]] }), 'INVALID_ARG');
+  throwsCode(() => env.receive(k.env, null, c.claim, c.ctx), 'INVALID_ARG');
+});
+
+// --- history re-wraps (§12) -----------------------------------------------------------------
+
+/** A new device t of recipient 0's user, and recipient 0 with a signing key. */
+function rewrapSetup(vec = 0) {
+  const k = load(vec);
+  const t = { ...tr.newDeviceKeys(), deviceId: new Uint8Array(16).fill(0x7a) };
+  const by = { ...k.rcpt[0], ...tr.newDeviceKeys(), boxPk: k.rcpt[0].boxPk,
+    boxSk: k.rcpt[0].boxSk };
+  const made = rw.rewrapCreate(k.env, by, k.signPk, t);
+  const rewrap = { sealed: made.sealed, sig: made.sig, byDeviceId: by.deviceId,
+    bySignPk: by.signPk };
+  const expected = [...k.rcpt.map((r) => r.deviceId), k.header.senderDeviceId];
+  const openAs = (r, o = {}) => rw.openRewrap(o.env ?? k.env, o.me ?? t,
+    { senderSignPk: k.signPk, expected: o.expected ?? expected, lastSeenSeq: o.last ?? 0n,
+      rewrap: { ...rewrap, ...r } });
+  return { k, t, by, made, rewrap, expected, openAs };
+}
+
+test('re-wrap: statement layout, create, verify, open', () => {
+  const { k, t, by, made, rewrap, openAs } = rewrapSetup();
+  const p = env.parse(k.env);
+  const st = rw.rewrapStatement(p.hdr.threadId, p.hdr.msgId, p.kcommit, t.deviceId,
+    made.sealed, by.deviceId);
+  assert.equal(st.length, rw.STATEMENT_BYTES);
+  assert.equal(hex(st), hex(enc.concat(enc.utf8Encode('sesame/v1/rewrap'), new Uint8Array(1),
+    k.header.threadId, k.header.msgId, unhex(k.v.kcommit), t.deviceId, made.sealed,
+    by.deviceId)));
+  assert.equal(hex(sodium.crypto_box_seal_open(made.sealed, t.boxPk, t.boxSk)), k.inp.key);
+  rw.rewrapVerify(p, t.deviceId, made.sealed, by.deviceId, made.sig, by.signPk);
+  throwsCode(() => rw.rewrapVerify(p, t.deviceId, made.sealed, by.deviceId, made.sig, k.signPk),
+    'BAD_SIGNATURE');
+  const o = openAs({});
+  assert.equal(hex(o.body), k.inp.body);
+  assert.equal(o.nMissing, 0, 'the new device itself is not missing');
+  /* and through receive */
+  const c = prepare(k, 0);
+  c.me = t;
+  c.ctx.rewrap = rewrap;
+  receiveIs(k, c, null, 'ACCEPTED');
+  c.ctx.rewrap = undefined;
+  receiveIs(k, c, 'NOT_A_RECIPIENT', 'ENVELOPE');
+  c.ctx.rewrap = { ...rewrap, sig: Uint8Array.from(rewrap.sig) };
+  c.ctx.rewrap.sig[0] ^= 1;
+  receiveIs(k, c, 'BAD_SIGNATURE', 'ENVELOPE');
+  c.ctx.rewrap = { ...rewrap, byDeviceId: k.header.senderDeviceId };
+  receiveIs(k, c, 'NOT_A_RECIPIENT', 'ENVELOPE');
+});
+
+test('re-wrap: create refuses what it cannot open', () => {
+  const { k, t, by } = rewrapSetup();
+  throwsCode(() => rw.rewrapCreate(k.env, by, k.signPk, { ...t, deviceId: by.deviceId }),
+    'INVALID_ARG');
+  const stranger = { ...by, deviceId: new Uint8Array(16).fill(0x33) };
+  throwsCode(() => rw.rewrapCreate(k.env, stranger, k.signPk, t), 'NOT_A_RECIPIENT');
+  throwsCode(() => rw.rewrapCreate(k.env, by, by.signPk, t), 'BAD_SIGNATURE');
+  const wrongBox = { ...by, boxPk: k.rcpt[1].boxPk, boxSk: k.rcpt[1].boxSk };
+  throwsCode(() => rw.rewrapCreate(k.env, wrongBox, k.signPk, t), 'DECRYPT_FAILED');
+  const bad = Uint8Array.from(k.env);
+  bad[env.OFF.VERSION] = 9;
+  throwsCode(() => rw.rewrapCreate(bad, by, k.signPk, t), 'UNSUPPORTED');
+  const k2 = load(0);
+  k2.env[env.OFF.KCOMMIT] ^= 1;
+  resign(k2);
+  throwsCode(() => rw.rewrapCreate(k2.env, by, k.signPk, t), 'BAD_COMMITMENT');
+  const k3 = load(0);
+  k3.inner[33] ^= 1;
+  reencrypt(k3);
+  throwsCode(() => rw.rewrapCreate(k3.env, by, k.signPk, t), 'INNER_MISMATCH');
+});
+
+test('re-wrap: the ordered refusals 1-8 of the target', () => {
+  const { k, t, by, made, rewrap, expected, openAs } = rewrapSetup();
+  const p = env.parse(k.env);
+  const signAs = (signer, parts) => sodium.crypto_sign_detached(rw.rewrapStatement(
+    p.hdr.threadId, p.hdr.msgId, parts.kcommit ?? p.kcommit, parts.target ?? t.deviceId,
+    parts.sealed ?? made.sealed, parts.by ?? by.deviceId), signer);
+  /* 1. structure, 2. the sender's signature first */
+  throwsCode(() => openAs({}, { env: k.env.subarray(1) }), 'UNSUPPORTED');
+  throwsCode(() => openAs({}, { env: k.env.subarray(0, k.env.length - 1) }), 'BAD_ENVELOPE');
+  const forged = Uint8Array.from(k.env);
+  forged[forged.length - 1] ^= 1;
+  throwsCode(() => openAs({}, { env: forged }), 'BAD_SIGNATURE');
+  /* 3. ghost wraps */
+  throwsCode(() => openAs({}, { expected: expected.slice(1) }), 'GHOST_DEVICE');
+  /* 4. a signer without a wrap never had K */
+  const noWrap = new Uint8Array(16).fill(0x44);
+  throwsCode(() => openAs({ byDeviceId: noWrap, sig: signAs(by.signSk, { by: noWrap }) }),
+    'NOT_A_RECIPIENT');
+  /* 5. the statement binds kcommit, target, signer; every bit of sealed and sig */
+  const kc = Uint8Array.from(p.kcommit);
+  kc[0] ^= 1;
+  throwsCode(() => openAs({ sig: signAs(by.signSk, { kcommit: kc }) }), 'BAD_SIGNATURE');
+  const other = new Uint8Array(16).fill(0x55);
+  throwsCode(() => openAs({ sig: signAs(by.signSk, { target: other }) }), 'BAD_SIGNATURE');
+  throwsCode(() => openAs({}, { me: { ...t, deviceId: other } }), 'BAD_SIGNATURE');
+  throwsCode(() => openAs({ bySignPk: k.signPk }), 'BAD_SIGNATURE');
+  throwsCode(() => openAs({ byDeviceId: k.rcpt[1].deviceId }), 'BAD_SIGNATURE');
+  for (let i = 0; i < 80; i += 3) {
+    const s = Uint8Array.from(made.sealed);
+    s[i] ^= 1 << (i % 8);
+    throwsCode(() => openAs({ sealed: s }), 'BAD_SIGNATURE', `sealed byte ${i}`);
+  }
+  for (let i = 0; i < 64; i += 3) {
+    const s = Uint8Array.from(made.sig);
+    s[i] ^= 1 << (i % 8);
+    throwsCode(() => openAs({ sig: s }), 'BAD_SIGNATURE', `sig byte ${i}`);
+  }
+  const k2 = load(1); /* another message: the same re-wrap does not verify */
+  throwsCode(() => rw.openRewrap(k2.env, t, { senderSignPk: k2.signPk,
+    expected: [...k2.rcpt.map((r) => r.deviceId), k2.header.senderDeviceId],
+    rewrap: { ...rewrap, byDeviceId: k2.rcpt[0].deviceId } }), 'BAD_SIGNATURE');
+  /* 6. K sealed to another key, correctly signed */
+  const toOther = sodium.crypto_box_seal(k.key, k.rcpt[1].boxPk);
+  throwsCode(() => openAs({ sealed: toOther, sig: signAs(by.signSk, { sealed: toOther }) }),
+    'DECRYPT_FAILED');
+  /* 7. a correctly signed re-wrap of another key */
+  const k2sealed = sodium.crypto_box_seal(new Uint8Array(32).fill(3), t.boxPk);
+  throwsCode(() => openAs({ sealed: k2sealed, sig: signAs(by.signSk, { sealed: k2sealed }) }),
+    'BAD_COMMITMENT');
+  /* 8. replay as in open */
+  throwsCode(() => openAs({}, { last: sseq(k) }), 'REPLAYED');
+  /* K sealed by hand to the right key, correctly signed: accepted */
+  const byHand = sodium.crypto_box_seal(k.key, t.boxPk);
+  assert.equal(hex(openAs({ sealed: byHand, sig: signAs(by.signSk, { sealed: byHand }) }).body),
+    k.inp.body);
+});
