@@ -189,8 +189,9 @@ export function open(b, me, o) {
 export function parseClaimed(b, claim) {
   const v = parse(b);
   const h = v.hdr;
-  if (!bytesEqual(h.senderUserId, claim.senderUserId) ||
-    !bytesEqual(h.senderDeviceId, claim.senderDeviceId) || !bytesEqual(h.threadId, claim.threadId)) {
+  const same = bytesEqual(h.senderUserId, claim.senderUserId) &&
+    bytesEqual(h.senderDeviceId, claim.senderDeviceId) && bytesEqual(h.threadId, claim.threadId);
+  if (!same) {
     throw new SesError('INNER_MISMATCH', 'the frame names another thread, sender or device');
   }
   return v;

@@ -80,7 +80,9 @@ export const OFF = Object.freeze({
   WRAPS: 188,
 });
 /** Offsets of the inner plaintext's fields. */
-export const INNER = Object.freeze({ USER: 1, DEVICE: 17, MSG: 33, THREAD: 49, CTYPE: 65, LEN: 66 });
+export const INNER = Object.freeze({
+  USER: 1, DEVICE: 17, MSG: 33, THREAD: 49, CTYPE: 65, LEN: 66,
+});
 
 const MAGIC = utf8Encode('SES1');
 const IDENT = concat(MAGIC, Uint8Array.of(VERSION, SUITE));
