@@ -106,3 +106,14 @@ export function errNum(name) {
 export function errMsg(name) {
   return Object.hasOwn(ERRORS, name) ? ERRORS[name].msg : 'unknown error';
 }
+
+/**
+ * Throws a SesError unless ok.
+ * @param {boolean} ok the condition that must hold
+ * @param {string} code the err.h name thrown otherwise
+ * @param {string} [message]
+ * @returns {void}
+ */
+export function check(ok, code, message) {
+  if (!ok) throw new SesError(code, message);
+}
