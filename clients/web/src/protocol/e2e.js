@@ -148,7 +148,7 @@ function parseRosterFields(reply) {
     members.push(m);
   }
   return { thread: thread.text, threadId: thread.id, patient, version: v, hash,
-    lastSeq: reply.last_seq, members };
+    lastSeq: reply.last_seq, members, meta: isObj(reply.meta) ? reply.meta : null };
 }
 
 /** The member of roster r with user id text, or undefined. */

@@ -1,0 +1,22 @@
+// routes.js - which screens each role has (#/name), the first one being its home. The policy
+// that matters is the server's; this only keeps a role's navigation to what it can use.
+import { AdminScreen } from './admin.js';
+import { AlertsScreen } from './alerts.js';
+
+/** The navigation of each role, home first ('devices' and 'people' are added for everyone). */
+export const NAV = {
+  nurse: ['alerts'],
+  psychiatrist: ['alerts'],
+  gp: ['alerts'],
+  auditor: [],
+  admin: ['admin'],
+};
+
+const SCREENS = { admin: AdminScreen, alerts: AlertsScreen };
+
+/** The screens a role may open, by route name. */
+export function screensFor(role) {
+  const out = {};
+  for (const n of NAV[role] ?? []) out[n] = SCREENS[n];
+  return out;
+}
