@@ -338,4 +338,17 @@ test('fingerprint and safety number as the CLI prints them', async () => {
   assert.deepEqual(fpr.safetyRows(n), ['14401 50598 32059 44771', '41858 43823 77727 53068',
     '11420 90539 97985 45703']);
   assert.equal(sodium.crypto_generichash(32, pk, null).length, 32);
+  /* through a session: both users' keys from `keys`, the same number on both sides */
+  const w = world();
+  const x = w.session(w.alice);
+  const y = w.session(w.bob);
+  const sx = await x.safetyNumber(w.bob.userId);
+  const sy = await y.safetyNumber(w.alice.userId);
+  assert.equal(sx.safetyNumber, sy.safetyNumber);
+  assert.match(sx.safetyNumber, /^[0-9]{60}$/);
+  assert.equal(sx.safetyNumber, await fpr.safetyNumber(
+    { userId: enc.idFromText(w.alice.userId), signPks: [w.alice.signPk] },
+    { userId: enc.idFromText(w.bob.userId), signPks: [w.bob.signPk] }));
+  await assert.rejects(x.safetyNumber(w.alice.userId), (e) => e.code === 'INVALID_ARG');
+  await assert.rejects(x.safetyNumber(idText(0x99)), (e) => e.code === 'NOT_FOUND');
 });

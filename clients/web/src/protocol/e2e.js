@@ -50,7 +50,7 @@ import {
   wrapOf,
 } from './envelope.js';
 import { rewrapCreate } from './rewrap.js';
-import { fingerprint, groupFingerprint } from './fingerprint.js';
+import { fingerprint, groupFingerprint, safetyNumber, safetyRows } from './fingerprint.js';
 
 /** Messages per fetch request (the protocol maximum). */
 export const FETCH_PAGE = 500;
@@ -151,7 +151,12 @@ function parseRosterFields(reply) {
     lastSeq: reply.last_seq, members, meta: isObj(reply.meta) ? reply.meta : null };
 }
 
-/** The member of roster r with user id text, or undefined. */
+/**
+ * The member of a roster with a user id.
+ * @param {object} r a roster (E2eSession.parseRoster's)
+ * @param {string} user id text (canonical)
+ * @returns {object|undefined} the member {user, userId, name, role, devices}
+ */
 export function rosterMember(r, user) {
   return r.members.find((m) => m.user === user);
 }
@@ -804,6 +809,32 @@ export class E2eSession {
   async cursor(thread, read, seq) {
     if (!(seq >= 1)) return;
     await this.request(read ? { t: 'read', thread, seq } : { t: 'ack', thread, delivered: seq });
+  }
+
+  /**
+   * The safety number with another user (`sesame safety-number USER_ID`, cmd_directory.c): over
+   * both users' active device signing keys from `keys`, which are remembered (a change since
+   * last seen goes to onWarning).
+   * @param {string} user the other user's id text
+   * @returns {Promise<{user: string, safetyNumber: string, rows: string[], devices: object[],
+   *   myDevices: object[]}>} devices: [{device, sign_pk}] of each side
+   * @throws {SesError} INVALID_ARG (this user, not an id), NOT_FOUND (no active device),
+   *   E2E_VERIFY_FAILED; the server's errors
+   */
+  async safetyNumber(user) {
+    const u = canonicalId(user);
+    if (!u || u === this.me.user) throw new SesError('INVALID_ARG', "give the other user's id");
+    const mine = await this.fetchKeys(this.me.user);
+    const theirs = await this.fetchKeys(u);
+    if (theirs.length === 0) throw new SesError('NOT_FOUND', `user ${u} has no active device`);
+    this.noteDevices(u, short(u), theirs);
+    this.noteDevices(this.me.user, short(this.me.user), mine);
+    const number = await safetyNumber(
+      { userId: this.keys.userId, signPks: mine.map((d) => d.signPk) },
+      { userId: idFromText(u), signPks: theirs.map((d) => d.signPk) });
+    const list = (ds) => ds.map((d) => ({ device: d.device, sign_pk: toB64url(d.signPk) }));
+    return { user: u, safetyNumber: number, rows: safetyRows(number), devices: list(theirs),
+      myDevices: list(mine) };
   }
 
   // --- history re-wrap (§12) ---------------------------------------------------------------
