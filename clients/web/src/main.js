@@ -16,9 +16,11 @@ async function boot() {
   const device = stored ? { profile: stored.profile, keys: keysFromBytes(stored.secrets) } : null;
   const demo = document.querySelector('meta[name="sesame-demo"]')?.content === '1';
   const save = (profile, keys) => saveDevice(profile, keysToBytes(keys));
+  const root = document.getElementById('app');
+  root.textContent = '';
   render(
     html`<${App} device=${device} code=${code} demo=${demo} saveDevice=${save} />`,
-    document.getElementById('app'),
+    root,
   );
 }
 

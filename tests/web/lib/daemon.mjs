@@ -100,26 +100,33 @@ export async function startDaemon({ webRoot, args = [] } = {}) {
       '--ready-file', ready, '--log-level', 'debug'];
     if (webRoot) argv.push('--web-root', webRoot);
     argv.push(...args);
-    const log = openSync(logFile, 'a', 0o600);
-    const [cmd, cmdArgs] = existsSync(SETPRIV)
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...argv]] // setpriv execs: same PID
-      : [bin, argv];
-    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', log, log] });
-    closeSync(log);
-    let exited = null; // {code, signal} once the child has exited
-    const exit = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        exited = { code, signal };
-        live.delete(child.pid);
-        resolve(exited);
+    let child;
+    let exited = null; // {code, signal} once the current child has exited
+    let exit;
+    const spawnDaemon = async (args) => {
+      const log = openSync(logFile, 'a', 0o600);
+      const [cmd, cmdArgs] = existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] // setpriv execs: same PID
+        : [bin, args];
+      child = spawn(cmd, cmdArgs, { stdio: ['ignore', log, log] });
+      closeSync(log);
+      exited = null;
+      const me = child;
+      exit = new Promise((resolve) => {
+        me.once('exit', (code, signal) => {
+          exited = { code, signal };
+          live.delete(me.pid);
+          resolve(exited);
+        });
       });
-    });
-    if (child.pid === undefined) {
-      throw new Error(`cannot start ${bin}: ${await new Promise((r) => child.once('error', r))}`);
-    }
-    live.set(child.pid, dir);
+      if (child.pid === undefined) {
+        throw new Error(`cannot start ${bin}: ${await new Promise((r) => me.once('error', r))}`);
+      }
+      live.set(child.pid, dir);
+    };
+    await spawnDaemon(argv);
 
-    const stop = async () => {
+    const halt = async () => {
       if (!exited) {
         child.kill('SIGTERM');
         if ((await within(exit, STOP_TIMEOUT_MS)) === null) {
@@ -128,47 +135,72 @@ export async function startDaemon({ webRoot, args = [] } = {}) {
         }
       }
       live.delete(child.pid);
-      await rm(dir, { recursive: true, force: true });
       return exited;
     };
-
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (exited) {
-        const why = `sesamed serve exited (${exited.code ?? exited.signal}) before it was ready`;
-        const logText = tail(logFile);
-        await stop();
-        throw new Error(`${why}\n--- sesamed log ---\n${logText}`);
-      }
-      const r = parseReady(await readFile(ready, 'utf8').catch(() => ''));
-      if (r) {
-        if (r.pid !== child.pid) {
-          await stop();
-          throw new Error(`the ready file says pid=${r.pid}, the daemon started is ${child.pid}`);
+    const stop = async () => {
+      const status = await halt();
+      await rm(dir, { recursive: true, force: true });
+      return status;
+    };
+    // Waits (bounded) for the ready file of the current child; returns its port.
+    const waitReady = async () => {
+      const deadline = Date.now() + READY_TIMEOUT_MS;
+      for (;;) {
+        if (exited) {
+          throw new Error(`sesamed serve exited (${exited.code ?? exited.signal}) before it was ` +
+            `ready\n--- sesamed log ---\n${tail(logFile)}`);
         }
-        return {
-          url: `wss://127.0.0.1:${r.port}/`,
-          origin: `https://127.0.0.1:${r.port}`,
-          port: r.port,
-          pid: child.pid,
-          dataDir,
-          adminCode: info.admin_code,
-          serverId: info.server_id,
-          caFile: join(certs, 'ca.crt'),
-          certFile: join(certs, 'server.crt'),
-          logFile,
-          logTail: () => tail(logFile),
-          stop,
-        };
+        const r = parseReady(await readFile(ready, 'utf8').catch(() => ''));
+        if (r && r.pid === child.pid) return r.port;
+        if (Date.now() >= deadline) {
+          throw new Error(`sesamed serve: no ready file after ${READY_TIMEOUT_MS} ms\n` +
+            `--- sesamed log ---\n${tail(logFile)}`);
+        }
+        await sleep(25);
       }
-      if (Date.now() >= deadline) {
-        const logText = tail(logFile);
-        await stop();
-        throw new Error(`sesamed serve: no ready file after ${READY_TIMEOUT_MS} ms\n` +
-          `--- sesamed log ---\n${logText}`);
-      }
-      await sleep(25);
+    };
+    /**
+     * Stops the daemon (SIGTERM) and starts it again on the same port and data, as an operator
+     * restarting it would; resolves when the new process is ready. `between` runs while it is
+     * down (e.g. to tamper with the database).
+     */
+    const restart = async (between) => {
+      const port = handle.port;
+      const status = await halt();
+      if (between) await between();
+      await rm(ready, { force: true });
+      const again = argv.map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${port}` : a));
+      await spawnDaemon(again);
+      await waitReady();
+      handle.pid = child.pid;
+      return status;
+    };
+    let handle;
+
+    let port;
+    try {
+      port = await waitReady();
+    } catch (e) {
+      await stop();
+      throw e;
     }
+    handle = {
+      url: `wss://127.0.0.1:${port}/`,
+      origin: `https://127.0.0.1:${port}`,
+      port,
+      pid: child.pid,
+      dir,
+      dataDir,
+      adminCode: info.admin_code,
+      serverId: info.server_id,
+      caFile: join(certs, 'ca.crt'),
+      certFile: join(certs, 'server.crt'),
+      logFile,
+      logTail: () => tail(logFile),
+      stop,
+      restart,
+    };
+    return handle;
   } catch (e) {
     // a failure before the daemon was handed over: nothing of this start is left behind
     if (![...live.values()].includes(dir)) await rm(dir, { recursive: true, force: true });

@@ -110,8 +110,11 @@ export class Session {
     this.conn = new Connection({
       url: o.url,
       WebSocketImpl: o.WebSocketImpl,
-      login: async (hello) =>
-        authFrame(hello, { deviceId: this.profile.device, signSk: this.keys.signSk }, Date.now()),
+      // id 0: the Connection numbers its requests from 1
+      login: async (hello) => ({
+        ...authFrame(hello, { deviceId: this.profile.device, signSk: this.keys.signSk }, Date.now()),
+        id: 0,
+      }),
       onPush: (f) => this.dispatch(f),
       onState: (s) => {
         this.connState = s;

@@ -64,7 +64,13 @@ class ThreadStore {
 
   entry(thread) {
     if (!this.threads.has(thread)) {
-      this.threads.set(thread, { roster: null, messages: [], upto: 0, title: null, busy: null });
+      this.threads.set(thread, {
+        roster: null,
+        messages: [],
+        upto: 0,
+        title: null,
+        queue: Promise.resolve(),
+      });
     }
     return this.threads.get(thread);
   }
@@ -73,26 +79,24 @@ class ThreadStore {
   async get(thread, { roster: newRoster = false, reread = false } = {}) {
     await this.ready;
     const e = this.entry(thread);
-    while (e.busy) await e.busy;
-    e.busy = (async () => {
+    // one update of a thread at a time, in order: a second caller waits for the first
+    const step = e.queue.then(async () => {
       if (!e.roster || newRoster) e.roster = await this.e2e.fetchRoster(thread);
       if (reread) {
         e.messages = [];
         e.upto = 0;
       }
       if (e.roster.lastSeq > e.upto) {
-        const got = await this.e2e.fetchMessages(e.roster, { after: e.upto });
+        const upto = e.roster.lastSeq;
+        const got = await this.e2e.fetchMessages(e.roster, { after: e.upto, upto });
         e.messages.push(...got.map(decorate));
-        e.upto = e.roster.lastSeq;
+        e.upto = upto;
       }
       const t = [...e.messages].reverse().find((m) => m.contentType === CONTENT.THREAD_TITLE);
       e.title = t?.text ?? e.title;
-    })();
-    try {
-      await e.busy;
-    } finally {
-      e.busy = null;
-    }
+    });
+    e.queue = step.catch(() => {});
+    await step;
     return e;
   }
 

@@ -67,7 +67,9 @@ function Severity({ sev }) {
 function alertName(a) {
   const key = `alert.${a.type}${a.variant ? `.${a.variant}` : ''}`;
   const v = t(key);
-  return v === key ? t(`alert.${a.type}`) : v;
+  if (v !== key) return v;
+  const base = t(`alert.${a.type}`);
+  return base === `alert.${a.type}` ? a.name : base;
 }
 
 function PatientLabel({ session, a }) {

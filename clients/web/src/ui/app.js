@@ -7,7 +7,7 @@ import { LangPicker } from './lang.js';
 import { Session, originUrl } from '../app/session.js';
 import { EnrolScreen } from './enrol.js';
 import { DevicesScreen, PeopleScreen } from './devices.js';
-import { screensFor, NAV } from './routes.js';
+import { HIDDEN, screensFor, NAV } from './routes.js';
 
 const SIGNED_OUT = 'sesame.signed_out';
 
@@ -53,9 +53,10 @@ function ConnState({ session }) {
 function Shell({ session, demo, onSignOut, onLang }) {
   const route = useRoute();
   const role = session.profile.role;
-  const screens = screensFor(role);
-  const name = screens[route[0]] ? route[0] : NAV[role][0];
-  const Screen = { devices: DevicesScreen, people: PeopleScreen, ...screens }[name];
+  const screens = { ...screensFor(role), devices: DevicesScreen };
+  if (role !== 'auditor') screens.people = PeopleScreen;
+  const name = screens[route[0]] ? route[0] : (NAV[role][0] ?? 'devices');
+  const Screen = screens[name];
   return html`<div class="shell">
     <a class="skip" href="#main">${t('skip')}</a>
     <header class="top">
@@ -73,7 +74,7 @@ function Shell({ session, demo, onSignOut, onLang }) {
     <nav aria-label=${t('nav.label')}>
       <ul>
         ${[...NAV[role], 'devices', 'people']
-          .filter((n, i, a) => a.indexOf(n) === i && (n !== 'people' || role !== 'auditor'))
+          .filter((n) => !HIDDEN.has(n) && (n !== 'people' || role !== 'auditor'))
           .map(
             (n) =>
               html`<li>

@@ -3,11 +3,12 @@
 // computes them from the records decrypted here): weeks in care, last and next contact, latest
 // PHQ-9 and GAD-7 with band and a small trend chart, open alerts, queue tier, next review, the
 // latest recommendation. A psychiatrist sees the nurse of each row (the caseloads they supervise).
-import { html, useEffect } from './html.js';
-import { t } from '../app/i18n.js';
+import { html, useEffect, useState } from './html.js';
+import { formatTime, t } from '../app/i18n.js';
 import { caseloadRow, sortCaseload } from '../protocol/registry.js';
-import { listThreads, threadStore } from '../app/threads.js';
-import { ErrorLine, Title, useLoad } from './common.js';
+import { listThreads, sendTitle, threadStore } from '../app/threads.js';
+import { directory } from '../app/people.js';
+import { ErrorLine, Title, useAction, useId, useLoad } from './common.js';
 
 const TREND_W = 80;
 const TREND_H = 24;
@@ -64,6 +65,12 @@ export function Trend({ points }) {
   </svg>`;
 }
 
+/** A YYYY-MM-DD day in the user's locale, or a dash. */
+function Day({ iso }) {
+  if (!iso) return '—';
+  return html`<time datetime=${iso}>${formatTime(Date.parse(`${iso}T12:00:00Z`), { dateStyle: 'medium' })}</time>`;
+}
+
 function Band({ band }) {
   return band ? html` <span class="muted">(${t(`band.${band}`)})</span>` : null;
 }
@@ -82,7 +89,7 @@ function Row({ r, showNurse }) {
     ${showNurse && html`<td>${r.nurse_name || '—'}</td>`}
     <td>${t(`attention.${r.attention}`)}${flags.length ? html`<br /><span class="muted">${flags.join(' · ')}</span>` : ''}</td>
     <td>${r.weeks ?? '—'}</td>
-    <td>${r.last_contact ?? '—'}<br /><span class="muted">${t('caseload.next')} ${r.next_contact ?? '—'}</span></td>
+    <td><${Day} iso=${r.last_contact} /><br /><span class="muted">${t('caseload.next')} <${Day} iso=${r.next_contact} /></span></td>
     <td>
       ${r.phq9 ? html`${r.phq9.latest}<${Band} band=${r.phq9.band} />` : '—'}
       ${r.item9 && r.item9.value > 0 && html`<br /><strong class="overdue">${t('caseload.item9', { value: r.item9.value })}</strong>`}
@@ -91,9 +98,63 @@ function Row({ r, showNurse }) {
     <td>${r.gad7 ? r.gad7.latest : '—'}</td>
     <td>${r.open_alerts.count > 0 ? html`<a href="#/alerts">${r.open_alerts.count} (${r.open_alerts.highest})</a>` : '0'}</td>
     <td>${r.queue ? r.queue.tier : "—"}</td>
-    <td>${r.next_review ?? '—'}</td>
+    <td><${Day} iso=${r.next_review} /></td>
     <td>${r.recommendation ? t(`rec.state.${r.recommendation.state}`) : '—'}</td>
   </tr>`;
+}
+
+/** A nurse opens a patient thread: pseudonymous reference (the server's), the patient's name as
+ * the encrypted title (never the server's), and the team members. */
+function NewThread({ session, onCreated }) {
+  const dir = useLoad(() => directory(session), [session]);
+  const [f, setF] = useState({ patient: '', title: '', members: [] });
+  const act = useAction();
+  const ids = { patient: useId('ref'), title: useId('title') };
+  const team = [...(dir.data?.values() ?? [])].filter(
+    (u) => u.user !== session.profile.user && ['nurse', 'psychiatrist', 'gp'].includes(u.role),
+  );
+  const toggle = (u) =>
+    setF({
+      ...f,
+      members: f.members.includes(u) ? f.members.filter((x) => x !== u) : [...f.members, u],
+    });
+  const submit = (e) => {
+    e.preventDefault();
+    act.run(async () => {
+      const r = await session.request({
+        t: 'thread_create',
+        patient: f.patient.trim(),
+        members: f.members,
+      });
+      if (f.title.trim()) await sendTitle(session, r.thread, f.title.trim());
+      location.hash = `#/thread/${r.thread}`;
+      onCreated();
+    });
+  };
+  return html`<details class="new-thread">
+    <summary>${t('caseload.new')}</summary>
+    <form onSubmit=${submit}>
+      <div class="field">
+        <label for=${ids.patient}>${t('caseload.new.ref')}</label>
+        <input id=${ids.patient} required maxlength="32" pattern="[A-Za-z0-9_\\-]{1,32}" value=${f.patient} onInput=${(e) => setF({ ...f, patient: e.currentTarget.value })} />
+      </div>
+      <div class="field">
+        <label for=${ids.title}>${t('caseload.new.title')}</label>
+        <input id=${ids.title} maxlength="200" value=${f.title} onInput=${(e) => setF({ ...f, title: e.currentTarget.value })} />
+      </div>
+      <fieldset>
+        <legend>${t('caseload.new.members')}</legend>
+        ${team.map(
+          (u) => html`<label class="choice">
+            <input type="checkbox" value=${u.user} checked=${f.members.includes(u.user)} onChange=${() => toggle(u.user)} />
+            ${u.name} (${t(`role.${u.role}`)})
+          </label>`,
+        )}
+      </fieldset>
+      <${ErrorLine} error=${act.error} />
+      <button type="submit" disabled=${act.busy}>${t('caseload.new.do')}</button>
+    </form>
+  </details>`;
 }
 
 export function CaseloadScreen({ session }) {
@@ -102,6 +163,7 @@ export function CaseloadScreen({ session }) {
   const showNurse = session.profile.role !== 'nurse';
   const rows = list.data ?? [];
   return html`<${Title}>${t('caseload.title')}<//>
+    ${session.profile.role === 'nurse' && html`<${NewThread} session=${session} onCreated=${list.reload} />`}
     <${ErrorLine} error=${list.error} />
     ${!list.data && !list.error && html`<p role="status">${t('loading')}</p>`}
     ${list.data && rows.length === 0 && html`<p role="status">${t('caseload.empty')}</p>`}

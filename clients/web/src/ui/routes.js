@@ -2,17 +2,26 @@
 // that matters is the server's; this only keeps a role's navigation to what it can use.
 import { AdminScreen } from './admin.js';
 import { AlertsScreen } from './alerts.js';
+import { CaseloadScreen } from './caseload.js';
+import { ThreadScreen } from './thread.js';
 
 /** The navigation of each role, home first ('devices' and 'people' are added for everyone). */
 export const NAV = {
-  nurse: ['alerts'],
-  psychiatrist: ['alerts'],
-  gp: ['alerts'],
+  nurse: ['caseload', 'alerts', 'thread'],
+  psychiatrist: ['alerts', 'caseload', 'thread'],
+  gp: ['caseload', 'alerts', 'thread'],
   auditor: [],
   admin: ['admin'],
 };
 
-const SCREENS = { admin: AdminScreen, alerts: AlertsScreen };
+const SCREENS = {
+  admin: AdminScreen,
+  alerts: AlertsScreen,
+  caseload: CaseloadScreen,
+  thread: ThreadScreen,
+};
+/** Routes that are opened from a link, not listed in the navigation. */
+export const HIDDEN = new Set(['thread']);
 
 /** The screens a role may open, by route name. */
 export function screensFor(role) {

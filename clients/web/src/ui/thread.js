@@ -87,7 +87,7 @@ function Marks({ m, receipts, me }) {
   const others = receipts.members.filter((r) => r.user !== me);
   const read = others.filter((r) => r.read >= m.seq).length;
   const delivered = others.filter((r) => r.delivered >= m.seq).length;
-  return html`<span class="marks muted" data-read=${read} data-delivered=${delivered}>
+  return html` <span class="marks muted" data-read=${read} data-delivered=${delivered}>
     ${t('thread.marks', { delivered, read, n: others.length })}</span
   >`;
 }
@@ -142,7 +142,10 @@ export function ThreadScreen({ session, route }) {
   const [tab, setTab] = useState('messages');
   const last = data.data?.e.roster.lastSeq ?? 0;
   useEffect(() => {
-    if (last > 0) store.e2e.cursor(thread, true, last).catch(() => {});
+    if (last > 0) {
+      store.e2e.cursor(thread, false, last).catch(() => {});
+      store.e2e.cursor(thread, true, last).catch(() => {});
+    }
   }, [last]);
   if (data.error) return html`<${Title}>${t('thread.title')}<//><${ErrorLine} error=${data.error} />`;
   if (!data.data) return html`<p role="status">${t('loading')}</p>`;

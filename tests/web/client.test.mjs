@@ -1,0 +1,268 @@
+// client.test.mjs - ctest web.client: the web client end to end, built from clients/web and
+// served by a real sesamed over real TLS, in real Chromium (one context per user, nothing
+// shared). An admin enrols from the first code's link and invites a nurse, a psychiatrist and a
+// GP from the admin screen; the nurse and the psychiatrist enrol from their links; the GP uses
+// the real CLI. The nurse opens a patient thread; nurse and psychiatrist exchange messages
+// live; the CLI reads the browser's messages and the browser reads the CLI's; the nurse records
+// a PHQ-9 with item 9 = 2 (the warning shows at once) and the psychiatrist's inbox shows the A01
+// alert live and acknowledges it; the page keeps a draft through a daemon restart and sends it
+// once reconnected; nothing the browsers sent is found in clear in the database or the log;
+// axe-core finds no serious violation on any screen and every screen is screenshotted in French
+// and English.
+// Run: SESAMED=build/daemon/sesamed SESAME_CLI=build/clients/cli/sesame node --test client.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { startDaemon } from './lib/daemon.mjs';
+import { launchBrowser, saveScreenshot, seriousViolations } from './lib/browser.mjs';
+
+const run = promisify(execFile);
+const BUILD = fileURLToPath(new URL('../../clients/web/build.mjs', import.meta.url));
+const LIVE_MS = 10_000; // a push reaching the other browser
+const secret = (what) => `${what} ${Math.random().toString(36).slice(2, 12)}`;
+
+function cliPath() {
+  const bin = process.env.SESAME_CLI;
+  if (!bin) throw new Error('SESAME_CLI is not set: point it at build/clients/cli/sesame');
+  return bin;
+}
+
+describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { timeout: 200_000 }, () => {
+  let daemon;
+  let chrome;
+  let webRoot;
+  let cliHome;
+  const sent = []; // every plaintext a browser or the CLI sent: none may reach the disk
+  const pages = {};
+
+  before(async () => {
+    webRoot = await mkdtemp(join(tmpdir(), 'sesame-webroot-'));
+    await run(process.execPath, [BUILD, '--out', webRoot], { timeout: 60_000 });
+    daemon = await startDaemon({ webRoot });
+    chrome = await launchBrowser({ caFile: daemon.caFile });
+    cliHome = await mkdtemp(join(tmpdir(), 'sesame-cli-'));
+  });
+
+  after(async () => {
+    await chrome?.close();
+    const status = await daemon?.stop();
+    if (webRoot) await rm(webRoot, { recursive: true, force: true });
+    if (cliHome) await rm(cliHome, { recursive: true, force: true });
+    if (daemon) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
+  });
+
+  const cli = async (...args) => {
+    const r = await run(cliPath(), ['--home', cliHome, ...args], { timeout: 20_000 });
+    return r.stdout;
+  };
+
+  /** Every screen is checked by axe and screenshotted in both languages. */
+  const audit = async (page, screen) => {
+    for (const lang of ['fr', 'en']) {
+      await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption(lang);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+      const bad = await seriousViolations(page);
+      assert.deepEqual(bad, [], `axe on ${screen} (${lang}): ${JSON.stringify(bad, null, 1)}`);
+      await saveScreenshot(page, screen, lang);
+    }
+    await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption('en');
+  };
+
+  const online = (page) => page.locator('.conn[data-state="online"]').waitFor({ timeout: LIVE_MS });
+
+  /** Enrols a new browser context from an enrolment link; returns its page. */
+  const enrol = async (link, who) => {
+    const ctx = await chrome.newContext({ locale: 'en-GB' });
+    const page = await ctx.newPage();
+    page.on('dialog', (d) => d.accept());
+    page.on('pageerror', (e) => console.error(`[${who}] page error: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && console.error(`[${who}] ${m.text()}`));
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Enrol this browser' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#/', 'the code is taken out of the address bar');
+    if (who === 'admin') await audit(page, 'enrol');
+    await page.getByRole('button', { name: 'Enrol' }).click();
+    await online(page);
+    pages[who] = page;
+    return page;
+  };
+
+  const invite = async (role, name) => {
+    const page = pages.admin;
+    await page.getByLabel('Role').selectOption(role);
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = await page.getByTestId('invite-link').textContent();
+    assert.match(link, /^https:\/\/127\.0\.0\.1:\d+\/#code=[A-Z2-7]{8}-[A-Z2-7]{26}$/);
+    return link;
+  };
+
+  test('the admin enrols from the first link and invites the team', async () => {
+    const page = await enrol(`${daemon.origin}/#code=${daemon.adminCode}`, 'admin');
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    pages.links = {
+      nurse: await invite('nurse', 'Anne Martin'),
+      psy: await invite('psychiatrist', 'Paul Durand'),
+      gp: await invite('gp', 'Gilles Petit'),
+    };
+    await page.locator('img.qr').waitFor();
+    await audit(page, 'admin');
+    await page.getByRole('link', { name: 'My devices' }).click();
+    await page.getByTestId('device-fingerprint').waitFor();
+    await audit(page, 'devices');
+  });
+
+  test('nurse and psychiatrist enrol in their browsers, the GP with the CLI', async () => {
+    await enrol(pages.links.nurse, 'nurse');
+    await enrol(pages.links.psy, 'psy');
+    const code = /#code=(.*)$/.exec(pages.links.gp)[1];
+    await cli('enroll', '--server', daemon.url, '--ca', daemon.caFile, '--code', code);
+    assert.match(await cli('whoami'), /Gilles Petit/);
+    await pages.nurse.getByRole('heading', { name: 'Caseload' }).waitFor();
+    await audit(pages.nurse, 'caseload-empty');
+    await pages.nurse.getByRole('link', { name: 'Safety numbers' }).click();
+    await pages.nurse.getByRole('button', { name: /Paul Durand/ }).click();
+    await pages.nurse.getByTestId('safety-number').locator('p.big').first().waitFor();
+    const n1 = (await pages.nurse.getByTestId('safety-number').locator('p.big').allTextContents()).join(' ');
+    await pages.psy.getByRole('link', { name: 'Safety numbers' }).click();
+    await pages.psy.getByRole('button', { name: /Anne Martin/ }).click();
+    await pages.psy.getByTestId('safety-number').locator('p.big').first().waitFor();
+    const n2 = (await pages.psy.getByTestId('safety-number').locator('p.big').allTextContents()).join(' ');
+    assert.match(n1, /^(\d{5} ){11}\d{5}$/);
+    assert.equal(n1, n2, 'both sides see the same safety number');
+    await audit(pages.nurse, 'safety-numbers');
+  });
+
+  test('the nurse opens a thread; messages cross browsers live and the CLI', async () => {
+    const page = pages.nurse;
+    await page.getByRole('link', { name: 'Caseload' }).click();
+    await page.getByText('Open a patient thread').click();
+    await page.getByLabel(/Pseudonymous reference/).fill('P-WEB1');
+    const title = secret('Claire Dubois');
+    sent.push(title);
+    await page.getByLabel(/Patient's name/).fill(title);
+    await page.getByLabel(/Paul Durand/).check();
+    await page.getByLabel(/Gilles Petit/).check();
+    await page.getByRole('button', { name: 'Open the thread' }).click();
+    await page.getByRole('heading', { name: new RegExp(title) }).waitFor();
+    const thread = /#\/thread\/([a-z2-7]{26})/.exec(page.url())[1];
+    pages.thread = thread;
+
+    const hello = secret('Bonjour, point sur Mme D.');
+    sent.push(hello);
+    await page.getByLabel(/Message \(end-to-end/).fill(hello);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('ol.messages li', { hasText: hello }).waitFor();
+
+    const psy = pages.psy;
+    await psy.goto(`${daemon.origin}/#/thread/${thread}`);
+    await psy.locator('ol.messages li', { hasText: hello }).waitFor({ timeout: LIVE_MS });
+    const reply = secret('Vu, je la mets à l’ordre du jour');
+    sent.push(reply);
+    await psy.getByLabel(/Message \(end-to-end/).fill(reply);
+    await psy.getByRole('button', { name: 'Send' }).click();
+    await page.locator('ol.messages li', { hasText: reply }).waitFor({ timeout: LIVE_MS });
+
+    const shown = await cli('thread', 'show', thread);
+    assert.ok(shown.includes(hello) && shown.includes(reply) && shown.includes(title),
+      `the CLI reads what the browsers sent:\n${shown}`);
+    const fromCli = secret('GP: traitement inchangé');
+    sent.push(fromCli);
+    await cli('send', thread, fromCli);
+    await page.locator('ol.messages li', { hasText: fromCli }).waitFor({ timeout: LIVE_MS });
+    await audit(page, 'thread');
+  });
+
+  test('a PHQ-9 with item 9 = 2 warns at once and reaches the psychiatrist live', async () => {
+    const page = pages.nurse;
+    const psy = pages.psy;
+    await psy.getByRole('link', { name: 'Alerts' }).click();
+    await psy.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await page.getByRole('tab', { name: 'PHQ-9 and GAD-7' }).click();
+    const answers = [2, 2, 1, 2, 1, 2, 1, 1, 2];
+    for (const [i, v] of answers.entries()) {
+      await page.locator(`input[name="phq9-${i}"][value="${v}"]`).check();
+      if (i === 8) {
+        await page.getByTestId('item9-warning').waitFor();
+        assert.equal(await page.getByTestId('item9-warning').getAttribute('data-variant'), 'item9_2');
+      }
+    }
+    assert.match(await page.getByTestId('score-PHQ-9').textContent(), /9\/9 answered · 14/);
+    await audit(page, 'scale-form');
+    await page.getByRole('button', { name: 'Send the record' }).click();
+    await page.getByText(/Alert A01\/item9_2 raised/).waitFor({ timeout: LIVE_MS });
+
+    const row = psy.locator('tr[data-type="A01"]');
+    await row.waitFor({ timeout: LIVE_MS });
+    assert.match(await row.textContent(), /P1/);
+    await audit(psy, 'alerts');
+    // A01 item9_2 is the nurse's to acknowledge (§13: owners only); the psychiatrist is copied
+    // and may resolve it, with the risk outcome and an encrypted note.
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    const mine = page.locator('tr[data-type="A01"]');
+    await mine.getByRole('button', { name: 'Acknowledge' }).click();
+    await psy.locator('tr[data-type="A01"]', { hasText: 'acknowledged' }).waitFor({ timeout: LIVE_MS });
+    await row.getByRole('link').click();
+    await psy.getByRole('heading', { name: /Item 9/ }).waitFor();
+    assert.equal(await psy.getByRole('button', { name: 'Acknowledge' }).count(), 0,
+      'a copied psychiatrist is not offered the acknowledgement');
+    await psy.getByLabel(/Risk outcome/).selectOption('imminent');
+    await psy.getByRole('alert').filter({ hasText: 'Phone now' }).waitFor();
+    await psy.getByLabel(/Risk outcome/).selectOption('moderate');
+    await audit(psy, 'alert-detail');
+    await psy.getByRole('button', { name: 'Resolve the alert' }).click();
+    await psy.getByText(/OUTCOME_REQUIRED|note of the assessment/).waitFor();
+    const note = secret('Appel fait, pas de plan suicidaire, revu demain');
+    sent.push(note);
+    await psy.getByLabel(/Note of the assessment/).fill(note);
+    await psy.getByRole('button', { name: 'Resolve the alert' }).click();
+    await psy.locator('dd', { hasText: 'risk assessed' }).waitFor({ timeout: LIVE_MS });
+    const shown = await cli('--json', 'alert', 'list').catch((e) => e.stdout);
+    assert.match(shown, /"state":\s*"resolved"/, `the server has it resolved: ${shown}`);
+    assert.match(shown, /"acked_by":\s*"[a-z2-7]{26}"/);
+
+    // the caseload shows the patient with the score, its band and item 9
+    await page.getByRole('link', { name: 'Caseload' }).click();
+    const line = page.locator(`tr[data-thread="${pages.thread}"]`);
+    await line.waitFor({ timeout: LIVE_MS });
+    assert.match(await line.textContent(), /14 \(moderate\)[\s\S]*item 9 = 2/);
+    await audit(page, 'caseload');
+  });
+
+  test('a draft survives a daemon restart and is sent once reconnected', async () => {
+    const page = pages.nurse;
+    await page.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await page.getByRole('tab', { name: 'Messages' }).click();
+    const draft = secret('brouillon pendant la coupure');
+    sent.push(draft);
+    await page.getByLabel(/Message \(end-to-end/).fill(draft);
+    await daemon.restart(async () => {
+      await page.locator('.conn[data-state="offline"]').waitFor({ timeout: LIVE_MS });
+      assert.equal(await page.getByLabel(/Message \(end-to-end/).inputValue(), draft);
+    });
+    await online(page);
+    assert.equal(await page.getByLabel(/Message \(end-to-end/).inputValue(), draft, 'draft kept');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await pages.psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await pages.psy.locator('ol.messages li', { hasText: draft }).waitFor({ timeout: LIVE_MS });
+  });
+
+  test('nothing the clients sent is in clear on the server', async () => {
+    const files = (await readdir(daemon.dataDir)).map((f) => join(daemon.dataDir, f));
+    files.push(daemon.logFile);
+    for (const f of files) {
+      const bytes = await readFile(f).catch(() => null);
+      if (!bytes) continue;
+      for (const s of sent) {
+        assert.equal(bytes.includes(Buffer.from(s)), false, `"${s}" found in clear in ${f}`);
+      }
+    }
+    assert.ok(sent.length >= 6);
+  });
+});
