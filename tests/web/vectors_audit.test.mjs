@@ -83,7 +83,8 @@ test('describeRecord: the CLI\'s actor labels, a pruned record, a changed one', 
   assert.deepEqual([pruned.seq, pruned.pruned, pruned.parsed, pruned.hashMatches, pruned.action],
     [2, true, false, null, null]);
   const bad = V.negative.records[0];
-  const changed = await describeRecord({ seq: 9, rec: bad.text, hash: b64url(bad.stored_leaf_hash) });
+  const hash = b64url(bad.stored_leaf_hash);
+  const changed = await describeRecord({ seq: 9, rec: bad.text, hash });
   assert.deepEqual([changed.outcome, changed.hashMatches], ['ok', false]);
 });
 
@@ -128,7 +129,8 @@ test('the log key: its key id, its vkey parsed', async () => {
   assert.equal(hexOf(await keyId(origin, pk)), V.keys.key_id);
   const vk = await parseVkey(vkey);
   assert.deepEqual([vk.name, hexOf(vk.id), hexOf(vk.pk)], [origin, V.keys.key_id, V.keys.log_pk]);
-  assert.equal(vkey, `${origin}+${V.keys.key_id}+${Buffer.concat([Buffer.of(1), pk]).toString('base64')}`);
+  const key64 = Buffer.concat([Buffer.of(1), pk]).toString('base64');
+  assert.equal(vkey, `${origin}+${V.keys.key_id}+${key64}`);
   const other = await parseVkey(V.keys.other_vkey);
   assert.equal(hexOf(other.pk), V.keys.other_pk);
   const pub = createPublicKey(logKeys().priv);
@@ -196,15 +198,23 @@ test('every negative checkpoint and vkey is refused with its code', async () => 
   }
   const other = await parseVkey(V.keys.other_vkey);
   assert.throws(() => openCheckpoint(ckpt(17).note, other), { code: 'AUTH_FAILED' });
-  const bad = [...V.negative.vkeys.map((v) => v.vkey), `${origin}+${V.keys.key_id}+${'A'.repeat(44)}`,
-    'no-plus-at-all', `${origin} x+${V.keys.key_id}+AA`];
+  /* a key of small order, with its own right key id: only the point check refuses it */
+  const weak = Buffer.alloc(32);
+  const weakId = sha256(Buffer.from(origin), Buffer.of(0x0a, 0x01), weak).slice(0, 8);
+  const weakKey = `${origin}+${weakId}+${Buffer.concat([Buffer.of(1), weak]).toString('base64')}`;
+  const bad = [...V.negative.vkeys.map((v) => v.vkey), weakKey, 'no-plus-at-all',
+    `${origin} x+${V.keys.key_id}+AA`];
   for (const text of bad) await assert.rejects(parseVkey(text), { code: 'BAD_FIELD' }, text);
 });
 
 // --- verifyLog against an in-memory server -----------------------------------------------------
 
 /** The log as the server keeps it: {seq, rec, hash} entries, served by audit_leaves. */
-const entries = () => V.records.map((r) => ({ seq: r.seq, rec: r.text, hash: b64url(r.leaf_hash) }));
+const entries = () => V.records.map((r) => ({ seq: r.seq, rec: r.text,
+  hash: b64url(r.leaf_hash) }));
+
+/** The wire form of a text's leaf hash. */
+const wireHash = async (text) => Buffer.from(await leafHash(text)).toString('base64url');
 
 /** An error reply, as the web app's Connection rejects with it. */
 function serverError(code, num, msg) {
@@ -244,10 +254,10 @@ const verifyFailed = (kind, detail, seq) => ({
   code: 'AUDIT_VERIFY_FAILED', kind, detail, exit: 6, ...(seq === undefined ? {} : { seq }),
 });
 
-async function expectFailure(server, failure, options) {
+async function expectFailure(server, failure, options, what) {
   const r = await verifyLog(server, vkey, undefined, options);
-  assert.equal(r.ok, false);
-  assert.deepEqual(r.failures, [failure]);
+  assert.equal(r.ok, false, what);
+  assert.deepEqual(r.failures, [failure], what);
   return r;
 }
 
@@ -294,8 +304,10 @@ test('verifyLog: a changed record, as the CLI reports it', async () => {
 
 test('verifyLog: a dropped record, a missing last record, two swapped records', async () => {
   const log = entries();
+  const missing9 = verifyFailed('record_missing',
+    'record 9 missing: the server sent record 10 after record 8', 9);
   await expectFailure(fakeServer(log.filter((e) => e.seq !== 9), ckpt(17).note),
-    verifyFailed('record_missing', 'record 9 missing: the server sent record 10 after record 8', 9));
+    missing9);
   await expectFailure(fakeServer(log.slice(0, 16), ckpt(17).note),
     verifyFailed('record_missing', 'record 17 missing: the server sent no record 17', 17));
   const swapped = entries();
@@ -304,7 +316,35 @@ test('verifyLog: a dropped record, a missing last record, two swapped records', 
     verifyFailed('seq_field', 'record 9: its seq field is 10', 9));
   const reordered = [...log.slice(0, 8), log[9], log[8], ...log.slice(10)];
   await expectFailure(fakeServer(reordered, ckpt(17).note),
-    verifyFailed('record_missing', 'record 9 missing: the server sent record 10 after record 8', 9));
+    missing9);
+});
+
+test('verifyLog: record bytes read as jansson reads them, before their hash', async () => {
+  const text = V.records[8].text;
+  const forged = {
+    duplicate: text.replace('"v":1,', '"v":1,"v":1,'),
+    nul: text.replace('"audit_tail"', '"audit\\u0000tail"'),
+    lone_surrogate: text.replace('"audit_tail"', '"\\ud800"'),
+    huge: text.replace('"v":1,', '"v":99999999999999999999,'),
+    trailing: `${text} x`,
+    array: `[${text}]`,
+  };
+  for (const [what, rec] of Object.entries(forged)) {
+    const log = entries();
+    log[8] = { ...log[8], rec, hash: await wireHash(rec) };
+    await expectFailure(fakeServer(log, ckpt(17).note),
+      verifyFailed('record_not_object', 'record 9: its bytes are not a JSON object', 9), what);
+  }
+  const log = entries();
+  for (const [seq, shown] of [['9.0', -1], ['"9"', -1], ['8', 8]]) {
+    log[8] = { ...log[8], rec: text.replace('"seq":9,', `"seq":${seq},`) };
+    await expectFailure(fakeServer(log, ckpt(17).note),
+      verifyFailed('seq_field', `record 9: its seq field is ${shown}`, 9));
+  }
+  const spaced = text.replace('{"v":1,', '{ "v" : 1 ,');
+  log[8] = { ...log[8], rec: spaced, hash: await wireHash(spaced) };
+  await expectFailure(fakeServer(log, ckpt(17).note),
+    verifyFailed('signed_root', 'records 1..17 do not rebuild the signed root of checkpoint 17'));
 });
 
 test('verifyLog: checkpoints by another key, of another log, malformed', async () => {
@@ -324,7 +364,8 @@ test('verifyLog: checkpoints by another key, of another log, malformed', async (
       verifyFailed('checkpoint_malformed', `${why} is not a well-formed signed note`));
   }
   await expectFailure(fakeServer(entries(), ckpt(17).note, { size: 16 }),
-    verifyFailed('checkpoint_size', 'the checkpoint reply says size 16 but the signed note says 17'));
+    verifyFailed('checkpoint_size',
+      'the checkpoint reply says size 16 but the signed note says 17'));
 });
 
 test('verifyLog: a log that shrank or forked since the stored checkpoint', async () => {
@@ -375,7 +416,7 @@ test('verifyLog: a log of more than one page is read 1000 records at a time', as
   const log = [];
   for (let seq = 1; seq <= n; seq++) {
     const rec = base.replace('"seq":5,', `"seq":${seq},`);
-    log.push({ seq, rec, hash: Buffer.from(await leafHash(rec)).toString('base64url') });
+    log.push({ seq, rec, hash: await wireHash(rec) });
   }
   const root = await treeRoot(log.map((e) => new Uint8Array(Buffer.from(e.hash, 'base64url'))));
   const server = fakeServer(log, signNote(n, Buffer.from(root).toString('base64')));

@@ -49,9 +49,15 @@ function concat(...parts) {
   return out;
 }
 
+/** Equal byte strings, compared without an early exit. */
 function sameBytes(a, b) {
-  return a.length === b.length && sodium.memcmp(a, b);
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
 }
+
+const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Standard base64 (RFC 4648 §4), padded: the strict decoder of note.c, or null. */
 function b64StdDecode(s) {
@@ -341,7 +347,7 @@ export async function parseVkey(text) {
   }
   const pk = key.slice(1);
   const id = await keyId(name, pk);
-  if (sodium.to_hex(id) !== rest.slice(0, 8)) throw bad('the key id does not match');
+  if (toHex(id) !== rest.slice(0, 8)) throw bad('the key id does not match');
   return { name, id, pk };
 }
 
