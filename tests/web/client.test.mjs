@@ -110,6 +110,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
       nurse: await invite('nurse', 'Anne Martin'),
       psy: await invite('psychiatrist', 'Paul Durand'),
       gp: await invite('gp', 'Gilles Petit'),
+      auditor: await invite('auditor', 'Alice Contrôle'),
     };
     await page.locator('img.qr').waitFor();
     await audit(page, 'admin');
@@ -251,6 +252,37 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     await page.getByRole('button', { name: 'Send' }).click();
     await pages.psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
     await pages.psy.locator('ol.messages li', { hasText: draft }).waitFor({ timeout: LIVE_MS });
+  });
+
+  test('the auditor verifies the log in the browser; after tampering it fails', async () => {
+    const page = await enrol(pages.links.auditor, 'auditor');
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const { stdout } = await run(process.env.SESAMED, ['log-key', '--data', daemon.dataDir]);
+    await page.getByLabel(/Log key/).fill(stdout.trim());
+    await page.getByRole('button', { name: 'Pin this key' }).click();
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    const result = page.getByTestId('verify-result');
+    await result.waitFor({ timeout: LIVE_MS });
+    assert.equal(await result.getAttribute('data-ok'), 'true', await result.textContent());
+    await page.locator('table.audit tr[data-seq="1"]').waitFor();
+    await audit(page, 'audit');
+    await page.locator('table.audit tr[data-seq="2"] a').click();
+    await page.getByRole('heading', { name: 'Record 2' }).waitFor();
+    await page.getByText('the bytes match it').waitFor();
+    await audit(page, 'audit-record');
+
+    // someone edits a record's bytes in the database while the daemon is stopped
+    await daemon.restart(async () => {
+      await run('sqlite3', [join(daemon.dataDir, 'sesame.db'),
+        "UPDATE audit SET record = CAST(replace(CAST(record AS TEXT), 'auth.login', 'auth.logon') " +
+        'AS BLOB) WHERE seq = (SELECT min(seq) FROM audit WHERE action = \'auth.login\')']);
+    });
+    await online(page);
+    await page.goto(`${daemon.origin}/#/audit`);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await result.waitFor({ timeout: LIVE_MS });
+    assert.equal(await result.getAttribute('data-ok'), 'false');
+    assert.match(await result.textContent(), /DOES NOT VERIFY[\s\S]*leaf_hash/);
   });
 
   test('nothing the clients sent is in clear on the server', async () => {

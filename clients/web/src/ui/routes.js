@@ -2,6 +2,7 @@
 // that matters is the server's; this only keeps a role's navigation to what it can use.
 import { AdminScreen } from './admin.js';
 import { AlertsScreen } from './alerts.js';
+import { AuditScreen } from './audit.js';
 import { CaseloadScreen } from './caseload.js';
 import { ThreadScreen } from './thread.js';
 
@@ -10,12 +11,13 @@ export const NAV = {
   nurse: ['caseload', 'alerts', 'thread'],
   psychiatrist: ['alerts', 'caseload', 'thread'],
   gp: ['caseload', 'alerts', 'thread'],
-  auditor: [],
+  auditor: ['audit'],
   admin: ['admin'],
 };
 
 const SCREENS = {
   admin: AdminScreen,
+  audit: AuditScreen,
   alerts: AlertsScreen,
   caseload: CaseloadScreen,
   thread: ThreadScreen,
