@@ -22,6 +22,7 @@ import {
   SES_ROLE_ADMIN, SES_ROLE_AUDITOR, SES_ROLE_GP, SES_ROLE_NONE, SES_ROLE_NURSE,
   SES_ROLE_PSYCHIATRIST, roleFromName, roleName, roleNames,
 } from '../../clients/web/src/protocol/roles.js';
+import { codeOf } from './lib/codes.mjs';
 
 const MIN = 60 * 1000;
 const HOUR = 60 * MIN;
@@ -310,14 +311,6 @@ test("the CLI's prechecks before anything is sent (cmd_alert.c)", () => {
 test('the alert note body (content type 3)', () => {
   assert.deepEqual(encodeAlertNote('vu \u00e0 10h'), new TextEncoder().encode('vu \u00e0 10h'));
   assert.equal(decodeAlertNote(encodeAlertNote('\ud83d\ude00 ok')), '\ud83d\ude00 ok');
-  const codeOf = (fn) => {
-    try {
-      fn();
-    } catch (e) {
-      return e.code;
-    }
-    return 'no error';
-  };
   assert.equal(codeOf(() => encodeAlertNote('')), 'INVALID_ARG');
   assert.equal(codeOf(() => encodeAlertNote('a\u0000b')), 'INVALID_ARG');
   assert.equal(codeOf(() => encodeAlertNote('lone \ud800')), 'INVALID_ARG');

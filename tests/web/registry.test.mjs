@@ -11,6 +11,7 @@ import {
   caseloadRow, dayOfMs, registryIndicators, registryQ11, registryRow, sortCaseload, sparkline,
 } from '../../clients/web/src/protocol/registry.js';
 import { dayFormat } from '../../clients/web/src/protocol/scales.js';
+import { codeOf } from './lib/codes.mjs';
 
 const D0 = 20000; /* a day */
 
@@ -34,14 +35,6 @@ function facts(records, today) {
     relapse_prevention: false, closed: false, open_safety: false };
 }
 
-const codeOf = (fn) => {
-  try {
-    fn();
-  } catch (e) {
-    return e.code;
-  }
-  return 'no error';
-};
 
 test('figures in date order (test_registry.c figures_in_date_order)', () => {
   /* entered out of date order: the first by date is the baseline */

@@ -12,19 +12,12 @@ import {
   item9Trigger, parseRecord, recordBody, recordCheck, recordText, rules, scoreScale,
   timeOfDayParse,
 } from '../../clients/web/src/protocol/scales.js';
+import { codeOf } from './lib/codes.mjs';
 
 const VECTORS = new URL('../../protocol/vectors/scales.json', import.meta.url);
 const V = JSON.parse(readFileSync(VECTORS, 'utf8'));
 
 const hexBytes = (hex) => Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16));
-const codeOf = (fn) => {
-  try {
-    fn();
-  } catch (e) {
-    return e.code;
-  }
-  return 'no error';
-};
 
 function section(name, min) {
   assert.ok(Array.isArray(V[name]), `scales.json has no section ${name}`);
