@@ -20,7 +20,8 @@ class ThreadStore {
     this.threads = new Map(); // id -> {roster, messages: [], upto, title}
     this.listeners = new Set();
     this.ready = this.load();
-    session.on('msg', (p) => this.refresh(p.thread));
+    // a new message names its seq: no need to ask for the roster again (roster pushes do)
+    session.on('msg', (p) => this.refresh(p.thread, false, false, p.seq));
     session.on('roster', (p) => this.refresh(p.thread, true));
     session.on('rewrap_done', (p) => this.refresh(p.thread, true, true));
     session.on('receipt', (p) => this.emit(p.thread));
@@ -76,12 +77,13 @@ class ThreadStore {
   }
 
   /** The thread's roster, messages and title, fetching what is new (one fetch at a time). */
-  async get(thread, { roster: newRoster = false, reread = false } = {}) {
+  async get(thread, { roster: newRoster = false, reread = false, seq = 0 } = {}) {
     await this.ready;
     const e = this.entry(thread);
     // one update of a thread at a time, in order: a second caller waits for the first
     const step = e.queue.then(async () => {
       if (!e.roster || newRoster) e.roster = await this.e2e.fetchRoster(thread);
+      if (seq > e.roster.lastSeq) e.roster.lastSeq = seq;
       if (reread) {
         e.messages = [];
         e.upto = 0;
@@ -100,11 +102,11 @@ class ThreadStore {
     return e;
   }
 
-  /** After a push: the roster again (its last_seq moved), then the new messages. */
-  async refresh(thread, roster = true, reread = false) {
+  /** After a push: the roster again when asked (else up to seq), then the new messages. */
+  async refresh(thread, roster = true, reread = false, seq = 0) {
     if (!thread) return;
     try {
-      await this.get(thread, { roster, reread });
+      await this.get(thread, { roster, reread, seq: Number.isSafeInteger(seq) ? seq : 0 });
     } catch {
       /* shown the next time the thread is opened */
     }
