@@ -5,10 +5,11 @@
 // the real CLI. The nurse opens a patient thread; nurse and psychiatrist exchange messages
 // live; the CLI reads the browser's messages and the browser reads the CLI's; the nurse records
 // a PHQ-9 with item 9 = 2 (the warning shows at once) and the psychiatrist's inbox shows the A01
-// alert live and acknowledges it; the page keeps a draft through a daemon restart and sends it
-// once reconnected; nothing the browsers sent is found in clear in the database or the log;
-// axe-core finds no serious violation on any screen and every screen is screenshotted in French
-// and English.
+// alert live and acknowledges it; a psychiatrist raises an imminent-risk alert by hand (the
+// emergency numbers show as soon as it is chosen) and it reaches the nurse live; the page keeps
+// a draft through a daemon restart and sends it once reconnected; nothing the browsers sent is
+// found in clear in the database or the log; axe-core finds no serious violation on any screen
+// and every screen is screenshotted in French and English.
 // Run: SESAMED=build/daemon/sesamed SESAME_CLI=build/clients/cli/sesame node --test client.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,6 +237,48 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     await audit(page, 'caseload');
   });
 
+  test('an alert raised by hand: the types of each role, and imminent risk shows the numbers', async () => {
+    const nurse = pages.nurse;
+    const psy = pages.psy;
+    await nurse.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await nurse.getByRole('tab', { name: 'Raise an alert' }).click();
+    const offered = async (page) =>
+      (await page.getByLabel('Alert', { exact: true }).locator('option').allTextContents())
+        .map((o) => o.split(' ')[0]);
+    assert.deepEqual(await offered(nurse), ['—', 'A02', 'A03', 'A13/routine', 'A13/urgent', 'A17']);
+    assert.equal(await nurse.getByRole('button', { name: 'Raise the alert' }).isDisabled(), true,
+      'nothing is raised before a type is chosen');
+
+    await psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await psy.getByRole('tab', { name: 'Raise an alert' }).click();
+    assert.deepEqual(await offered(psy), ['—', 'A02', 'A03', 'A18']);
+    await psy.getByLabel('Alert', { exact: true }).selectOption('A03');
+    assert.deepEqual(await psy.getByLabel(/Severity/).locator('option').allTextContents(), ['P1', 'P0']);
+    assert.equal(await psy.getByRole('alert').filter({ hasText: 'Phone now' }).count(), 0);
+    await psy.getByLabel('Alert', { exact: true }).selectOption('A02');
+    await psy.getByRole('alert').filter({ hasText: 'Phone now' }).waitFor();
+    const note = secret('Menace de passage a l acte ce soir, pompiers appeles');
+    sent.push(note);
+    await psy.getByLabel(/Note for the owners/).fill(note);
+    await audit(psy, 'raise');
+    await nurse.getByRole('link', { name: 'Alerts' }).click();
+    await psy.getByRole('button', { name: 'Raise the alert' }).click();
+    const done = psy.getByRole('status').filter({ hasText: 'Alert A02 raised' });
+    await done.waitFor({ timeout: LIVE_MS });
+    await done.getByRole('alert').filter({ hasText: 'Phone now' }).waitFor();
+
+    // the nurse is copied: the alert reaches her inbox live, with the emergency numbers
+    const row = nurse.locator('tr[data-type="A02"]');
+    await row.waitFor({ timeout: LIVE_MS });
+    assert.match(await row.textContent(), /P0/);
+    await nurse.getByRole('alert').filter({ hasText: 'Phone now' }).waitFor();
+    const shown = JSON.parse(await cli('--json', 'alert', 'list', '--open'));
+    const a02 = (shown.alerts ?? shown).find((a) => a.type === 'A02');
+    assert.equal(a02?.severity, 'P0', JSON.stringify(shown));
+    assert.equal(a02.origin, 'manual');
+    assert.ok(Number.isInteger(a02.msg_seq), 'the note went first and is named by the raise');
+  });
+
   test('a draft survives a daemon restart and is sent once reconnected', async () => {
     const page = pages.nurse;
     await page.goto(`${daemon.origin}/#/thread/${pages.thread}`);
@@ -251,6 +294,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     assert.equal(await page.getByLabel(/Message \(end-to-end/).inputValue(), draft, 'draft kept');
     await page.getByRole('button', { name: 'Send' }).click();
     await pages.psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await pages.psy.getByRole('tab', { name: 'Messages' }).click();
     await pages.psy.locator('ol.messages li', { hasText: draft }).waitFor({ timeout: LIVE_MS });
   });
 

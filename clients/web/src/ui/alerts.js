@@ -64,7 +64,7 @@ function Severity({ sev }) {
   return html`<span class=${`sev sev-${sev}`}>${sev}</span>`;
 }
 
-function alertName(a) {
+export function alertName(a) {
   const key = `alert.${a.type}${a.variant ? `.${a.variant}` : ''}`;
   const v = t(key);
   if (v !== key) return v;
@@ -105,7 +105,7 @@ function AckButton({ session, a, onDone }) {
     <${ErrorLine} error=${act.error} />`;
 }
 
-function Emergency({ text }) {
+export function Emergency({ text }) {
   if (!text) return null;
   return html`<p class="emergency" role="alert">${t('alert.emergency', { routes: text })}</p>`;
 }

@@ -2,7 +2,8 @@
 // notes, titles), each with who sent it and the delivered/read marks of the other members
 // (`receipts`), the timeline of scales and the thread's alerts, a composer whose draft is kept
 // sealed in IndexedDB (it survives a reload or a lost connection: a send waits in the outbox
-// and goes again with the same bytes), and the PHQ-9/GAD-7 form.
+// and goes again with the same bytes), the PHQ-9/GAD-7 form and the form that raises an alert
+// by hand.
 import { html, useEffect, useRef, useState } from './html.js';
 import { t } from '../app/i18n.js';
 import { CONTENT } from '../protocol/envelope_core.js';
@@ -13,6 +14,7 @@ import { directory, nameOf } from '../app/people.js';
 import { ErrorLine, Title, When, useAction, useId, useLoad } from './common.js';
 import { ScaleForm } from './scaleform.js';
 import { Deadline } from './alerts.js';
+import { RaiseForm, manualTypes } from './raise.js';
 
 const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
@@ -154,10 +156,12 @@ export function ThreadScreen({ session, route }) {
   const names = new Map(e.roster.members.map((m) => [m.user, m.name]));
   const who = (u) => names.get(u) ?? nameOf(dir, u);
   const canRecord = ['nurse', 'psychiatrist', 'gp'].includes(session.profile.role);
+  const tabs = ['messages', 'timeline', ...(canRecord ? ['scales'] : []),
+    ...(manualTypes(session.profile.role).length ? ['raise'] : [])];
   return html`<${Title}>${e.title ?? t('thread.untitled')} <span class="mono muted">${e.roster.patient}</span><//>
     <p class="muted">${t('thread.members')}: ${e.roster.members.map((m) => `${m.name} (${t(`role.${m.role}`)})`).join(', ')}</p>
     <div role="tablist" class="tabs" aria-label=${t('thread.views')}>
-      ${['messages', 'timeline', 'scales'].map(
+      ${tabs.map(
         (name) => html`<button
           type="button"
           role="tab"
@@ -204,5 +208,6 @@ export function ThreadScreen({ session, route }) {
           )}
       </ol>
     </section>`}
-    ${tab === 'scales' && canRecord && html`<${ScaleForm} session=${session} thread=${thread} onDone=${data.reload} />`}`;
+    ${tab === 'scales' && canRecord && html`<${ScaleForm} session=${session} thread=${thread} onDone=${data.reload} />`}
+    ${tab === 'raise' && html`<${RaiseForm} session=${session} thread=${thread} onDone=${data.reload} />`}`;
 }
