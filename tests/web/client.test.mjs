@@ -99,7 +99,10 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     await page.getByLabel('Role').selectOption(role);
     await page.getByLabel('Name', { exact: true }).fill(name);
     await page.getByRole('button', { name: 'Invite', exact: true }).click();
-    const link = await page.getByTestId('invite-link').textContent();
+    // the result of this invitation, not the one before it still on the screen
+    const shown = page.locator(`.invite-result[data-name="${name}"]`);
+    await shown.waitFor({ timeout: LIVE_MS });
+    const link = await shown.getByTestId('invite-link').textContent();
     assert.match(link, /^https:\/\/127\.0\.0\.1:\d+\/#code=[A-Z2-7]{8}-[A-Z2-7]{26}$/);
     return link;
   };

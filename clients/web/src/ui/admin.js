@@ -62,7 +62,7 @@ function InviteForm({ session, onInvited }) {
 
 function InviteResult({ r }) {
   const link = enrolLink(r.code);
-  return html`<div class="invite-result" role="status">
+  return html`<div class="invite-result" role="status" data-name=${r.name}>
     <p>${t('admin.invite.done', { name: r.name, role: t(`role.${r.role}`) })}</p>
     <p>
       ${t('admin.invite.link')}<br />
