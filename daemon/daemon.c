@@ -340,7 +340,8 @@ int ses_daemon_serve(const struct ses_config *cfg)
     } else if (ses_log_key_load(log_path, &d->audit.key) != 0) {
         goto out_free;
     }
-    if ((rc = ses_store_open(db_path, false, &d->store)) != 0)
+    if ((rc = ses_store_open(db_path, false, &d->store)) != 0 ||
+        (rc = ses_store_audit_selfcheck(d->store, db_path)) != 0)
         goto out_free;
     if (ses_store_meta_get(d->store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
         stored_len != 16 || sodium_memcmp(stored_id, d->keys->server_id, 16) != 0) {

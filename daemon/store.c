@@ -83,6 +83,7 @@ static const char *const sql[ST_COUNT] = {
 };
 
 /* Migrations: migrations[i] takes the schema from version i to i+1. */
+#define SES_SCHEMA_MERKLE 2 /* the schema whose migration backfills the audit tree */
 static const char *const migrations[SES_SCHEMA_VERSION] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE users("
@@ -355,8 +356,12 @@ static int user_version(sqlite3 *db, int *v)
     return rc;
 }
 
-static int migrate(sqlite3 *db)
+/* Brings the schema to SES_SCHEMA_VERSION, one transaction per step. The step to schema 2 also
+ * hashes the audit rows written before it into the tree, in the same transaction: that backfill
+ * is a migration, run once; an unhashed row found later is tampering (ses_store_selfcheck). */
+static int migrate(struct ses_store *st)
 {
+    sqlite3 *db = st->db;
     int v = 0;
     char pragma[64];
     if (user_version(db, &v) != 0)
@@ -370,9 +375,12 @@ static int migrate(sqlite3 *db)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (exec_sql(db, "BEGIN IMMEDIATE") != 0)
             return SES_EIO;
-        if (exec_sql(db, migrations[v]) != 0 || exec_sql(db, pragma) != 0) {
+        int rc = exec_sql(db, migrations[v]);
+        if (rc == 0 && v + 1 == SES_SCHEMA_MERKLE)
+            rc = store_audit_backfill(st);
+        if (rc != 0 || exec_sql(db, pragma) != 0) {
             exec_sql(db, "ROLLBACK");
-            return SES_EIO;
+            return rc != 0 ? rc : SES_EIO;
         }
         if (exec_sql(db, "COMMIT") != 0)
             return SES_EIO;
@@ -460,9 +468,7 @@ int ses_store_open(const char *path, bool create, struct ses_store **out)
                               "PRAGMA wal_autocheckpoint=0;");
     sqlite3_wal_hook(st->db, on_wal_commit, st);
     if (rc == 0)
-        rc = migrate(st->db);
-    if (rc == 0)
-        rc = store_audit_backfill(st);
+        rc = migrate(st);
     if (rc != 0) {
         ses_store_close(st);
         return rc;

@@ -43,6 +43,13 @@ int ses_store_wal_checkpoint(struct ses_store *st, bool restart);
 /* Page cache of this connection, in MiB. */
 void ses_store_cache_mib(struct ses_store *st, int mib);
 
+/* The start-up check of the audit rows against the tree: every row has a leaf hash and none lies
+ * past the tree's size (a row added outside sesamed would otherwise be hashed in, or make every
+ * audited write collide). Logs the fault naming path; SES_ECONFLICT for a fault, SES_EIO if the
+ * rows cannot be read, 0 when sound. */
+int ses_store_audit_selfcheck(struct ses_store *st, const char *path)
+    __attribute__((warn_unused_result));
+
 /* Finalizes statements and closes the database. NULL-safe. */
 void ses_store_close(struct ses_store *st);
 

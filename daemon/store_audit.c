@@ -14,6 +14,7 @@
 #include "sesame/err.h"
 #include "sesame/merkle.h"
 
+#include "log.h"
 #include "store_internal.h"
 
 /* --- canonical record bytes ------------------------------------------------------------------- */
@@ -279,28 +280,22 @@ int store_audit_backfill(struct ses_store *st)
     store_done(s);
     if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = SES_EIO;
-    if (rc == 0 && n > 0 && (rc = ses_store_begin(st)) == 0) {
-        for (int i = 0; i < n && rc == 0; i++) {
-            uint8_t leaf[32];
-            uint64_t size = 0;
-            ses_merkle_leaf_hash(leaf, (const uint8_t *)rows[i].b.p, rows[i].b.len);
-            sqlite3_stmt *u = store_stmt(st, ST_AUDIT_SET_LEAF);
-            if (u == NULL || (rc = ses_store_audit_size(st, &size)) != 0)
-                rc = SES_EIO;
-            else if ((int64_t)size + 1 != rows[i].seq)
-                rc = SES_ECONFLICT; /* version-1 rows must be contiguous from 1 */
-            else {
-                sqlite3_bind_int64(u, 1, rows[i].seq);
-                sqlite3_bind_blob(u, 2, rows[i].b.p, (int)rows[i].b.len, SQLITE_STATIC);
-                sqlite3_bind_blob(u, 3, leaf, 32, SQLITE_STATIC);
-                if ((rc = store_exec(st, u)) == 0)
-                    rc = tree_add(st, size, leaf);
-            }
+    for (int i = 0; i < n && rc == 0; i++) {
+        uint8_t leaf[32];
+        uint64_t size = 0;
+        ses_merkle_leaf_hash(leaf, (const uint8_t *)rows[i].b.p, rows[i].b.len);
+        sqlite3_stmt *u = store_stmt(st, ST_AUDIT_SET_LEAF);
+        if (u == NULL || (rc = ses_store_audit_size(st, &size)) != 0)
+            rc = SES_EIO;
+        else if ((int64_t)size + 1 != rows[i].seq)
+            rc = SES_ECONFLICT; /* version-1 rows must be contiguous from 1 */
+        else {
+            sqlite3_bind_int64(u, 1, rows[i].seq);
+            sqlite3_bind_blob(u, 2, rows[i].b.p, (int)rows[i].b.len, SQLITE_STATIC);
+            sqlite3_bind_blob(u, 3, leaf, 32, SQLITE_STATIC);
+            if ((rc = store_exec(st, u)) == 0)
+                rc = tree_add(st, size, leaf);
         }
-        if (rc == 0)
-            rc = ses_store_commit(st);
-        else
-            ses_store_rollback(st);
     }
     for (int i = 0; i < n; i++)
         free(rows[i].b.p);
@@ -460,4 +455,49 @@ int ses_store_checkpoint_latest(struct ses_store *st, uint64_t *size, char *note
     }
     store_done(s);
     return rc;
+}
+
+/* One integer from a one-row query; *null when it is NULL. */
+static int query_int(struct ses_store *st, const char *sql, int64_t *v, bool *null)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = SES_EIO;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        *null = sqlite3_column_type(s, 0) == SQLITE_NULL;
+        *v = sqlite3_column_int64(s, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int ses_store_audit_selfcheck(struct ses_store *st, const char *path)
+{
+    uint64_t size = 0;
+    int64_t v = 0;
+    bool null = true;
+    if (ses_store_audit_size(st, &size) != 0 ||
+        query_int(st, "SELECT min(seq) FROM audit WHERE leaf_hash IS NULL", &v, &null) != 0) {
+        SES_LOG(SES_LOG_ERR, "store", "%s: the audit log cannot be read: %s", path,
+                sqlite3_errmsg(st->db));
+        return SES_EIO;
+    }
+    if (!null) {
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: audit row %lld has no leaf hash: it was written outside sesamed (every "
+                "record is hashed when it is written); refusing to start",
+                path, (long long)v);
+        return SES_ECONFLICT;
+    }
+    if (query_int(st, "SELECT max(seq) FROM audit", &v, &null) != 0)
+        return SES_EIO;
+    if (!null && v > (int64_t)size) {
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: audit row %lld is past the end of the audit tree (%llu records): it was "
+                "written outside sesamed; refusing to start",
+                path, (long long)v, (unsigned long long)size);
+        return SES_ECONFLICT;
+    }
+    return 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -1070,6 +1071,74 @@ static void test_tamper_truncated(void **state)
     free(why);
 }
 
+/* The daemon refuses to start on the tampered copy: a non-zero exit within 10 s, stderr naming
+ * the database file and the fault, no ready file. */
+static void expect_start_refused(struct tcase *c, const char *fault)
+{
+    char *ready = h_path(c->tmp, "ready");
+    const char *argv[] = {SESAMED_BIN,    "serve",  "--data",      c->data, "--listen",
+                          "127.0.0.1:0",  "--cert", h_cert_file(), "--key", h_key_file(),
+                          "--ready-file", ready,    NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    char *want = h_fmt("%s: %s", c->db, fault);
+    if (p.status <= 0 || p.timed_out || strstr(p.err, want) == NULL) {
+        print_error("want a refusal with [%s]; got exit %d%s, stderr [%s]\n", want, p.status,
+                    p.timed_out ? " (timed out)" : "", p.err);
+        fail();
+    }
+    assert_int_equal(access(ready, F_OK), -1);
+    free(want);
+    h_proc_free(&p);
+    free(ready);
+}
+
+/* (f) a forged row appended while the daemon is stopped, with no record bytes and no leaf hash
+ * (as rows were before the Merkle log): it is never hashed into the tree and signed (the
+ * backfill is a migration, run once), the daemon refuses to start. */
+static void test_tamper_appended_unhashed(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    long long next = h_audit_max_seq(c->db) + 1;
+    h_db_exec(c->db,
+              "INSERT INTO audit(seq, ts_ms, action, outcome) VALUES(%lld, 0, 'admin.user_add', "
+              "'ok')",
+              next);
+    char *fault = h_fmt("audit row %lld has no leaf hash", next);
+    expect_start_refused(c, fault);
+    free(fault);
+    assert_int_equal(h_db_int(c->db, "SELECT COUNT(*) FROM audit WHERE leaf_hash IS NULL"), 1);
+    assert_int_equal(h_db_int(c->db, "SELECT MAX(idx) + 1 FROM audit_node WHERE level = 0"),
+                     next - 1);
+    (void)b;
+}
+
+/* (g) a stray row appended with a leaf hash but no tree node: the daemon refuses to start
+ * instead of starting "ready" with every audited request (every login) colliding with it. */
+static void test_tamper_appended_stray(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    long long next = h_audit_max_seq(c->db) + 1;
+    char *forged = h_fmt("{\"v\":1,\"seq\":%lld,\"ts\":0,\"actor\":{\"user\":null,"
+                         "\"device\":null,\"role\":null},\"action\":\"server.stop\","
+                         "\"object\":null,\"outcome\":\"ok\",\"peer\":null}",
+                         next);
+    char hex[65];
+    leaf_hex(hex, forged);
+    h_db_exec(c->db,
+              "INSERT INTO audit(seq, ts_ms, action, outcome, record, leaf_hash) "
+              "VALUES(%lld, 0, 'server.stop', 'ok', CAST('%s' AS BLOB), X'%s')",
+              next, forged, hex);
+    free(forged);
+    char *fault =
+        h_fmt("audit row %lld is past the end of the audit tree (%lld records)", next, next - 1);
+    expect_start_refused(c, fault);
+    free(fault);
+    (void)b;
+}
+
 /* (e) a checkpoint written into the file, signed with a key that is not the log key. */
 static void test_tamper_forged_checkpoint(void **state)
 {
@@ -1464,6 +1533,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tamper_inserted, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_truncated, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_forged_checkpoint, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_appended_unhashed, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_appended_stray, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_fhir_export, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_paging, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_prune, h_setup, h_teardown),
