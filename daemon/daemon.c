@@ -189,10 +189,69 @@ int ses_daemon_print_log_key(const char *dir)
         status = 0;
     } else {
         fprintf(stderr,
-                "sesamed: cannot read the keys of %s (run sesamed serve once to create "
-                "the log key of an older data directory)\n",
+                "sesamed: cannot read the keys of %s (a lost log key is replaced with "
+                "sesamed log-key --data DIR --new)\n",
                 dir);
     }
+    ses_server_keys_free(keys);
+    ses_log_key_free(lk);
+    return status;
+}
+
+struct new_key_txn {
+    const char *object;
+    int64_t now;
+};
+
+static int run_new_key(struct ses_store *st, void *arg)
+{
+    const struct new_key_txn *t = arg;
+    struct ses_audit_rec rec = {
+        .ts_ms = t->now, .action = "audit.log_key_new", .object = t->object, .outcome = "ok"};
+    return ses_store_audit_append(st, &rec, NULL);
+}
+
+int ses_daemon_new_log_key(const char *dir)
+{
+    char key_path[SES_PATH_MAX], log_path[SES_PATH_MAX], db_path[SES_PATH_MAX], vkey[512];
+    struct ses_server_keys *keys = NULL;
+    struct ses_log_key *lk = NULL;
+    struct ses_store *store = NULL;
+    struct ses_clock clock = {0};
+    int rc, status = 1;
+    if (path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
+        path_join(log_path, sizeof log_path, dir, SES_LOG_KEY_FILE) != 0 ||
+        path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0)
+        return 2;
+    if (access(log_path, F_OK) == 0) {
+        fprintf(stderr, "sesamed: %s exists; refusing to replace the audit log's key\n", log_path);
+        return 1;
+    }
+    umask(077);
+    if (ses_server_keys_load(key_path, &keys) != 0 ||
+        (rc = ses_store_open(db_path, false, &store)) != 0 ||
+        (rc = ses_store_audit_selfcheck(store, db_path)) != 0) {
+        fprintf(stderr, "sesamed: cannot open the data directory %s\n", dir);
+        goto out;
+    }
+    if (ses_log_key_create(log_path, &lk) != 0 ||
+        ses_auditlog_vkey(vkey, sizeof vkey, keys->server_id, lk->pk) != 0) {
+        fprintf(stderr, "sesamed: cannot create %s\n", log_path);
+        goto out;
+    }
+    struct new_key_txn t = {.object = vkey, .now = ses_clock_now_ms(&clock)};
+    if ((rc = ses_store_txn(store, run_new_key, &t)) != 0) {
+        fprintf(stderr, "sesamed: cannot record the new key in %s: %s\n", db_path, ses_err_msg(rc));
+        unlink(log_path);
+        goto out;
+    }
+    printf("%s\n", vkey);
+    fprintf(stderr, "sesamed: a new audit log key was created and recorded in the log "
+                    "(audit.log_key_new); auditors pin it with sesame audit verify --log-key KEY "
+                    "--repin\n");
+    status = 0;
+out:
+    ses_store_close(store);
     ses_server_keys_free(keys);
     ses_log_key_free(lk);
     return status;
@@ -333,13 +392,17 @@ int ses_daemon_serve(const struct ses_config *cfg)
         goto out_free;
     if (path_join(log_path, sizeof log_path, cfg->data, SES_LOG_KEY_FILE) != 0)
         goto out_free;
-    if (access(log_path, F_OK) != 0) { /* data directories made before the Merkle log */
-        SES_LOG(SES_LOG_NOTICE, "daemon", "creating the audit log key %s", log_path);
-        if (ses_log_key_create(log_path, &d->audit.key) != 0)
-            goto out_free;
-    } else if (ses_log_key_load(log_path, &d->audit.key) != 0) {
+    if (access(log_path, F_OK) != 0) {
+        /* never replaced silently: auditors would then see "not signed by the pinned key" */
+        SES_LOG(SES_LOG_ERR, "daemon",
+                "%s: missing: the audit log's signing key is gone; restore it from the backup, or "
+                "create a new one with `sesamed log-key --data %s --new` (audited; auditors then "
+                "pin the new key); refusing to start",
+                log_path, cfg->data);
         goto out_free;
     }
+    if (ses_log_key_load(log_path, &d->audit.key) != 0)
+        goto out_free;
     if ((rc = ses_store_open(db_path, false, &d->store)) != 0 ||
         (rc = ses_store_audit_selfcheck(d->store, db_path)) != 0)
         goto out_free;

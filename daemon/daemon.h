@@ -50,6 +50,10 @@ int ses_daemon_init_data(const char *dir, bool json, const char *admin_name);
 
 /* `sesamed log-key`: prints the audit log's verifier key (vkey) for auditors to pin. */
 int ses_daemon_print_log_key(const char *dir);
+/* `sesamed log-key --data DIR --new`: creates a new audit log key where DIR's is missing (never
+ * over an existing one), records it in the log (audit.log_key_new, the new verifier key as its
+ * object) and prints the verifier key. Returns the exit status. */
+int ses_daemon_new_log_key(const char *dir);
 
 /* `sesamed serve`: runs until SIGTERM/SIGINT. Returns the exit status (0 on clean shutdown). */
 int ses_daemon_serve(const struct ses_config *cfg);

@@ -18,8 +18,9 @@ static void usage(FILE *f)
             "usage:\n"
             "  sesamed init --data DIR [--json] [--admin-name NAME]\n"
             "      create a data directory and print the first admin's enrolment code\n"
-            "  sesamed log-key --data DIR\n"
-            "      print the audit log's verifier key, for auditors to pin\n"
+            "  sesamed log-key --data DIR [--new]\n"
+            "      print the audit log's verifier key, for auditors to pin; --new creates a\n"
+            "      new key where the old one was lost (recorded in the audit log)\n"
             "  sesamed serve --data DIR [--listen HOST:PORT] [--cert FILE] [--key FILE]\n"
             "                [--ready-file FILE] [--log-level LEVEL] [--preauth-timeout S]\n"
             "                [--max-conns-per-ip N] [--checkpoint-every N]\n"
@@ -142,11 +143,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "log-key") == 0) {
-        if (argc != 4 || strcmp(argv[2], "--data") != 0) {
-            fprintf(stderr, "usage: sesamed log-key --data DIR\n");
+        bool fresh = argc == 5 && strcmp(argv[4], "--new") == 0;
+        if ((argc != 4 && !fresh) || strcmp(argv[2], "--data") != 0) {
+            fprintf(stderr, "usage: sesamed log-key --data DIR [--new]\n");
             return 2;
         }
-        return ses_daemon_print_log_key(argv[3]);
+        return fresh ? ses_daemon_new_log_key(argv[3]) : ses_daemon_print_log_key(argv[3]);
     }
     fprintf(stderr, "sesamed: unknown command '%s'\n", argv[1]);
     usage(stderr);

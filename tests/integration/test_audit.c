@@ -1072,8 +1072,8 @@ static void test_tamper_truncated(void **state)
 }
 
 /* The daemon refuses to start on the tampered copy: a non-zero exit within 10 s, stderr naming
- * the database file and the fault, no ready file. */
-static void expect_start_refused(struct tcase *c, const char *fault)
+ * the file and the fault, no ready file. */
+static void expect_start_refused(struct tcase *c, const char *file, const char *fault)
 {
     char *ready = h_path(c->tmp, "ready");
     const char *argv[] = {SESAMED_BIN,    "serve",  "--data",      c->data, "--listen",
@@ -1081,7 +1081,7 @@ static void expect_start_refused(struct tcase *c, const char *fault)
                           "--ready-file", ready,    NULL};
     struct h_proc p;
     assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
-    char *want = h_fmt("%s: %s", c->db, fault);
+    char *want = h_fmt("%s: %s", file, fault);
     if (p.status <= 0 || p.timed_out || strstr(p.err, want) == NULL) {
         print_error("want a refusal with [%s]; got exit %d%s, stderr [%s]\n", want, p.status,
                     p.timed_out ? " (timed out)" : "", p.err);
@@ -1106,7 +1106,7 @@ static void test_tamper_appended_unhashed(void **state)
               "'ok')",
               next);
     char *fault = h_fmt("audit row %lld has no leaf hash", next);
-    expect_start_refused(c, fault);
+    expect_start_refused(c, c->db, fault);
     free(fault);
     assert_int_equal(h_db_int(c->db, "SELECT COUNT(*) FROM audit WHERE leaf_hash IS NULL"), 1);
     assert_int_equal(h_db_int(c->db, "SELECT MAX(idx) + 1 FROM audit_node WHERE level = 0"),
@@ -1134,9 +1134,46 @@ static void test_tamper_appended_stray(void **state)
     free(forged);
     char *fault =
         h_fmt("audit row %lld is past the end of the audit tree (%lld records)", next, next - 1);
-    expect_start_refused(c, fault);
+    expect_start_refused(c, c->db, fault);
     free(fault);
     (void)b;
+}
+
+/* (h) the log key deleted: the daemon refuses to start rather than sign with a new key; the
+ * operator's `log-key --new` creates one, records it in the log, and refuses to run twice. */
+static void test_log_key_lost(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    char *key = h_path(c->data, "log.key");
+    assert_int_equal(unlink(key), 0);
+    expect_start_refused(c, key, "missing: the audit log's signing key is gone");
+    assert_int_equal(access(key, F_OK), -1);
+    const char *argv[] = {SESAMED_BIN, "log-key", "--data", c->data, "--new", NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    assert_int_equal(p.status, 0);
+    assert_true(p.out_len > 1 && p.out[p.out_len - 1] == '\n');
+    p.out[p.out_len - 1] = '\0';
+    assert_null(strchr(p.out, '\n'));
+    assert_string_not_equal(p.out, b->vkey);
+    char *printed = h_log_key_ok(c->data);
+    assert_string_equal(printed, p.out);
+    assert_int_equal(h_db_int(c->db,
+                              "SELECT COUNT(*) FROM audit WHERE seq = (SELECT MAX(seq) FROM audit) "
+                              "AND action = 'audit.log_key_new' AND object = '%s' AND "
+                              "json_extract(record, '$.object') = '%s'",
+                              printed, printed),
+                     1);
+    h_proc_free(&p);
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.err, "exists; refusing to replace"));
+    h_proc_free(&p);
+    /* with the new key in place the daemon starts and signs with it */
+    h_daemon_start_ok(&c->d, c->data, c->log, NULL, NULL);
+    free(printed);
+    free(key);
 }
 
 /* (e) a checkpoint written into the file, signed with a key that is not the log key. */
@@ -1535,6 +1572,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tamper_forged_checkpoint, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_appended_unhashed, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_appended_stray, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_log_key_lost, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_fhir_export, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_paging, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_prune, h_setup, h_teardown),
