@@ -1,11 +1,13 @@
 /*
  * main.c - sesamed's command line: `init` and `serve`. Thin: parse, then hand over to daemon.c.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -85,6 +87,9 @@ static int cmd_serve(int argc, char **argv)
     }
     snprintf(cfg.data, sizeof cfg.data, "%s", data);
     snprintf(conf, sizeof conf, "%s/%s", data, SES_CONF_FILE);
+    if (access(conf, F_OK) != 0 && errno == ENOENT)
+        fprintf(stderr, "sesamed: notice: %s not found: running on the defaults and the flags\n",
+                conf);
     if (ses_config_load_file(&cfg, conf, true, err, sizeof err) != 0) {
         fprintf(stderr, "sesamed: %s\n", err);
         return 2;

@@ -468,6 +468,25 @@ static void test_serve_usage_and_config_errors(void **state)
     free(ready);
 }
 
+/* Without sesamed.conf the daemon starts on the defaults and the flags, and says so. */
+static void test_missing_conf_said(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_START | H_ENV_NO_ADMIN);
+    char *conf = h_path(e->data, "sesamed.conf");
+    assert_int_equal(unlink(conf), 0);
+    h_daemon_start_ok(&e->d, e->data, e->log, NULL, NULL);
+    size_t len = 0;
+    char *log = h_read_file(e->log, &len);
+    assert_non_null(log);
+    char *want =
+        h_fmt("sesamed: notice: %s not found: running on the defaults and the flags", conf);
+    assert_non_null(strstr(log, want));
+    free(want);
+    free(log);
+    free(conf);
+}
+
 /* A connection that does not log in within --preauth-timeout is closed; a logged-in one stays. */
 static void test_preauth_timeout(void **state)
 {
@@ -508,6 +527,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_log_has_no_secrets, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_serve_usage_and_config_errors, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_preauth_timeout, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_conf_said, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
