@@ -404,8 +404,15 @@ int ses_store_wal_pages(const struct ses_store *st)
 int ses_store_wal_checkpoint(struct ses_store *st, bool restart)
 {
     int log = 0, done = 0;
+    /* RESTART waits (busy handler) for every reader to leave the old WAL: an outside reader (a
+     * sqlite3 shell, a backup) would hold the writer for the whole busy timeout, after every
+     * batch. Without a busy handler it copies what it can and returns SQLITE_BUSY at once. */
+    if (restart)
+        sqlite3_busy_timeout(st->db, 0);
     int rc = sqlite3_wal_checkpoint_v2(
         st->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (restart)
+        sqlite3_busy_timeout(st->db, SES_STORE_BUSY_MS);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         SES_LOG(SES_LOG_WARN, "store", "checkpoint failed: %s", sqlite3_errmsg(st->db));
         return SES_EIO;
@@ -460,7 +467,7 @@ int ses_store_open(const char *path, bool create, struct ses_store **out)
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 1 << 20);
-    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_busy_timeout(st->db, SES_STORE_BUSY_MS);
     /* no automatic checkpoint inside a commit: the writer checkpoints when it is idle
      * (ses_store_wal_checkpoint), so no client waits for it */
     int rc = exec_sql(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"

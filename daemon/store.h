@@ -19,6 +19,7 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
+#define SES_STORE_BUSY_MS 5000 /* a statement waits this long for another connection's lock */
 #define SES_SCHEMA_VERSION 9
 
 struct ses_store;
@@ -35,9 +36,9 @@ int ses_store_txn(struct ses_store *st, int (*fn)(struct ses_store *st, void *ar
  * while the daemon serves, so that all writes go through the writer. Returns 0 or SES_EIO. */
 int ses_store_set_read_only(struct ses_store *st, bool on) __attribute__((warn_unused_result));
 /* The WAL is not checkpointed inside commits. wal_pages: frames in the WAL after the last commit
- * of this connection; wal_checkpoint: copies them back (PASSIVE: never waits for readers), or with
- * restart, waits (busy timeout) for writers and for readers of older snapshots, copies everything
- * back, and makes the next commit write the WAL from its start (RESTART). */
+ * of this connection; wal_checkpoint: copies them back (PASSIVE), or with restart, also makes the
+ * next commit write the WAL from its start (RESTART) when no reader holds an older snapshot.
+ * Neither waits for a reader or a writer: what they hold is left for the next call. */
 int ses_store_wal_pages(const struct ses_store *st);
 int ses_store_wal_checkpoint(struct ses_store *st, bool restart);
 /* Page cache of this connection, in MiB. */

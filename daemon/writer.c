@@ -42,6 +42,7 @@ struct ses_writer {
     bool restarting;         /* the writer resets the WAL: no checkpointer pass meanwhile (mu) */
     uv_cond_t idle_cond;     /* signalled when ckpt_running goes false (mu) */
     bool ckpt_started;
+    uint64_t reset_not_before_ns; /* writer thread: no WAL reset before (uv_hrtime) */
     /* jobs whose prep() nobody has started, in submission order (a sub-sequence of the jobs
      * queued and being run): prep threads take the head; so does the writer, which reaches them
      * in order, when no prep thread was quicker */
@@ -244,8 +245,13 @@ static void writer_main(void *arg)
             w->stats.max_batch = n;
         uv_mutex_unlock(&w->mu);
         uv_async_send(&w->async);
-        if (ses_store_wal_pages(w->st) >= SES_WRITER_WAL_RESET_PAGES)
+        if (ses_store_wal_pages(w->st) >= SES_WRITER_WAL_RESET_PAGES &&
+            uv_hrtime() >= w->reset_not_before_ns) {
             reset_wal(w);
+            /* still that large: a reader holds an old snapshot; try again later, not per batch */
+            if (ses_store_wal_pages(w->st) >= SES_WRITER_WAL_RESET_PAGES)
+                w->reset_not_before_ns = uv_hrtime() + SES_WRITER_RESET_RETRY_MS * 1000000ull;
+        }
     }
 }
 

@@ -33,6 +33,8 @@
  * nothing appended meanwhile it reaches the end of the WAL, and the next commit writes the WAL
  * from its start again instead of growing the file without end under steady load. */
 #define SES_WRITER_WAL_RESET_PAGES 8192
+/* A reset that a reader's old snapshot stopped (it never waits for one) is tried again after: */
+#define SES_WRITER_RESET_RETRY_MS 1000
 /* Prep threads: one per CPU beyond the first (the loop and the writer need the rest), at most: */
 #define SES_WRITER_MAX_PREP_THREADS 3
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -725,6 +726,42 @@ static void checkpoints(void **state)
     assert_int_equal(ses_store_checkpoint_latest(f->st, &size, note, 4), SES_EIO);
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Issue 15, defect 7: an outside reader (a sqlite3 shell, a backup) holding a read transaction
+ * must not hold the writer's RESTART checkpoint for the busy timeout: it returns at once, leaving
+ * the frames the reader may still need, and completes once the reader is gone. */
+static void restart_checkpoint_never_waits_for_a_reader(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t v[512] = {1};
+    assert_int_equal(ses_store_meta_put(f->st, "k1", v, sizeof v), 0);
+    sqlite3 *reader = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM meta", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW); /* the read snapshot is now held */
+    assert_int_equal(ses_store_meta_put(f->st, "k2", v, sizeof v), 0);
+    double t0 = now_ms();
+    assert_int_equal(ses_store_wal_checkpoint(f->st, true), 0);
+    double waited = now_ms() - t0;
+    assert_true(waited < SES_STORE_BUSY_MS / 5); /* before the fix: the whole busy timeout */
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(reader);
+    assert_int_equal(ses_store_wal_checkpoint(f->st, true), 0);
+    assert_int_equal(ses_store_wal_pages(f->st), 0); /* everything copied back */
+    /* a statement still waits for another connection's lock (the busy timeout is restored) */
+    assert_int_equal(ses_store_meta_put(f->st, "k3", v, sizeof v), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -742,6 +779,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(schema6_to_7, setup, teardown),
         cmocka_unit_test_setup_teardown(schema5_messages_move, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_checkpoint_never_waits_for_a_reader, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
