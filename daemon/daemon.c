@@ -230,7 +230,7 @@ int ses_daemon_new_log_key(const char *dir)
     umask(077);
     if (ses_server_keys_load(key_path, &keys) != 0 ||
         (rc = ses_store_open(db_path, false, &store)) != 0 ||
-        (rc = ses_store_audit_selfcheck(store, db_path)) != 0) {
+        (rc = ses_store_selfcheck(store, db_path)) != 0) {
         fprintf(stderr, "sesamed: cannot open the data directory %s\n", dir);
         goto out;
     }
@@ -362,12 +362,70 @@ static void abandon_start(struct ses_daemon *d)
     uv_loop_close(&d->loop);
 }
 
+/* The start-up checks, shared by `serve` and `check`: dir holds a database, its server keys, and
+ * the audit log's key; the database passes its self-check and belongs to those keys. Logs the
+ * fault naming the file; on success *keys and *store are the caller's. Returns 0 or an SES_E*. */
+static int open_checked(const char *dir, const char *db_path, const char *key_path,
+                        const char *log_path, struct ses_server_keys **keys,
+                        struct ses_store **store)
+{
+    uint8_t stored_id[16];
+    size_t stored_len = 0;
+    int rc;
+    if (access(db_path, F_OK) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%s is not a Sesame data directory (run sesamed init)", dir);
+        return SES_ENOT_FOUND;
+    }
+    if ((rc = ses_server_keys_load(key_path, keys)) != 0)
+        return rc;
+    if (access(log_path, F_OK) != 0) {
+        /* never replaced silently: auditors would then see "not signed by the pinned key" */
+        SES_LOG(SES_LOG_ERR, "daemon",
+                "%s: missing: the audit log's signing key is gone; restore it from the backup, or "
+                "create a new one with `sesamed log-key --data %s --new` (audited; auditors then "
+                "pin the new key); refusing to start",
+                log_path, dir);
+        return SES_ENOT_FOUND;
+    }
+    if ((rc = ses_store_open(db_path, false, store)) != 0 ||
+        (rc = ses_store_selfcheck(*store, db_path)) != 0)
+        return rc;
+    if (ses_store_meta_get(*store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
+        stored_len != 16 || sodium_memcmp(stored_id, (*keys)->server_id, 16) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "%s does not belong to the database in %s", key_path, dir);
+        return SES_ECONFLICT;
+    }
+    return 0;
+}
+
+int ses_daemon_check(const char *dir)
+{
+    char key_path[SES_PATH_MAX], log_path[SES_PATH_MAX], db_path[SES_PATH_MAX];
+    struct ses_server_keys *keys = NULL;
+    struct ses_store *store = NULL;
+    uint64_t size = 0;
+    int status = 1;
+    if (path_join(key_path, sizeof key_path, dir, SES_KEY_FILE) != 0 ||
+        path_join(log_path, sizeof log_path, dir, SES_LOG_KEY_FILE) != 0 ||
+        path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0)
+        return 2;
+    if (open_checked(dir, db_path, key_path, log_path, &keys, &store) == 0 &&
+        ses_store_audit_size(store, &size) == 0) {
+        printf("%s: ok: schema %d, %llu audit records, keys match\n", dir, SES_SCHEMA_VERSION,
+               (unsigned long long)size);
+        status = 0;
+    } else {
+        fprintf(stderr, "sesamed: %s: the check failed (the fault is named above)\n", dir);
+    }
+    ses_store_close(store);
+    ses_server_keys_free(keys);
+    return status;
+}
+
 int ses_daemon_serve(const struct ses_config *cfg)
 {
     struct ses_daemon *d = calloc(1, sizeof *d);
     char db_path[SES_PATH_MAX], key_path[SES_PATH_MAX], log_path[SES_PATH_MAX];
-    uint8_t stored_id[16];
-    size_t stored_len = 0;
     int status = 1, rc;
     if (d == NULL)
         return 1;
@@ -382,36 +440,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
         free(d);
         return 2;
     }
-    if (access(db_path, F_OK) != 0) {
-        SES_LOG(SES_LOG_ERR, "daemon", "%s is not a Sesame data directory (run sesamed init)",
-                cfg->data);
-        free(d);
-        return 1;
-    }
-    if (ses_server_keys_load(key_path, &d->keys) != 0)
-        goto out_free;
     if (path_join(log_path, sizeof log_path, cfg->data, SES_LOG_KEY_FILE) != 0)
         goto out_free;
-    if (access(log_path, F_OK) != 0) {
-        /* never replaced silently: auditors would then see "not signed by the pinned key" */
-        SES_LOG(SES_LOG_ERR, "daemon",
-                "%s: missing: the audit log's signing key is gone; restore it from the backup, or "
-                "create a new one with `sesamed log-key --data %s --new` (audited; auditors then "
-                "pin the new key); refusing to start",
-                log_path, cfg->data);
+    if ((rc = open_checked(cfg->data, db_path, key_path, log_path, &d->keys, &d->store)) != 0 ||
+        ses_log_key_load(log_path, &d->audit.key) != 0)
         goto out_free;
-    }
-    if (ses_log_key_load(log_path, &d->audit.key) != 0)
-        goto out_free;
-    if ((rc = ses_store_open(db_path, false, &d->store)) != 0 ||
-        (rc = ses_store_audit_selfcheck(d->store, db_path)) != 0)
-        goto out_free;
-    if (ses_store_meta_get(d->store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
-        stored_len != 16 || sodium_memcmp(stored_id, d->keys->server_id, 16) != 0) {
-        SES_LOG(SES_LOG_ERR, "daemon", "%s does not belong to the database in %s", key_path,
-                cfg->data);
-        goto out_free;
-    }
     if ((d->rosters = ses_roster_cache_new(SES_ROSTER_CACHE_MAX)) == NULL)
         goto out_free;
     if (uv_loop_init(&d->loop) != 0)

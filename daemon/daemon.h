@@ -55,6 +55,11 @@ int ses_daemon_print_log_key(const char *dir);
  * object) and prints the verifier key. Returns the exit status. */
 int ses_daemon_new_log_key(const char *dir);
 
+/* `sesamed check --data DIR`: the start-up checks offline (files present, database writable and
+ * undamaged, audit rows all in the tree, keys matching); prints the result. Returns the exit
+ * status: 0 sound, 1 a fault (named on stderr), 2 a bad argument. */
+int ses_daemon_check(const char *dir);
+
 /* `sesamed serve`: runs until SIGTERM/SIGINT. Returns the exit status (0 on clean shutdown). */
 int ses_daemon_serve(const struct ses_config *cfg);
 

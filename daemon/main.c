@@ -23,6 +23,8 @@ static void usage(FILE *f)
             "  sesamed log-key --data DIR [--new]\n"
             "      print the audit log's verifier key, for auditors to pin; --new creates a\n"
             "      new key where the old one was lost (recorded in the audit log)\n"
+            "  sesamed check --data DIR\n"
+            "      run the start-up self-check offline and say what is wrong, naming the file\n"
             "  sesamed serve --data DIR [--listen HOST:PORT] [--cert FILE] [--key FILE]\n"
             "                [--ready-file FILE] [--log-level LEVEL] [--preauth-timeout S]\n"
             "                [--max-conns-per-ip N] [--checkpoint-every N]\n"
@@ -154,6 +156,13 @@ int main(int argc, char **argv)
             return 2;
         }
         return fresh ? ses_daemon_new_log_key(argv[3]) : ses_daemon_print_log_key(argv[3]);
+    }
+    if (strcmp(argv[1], "check") == 0) {
+        if (argc != 4 || strcmp(argv[2], "--data") != 0) {
+            fprintf(stderr, "usage: sesamed check --data DIR\n");
+            return 2;
+        }
+        return ses_daemon_check(argv[3]);
     }
     fprintf(stderr, "sesamed: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -443,6 +443,53 @@ int ses_store_set_read_only(struct ses_store *st, bool on)
     return exec_sql(st->db, on ? "PRAGMA query_only = ON;" : "PRAGMA query_only = OFF;");
 }
 
+/* The directory part of path ("." when it has none), into buf. */
+static void dir_of(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(buf, cap, ".");
+    else if (slash == path)
+        snprintf(buf, cap, "/");
+    else
+        snprintf(buf, cap, "%.*s", (int)(slash - path), path);
+}
+
+int ses_store_selfcheck(struct ses_store *st, const char *path)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: read-only: sesamed cannot write its database (check the file's owner and "
+                "mode); refusing to start",
+                path);
+        return SES_ECONFLICT;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: the data directory is not writable (the database's journal lives there); "
+                "refusing to start",
+                dir);
+        return SES_ECONFLICT;
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    const char *res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+    if (res == NULL || strcmp(res, "ok") != 0) {
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: damaged: %s; restore it from the backup (sesamed check --data DIR shows the "
+                "same); refusing to start",
+                path, res ? res : sqlite3_errmsg(st->db));
+        sqlite3_finalize(q);
+        return SES_ECONFLICT;
+    }
+    sqlite3_finalize(q);
+    return ses_store_audit_selfcheck(st, path);
+}
+
 int ses_store_open(const char *path, bool create, struct ses_store **out)
 {
     struct ses_store *st = calloc(1, sizeof *st);
@@ -477,6 +524,7 @@ int ses_store_open(const char *path, bool create, struct ses_store **out)
     if (rc == 0)
         rc = migrate(st);
     if (rc != 0) {
+        SES_LOG(SES_LOG_ERR, "store", "%s: cannot be used: %s", path, sqlite3_errmsg(st->db));
         ses_store_close(st);
         return rc;
     }

@@ -50,6 +50,10 @@ void ses_store_cache_mib(struct ses_store *st, int mib);
  * rows cannot be read, 0 when sound. */
 int ses_store_audit_selfcheck(struct ses_store *st, const char *path)
     __attribute__((warn_unused_result));
+/* The start-up self-check of the database at path (also `sesamed check`): writable (the file and
+ * its directory), PRAGMA quick_check passes, then ses_store_audit_selfcheck. Logs the fault
+ * naming the file; SES_ECONFLICT for a fault, SES_EIO if it cannot be read, 0 when sound. */
+int ses_store_selfcheck(struct ses_store *st, const char *path) __attribute__((warn_unused_result));
 
 /* Finalizes statements and closes the database. NULL-safe. */
 void ses_store_close(struct ses_store *st);

@@ -1139,6 +1139,50 @@ static void test_tamper_appended_stray(void **state)
     (void)b;
 }
 
+/* Runs `sesamed check --data DATA`; returns the process (caller frees). */
+static struct h_proc run_check(const char *data)
+{
+    const char *argv[] = {SESAMED_BIN, "check", "--data", data, NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    return p;
+}
+
+/* (i) `sesamed check` says a sound data directory is sound; a zeroed database page makes it and
+ * the daemon refuse, naming the file ("damaged"), before anything is served. */
+static void test_damaged_page(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    struct h_proc p = run_check(c->data);
+    if (p.status != 0 || strstr(p.out, ": ok: schema") == NULL) {
+        print_error("check of a sound directory: exit %d, out [%s], err [%s]\n", p.status, p.out,
+                    p.err);
+        fail();
+    }
+    h_proc_free(&p);
+    int64_t page = h_db_int(c->db, "PRAGMA page_size");
+    int64_t pages = h_db_int(c->db, "PRAGMA page_count");
+    assert_true(pages > 2);
+    FILE *f = fopen(c->db, "r+b");
+    assert_non_null(f);
+    char *zero = calloc(1, (size_t)page);
+    assert_int_equal(fseek(f, (long)(page * (pages / 2)), SEEK_SET), 0); /* a page in the middle */
+    assert_int_equal(fwrite(zero, 1, (size_t)page, f), (size_t)page);
+    assert_int_equal(fclose(f), 0);
+    free(zero);
+    expect_start_refused(c, c->db, "damaged");
+    p = run_check(c->data);
+    char *want = h_fmt("%s: damaged", c->db);
+    if (p.status != 1 || strstr(p.err, want) == NULL) {
+        print_error("check of a damaged database: exit %d, err [%s]\n", p.status, p.err);
+        fail();
+    }
+    free(want);
+    h_proc_free(&p);
+    (void)b;
+}
+
 /* (h) the log key deleted: the daemon refuses to start rather than sign with a new key; the
  * operator's `log-key --new` creates one, records it in the log, and refuses to run twice. */
 static void test_log_key_lost(void **state)
@@ -1573,6 +1617,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tamper_appended_unhashed, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_tamper_appended_stray, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_log_key_lost, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_page, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_fhir_export, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_paging, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_prune, h_setup, h_teardown),
