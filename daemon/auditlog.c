@@ -1,9 +1,11 @@
 /*
  * auditlog.c - checkpoints and retention of the audit log (auditlog.h).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sesame/encode.h"
 #include "sesame/err.h"
@@ -34,12 +36,105 @@ struct ckpt_job {
     uint8_t root[32];
     int64_t now;
     char note[SES_CHECKPOINT_MAX];
+    char file[SES_CKPT_PATH_MAX]; /* "" : no copy outside the database */
 };
 
+/* Writes len bytes of buf to path through a temporary file, fsynced, renamed over path, and the
+ * directory fsynced: after a crash path holds the old bytes or the new ones. */
+static int write_durably(const char *path, const char *buf, size_t len)
+{
+    char tmp[SES_CKPT_PATH_MAX + 8], dir[SES_CKPT_PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return SES_EINVALID_ARG;
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return SES_EIO;
+    bool ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return SES_EIO;
+    }
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        ok = fsync(fd) == 0;
+        close(fd);
+    }
+    return ok ? 0 : SES_EIO;
+}
+
+/* The checkpoint's records are committed already: the file may say so before the checkpoint's own
+ * row is (it claims only what is true); a failure to write it is logged, the row still stored. */
 static int run_ckpt(struct ses_store *st, void *arg)
 {
     struct ckpt_job *j = arg;
+    if (j->file[0] && write_durably(j->file, j->note, strlen(j->note)) != 0)
+        SES_LOG(SES_LOG_ERR, "audit", "%s: cannot write the checkpoint of size %llu", j->file,
+                (unsigned long long)j->size);
     return ses_store_checkpoint_put(st, j->size, j->root, j->note, j->now);
+}
+
+int ses_auditlog_file_sign(const char *file, struct ses_store *st, const uint8_t server_id[16],
+                           const struct ses_log_key *key)
+{
+    char note[SES_CHECKPOINT_MAX], origin[SES_ORIGIN_MAX];
+    uint8_t root[32];
+    uint64_t size = 0;
+    size_t len = 0;
+    int rc;
+    ses_auditlog_origin(origin, server_id);
+    if ((rc = ses_store_audit_size(st, &size)) != 0 ||
+        (rc = ses_store_audit_root(st, size, root)) != 0 ||
+        (rc = ses_checkpoint_sign(note, sizeof note, &len, origin, size, root, origin, key->sk)) !=
+            0)
+        return rc;
+    return write_durably(file, note, len);
+}
+
+int ses_auditlog_file_check(const char *file, struct ses_store *st, const uint8_t server_id[16],
+                            const uint8_t pk[32])
+{
+    char note[SES_CHECKPOINT_MAX], vkey[512], origin[SES_ORIGIN_MAX];
+    struct ses_note_vkey vk;
+    struct ses_checkpoint cp;
+    uint64_t size = 0;
+    uint8_t root[32];
+    FILE *f = fopen(file, "rb");
+    if (f == NULL)
+        return 0; /* none yet: written with the first checkpoint */
+    size_t len = fread(note, 1, sizeof note - 1, f);
+    fclose(f);
+    note[len] = '\0';
+    ses_auditlog_origin(origin, server_id);
+    if (ses_auditlog_vkey(vkey, sizeof vkey, server_id, pk) != 0 ||
+        ses_note_vkey_parse(&vk, vkey) != 0 ||
+        ses_checkpoint_open(&cp, note, len, &vk, origin) != 0) {
+        SES_LOG(SES_LOG_ERR, "audit",
+                "%s: not a checkpoint signed by this log's key; restore it from the backup; "
+                "refusing to start",
+                file);
+        return SES_ECONFLICT;
+    }
+    if (ses_store_audit_size(st, &size) != 0)
+        return SES_EIO;
+    if (size < cp.size) {
+        SES_LOG(SES_LOG_ERR, "audit",
+                "%s: the database is behind its latest signed checkpoint: it holds %llu audit "
+                "records, %llu were committed; acknowledged data was lost (a deleted or truncated "
+                "write-ahead log?); restore the backup, or move this file aside to accept the "
+                "loss; refusing to start",
+                file, (unsigned long long)size, (unsigned long long)cp.size);
+        return SES_ECONFLICT;
+    }
+    if (ses_store_audit_root(st, cp.size, root) != 0 || memcmp(root, cp.root, 32) != 0) {
+        SES_LOG(SES_LOG_ERR, "audit",
+                "%s: the audit tree does not match the latest signed checkpoint (size %llu): the "
+                "history was rewritten; refusing to start",
+                file, (unsigned long long)cp.size);
+        return SES_ECONFLICT;
+    }
+    return 0;
 }
 
 static void done_ckpt(void *arg, int rc)
@@ -63,6 +158,7 @@ int ses_auditlog_checkpoint(struct ses_auditlog *a)
         return SES_ENOMEM;
     j->size = size;
     j->now = ses_clock_now_ms(a->clock);
+    snprintf(j->file, sizeof j->file, "%s", a->ckpt_file);
     if ((rc = ses_store_audit_root(a->store, size, j->root)) != 0 ||
         (rc = ses_checkpoint_sign(j->note, sizeof j->note, &len, a->origin, size, j->root,
                                   a->origin, a->key->sk)) != 0) {

@@ -21,6 +21,10 @@
 
 #define SES_ORIGIN_MAX 96
 #define SES_CHECKPOINT_MAX 1024 /* bytes of one signed checkpoint note */
+#define SES_CKPT_PATH_MAX 4096
+/* The latest signed checkpoint is also kept outside the database, in this file beside it
+ * (fsynced, replaced atomically): a database found behind it lost acknowledged data. */
+#define SES_CKPT_FILE "checkpoint.latest"
 
 /* The audit log's state and what it uses; the daemon fills the first five before start. */
 struct ses_auditlog {
@@ -32,9 +36,20 @@ struct ses_auditlog {
     char origin[SES_ORIGIN_MAX];        /* the log's origin, the log key's name */
     uint64_t ckpt_size;                 /* size of the latest signed checkpoint */
     char ckpt_note[SES_CHECKPOINT_MAX]; /* its signed note ("" before the first) */
+    char ckpt_file[SES_CKPT_PATH_MAX];  /* SES_CKPT_FILE's path ("": no copy outside) */
     uv_timer_t ckpt_timer, prune_timer;
     bool timers_on;
 };
+
+/* The start-up check against SES_CKPT_FILE at file (absent: 0): the note must be signed by the log
+ * key pk of server_id, the database's audit tree at least as large, and its root at that size the
+ * note's. Logs the fault naming the file; SES_ECONFLICT for a fault, SES_EIO, or 0. */
+/* Signs a checkpoint of st's whole tree with key and writes it to file (SES_CKPT_FILE), replacing
+ * what is there: `sesamed log-key --new` re-bases the file on the new key. Returns 0 or SES_E*. */
+int ses_auditlog_file_sign(const char *file, struct ses_store *st, const uint8_t server_id[16],
+                           const struct ses_log_key *key);
+int ses_auditlog_file_check(const char *file, struct ses_store *st, const uint8_t server_id[16],
+                            const uint8_t pk[32]);
 
 /* "sesame/audit/<server id, base64url>": the checkpoint origin and the log key's name. */
 void ses_auditlog_origin(char out[SES_ORIGIN_MAX], const uint8_t server_id[16]);

@@ -214,6 +214,7 @@ static int run_new_key(struct ses_store *st, void *arg)
 int ses_daemon_new_log_key(const char *dir)
 {
     char key_path[SES_PATH_MAX], log_path[SES_PATH_MAX], db_path[SES_PATH_MAX], vkey[512];
+    char ckpt_path[SES_PATH_MAX];
     struct ses_server_keys *keys = NULL;
     struct ses_log_key *lk = NULL;
     struct ses_store *store = NULL;
@@ -243,6 +244,11 @@ int ses_daemon_new_log_key(const char *dir)
     if ((rc = ses_store_txn(store, run_new_key, &t)) != 0) {
         fprintf(stderr, "sesamed: cannot record the new key in %s: %s\n", db_path, ses_err_msg(rc));
         unlink(log_path);
+        goto out;
+    }
+    if (path_join(ckpt_path, sizeof ckpt_path, dir, SES_CKPT_FILE) != 0 ||
+        ses_auditlog_file_sign(ckpt_path, store, keys->server_id, lk) != 0) {
+        fprintf(stderr, "sesamed: cannot write %s/%s\n", dir, SES_CKPT_FILE);
         goto out;
     }
     printf("%s\n", vkey);
@@ -367,8 +373,9 @@ static void abandon_start(struct ses_daemon *d)
  * fault naming the file; on success *keys and *store are the caller's. Returns 0 or an SES_E*. */
 static int open_checked(const char *dir, const char *db_path, const char *key_path,
                         const char *log_path, struct ses_server_keys **keys,
-                        struct ses_store **store)
+                        struct ses_log_key **lk, struct ses_store **store)
 {
+    char ckpt_path[SES_PATH_MAX];
     uint8_t stored_id[16];
     size_t stored_len = 0;
     int rc;
@@ -387,7 +394,8 @@ static int open_checked(const char *dir, const char *db_path, const char *key_pa
                 log_path, dir);
         return SES_ENOT_FOUND;
     }
-    if ((rc = ses_store_open(db_path, false, store)) != 0 ||
+    if ((rc = ses_log_key_load(log_path, lk)) != 0 ||
+        (rc = ses_store_open(db_path, false, store)) != 0 ||
         (rc = ses_store_selfcheck(*store, db_path)) != 0)
         return rc;
     if (ses_store_meta_get(*store, "server_id", stored_id, sizeof stored_id, &stored_len) != 0 ||
@@ -395,13 +403,16 @@ static int open_checked(const char *dir, const char *db_path, const char *key_pa
         SES_LOG(SES_LOG_ERR, "daemon", "%s does not belong to the database in %s", key_path, dir);
         return SES_ECONFLICT;
     }
-    return 0;
+    if (path_join(ckpt_path, sizeof ckpt_path, dir, SES_CKPT_FILE) != 0)
+        return SES_EINVALID_ARG;
+    return ses_auditlog_file_check(ckpt_path, *store, (*keys)->server_id, (*lk)->pk);
 }
 
 int ses_daemon_check(const char *dir)
 {
     char key_path[SES_PATH_MAX], log_path[SES_PATH_MAX], db_path[SES_PATH_MAX];
     struct ses_server_keys *keys = NULL;
+    struct ses_log_key *lk = NULL;
     struct ses_store *store = NULL;
     uint64_t size = 0;
     int status = 1;
@@ -409,7 +420,7 @@ int ses_daemon_check(const char *dir)
         path_join(log_path, sizeof log_path, dir, SES_LOG_KEY_FILE) != 0 ||
         path_join(db_path, sizeof db_path, dir, SES_DB_FILE) != 0)
         return 2;
-    if (open_checked(dir, db_path, key_path, log_path, &keys, &store) == 0 &&
+    if (open_checked(dir, db_path, key_path, log_path, &keys, &lk, &store) == 0 &&
         ses_store_audit_size(store, &size) == 0) {
         printf("%s: ok: schema %d, %llu audit records, keys match\n", dir, SES_SCHEMA_VERSION,
                (unsigned long long)size);
@@ -419,6 +430,7 @@ int ses_daemon_check(const char *dir)
     }
     ses_store_close(store);
     ses_server_keys_free(keys);
+    ses_log_key_free(lk);
     return status;
 }
 
@@ -442,8 +454,9 @@ int ses_daemon_serve(const struct ses_config *cfg)
     }
     if (path_join(log_path, sizeof log_path, cfg->data, SES_LOG_KEY_FILE) != 0)
         goto out_free;
-    if ((rc = open_checked(cfg->data, db_path, key_path, log_path, &d->keys, &d->store)) != 0 ||
-        ses_log_key_load(log_path, &d->audit.key) != 0)
+    if ((rc = open_checked(cfg->data, db_path, key_path, log_path, &d->keys, &d->audit.key,
+                           &d->store)) != 0 ||
+        path_join(d->audit.ckpt_file, sizeof d->audit.ckpt_file, cfg->data, SES_CKPT_FILE) != 0)
         goto out_free;
     if ((d->rosters = ses_roster_cache_new(SES_ROSTER_CACHE_MAX)) == NULL)
         goto out_free;

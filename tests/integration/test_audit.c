@@ -931,6 +931,23 @@ static void sql_ok(sqlite3 *db, const char *sql)
         fail_msg("sqlite: %s: %s", sql, msg ? msg : "?");
 }
 
+static void expect_start_refused(struct tcase *c, const char *file, const char *fault);
+
+/* The operator's way past a refusal over checkpoint.latest: moving the file aside (what the
+ * refusal says to do to accept a loss). What auditors then see is what each test checks next. */
+static char *ckpt_file(struct tcase *c)
+{
+    return h_path(c->data, "checkpoint.latest");
+}
+
+static void ckpt_move_aside(struct tcase *c)
+{
+    char *f = ckpt_file(c), *to = h_fmt("%s.aside", f);
+    assert_int_equal(rename(f, to), 0);
+    free(f);
+    free(to);
+}
+
 /* (c) a forged record inserted in the middle by someone with write access to the file but not
  * the log key, done thoroughly: later records renumbered (seq column and the seq in their bytes),
  * every leaf hash recomputed, every tree node rebuilt and the checkpoints that no longer match
@@ -1036,6 +1053,14 @@ static void test_tamper_inserted(void **state)
     sql_ok(db, "COMMIT");
     sqlite3_close(db);
 
+    /* the checkpoint kept beside the database no longer matches the tree: refused at start */
+    char *ck = ckpt_file(c);
+    char *fault = h_fmt("the audit tree does not match the latest signed checkpoint (size %lld)",
+                        (long long)b->total);
+    expect_start_refused(c, ck, fault);
+    free(fault);
+    free(ck);
+    ckpt_move_aside(c);
     struct h_cli r;
     case_verify(c, &r);
     /* the daemon signed the forged tree: server.start, login and audit.read on top of it */
@@ -1060,6 +1085,14 @@ static void test_tamper_truncated(void **state)
               "DELETE FROM audit_checkpoint WHERE size > %lld;",
               t, t, t);
     assert_int_equal(h_db_int(c->db, "SELECT MAX(idx) + 1 FROM audit_node WHERE level = 0"), t);
+    char *ck = ckpt_file(c);
+    char *fault = h_fmt("the database is behind its latest signed checkpoint: it holds %lld audit "
+                        "records, %lld were committed",
+                        t, (long long)b->total);
+    expect_start_refused(c, ck, fault);
+    free(fault);
+    free(ck);
+    ckpt_move_aside(c);
     struct h_cli r;
     case_verify(c, &r);
     long long n_now = h_audit_max_seq(c->db);
@@ -1181,6 +1214,40 @@ static void test_damaged_page(void **state)
     free(want);
     h_proc_free(&p);
     (void)b;
+}
+
+/* (j) acknowledged data rolled back (the database of an earlier moment, as a deleted WAL leaves
+ * it) under the checkpoint kept beside it: refused at start, naming the loss; `check` says it. */
+static void test_rollback_detected(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    char *old = h_path(c->tmp, "sesame.db.old");
+    h_copy_tree_ok(c->db, old);
+    h_daemon_start_ok(&c->d, c->data, c->log, NULL, NULL);
+    assert_int_equal(h_daemon_stop(&c->d), 0); /* server.start and server.stop committed */
+    long long now = h_audit_max_seq(c->db);
+    assert_int_equal(now, b->total + 2);
+    h_copy_tree_ok(old, c->db);
+    char *wal = h_fmt("%s-wal", c->db);
+    unlink(wal);
+    free(wal);
+    char *ck = ckpt_file(c);
+    char *fault = h_fmt("the database is behind its latest signed checkpoint: it holds %lld audit "
+                        "records, %lld were committed",
+                        (long long)b->total, now);
+    expect_start_refused(c, ck, fault);
+    const char *argv[] = {SESAMED_BIN, "check", "--data", c->data, NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    char *want = h_fmt("%s: %s", ck, fault);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.err, want));
+    h_proc_free(&p);
+    free(want);
+    free(fault);
+    free(ck);
+    free(old);
 }
 
 /* (h) the log key deleted: the daemon refuses to start rather than sign with a new key; the
@@ -1618,6 +1685,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tamper_appended_stray, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_log_key_lost, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_page, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_detected, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_fhir_export, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_paging, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_prune, h_setup, h_teardown),
