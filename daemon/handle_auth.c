@@ -124,7 +124,7 @@ static int auth_decide(struct ses_store *st, struct pre_job *j)
 
 static bool local_failure(int rc)
 {
-    return rc == SES_EIO || rc == SES_ENOMEM || rc == SES_EINTERNAL;
+    return rc == SES_EIO || rc == SES_ENOMEM || rc == SES_EINTERNAL || rc == SES_ESTORAGE_FULL;
 }
 
 /* Writer thread: decide, then record the attempt whatever its outcome. */
@@ -137,7 +137,7 @@ static int run_pre(struct ses_store *st, void *arg)
     else
         j->result = j->is_enroll ? enroll_decide(st, j) : auth_decide(st, j);
     if (local_failure(j->result))
-        return j->result; /* undo this job's changes; the client gets INTERNAL */
+        return j->result; /* undo this job's changes; the client gets INTERNAL or STORAGE_FULL */
     bool ok = j->result == 0;
     if (j->is_enroll && ok) {
         ses_id_to_text(object + 7, j->dev.id);

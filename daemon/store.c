@@ -2,10 +2,13 @@
  * store.c - opening the database, schema migrations (PRAGMA user_version), transactions and the
  * prepared-statement cache (store.h).
  */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sesame/err.h"
@@ -312,6 +315,37 @@ void store_done(sqlite3_stmt *s)
     sqlite3_clear_bindings(s);
 }
 
+/* The disk is full: one log line per SES_STORE_FULL_LOG_S at most (each failed batch would
+ * otherwise log a line per statement), with the count of refusals since the last one. */
+static int storage_full(void)
+{
+    static _Atomic int64_t last_ms = INT64_MIN / 2;
+    static _Atomic uint64_t since;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t last = atomic_load(&last_ms);
+    uint64_t n = atomic_fetch_add(&since, 1) + 1;
+    if (now - last >= SES_STORE_FULL_LOG_S * 1000 &&
+        atomic_compare_exchange_strong(&last_ms, &last, now)) {
+        atomic_fetch_sub(&since, n);
+        SES_LOG(SES_LOG_ERR, "store",
+                "the disk is full: writes are refused with STORAGE_FULL (%llu since the last "
+                "notice); reads go on, and writes resume once space is freed",
+                (unsigned long long)n);
+    }
+    return SES_ESTORAGE_FULL;
+}
+
+/* The SES_E* code of a failed step or commit (rc, the primary result code). */
+static int step_error(struct ses_store *st, int rc)
+{
+    if (rc == SQLITE_FULL)
+        return storage_full();
+    SES_LOG(SES_LOG_ERR, "store", "step failed: %s", sqlite3_errmsg(st->db));
+    return SES_EIO;
+}
+
 int store_exec(struct ses_store *st, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -322,8 +356,7 @@ int store_exec(struct ses_store *st, sqlite3_stmt *s)
     if (rc == SQLITE_CONSTRAINT &&
         (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
         return SES_EEXISTS;
-    SES_LOG(SES_LOG_ERR, "store", "step failed: %s", sqlite3_errmsg(st->db));
-    return SES_EIO;
+    return step_error(st, ext & 0xff);
 }
 
 int store_exec_one(struct ses_store *st, sqlite3_stmt *s)
@@ -555,17 +588,26 @@ int ses_store_begin(struct ses_store *st)
 int ses_store_commit(struct ses_store *st)
 {
     sqlite3_stmt *s = store_stmt(st, ST_COMMIT);
-    if (s == NULL || store_exec(st, s) != 0) {
+    int rc = s == NULL ? SES_EIO : store_exec(st, s);
+    if (rc != 0) {
         ses_store_rollback(st);
-        return SES_EIO;
+        return rc == SES_ESTORAGE_FULL ? rc : SES_EIO;
     }
     st->in_txn = false;
     return 0;
 }
 
+bool ses_store_txn_lost(struct ses_store *st)
+{
+    if (!st->in_txn || !sqlite3_get_autocommit(st->db))
+        return false;
+    st->in_txn = false; /* SQLite rolled it back itself (a full disk, say) */
+    return true;
+}
+
 void ses_store_rollback(struct ses_store *st)
 {
-    if (!st->in_txn)
+    if (!st->in_txn || ses_store_txn_lost(st))
         return;
     sqlite3_stmt *s = store_stmt(st, ST_ROLLBACK);
     if (s != NULL)

@@ -19,7 +19,8 @@
 #include "sesame/roles.h"
 
 #define SES_DB_FILE "sesame.db"
-#define SES_STORE_BUSY_MS 5000 /* a statement waits this long for another connection's lock */
+#define SES_STORE_FULL_LOG_S 10 /* at most one "disk is full" line per this many seconds */
+#define SES_STORE_BUSY_MS 5000  /* a statement waits this long for another connection's lock */
 #define SES_SCHEMA_VERSION 9
 
 struct ses_store;
@@ -63,6 +64,9 @@ int ses_store_commit(struct ses_store *st);
 /* Rolls back the open transaction, if any. */
 void ses_store_rollback(struct ses_store *st);
 
+/* True when the open transaction was rolled back by SQLite itself (on SQLITE_FULL, for one): the
+ * changes made in it are gone, and the store no longer counts it as open. */
+bool ses_store_txn_lost(struct ses_store *st);
 /* A savepoint inside the open transaction: release keeps its changes, rollback undoes them (and
  * releases it). Used by the writer to undo one failed job of a batch. */
 int ses_store_savepoint(struct ses_store *st);

@@ -137,15 +137,24 @@ static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
             continue;
         }
         j->rc = j->run(w->st, j->arg);
+        if (j->rc != 0 && ses_store_txn_lost(w->st)) {
+            /* SQLite undid the whole batch (a full disk): nothing of it is stored */
+            rc = j->rc;
+            for (struct job *k = batch; k != j; k = k->next)
+                k->rc = rc;
+            continue;
+        }
         if (j->rc != 0)
             ses_store_savepoint_rollback(w->st);
         else
             ses_store_savepoint_release(w->st);
     }
-    if (rc == 0 && ses_store_commit(w->st) != 0) {
-        SES_LOG(SES_LOG_ERR, "writer", "commit of %zu jobs failed; none was stored", n);
+    int crc = rc == 0 ? ses_store_commit(w->st) : 0;
+    if (crc != 0) {
+        if (crc != SES_ESTORAGE_FULL) /* that one is logged by the store, rate-limited */
+            SES_LOG(SES_LOG_ERR, "writer", "commit of %zu jobs failed; none was stored", n);
         for (struct job *j = batch; j; j = j->next)
-            j->rc = SES_EIO;
+            j->rc = crc;
     }
 }
 

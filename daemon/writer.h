@@ -42,7 +42,8 @@ struct ses_writer;
 
 /* Runs on the writer thread. Returns 0 or an SES_E* code (the job's changes are then undone). */
 typedef int (*ses_write_fn)(struct ses_store *st, void *arg);
-/* Runs on the loop thread after the commit: rc is run()'s result, or SES_EIO when the batch's
+/* Runs on the loop thread after the commit: rc is run()'s result, or SES_EIO (SES_ESTORAGE_FULL:
+ * the disk is full) when the batch's
  * commit failed (nothing of it was stored). Owns arg from then on. */
 typedef void (*ses_write_done_fn)(void *arg, int rc);
 /* Runs on a prep thread or the writer thread, before run(), with no database: it may read arg

@@ -21,6 +21,7 @@
 
 #include "store.h"
 #include "store_alert.h"
+#include "store_internal.h" /* the connection, for its page limit */
 
 struct fixture {
     char dir[64];
@@ -762,6 +763,37 @@ static void restart_checkpoint_never_waits_for_a_reader(void **state)
     assert_int_equal(ses_store_meta_put(f->st, "k3", v, sizeof v), 0);
 }
 
+/* Issue 15, defect 6: a full disk (here the database's page limit, which SQLite reports the same
+ * way, SQLITE_FULL) is a coded STORAGE_FULL, changes nothing, and writes resume once space is
+ * back. */
+static void full_disk_is_storage_full(void **state)
+{
+    struct fixture *f = *state;
+    static uint8_t big[256 * 1024];
+    memset(big, 7, sizeof big);
+    int64_t pages = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    pages = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", (long long)pages + 2);
+    assert_int_equal(sqlite3_exec(f->st->db, pragma, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(ses_store_begin(f->st), 0);
+    assert_int_equal(ses_store_meta_put(f->st, "big", big, sizeof big), SES_ESTORAGE_FULL);
+    ses_store_rollback(f->st);
+    uint8_t back[8];
+    size_t len = 0;
+    assert_int_equal(ses_store_meta_get(f->st, "big", back, sizeof back, &len), SES_ENOT_FOUND);
+    snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", (long long)pages + 1000);
+    assert_int_equal(sqlite3_exec(f->st->db, pragma, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(ses_store_meta_put(f->st, "big", big, sizeof big), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +813,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_checkpoint_never_waits_for_a_reader, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(full_disk_is_storage_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,8 @@
     XX(BAD_SCALE, -43, "a scale answer is missing or out of range")                                \
     XX(NOTE_REQUIRED, -44, "a safety alert is closed only with a note of the assessment")          \
     XX(OUTCOME_CONFLICT, -45, "this resolution code cannot close a risk above low")                \
-    XX(REASON_REQUIRED, -46, "a modified or declined recommendation needs the GP's reason")
+    XX(REASON_REQUIRED, -46, "a modified or declined recommendation needs the GP's reason")        \
+    XX(STORAGE_FULL, -47, "the server's storage is full: nothing was stored; try again later")
 
 enum ses_err {
     SES_OK = 0,

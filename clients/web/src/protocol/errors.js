@@ -53,6 +53,7 @@ const TABLE = [
   [-44, 'NOTE_REQUIRED', 'a safety alert is closed only with a note of the assessment'],
   [-45, 'OUTCOME_CONFLICT', 'this resolution code cannot close a risk above low'],
   [-46, 'REASON_REQUIRED', 'a modified or declined recommendation needs the GP\'s reason'],
+  [-47, 'STORAGE_FULL', 'the server\'s storage is full: nothing was stored; try again later'],
 ];
 
 /** Client-local code (no number, never on the wire): a server's statement does not verify. */

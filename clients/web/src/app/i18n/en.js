@@ -44,6 +44,7 @@ export default {
   "err.TIMEOUT": "The server did not answer in time.",
   "err.OUTCOME_REQUIRED": "A safety alert is resolved only with a risk outcome.",
   "err.NOTE_REQUIRED": "A safety alert is resolved only with a note of the assessment.",
+  "err.STORAGE_FULL": "The server's storage is full: nothing was saved. Your draft is kept; try again later.",
   "err.OUTCOME_CONFLICT": "This code cannot close a risk above low.",
   "err.NOT_OWNER": "Only the alert’s owners may do this.",
   "err.BAD_STATE": "The alert’s state does not allow this.",

@@ -44,6 +44,7 @@ export default {
   "err.TIMEOUT": "Le serveur n’a pas répondu à temps.",
   "err.OUTCOME_REQUIRED": "Une alerte de sécurité ne se clôt qu’avec une évaluation du risque.",
   "err.NOTE_REQUIRED": "Une alerte de sécurité ne se clôt qu’avec une note d’évaluation.",
+  "err.STORAGE_FULL": "Le stockage du serveur est plein : rien n’a été enregistré. Votre brouillon est conservé ; réessayez plus tard.",
   "err.OUTCOME_CONFLICT": "Ce code ne peut pas clore un risque supérieur à faible.",
   "err.NOT_OWNER": "Seuls les responsables de l’alerte peuvent faire cela.",
   "err.BAD_STATE": "L’état de l’alerte ne le permet pas.",
