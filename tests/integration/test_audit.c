@@ -1250,6 +1250,24 @@ static void test_rollback_detected(void **state)
     free(old);
 }
 
+/* (k) a truncated database (a copy cut short): refused at start and by `check`, naming the file. */
+static void test_truncated_db(void **state)
+{
+    struct tcase *c = *state;
+    struct base *b = case_copy(c);
+    int64_t page = h_db_int(c->db, "PRAGMA page_size");
+    int64_t pages = h_db_int(c->db, "PRAGMA page_count");
+    assert_int_equal(truncate(c->db, (off_t)(page * (pages / 2))), 0);
+    expect_start_refused(c, c->db, "cannot be used: database disk image is malformed");
+    struct h_proc p = run_check(c->data);
+    char *want = h_fmt("%s: cannot be used", c->db);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.err, want));
+    free(want);
+    h_proc_free(&p);
+    (void)b;
+}
+
 /* (h) the log key deleted: the daemon refuses to start rather than sign with a new key; the
  * operator's `log-key --new` creates one, records it in the log, and refuses to run twice. */
 static void test_log_key_lost(void **state)
@@ -1686,6 +1704,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_log_key_lost, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_page, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_detected, case_setup, case_teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_db, case_setup, case_teardown),
         cmocka_unit_test_setup_teardown(test_fhir_export, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_paging, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_prune, h_setup, h_teardown),
