@@ -25,6 +25,10 @@ class ThreadStore {
     session.on('roster', (p) => this.refresh(p.thread, true));
     session.on('rewrap_done', (p) => this.refresh(p.thread, true, true));
     session.on('receipt', (p) => this.emit(p.thread));
+    // after a reconnection: what was sent while this browser was offline came with no push
+    session.on('login', () => {
+      for (const id of this.threads.keys()) this.refresh(id, true);
+    });
   }
 
   async load() {

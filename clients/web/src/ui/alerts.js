@@ -136,7 +136,13 @@ function AlertList({ session }) {
     ]);
     return { ...r, dir };
   }, [session, showClosed]);
-  useEffect(() => session.on('alert_event', () => list.reload()), [session, showClosed]);
+  useEffect(() => {
+    const offs = [
+      session.on('alert_event', () => list.reload()),
+      session.on('login', () => list.reload()), // what changed while this browser was offline
+    ];
+    return () => offs.forEach((off) => off());
+  }, [session, showClosed]);
   const alerts = list.data?.alerts ?? [];
   const p0 = alerts.find((a) => a.severity === 'P0' && a.state === 'raised');
   const boxId = useId('closed');
