@@ -172,7 +172,7 @@ int ses_auditlog_checkpoint(struct ses_auditlog *a)
     a->ckpt_size = size;
     memcpy(a->ckpt_note, j->note, sizeof a->ckpt_note);
     SES_LOG(SES_LOG_INFO, "audit", "checkpoint size=%llu", (unsigned long long)size);
-    if (a->writer != NULL && ses_writer_submit(a->writer, run_ckpt, done_ckpt, j) == 0)
+    if (a->writer != NULL && ses_writer_submit_essential(a->writer, run_ckpt, done_ckpt, j) == 0)
         return 0;
     /* no writer (shutdown, after the loop): store it here */
     rc = ses_store_txn(a->store, run_ckpt, j);

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "enrol_code.h"
 #include "log.h"
+#include "reserve.h"
 #include "roster_cache.h"
 #include "session.h"
 
@@ -332,7 +333,7 @@ static void done_server_event(void *arg, int rc)
 {
     struct ses_audit_rec *rec = arg;
     if (rc != 0)
-        SES_LOG(SES_LOG_WARN, "daemon", "cannot write the %s audit record: %s", rec->action,
+        SES_LOG(SES_LOG_ERR, "daemon", "the %s audit record could not be written: %s", rec->action,
                 ses_err_name(rc));
     free(rec);
 }
@@ -349,12 +350,18 @@ static void audit_server_event(struct ses_daemon *d, struct ses_store *st, const
     rec->action = action;
     rec->outcome = "ok";
     if (st == NULL) {
-        int rc = ses_writer_submit(d->writer, run_server_event, done_server_event, rec);
+        int rc = ses_writer_submit_essential(d->writer, run_server_event, done_server_event, rec);
         if (rc != 0)
             done_server_event(rec, rc);
         return;
     }
-    done_server_event(rec, ses_store_txn(st, run_server_event, rec));
+    char db_path[SES_PATH_MAX];
+    int rc = ses_store_txn(st, run_server_event, rec);
+    if (rc == SES_ESTORAGE_FULL &&
+        path_join(db_path, sizeof db_path, d->cfg.data, SES_DB_FILE) == 0 &&
+        ses_reserve_release(db_path))
+        rc = ses_store_txn(st, run_server_event, rec); /* the reserve's room is for this */
+    done_server_event(rec, rc);
 }
 
 /* A start-up that fails once the writer runs: the writer finishes, the loop closes its handles

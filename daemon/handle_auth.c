@@ -225,7 +225,7 @@ static int submit_pre(struct ses_session *s, const struct ses_frame *f, struct p
     memcpy(j->snonce, s->snonce, sizeof j->snonce);
     snprintf(j->peer, sizeof j->peer, "%s", s->peer);
     s->snonce_used = true; /* one attempt per connection nonce */
-    int rc = ses_writer_submit(s->d->writer, run_pre, done_pre, j);
+    int rc = ses_writer_submit_essential(s->d->writer, run_pre, done_pre, j);
     if (rc != 0) {
         pre_job_free(j);
         return rc;

@@ -503,7 +503,7 @@ static int submit_cursor(struct ses_session *s, const struct ses_frame *f, bool 
     snprintf(j->peer, sizeof j->peer, "%s", s->peer);
     j->seq = seq;
     j->now = ses_clock_now_ms(&s->d->clock);
-    if ((rc = ses_writer_submit(s->d->writer, run_cursor, done_cursor, j)) != 0) {
+    if ((rc = ses_writer_submit_essential(s->d->writer, run_cursor, done_cursor, j)) != 0) {
         free(j);
         return rc;
     }

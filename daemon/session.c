@@ -243,7 +243,7 @@ void ses_session_audit_denied(struct ses_session *s, const char *what)
     }
     ses_req_init(&j->req, s, s->cur_id);
     snprintf(j->what, sizeof j->what, "%s", what);
-    int rc = ses_writer_submit(s->d->writer, run_deny, done_deny, j);
+    int rc = ses_writer_submit_essential(s->d->writer, run_deny, done_deny, j);
     if (rc != 0) {
         SES_LOG(SES_LOG_ERR, "session", "peer=%s cannot record authz.denied (%s): %s", s->peer,
                 what, ses_err_name(rc));
@@ -303,7 +303,7 @@ int ses_session_record_then(struct ses_session *s, const struct ses_frame *f, co
     j->audit_read = audit_read;
     if (audit_read)
         s->audit_read_logged = true; /* recorded once per connection, by this job */
-    int rc = ses_writer_submit(s->d->writer, run_record, done_record, j);
+    int rc = ses_writer_submit_essential(s->d->writer, run_record, done_record, j);
     if (rc != 0) {
         if (audit_read)
             s->audit_read_logged = false;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -499,13 +500,6 @@ int ses_store_selfcheck(struct ses_store *st, const char *path)
                 path);
         return SES_ECONFLICT;
     }
-    if (access(dir, W_OK | X_OK) != 0) {
-        SES_LOG(SES_LOG_ERR, "store",
-                "%s: the data directory is not writable (the database's journal lives there); "
-                "refusing to start",
-                dir);
-        return SES_ECONFLICT;
-    }
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL);
     if (rc == SQLITE_OK)
@@ -525,6 +519,15 @@ int ses_store_selfcheck(struct ses_store *st, const char *path)
 
 int ses_store_open(const char *path, bool create, struct ses_store **out)
 {
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    if (access(dir, W_OK | X_OK) != 0 && errno != ENOENT) { /* a missing one: below */
+        SES_LOG(SES_LOG_ERR, "store",
+                "%s: the data directory is not writable (%s; the database's journal lives "
+                "there); refusing to start",
+                dir, strerror(errno));
+        return SES_ECONFLICT;
+    }
     struct ses_store *st = calloc(1, sizeof *st);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (st == NULL)

@@ -9,6 +9,7 @@
 #include "sesame/err.h"
 
 #include "log.h"
+#include "reserve.h"
 #include "writer.h"
 
 enum prep_state { PREP_NONE, PREP_QUEUED, PREP_RUNNING, PREP_DONE };
@@ -22,6 +23,8 @@ struct job {
     void *arg;
     int rc;
     enum prep_state prep_state; /* mu */
+    bool essential;             /* still written from the reserve when the disk is full */
+    bool selected;              /* writer thread: run in the current pass over its batch */
 };
 
 struct ses_writer {
@@ -55,6 +58,9 @@ struct ses_writer {
     struct ses_writer_stats stats; /* guarded by mu */
     void (*after)(void *ud);       /* loop thread: after the done() calls of a delivery */
     void *after_ud;
+    /* writer thread: the disk is full; only essential jobs run until the reserve is back */
+    bool full;
+    uint64_t probe_not_before_ns; /* writer thread: next look for room (uv_hrtime) */
 };
 
 static void append(struct job **head, struct job **tail, struct job *first, struct job *last)
@@ -123,11 +129,41 @@ static void prep_batch(struct ses_writer *w, struct job *batch)
     uv_mutex_unlock(&w->mu);
 }
 
-static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
+/* Which jobs of a batch a pass runs. */
+enum batch_mode {
+    RUN_ALL,       /* every job */
+    RUN_ESSENTIAL, /* the disk is full: the essential ones; the others fail with STORAGE_FULL */
+    RUN_RETRY,     /* the reserve was just released: the essential ones the full disk refused */
+};
+
+/* Marks the jobs this pass runs; in RUN_ESSENTIAL the others get STORAGE_FULL. Returns how many
+ * are run. */
+static size_t select_jobs(struct job *batch, enum batch_mode mode)
 {
-    prep_batch(w, batch);
-    int rc = ses_store_begin(w->st);
+    size_t n = 0;
     for (struct job *j = batch; j; j = j->next) {
+        j->selected = mode == RUN_ALL || (mode == RUN_ESSENTIAL && j->essential) ||
+                      (mode == RUN_RETRY && j->essential && j->rc == SES_ESTORAGE_FULL);
+        if (mode == RUN_ESSENTIAL && !j->essential)
+            j->rc = SES_ESTORAGE_FULL;
+        n += j->selected;
+    }
+    return n;
+}
+
+/* Runs the selected jobs of the batch in one transaction. Returns true if the disk was full for
+ * one of them (its rc, or every selected one's if the commit failed, is SES_ESTORAGE_FULL). */
+static bool run_batch(struct ses_writer *w, struct job *batch, enum batch_mode mode)
+{
+    size_t n = select_jobs(batch, mode);
+    prep_batch(w, batch); /* every job leaves the prep queue, run or not */
+    if (n == 0)
+        return false;
+    int rc = ses_store_begin(w->st);
+    bool full = false;
+    for (struct job *j = batch; j; j = j->next) {
+        if (!j->selected)
+            continue;
         if (rc != 0) {
             j->rc = rc;
             continue;
@@ -137,11 +173,13 @@ static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
             continue;
         }
         j->rc = j->run(w->st, j->arg);
+        full = full || j->rc == SES_ESTORAGE_FULL;
         if (j->rc != 0 && ses_store_txn_lost(w->st)) {
             /* SQLite undid the whole batch (a full disk): nothing of it is stored */
             rc = j->rc;
             for (struct job *k = batch; k != j; k = k->next)
-                k->rc = rc;
+                if (k->selected)
+                    k->rc = rc;
             continue;
         }
         if (j->rc != 0)
@@ -154,7 +192,53 @@ static void run_batch(struct ses_writer *w, struct job *batch, size_t n)
         if (crc != SES_ESTORAGE_FULL) /* that one is logged by the store, rate-limited */
             SES_LOG(SES_LOG_ERR, "writer", "commit of %zu jobs failed; none was stored", n);
         for (struct job *j = batch; j; j = j->next)
-            j->rc = crc;
+            if (j->selected)
+                j->rc = crc;
+    }
+    return full || crc == SES_ESTORAGE_FULL;
+}
+
+/* The disk just filled: the reserve's room goes to the essential jobs from now on. */
+static void enter_full(struct ses_writer *w)
+{
+    bool released = ses_reserve_release(w->db_path);
+    w->full = true;
+    w->probe_not_before_ns = uv_hrtime() + SES_WRITER_FULL_PROBE_MS * 1000000ull;
+    SES_LOG(SES_LOG_ERR, "writer",
+            "the disk is full: %s; logins, refusals and the server's start and stop are still "
+            "recorded, every other write is refused with STORAGE_FULL until there is room again",
+            released ? "the reserve is released for them" : "there is no reserve left");
+}
+
+/* Full: once the disk has room again for the reserve and more, makes it and accepts every write
+ * again. At most once per SES_WRITER_FULL_PROBE_MS. */
+static void probe_room(struct ses_writer *w)
+{
+    uint64_t now = uv_hrtime();
+    if (now < w->probe_not_before_ns)
+        return;
+    w->probe_not_before_ns = now + SES_WRITER_FULL_PROBE_MS * 1000000ull;
+    if (ses_reserve_make(w->db_path) != 0)
+        return;
+    w->full = false;
+    SES_LOG(SES_LOG_NOTICE, "writer",
+            "the disk has room again: the reserve is back, every write "
+            "is accepted");
+}
+
+/* A batch: everything, or only the essential jobs while the disk is full; when the disk fills
+ * under it, the essential jobs it refused run again on the released reserve. */
+static void write_batch(struct ses_writer *w, struct job *batch)
+{
+    if (w->full)
+        probe_room(w);
+    if (w->full) {
+        (void)run_batch(w, batch, RUN_ESSENTIAL);
+        return;
+    }
+    if (run_batch(w, batch, RUN_ALL)) {
+        enter_full(w);
+        (void)run_batch(w, batch, RUN_RETRY);
     }
 }
 
@@ -242,7 +326,7 @@ static void writer_main(void *arg)
             uv_cond_signal(&w->prep_cond); /* a second job to prep: share them */
         uv_mutex_unlock(&w->mu);
 
-        run_batch(w, batch, n);
+        write_batch(w, batch);
         note_wal(w);
 
         uv_mutex_lock(&w->mu);
@@ -325,6 +409,14 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     }
     ses_store_cache_mib(w->st, SES_WRITER_CACHE_MIB);
     snprintf(w->db_path, sizeof w->db_path, "%s", db_path);
+    if (ses_reserve_make(db_path) == SES_ESTORAGE_FULL) {
+        w->full = true; /* the first batch looks for room */
+        SES_LOG(SES_LOG_ERR, "writer",
+                "the disk is full: no room for the %u MiB reserve; logins, refusals and the "
+                "server's start and stop are still recorded while there is room, every other write "
+                "is refused with STORAGE_FULL until there is room again",
+                SES_RESERVE_BYTES >> 20);
+    }
     if (sync_init(w) != 0) {
         ses_store_close(w->st);
         free(w);
@@ -364,12 +456,13 @@ int ses_writer_start(uv_loop_t *loop, const char *db_path, struct ses_writer **o
     return 0;
 }
 
-int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
-                           ses_write_done_fn done, void *arg)
+static int submit(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
+                  ses_write_done_fn done, void *arg, bool essential)
 {
     struct job *j = calloc(1, sizeof *j);
     if (j == NULL)
         return SES_ENOMEM;
+    j->essential = essential;
     j->prep = prep;
     j->prep_state = prep ? PREP_QUEUED : PREP_NONE;
     j->run = run;
@@ -398,9 +491,21 @@ int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_wri
     return 0;
 }
 
+int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
+                           ses_write_done_fn done, void *arg)
+{
+    return submit(w, prep, run, done, arg, false);
+}
+
 int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done, void *arg)
 {
-    return ses_writer_submit_prep(w, NULL, run, done, arg);
+    return submit(w, NULL, run, done, arg, false);
+}
+
+int ses_writer_submit_essential(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done,
+                                void *arg)
+{
+    return submit(w, NULL, run, done, arg, true);
 }
 
 void ses_writer_stop(struct ses_writer *w)

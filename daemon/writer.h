@@ -8,6 +8,9 @@
  * later on the loop thread, after the batch committed (or failed), with the job's result. A
  * client is told "stored" only from done(), i.e. after the commit. Jobs run in submission order.
  *
+ * When the disk fills, the writer releases its reserve (reserve.h) and runs only the essential
+ * jobs until there is room again; the others end with SES_ESTORAGE_FULL without running.
+ *
  * A job may also have a prep() callback: CPU work that needs no database (an envelope's
  * signature check), run before run() either by a prep thread or by the writer itself, whichever
  * comes first. Prep threads work ahead on queued jobs while the writer runs or commits a batch,
@@ -35,6 +38,8 @@
 #define SES_WRITER_WAL_RESET_PAGES 8192
 /* A reset that a reader's old snapshot stopped (it never waits for one) is tried again after: */
 #define SES_WRITER_RESET_RETRY_MS 1000
+/* While the disk is full the writer looks this often whether there is room again (reserve.h): */
+#define SES_WRITER_FULL_PROBE_MS 1000
 /* Prep threads: one per CPU beyond the first (the loop and the writer need the rest), at most: */
 #define SES_WRITER_MAX_PREP_THREADS 3
 
@@ -65,6 +70,14 @@ int ses_writer_submit(struct ses_writer *w, ses_write_fn run, ses_write_done_fn 
 /* The same, with prep(arg) run before run(arg) (see above). */
 int ses_writer_submit_prep(struct ses_writer *w, ses_write_prep_fn prep, ses_write_fn run,
                            ses_write_done_fn done, void *arg);
+
+/* The same for a job that must be written even when the disk is full (the audit record of a
+ * login, an enrolment attempt, a refusal, an audit read, a delivery or read mark, the server's
+ * start, a checkpoint): while other writes
+ * are refused with SES_ESTORAGE_FULL, these go on into the room of the released reserve
+ * (reserve.h), and one refused at the moment the disk filled runs again on it. */
+int ses_writer_submit_essential(struct ses_writer *w, ses_write_fn run, ses_write_done_fn done,
+                                void *arg);
 
 /* Loop thread: after(ud) runs once after each delivery of done() calls (at least one job), e.g.
  * to look whether the audit log grew enough for a checkpoint. */

@@ -722,6 +722,46 @@ void h_daemon_kill(struct h_daemon *d)
     d->exit_status = 128 + SIGKILL;
 }
 
+void h_expect_start_refused(const char *tmp, const char *data, const char *file, const char *fault)
+{
+    char *ready = h_path(tmp, "ready");
+    const char *argv[] = {SESAMED_BIN,    "serve",  "--data",      data,    "--listen",
+                          "127.0.0.1:0",  "--cert", h_cert_file(), "--key", h_key_file(),
+                          "--ready-file", ready,    NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    char *want = h_fmt("%s: %s", file, fault);
+    if (p.status <= 0 || p.timed_out || strstr(p.err, want) == NULL) {
+        print_error("want a refusal with [%s]; got exit %d%s, stderr [%s]\n", want, p.status,
+                    p.timed_out ? " (timed out)" : "", p.err);
+        fail();
+    }
+    assert_int_equal(access(ready, F_OK), -1);
+    free(want);
+    h_proc_free(&p);
+    free(ready);
+}
+
+struct h_proc h_run_check(const char *data)
+{
+    const char *argv[] = {SESAMED_BIN, "check", "--data", data, NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    return p;
+}
+
+void h_expect_check_refused(const char *data, const char *file, const char *fault)
+{
+    struct h_proc p = h_run_check(data);
+    char *want = h_fmt("%s: %s", file, fault);
+    if (p.status != 1 || strstr(p.err, want) == NULL) {
+        print_error("check: want exit 1 and [%s]; got exit %d, err [%s]\n", want, p.status, p.err);
+        fail();
+    }
+    free(want);
+    h_proc_free(&p);
+}
+
 char *h_log_key_ok(const char *data_dir)
 {
     const char *argv[] = {SESAMED_BIN, "log-key", "--data", data_dir, NULL};

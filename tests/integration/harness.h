@@ -146,6 +146,13 @@ void h_daemon_start_ok(struct h_daemon *d, const char *data_dir, const char *log
 int h_daemon_stop(struct h_daemon *d);
 /* SIGKILL without questions (teardown after a failed test). */
 void h_daemon_kill(struct h_daemon *d);
+/* Runs `sesamed serve` on data (ready file in tmp) and asserts it refuses to start: exit non-zero
+ * within 10 s, stderr holding "FILE: FAULT", no ready file. */
+void h_expect_start_refused(const char *tmp, const char *data, const char *file, const char *fault);
+/* Runs `sesamed check --data DATA` (10 s at most). */
+struct h_proc h_run_check(const char *data);
+/* Asserts `sesamed check` exits 1 with "FILE: FAULT" on stderr. */
+void h_expect_check_refused(const char *data, const char *file, const char *fault);
 /* Runs `sesamed log-key --data DIR`, asserts exit 0 and exactly one line on stdout; returns that
  * line (the audit log's verifier key) without its newline. */
 char *h_log_key_ok(const char *data_dir);

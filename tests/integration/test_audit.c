@@ -1108,22 +1108,7 @@ static void test_tamper_truncated(void **state)
  * the file and the fault, no ready file. */
 static void expect_start_refused(struct tcase *c, const char *file, const char *fault)
 {
-    char *ready = h_path(c->tmp, "ready");
-    const char *argv[] = {SESAMED_BIN,    "serve",  "--data",      c->data, "--listen",
-                          "127.0.0.1:0",  "--cert", h_cert_file(), "--key", h_key_file(),
-                          "--ready-file", ready,    NULL};
-    struct h_proc p;
-    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
-    char *want = h_fmt("%s: %s", file, fault);
-    if (p.status <= 0 || p.timed_out || strstr(p.err, want) == NULL) {
-        print_error("want a refusal with [%s]; got exit %d%s, stderr [%s]\n", want, p.status,
-                    p.timed_out ? " (timed out)" : "", p.err);
-        fail();
-    }
-    assert_int_equal(access(ready, F_OK), -1);
-    free(want);
-    h_proc_free(&p);
-    free(ready);
+    h_expect_start_refused(c->tmp, c->data, file, fault);
 }
 
 /* (f) a forged row appended while the daemon is stopped, with no record bytes and no leaf hash
@@ -1173,25 +1158,9 @@ static void test_tamper_appended_stray(void **state)
 }
 
 /* Runs `sesamed check --data DATA`; returns the process (caller frees). */
-static struct h_proc run_check(const char *data)
-{
-    const char *argv[] = {SESAMED_BIN, "check", "--data", data, NULL};
-    struct h_proc p;
-    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
-    return p;
-}
-
-/* `sesamed check` on the tampered copy: exit 1, stderr naming the file and the fault. */
 static void expect_check_refused(struct tcase *c, const char *file, const char *fault)
 {
-    struct h_proc p = run_check(c->data);
-    char *want = h_fmt("%s: %s", file, fault);
-    if (p.status != 1 || strstr(p.err, want) == NULL) {
-        print_error("check: want exit 1 and [%s]; got exit %d, err [%s]\n", want, p.status, p.err);
-        fail();
-    }
-    free(want);
-    h_proc_free(&p);
+    h_expect_check_refused(c->data, file, fault);
 }
 
 /* (i) `sesamed check` says a sound data directory is sound; a zeroed database page makes it and
@@ -1200,7 +1169,7 @@ static void test_damaged_page(void **state)
 {
     struct tcase *c = *state;
     struct base *b = case_copy(c);
-    struct h_proc p = run_check(c->data);
+    struct h_proc p = h_run_check(c->data);
     if (p.status != 0 || strstr(p.out, ": ok: schema") == NULL) {
         print_error("check of a sound directory: exit %d, out [%s], err [%s]\n", p.status, p.out,
                     p.err);
