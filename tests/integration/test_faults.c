@@ -343,30 +343,31 @@ static void test_disk_full(void **state)
     free(psy);
 }
 
-/* A database file on a read-only mount (root ignores modes): refused at start and by check. */
-static void test_read_only_db(void **state)
+/* path (the database file or the data directory) on a read-only mount: start and check refuse,
+ * naming it; sound again once the mount is gone. */
+static void read_only_refused(struct fenv *f, const char *path, const char *fault)
 {
-    struct fenv *f = *state;
     struct h_env *e = f->e;
     h_env_start(e, H_ENV_NO_START);
-    bind_read_only_ok(e->db);
-    h_expect_start_refused(e->tmp, e->data, e->db, "read-only");
-    h_expect_check_refused(e->data, e->db, "read-only");
-    unmount_ok(e->db);
+    bind_read_only_ok(path);
+    h_expect_start_refused(e->tmp, e->data, path, fault);
+    h_expect_check_refused(e->data, path, fault);
+    unmount_ok(path);
     check_sound(e);
 }
 
-/* The data directory read-only (the WAL cannot be made there): refused, naming the directory. */
+/* A database file on a read-only mount (root ignores modes). */
+static void test_read_only_db(void **state)
+{
+    struct fenv *f = *state;
+    read_only_refused(f, f->e->db, "read-only");
+}
+
+/* The data directory read-only (the WAL cannot be made there). */
 static void test_read_only_dir(void **state)
 {
     struct fenv *f = *state;
-    struct h_env *e = f->e;
-    h_env_start(e, H_ENV_NO_START);
-    bind_read_only_ok(e->data);
-    h_expect_start_refused(e->tmp, e->data, e->data, "the data directory is not writable");
-    h_expect_check_refused(e->data, e->data, "the data directory is not writable");
-    unmount_ok(e->data);
-    check_sound(e);
+    read_only_refused(f, f->e->data, "the data directory is not writable");
 }
 
 int main(int argc, char **argv)
