@@ -166,7 +166,8 @@ static int seal_core(uint8_t **out, size_t *out_len, const struct ses_envelope_h
         (body == NULL && body_len > 0))
         return SES_EINVALID_ARG;
     if (n < 1 || n > SES_ENVELOPE_MAX_WRAPS || content_type < 1 ||
-        content_type > SES_CONTENT_TYPE_MAX || hdr->sender_seq == 0)
+        content_type > SES_CONTENT_TYPE_MAX || hdr->sender_seq == 0 ||
+        hdr->sender_seq > SES_ENVELOPE_SEQ_MAX)
         return SES_EINVALID_ARG;
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -322,6 +323,8 @@ int ses_envelope_parse(const uint8_t *b, size_t len, struct ses_envelope_view *o
     memcpy(v.hdr.sender_user_id, b + SES_ENVELOPE_OFF_SENDER_USER, SES_ID_BYTES);
     memcpy(v.hdr.sender_device_id, b + SES_ENVELOPE_OFF_SENDER_DEVICE, SES_ID_BYTES);
     v.hdr.sender_seq = get_be(b + SES_ENVELOPE_OFF_SEQ, 8);
+    if (v.hdr.sender_seq == 0 || v.hdr.sender_seq > SES_ENVELOPE_SEQ_MAX)
+        return SES_EBAD_ENVELOPE;
     memcpy(v.hdr.roster_hash, b + SES_ENVELOPE_OFF_ROSTER, SES_ROSTER_HASH_BYTES);
     v.hdr.created_ms = get_be(b + SES_ENVELOPE_OFF_CREATED, 8);
     v.hdr.alert_type = (uint16_t)get_be(b + SES_ENVELOPE_OFF_ALERT_TYPE, 2);

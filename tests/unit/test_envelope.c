@@ -583,6 +583,8 @@ static void test_seal_limits(void **state)
     struct ses_envelope_header h0 = h;
     h0.sender_seq = 0;
     seal_fails(&h0, 1, body, 2, rc, 2, sk, SES_EINVALID_ARG);
+    h0.sender_seq = SES_ENVELOPE_SEQ_MAX + 1; /* and end at 2^53 - 1 */
+    seal_fails(&h0, 1, body, 2, rc, 2, sk, SES_EINVALID_ARG);
     /* body too large; NULL body with a length */
     uint8_t *big = calloc(1, SES_ENVELOPE_BODY_MAX + 1);
     assert_non_null(big);
@@ -687,7 +689,7 @@ static void test_parse_view(void **state)
     (void)state;
     struct ses_envelope_header h;
     size_t len;
-    make_hdr(&h, 0, 0x0102030405060708ULL);
+    make_hdr(&h, 0, 0x001F0E0D0C0B0A09ULL); /* 7 distinct bytes, below 2^53 */
     h.alert_type = 0xA1B2;
     h.severity = 0xC3;
     h.created_ms = 0x1112131415161718ULL;
@@ -712,7 +714,7 @@ static void test_parse_view(void **state)
     assert_ptr_equal(v.bytes, env);
     assert_int_equal(v.len, len);
     /* big-endian on the wire */
-    assert_memory_equal(env + 72, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    assert_memory_equal(env + 72, "\x00\x1F\x0E\x0D\x0C\x0B\x0A\x09", 8);
     assert_memory_equal(env + 112, "\x11\x12\x13\x14\x15\x16\x17\x18", 8);
     assert_memory_equal(env + 120, "\xA1\xB2\xC3\x21\x22\x23\x24\x25\x26\x27\x28", 11);
     assert_memory_equal(env + v.header_len, "\x00\x00\x01\x56", 4); /* 342 */
@@ -762,12 +764,15 @@ static void test_det_wrap_is_a_sealed_box(void **state)
 /* --- tampering ------------------------------------------------------------------------------ */
 
 /* The code a single-byte change at offset i must give: a structural field decides first. */
-static int tamper_code(size_t i, size_t h)
+static int tamper_code(size_t i, uint8_t mask, size_t h)
 {
     if (i < 8)
         return SES_EUNSUPPORTED; /* magic, version, suite, flags */
     if (i == SES_ENVELOPE_OFF_N_WRAPS || (i >= h && i < h + 4))
         return SES_EBAD_ENVELOPE; /* n_wraps, ct_len */
+    /* sender_seq (7) past 2^53 - 1: its top byte, or the top 3 bits of the next one */
+    if (i == SES_ENVELOPE_OFF_SEQ || (i == SES_ENVELOPE_OFF_SEQ + 1 && (mask & 0xe0) != 0))
+        return SES_EBAD_ENVELOPE;
     return SES_EBAD_SIGNATURE;
 }
 
@@ -787,7 +792,7 @@ static void test_tamper_every_byte(void **state)
     size_t counts[4] = {0};
     for (size_t i = 0; i < len; i++) {
         for (size_t k = 0; k < sizeof masks; k++) {
-            int want = tamper_code(i, hl);
+            int want = tamper_code(i, masks[k], hl);
             env[i] ^= masks[k];
             open_fails(2, 0, env, len, exp, 4, 0, want);
             /* the server's path gives the same answer */
@@ -801,8 +806,8 @@ static void test_tamper_every_byte(void **state)
         }
     }
     assert_int_equal(counts[0], 8 * 3);
-    assert_int_equal(counts[1], 5 * 3);
-    assert_int_equal(counts[2], (len - 13) * 3);
+    assert_int_equal(counts[1], 5 * 3 + 3 + 2); /* n_wraps, ct_len; sender_seq's top bits */
+    assert_int_equal(counts[2], (len - 13) * 3 - 5);
     assert_int_equal(open_as(2, 0, env, len, exp, 4, 0, &o), 0);
     ses_opened_free(&o);
     free(env);
@@ -1446,20 +1451,26 @@ static void test_replay(void **state)
     open_fails(2, 0, env, len, exp, 3, UINT64_MAX, SES_EREPLAYED);
     free(env);
 
-    make_hdr(&h, 0, UINT64_MAX);
+    /* the last sequence number there is: 2^53 - 1 */
+    make_hdr(&h, 0, SES_ENVELOPE_SEQ_MAX);
     env = seal_to(0, &h, ALL + 1, 2, (const uint8_t *)"last", 4, &len);
-    assert_int_equal(open_as(2, 0, env, len, exp, 3, UINT64_MAX - 1, &o), 0);
-    assert_true(o.hdr.sender_seq == UINT64_MAX);
+    assert_int_equal(open_as(2, 0, env, len, exp, 3, SES_ENVELOPE_SEQ_MAX - 1, &o), 0);
+    assert_true(o.hdr.sender_seq == SES_ENVELOPE_SEQ_MAX);
     ses_opened_free(&o);
-    open_fails(2, 0, env, len, exp, 3, UINT64_MAX, SES_EREPLAYED);
+    open_fails(2, 0, env, len, exp, 3, SES_ENVELOPE_SEQ_MAX, SES_EREPLAYED);
     free(env);
 
-    /* sequence 0 (which the sealer refuses) is never accepted */
-    struct hb b;
-    hb_init(&b, 0, 0, ALL + 1, 2, (const uint8_t *)"zero", 4);
-    env = hb_build(&b, &len);
-    open_fails(2, 0, env, len, exp, 3, 0, SES_EREPLAYED);
-    free(env);
+    /* sequence 0 and sequences past 2^53 - 1 (which the sealer refuses) are never accepted: a
+     * store or a reader keeping them in a signed 64-bit integer would see them negative */
+    static const uint64_t bad[] = {0, SES_ENVELOPE_SEQ_MAX + 1, (uint64_t)INT64_MAX + 1,
+                                   UINT64_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct hb b;
+        hb_init(&b, 0, bad[i], ALL + 1, 2, (const uint8_t *)"bad seq", 7);
+        env = hb_build(&b, &len);
+        open_fails(2, 0, env, len, exp, 3, 0, SES_EBAD_ENVELOPE);
+        free(env);
+    }
 }
 
 /* --- roster hash ---------------------------------------------------------------------------- */
@@ -1717,11 +1728,11 @@ static void test_vectors_shape(void **state)
         /* coverage: distinct-byte integers, a second bucket, the sender's other device */
         uint8_t s8[8];
         be(s8, v.hdr.sender_seq, 8);
-        int distinct = 1;
-        for (int x = 0; x < 8; x++)
-            for (int y = 0; y < x; y++)
+        int distinct = 1; /* the 7 low bytes (a sender_seq stays below 2^53) */
+        for (int x = 1; x < 8; x++)
+            for (int y = 1; y < x; y++)
                 distinct &= s8[x] != s8[y];
-        endian |= distinct && s8[0] != 0 && v.roster_version > 0xffffff;
+        endian |= distinct && s8[1] != 0 && v.roster_version > 0xffffff;
         bucket2 |= v.body_len > 255;
         for (size_t r = 0; r < v.n; r++)
             own_device |= v.member_of[r] == 0;

@@ -355,6 +355,22 @@ for (let i = 0; i < EVECS.length; i++) {
   });
 }
 
+test('sender_seq: 1 .. 2^53 - 1 only, when sealing and when parsing', () => {
+  const k = load(0);
+  const c = { contentType: k.contentType, body: k.body };
+  const top = (1n << 53n) - 1n;
+  assert.equal(env.SEQ_MAX, top);
+  const last = env.seal({ ...k.header, senderSeq: top }, c, k.rcpt, k.signSk);
+  assert.equal(env.parse(last).hdr.senderSeq, top);
+  throwsCode(() => env.seal({ ...k.header, senderSeq: top + 1n }, c, k.rcpt, k.signSk),
+    'INVALID_ARG');
+  for (const bad of [0n, top + 1n, 1n << 63n, (1n << 64n) - 1n]) {
+    const b = Uint8Array.from(last);
+    new DataView(b.buffer).setBigUint64(72, bad);
+    throwsCode(() => env.parse(b), 'BAD_ENVELOPE');
+  }
+});
+
 test('seal refuses bad arguments; body sizes give the 256-byte buckets', () => {
   const k = load(0);
   const c = (body, contentType = 1) => ({ contentType, body });

@@ -100,6 +100,9 @@ enum ses_content_type {
 /* Size limits. The inner plaintext is a 70-byte prefix and the padded body; sodium_pad always
  * adds 1..256 bytes, so a body of at most 65,535 bytes pads to at most 65,536 (256 blocks). */
 #define SES_ENVELOPE_MAX_WRAPS SES_MAX_RECIPIENTS  /* 32 */
+/* The largest sender_seq (2^53 - 1): it must survive a JavaScript number and SQLite's signed
+ * 64-bit integer; one above is refused when sealing and parsing (BAD_ENVELOPE). */
+#define SES_ENVELOPE_SEQ_MAX 9007199254740991ULL
 #define SES_ENVELOPE_PAD_BLOCK 256                 /* sodium_pad block size */
 #define SES_ENVELOPE_INNER_FIXED 70                /* inner_ver .. body_len */
 #define SES_ENVELOPE_BODY_MAX 65535                /* bytes of a body (64 KiB - 1) */

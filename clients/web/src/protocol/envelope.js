@@ -20,6 +20,7 @@ import {
   CONTENT_TYPE_MAX,
   MAX_WRAPS,
   NONCE_BYTES,
+  SEQ_MAX,
   SIG_BYTES,
   fixedHeader,
   idSet,
@@ -43,6 +44,7 @@ export {
   OFF,
   INNER,
   SEALED_BYTES,
+  SEQ_MAX,
   innerPlaintext,
   kcommit,
   normalHeader,
@@ -98,7 +100,9 @@ function sealCore(header, content, recipients, signSk, key, nonce, ephSeeds) {
   const h = normalHeader(header);
   checkSeal(content, recipients);
   bytes(signSk, 64, 'sign_sk');
-  if (h.senderSeq === 0n) throw new SesError('INVALID_ARG', 'sender_seq starts at 1');
+  if (h.senderSeq === 0n || h.senderSeq > SEQ_MAX) {
+    throw new SesError('INVALID_ARG', 'sender_seq is 1 .. 2^53 - 1');
+  }
   const wraps = recipients.map((r, i) =>
     concat(r.deviceId, wrapKey(key, r.boxPk, ephSeeds?.[i])));
   const head = concat(fixedHeader(h, kcommit(key, h.msgId), nonce, recipients.length), ...wraps);

@@ -41,6 +41,8 @@ export const MAX_WRAPS = 32;
 export const PAD_BLOCK = 256;
 export const INNER_FIXED = 70;
 export const BODY_MAX = 65535;
+/** The largest sender_seq (2^53 - 1); 0 and anything above are refused (BAD_ENVELOPE). */
+export const SEQ_MAX = (1n << 53n) - 1n;
 export const CT_MIN = 70 + 256 + 16;
 export const CT_MAX = 70 + 65536 + 16;
 export const ENVELOPE_MIN = 256 + 96 + 342;
@@ -267,6 +269,8 @@ export function parse(b) {
   } catch {
     throw fail('BAD_ENVELOPE', 'a device wrapped twice');
   }
+  const senderSeq = readBe(b, OFF.SEQ, 8);
+  if (senderSeq === 0n || senderSeq > SEQ_MAX) throw fail('BAD_ENVELOPE', 'sender_seq');
   const at = (off, size) => b.subarray(off, off + size);
   return {
     hdr: {
@@ -274,7 +278,7 @@ export function parse(b) {
       msgId: at(OFF.MSG, 16),
       senderUserId: at(OFF.SENDER_USER, 16),
       senderDeviceId: at(OFF.SENDER_DEVICE, 16),
-      senderSeq: readBe(b, OFF.SEQ, 8),
+      senderSeq,
       rosterHash: at(OFF.ROSTER, 32),
       createdMs: readBe(b, OFF.CREATED, 8),
       alertType: (b[OFF.ALERT_TYPE] << 8) | b[OFF.ALERT_TYPE + 1],
