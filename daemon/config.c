@@ -1,6 +1,7 @@
 /*
  * config.c - table-driven options for sesamed (config.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,14 @@ static const struct opt opts[] = {
      "folder of the web client (index.html), served on the WebSocket's origin"},
     {"log_level", OPT_LEVEL, OFF(log_level), 0, 0, "err, warn, notice, info or debug"},
     {"preauth_timeout", OPT_INT, OFF(preauth_timeout_s), 1, 60, "seconds allowed to log in"},
+    {"max_conns", OPT_INT, OFF(max_conns), 1, 1000000,
+     "concurrent connections in all (within the file descriptor limit)"},
     {"max_conns_per_ip", OPT_INT, OFF(max_conns_per_ip), 1, 100000,
      "concurrent connections per peer address"},
+    {"max_unauth", OPT_INT, OFF(max_unauth), 1, 65535,
+     "concurrent connections not logged in yet, in all"},
+    {"max_unauth_per_ip", OPT_INT, OFF(max_unauth_per_ip), 1, 65535,
+     "concurrent connections not logged in yet per peer address (logged-in ones never count)"},
     {"test_hooks", OPT_BOOL, OFF(test_hooks), 0, 0, "accept test_clock frames (test builds only)"},
     {"checkpoint_every", OPT_INT, OFF(checkpoint_every), 1, 1000000,
      "sign an audit checkpoint after this many records"},
@@ -84,7 +91,10 @@ void ses_config_defaults(struct ses_config *cfg)
     cfg->log_level = SES_LOG_NOTICE;
     ses_bizcal_defaults(&cfg->biz);
     cfg->preauth_timeout_s = SES_PREAUTH_TIMEOUT_S;
+    cfg->max_conns = 10000;
     cfg->max_conns_per_ip = 256;
+    cfg->max_unauth = 1024;
+    cfg->max_unauth_per_ip = 32;
     cfg->checkpoint_every = 256;
     cfg->checkpoint_interval_s = 60;
     cfg->audit_retention_days = 0;
@@ -124,8 +134,19 @@ static int parse_listen(struct ses_config *cfg, const char *v, char *err, size_t
         h++;
         hl -= 2;
     }
-    memcpy(cfg->listen_host, h, hl);
-    cfg->listen_host[hl] = '\0';
+    char host[sizeof cfg->listen_host];
+    unsigned char addr[16];
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1) {
+        /* a name could stand for several addresses: the daemon binds exactly one */
+        snprintf(err, err_len,
+                 "listen: HOST must be an IPv4 or IPv6 address (0.0.0.0 or [::] for all), got "
+                 "'%s'",
+                 host);
+        return -1;
+    }
+    memcpy(cfg->listen_host, host, hl + 1);
     cfg->listen_port = (int)port;
     return 0;
 }
@@ -457,7 +478,10 @@ const char *ses_config_template(void)
            "# ready_file = ready\n"
            "# log_level = notice\n"
            "# preauth_timeout = 10\n"
+           "# max_conns = 10000\n"
            "# max_conns_per_ip = 256\n"
+           "# max_unauth = 1024\n"
+           "# max_unauth_per_ip = 32\n"
            "# checkpoint_every = 256\n"
            "# checkpoint_interval = 60\n"
            "# audit_retention_days = 0\n"

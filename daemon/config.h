@@ -38,7 +38,10 @@ struct ses_config {
     char web_root[SES_PATH_MAX];   /* the web client's files, served over HTTPS; "" = none */
     enum ses_log_level log_level;  /* default notice */
     int preauth_timeout_s;         /* 1..60; default SES_PREAUTH_TIMEOUT_S */
+    int max_conns;                 /* 1..1000000; default 10000 (within the fd limit) */
     int max_conns_per_ip;          /* 1..100000; default 256 */
+    int max_unauth;                /* not logged in, in all: 1..65535; default 1024 */
+    int max_unauth_per_ip;         /* not logged in, per address: 1..65535; default 32 */
     bool test_hooks;               /* accept test_clock frames (only in SESAME_TEST_HOOKS builds) */
     int checkpoint_every;          /* sign a checkpoint after this many records; default 256 */
     int checkpoint_interval_s;     /* ... or this many seconds if the log grew; default 60 */

@@ -504,7 +504,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
                                        .port = cfg->listen_port,
                                        .cert_file = cfg->cert,
                                        .key_file = cfg->key,
-                                       .web_root = cfg->web_root};
+                                       .web_root = cfg->web_root,
+                                       .caps = {.max_total = cfg->max_conns,
+                                                .max_per_addr = cfg->max_conns_per_ip,
+                                                .max_unauth_per_addr = cfg->max_unauth_per_ip,
+                                                .max_unauth_total = cfg->max_unauth}};
     if (ses_transport_start(&d->loop, &topts, &ses_session_cbs, d, &d->tp, &d->port) != 0) {
         uv_close((uv_handle_t *)&d->grace, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);

@@ -211,6 +211,7 @@ static void done_pre(void *arg, int rc)
         s->state = SES_S_AUTHED;
         ses_transport_set_limit(s->tc, SES_MAX_FRAME);
         ses_transport_set_timeout(s->tc, 0);
+        ses_transport_set_authed(s->tc);
         (void)ses_session_reply(s, "auth_ok", j->req_id, principal_json(&j->user, j->dev.id));
     }
     pre_job_free(j);

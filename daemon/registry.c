@@ -33,14 +33,6 @@ void ses_registry_remove(struct ses_registry *r, struct ses_session *s)
     r->n--;
 }
 
-int ses_registry_count_peer(const struct ses_registry *r, const char *peer)
-{
-    int n = 0;
-    for (const struct ses_session *o = r->head; o; o = o->next)
-        n += strcmp(o->peer, peer) == 0;
-    return n;
-}
-
 struct ses_session *ses_registry_find(const struct ses_registry *r, uint64_t serial)
 {
     for (struct ses_session *s = r->head; s; s = s->next)

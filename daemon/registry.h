@@ -39,8 +39,6 @@ struct ses_audience {
 void ses_registry_add(struct ses_registry *r, struct ses_session *s);
 /* Removes s (on close). */
 void ses_registry_remove(struct ses_registry *r, struct ses_session *s);
-/* Open connections from peer (its address). */
-int ses_registry_count_peer(const struct ses_registry *r, const char *peer);
 /* The open, not closing, session with serial, or NULL (it closed since). */
 struct ses_session *ses_registry_find(const struct ses_registry *r, uint64_t serial);
 

@@ -337,11 +337,7 @@ static void *on_open(void *ud, struct ses_tconn *tc, const char *peer)
     struct ses_daemon *d = ud;
     if (d->stopping)
         return NULL;
-    int same_peer = ses_registry_count_peer(&d->sessions, peer);
-    if (same_peer >= d->cfg.max_conns_per_ip) {
-        SES_LOG(SES_LOG_WARN, "session", "peer=%s refused: %d connections open", peer, same_peer);
-        return NULL;
-    }
+    /* the caps per address were applied at accept (transport, conn_limits.h) */
     struct ses_session *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;

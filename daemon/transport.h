@@ -14,6 +14,8 @@
 
 #include <uv.h>
 
+#include "conn_limits.h"
+
 struct ses_transport;
 struct ses_tconn; /* one connection; valid from on_open until on_close returns */
 
@@ -35,6 +37,8 @@ struct ses_transport_opts {
     const char *cert_file; /* PEM */
     const char *key_file;  /* PEM */
     const char *web_root;  /* NULL or "": no web client (HTTP requests get 404) */
+    /* connections counted at accept (conn_limits.h); max_queued_per_addr is the transport's */
+    struct ses_conn_caps caps;
 };
 
 /* Starts listening on loop. cbs/ud stay borrowed for the transport's life. On success *out is
@@ -56,6 +60,10 @@ int ses_transport_send(struct ses_tconn *tc, const char *data, size_t len);
 
 /* Closes after the queued frames are written, with a WebSocket close code and short reason. */
 void ses_transport_close(struct ses_tconn *tc, int code, const char *reason);
+
+/* The connection logged in: from now on it no longer counts against the caps on connections
+ * that have not (max_unauth_per_ip, max_unauth). */
+void ses_transport_set_authed(struct ses_tconn *tc);
 
 /* Largest incoming frame accepted from now on. */
 void ses_transport_set_limit(struct ses_tconn *tc, size_t max_frame);

@@ -6,6 +6,7 @@
  * timer marks the deadline. lws callbacks only move data: received messages are reassembled and
  * queued; outgoing messages wait in a queue until LWS_CALLBACK_CLIENT_WRITEABLE writes them.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct tx_msg {
     struct tx_msg *next;
     uint64_t seq;
     size_t len;
+    bool binary; /* a binary message (tests of the server's refusal); the protocol is text */
     unsigned char data[];
 };
 
@@ -290,7 +292,8 @@ static int on_writeable(struct ses_conn *c, struct lws *wsi)
         c->tx_tail = &c->tx_head;
     /* lws buffers whatever the socket does not take now and sends it before the next
      * WRITEABLE; lws_partial_buffered() tells when that is done */
-    int n = lws_write(wsi, t->data + LWS_PRE, t->len, LWS_WRITE_TEXT);
+    int n =
+        lws_write(wsi, t->data + LWS_PRE, t->len, t->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     int ok = n >= 0 && (size_t)n >= t->len;
     uint64_t seq = t->seq;
     sodium_memzero(t->data, LWS_PRE + t->len);
@@ -661,7 +664,7 @@ int ses_conn_is_open(const struct ses_conn *c)
 
 /* Queues text as one message and asks for a WRITEABLE callback. Returns 0, SES_ECLOSED or
  * SES_ENOMEM; *seq gets the message's number. */
-static int queue_tx(struct ses_conn *c, const char *text, size_t len, uint64_t *seq)
+static int queue_tx(struct ses_conn *c, const char *text, size_t len, bool binary, uint64_t *seq)
 {
     if (c->state != ST_OPEN || c->wsi == NULL)
         return SES_ECLOSED;
@@ -672,6 +675,7 @@ static int queue_tx(struct ses_conn *c, const char *text, size_t len, uint64_t *
         return SES_ENOMEM;
     t->next = NULL;
     t->len = len;
+    t->binary = binary;
     t->seq = ++c->tx_seq;
     if (len > 0)
         memcpy(t->data + LWS_PRE, text, len);
@@ -683,10 +687,10 @@ static int queue_tx(struct ses_conn *c, const char *text, size_t len, uint64_t *
 }
 
 /* Queues text and runs the loop until it was completely handed to the kernel. */
-static int send_flush(struct ses_conn *c, const char *text, size_t len, int timeout_ms)
+static int send_flush(struct ses_conn *c, const char *text, size_t len, bool binary, int timeout_ms)
 {
     uint64_t seq = 0;
-    int rc = queue_tx(c, text, len, &seq);
+    int rc = queue_tx(c, text, len, binary, &seq);
     if (rc != 0)
         return rc;
     rc = run_until(c, timeout_ms, done_flushed, &seq);
@@ -697,7 +701,12 @@ static int send_flush(struct ses_conn *c, const char *text, size_t len, int time
 
 int ses_conn_send_text(struct ses_conn *c, const char *text, size_t len)
 {
-    return send_flush(c, text, len, c->timeout_ms);
+    return send_flush(c, text, len, false, c->timeout_ms);
+}
+
+int ses_conn_send_binary(struct ses_conn *c, const void *data, size_t len)
+{
+    return send_flush(c, data, len, true, c->timeout_ms);
 }
 
 int ses_conn_recv(struct ses_conn *c, int timeout_ms, json_t **frame)
@@ -770,7 +779,7 @@ static int send_and_wait(struct ses_conn *c, int64_t id, const char *text, size_
 {
     struct reply_wait w = {id, c->rx_seq};
     uint64_t t0 = uv_now(&c->loop);
-    int rc = send_flush(c, text, len, timeout_ms);
+    int rc = send_flush(c, text, len, false, timeout_ms);
 
     if (rc == SES_ETIMEOUT)
         return rc;

@@ -445,8 +445,9 @@ static void test_crash(void **state)
                   "killed mid-request), %ld lost, %ld duplicated, %ld stray; alert steps: %ld "
                   "acknowledged, %ld not, %ld wrong; %lld alerts left raised, %ld escalated once "
                   "each at the deadline\n",
-                  kills, (double)campaign_ms / 1000.0, t.acked, t.unacked, t.lost, t.duplicated, t.stray,
-                  a.steps_acked, a.steps_unacked, a.wrong, (long long)still_raised, a.escalated);
+                  kills, (double)campaign_ms / 1000.0, t.acked, t.unacked, t.lost, t.duplicated,
+                  t.stray, a.steps_acked, a.steps_unacked, a.wrong, (long long)still_raised,
+                  a.escalated);
     assert_int_equal(t.lost, 0);
     assert_int_equal(t.duplicated, 0);
     assert_int_equal(t.stray, 0);

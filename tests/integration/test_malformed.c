@@ -292,6 +292,30 @@ static void test_unauthenticated_closes(void **state)
     w_dev_free(adm);
 }
 
+/* A binary WebSocket message is never parsed (the protocol is JSON text): before and after login
+ * the connection is closed with 1003 (unsupported data), whatever the bytes are, and nothing
+ * changes. */
+static void test_binary_refused(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    struct w_dev *adm = admin_dev(e);
+    struct ses_conn *pre = w_open(e), *post = w_login_settled(e, adm);
+    struct h_snap s;
+    h_snap_take(&s, e->db, NULL);
+    static const char ping[] = "{\"t\":\"ping\",\"id\":7}"; /* valid JSON, as binary */
+    assert_int_equal(ses_conn_send_binary(pre, ping, sizeof ping - 1), 0);
+    w_expect_closed(pre, 1003, H_CONN_TIMEOUT_MS);
+    assert_int_equal(ses_conn_send_binary(post, ping, sizeof ping - 1), 0);
+    w_expect_closed(post, 1003, H_CONN_TIMEOUT_MS);
+    ses_conn_free(pre);
+    ses_conn_free(post);
+    h_snap_expect_same(&s, e->db);
+    h_snap_free(&s);
+    fresh_login_works(e, adm);
+    w_dev_free(adm);
+}
+
 /* Every request that takes fields refuses a key it does not know with BAD_FIELD, before it looks
  * anything up or writes anything (the admin may send all of these); the whitelist checks names
  * only. */
@@ -364,6 +388,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_size_limit_postlogin, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_size_limit_prelogin, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_fields, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_binary_refused, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -7,10 +7,17 @@
  * (content security policy, HSTS, nosniff, no referrer, permissions policy), content-hashed
  * assets cached for a year and the rest revalidated, nothing outside the folder, and the
  * WebSocket still upgrades; a web root without index.html stops the daemon from starting.
+ * `--listen 127.0.0.1:PORT` binds that address only: another loopback address (127.0.0.2) and
+ * IPv6 (::1) are refused at TCP level.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -223,12 +230,50 @@ static void test_web_root(void **state)
     free(secret);
 }
 
+/* A plain TCP connect to addr:port (IPv4 or IPv6 text): 0 if it connected, else the errno. */
+static int tcp_connect(const char *addr, int port)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        len = sizeof *a4;
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, addr, &a6->sin6_addr), 1);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        len = sizeof *a6;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno; /* no IPv6 on this machine: nothing could connect there either */
+    int rc = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+static void test_binds_exact_address(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_ADMIN); /* --listen 127.0.0.1:0 */
+    assert_int_equal(tcp_connect("127.0.0.1", e->d.port), 0);
+    assert_int_not_equal(tcp_connect("127.0.0.2", e->d.port), 0);
+    assert_int_not_equal(tcp_connect("::1", e->d.port), 0);
+    /* the daemon is still there for the address it was given */
+    assert_int_equal(tcp_connect("127.0.0.1", e->d.port), 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tls_versions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_subprotocol_required, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_web_root, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_binds_exact_address, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

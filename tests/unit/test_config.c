@@ -43,13 +43,19 @@ static void listen_values(void **state)
     assert_int_equal(set(&c, "listen", "0.0.0.0:0", err), 0);
     assert_string_equal(c.listen_host, "0.0.0.0");
     assert_int_equal(c.listen_port, 0);
-    assert_int_equal(set(&c, "listen", "localhost:65535", err), 0);
+    assert_int_equal(set(&c, "listen", "127.0.0.2:65535", err), 0);
+    assert_string_equal(c.listen_host, "127.0.0.2");
     assert_int_equal(c.listen_port, 65535);
+    /* a name is refused: it may stand for several addresses, the daemon binds exactly one */
+    assert_int_equal(set(&c, "listen", "localhost:8443", err), -1);
+    assert_non_null(strstr(err, "HOST must be an IPv4 or IPv6 address"));
+    assert_int_equal(set(&c, "listen", "[::]:8443", err), 0);
+    assert_string_equal(c.listen_host, "::");
     assert_int_equal(set(&c, "listen", "[::1]:8443", err), 0);
     assert_string_equal(c.listen_host, "::1");
-    assert_int_equal(set(&c, "listen", "localhost:65536", err), -1);
+    assert_int_equal(set(&c, "listen", "127.0.0.1:65536", err), -1);
     assert_non_null(strstr(err, "listen"));
-    assert_int_equal(set(&c, "listen", "localhost:-1", err), -1);
+    assert_int_equal(set(&c, "listen", "127.0.0.1:-1", err), -1);
     assert_int_equal(set(&c, "listen", "localhost", err), -1);
     assert_int_equal(set(&c, "listen", ":80", err), -1);
     assert_int_equal(set(&c, "listen", "h:80x", err), -1);

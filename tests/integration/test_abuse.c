@@ -1,0 +1,170 @@
+/*
+ * test_abuse.c - integration: denial-of-service attempts against the real sesamed, each asserting
+ * that legitimate clients (the real CLI, the client library) keep being served within their
+ * normal time and that nothing they had is lost.
+ *
+ *  - idle_tcp_flood: 96 idle TCP connections from three other loopback addresses (more than the
+ *    64 lws header buffers there used to be, each address at its cap of connections not logged
+ *    in): the next one from those addresses is closed at accept, a CLI login from 127.0.0.1
+ *    still takes well under a second, logged-in sessions keep answering, and the idle sockets are
+ *    dropped at the handshake timeout, after which the addresses connect again.
+ *  - unauth_cap_spares_sessions: an address at its cap of connections not logged in still has its
+ *    logged-in sessions (they never count against that cap), and a login frees a place.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "wire.h"
+
+#define FLOOD_PER_ADDR 32 /* the daemon's default max_unauth_per_ip */
+#define FLOOD_ADDRS 3
+#define HANDSHAKE_TIMEOUT_MS 5000 /* SES_HANDSHAKE_TIMEOUT_S in transport_ws.c */
+#define LEGIT_LOGIN_MS 1500       /* a CLI command's normal time on loopback, with margin */
+
+/* A TCP connection from src (an IPv4 loopback address) to 127.0.0.1:port, or -1. */
+static int tcp_from(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("bind %s: %s", src, strerror(errno));
+    a.sin_port = htons((uint16_t)port);
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr), 1);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether the server closed fd within ms (EOF or reset), sending nothing. */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    char b[64];
+    ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* `sesame whoami` as home: succeeds, within LEGIT_LOGIN_MS. */
+static void legit_ok(const char *home)
+{
+    struct h_cli r;
+    h_cli_run(&r, home, NULL, "whoami", NULL);
+    h_cli_assert_ok(&r);
+    if (r.p.elapsed_ms > LEGIT_LOGIN_MS)
+        fail_msg("a legitimate login took %llu ms during the flood",
+                 (unsigned long long)r.p.elapsed_ms);
+    h_cli_free(&r);
+}
+
+static void test_idle_tcp_flood(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    struct w_dev *adm = w_dev_load(e->admin_home);
+    struct ses_conn *session = w_login_settled(e, adm);
+    static const char *const src[FLOOD_ADDRS] = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+    int fds[FLOOD_ADDRS][FLOOD_PER_ADDR];
+    uint64_t t0 = h_mono_ms();
+    for (int a = 0; a < FLOOD_ADDRS; a++)
+        for (int i = 0; i < FLOOD_PER_ADDR; i++) {
+            fds[a][i] = tcp_from(src[a], e->d.port);
+            assert_true(fds[a][i] >= 0);
+        }
+    /* each address at its cap: one more is closed at accept, at once */
+    for (int a = 0; a < FLOOD_ADDRS; a++) {
+        int extra = tcp_from(src[a], e->d.port);
+        if (extra >= 0) {
+            assert_true(closed_within(extra, 1000));
+            close(extra);
+        }
+    }
+    /* the legitimate ones: a new login, a logged-in session */
+    legit_ok(e->admin_home);
+    w_ping_ok(session, w_raw_id());
+    /* the flood was accepted, not dropped early: still open before the handshake timeout */
+    if (h_mono_ms() - t0 < HANDSHAKE_TIMEOUT_MS - 1000)
+        assert_false(closed_within(fds[0][0], 0));
+    /* dropped at the handshake timeout (5 s, a second of margin) */
+    for (int a = 0; a < FLOOD_ADDRS; a++)
+        for (int i = 0; i < FLOOD_PER_ADDR; i++) {
+            int left = (int)(t0 + HANDSHAKE_TIMEOUT_MS + 2000 - h_mono_ms());
+            if (!closed_within(fds[a][i], left > 0 ? left : 0))
+                fail_msg("idle connection %d from %s still open after %llu ms", i, src[a],
+                         (unsigned long long)(h_mono_ms() - t0));
+            close(fds[a][i]);
+        }
+    /* the addresses are welcome again */
+    int again = tcp_from(src[0], e->d.port);
+    assert_true(again >= 0);
+    assert_false(closed_within(again, 300));
+    close(again);
+    legit_ok(e->admin_home);
+    w_ping_ok(session, w_raw_id());
+    ses_conn_free(session);
+    w_dev_free(adm);
+}
+
+static void test_unauth_cap_spares_sessions(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_START | H_ENV_NO_ADMIN);
+    const char *caps[] = {"--max-unauth-per-ip", "4", NULL};
+    h_daemon_start_ok(&e->d, e->data, e->log, NULL, caps);
+    e->admin_home = h_env_home(e, "admin");
+    json_decref(h_enroll_ok(e, e->admin_home, e->init.code, "admin-laptop", e->admin_user,
+                            e->admin_device));
+    struct w_dev *adm = w_dev_load(e->admin_home);
+    /* 3 sessions logged in from 127.0.0.1, then 4 idle sockets: the cap of 4 is reached */
+    struct ses_conn *s[3];
+    for (int i = 0; i < 3; i++)
+        s[i] = w_login(e, adm);
+    int idle[4];
+    for (int i = 0; i < 4; i++) {
+        idle[i] = tcp_from("127.0.0.1", e->d.port);
+        assert_true(idle[i] >= 0);
+    }
+    int extra = tcp_from("127.0.0.1", e->d.port);
+    assert_true(extra < 0 || closed_within(extra, 1000));
+    if (extra >= 0)
+        close(extra);
+    for (int i = 0; i < 3; i++) /* the logged-in ones never counted */
+        w_ping_ok(s[i], w_raw_id());
+    /* one idle socket goes: a login takes its place and, logged in, frees it again */
+    close(idle[0]);
+    h_sleep_ms(100);
+    struct ses_conn *more = w_login(e, adm);
+    idle[0] = tcp_from("127.0.0.1", e->d.port);
+    assert_true(idle[0] >= 0);
+    assert_false(closed_within(idle[0], 300));
+    w_ping_ok(more, w_raw_id());
+    for (int i = 0; i < 4; i++)
+        close(idle[i]);
+    for (int i = 0; i < 3; i++)
+        ses_conn_free(s[i]);
+    ses_conn_free(more);
+    w_dev_free(adm);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("integ.abuse", tests, NULL, NULL);
+}
