@@ -11,6 +11,7 @@
  * the messages they open.
  */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "sesame/encode.h"
 #include "sesame/envelope.h"
 #include "sesame/err.h"
+#include "sesame/limits.h"
 
 #include "log.h"
 #include "resource.h"
@@ -332,7 +334,12 @@ struct fetch_acc {
     struct ses_store *st;
     const uint8_t *device;
     json_t *arr;
+    size_t bytes;    /* of envelopes in arr (base64url) */
+    int64_t through; /* the last seq the page covers so far */
+    bool cut;        /* the page ended at SES_FETCH_MAX_BYTES */
 };
+
+#define FETCH_STOP 1 /* add_visible: the page is full (not an error) */
 
 static bool env_wraps(const struct ses_envelope_view *v, const uint8_t device[SES_ID_BYTES])
 {
@@ -348,14 +355,18 @@ static int add_visible(void *ud, const struct ses_message *m)
     struct ses_envelope_view v;
     struct ses_rewrap rw;
     json_t *rj = NULL;
-    if (ses_envelope_parse(m->env, m->env_len, &v) != 0)
+    if (ses_envelope_parse(m->env, m->env_len, &v) != 0) {
+        a->through = m->seq;
         return 0; /* stored envelopes were parsed on the way in */
+    }
     if (!env_wraps(&v, a->device)) {
         /* not wrapped to this device (it joined later): shown if one of its user's other devices
          * re-wrapped the key for it (§12) */
         int rc = ses_store_rewrap_get(a->st, m->thread, m->seq, a->device, &rw);
-        if (rc == SES_ENOT_FOUND)
+        if (rc == SES_ENOT_FOUND) {
+            a->through = m->seq;
             return 0;
+        }
         if (rc != 0)
             return rc;
         if ((rj = json_object()) == NULL || ses_set_b64(rj, "sealed", rw.sealed, 80) != 0 ||
@@ -363,6 +374,12 @@ static int add_visible(void *ud, const struct ses_message *m)
             json_decref(rj);
             return SES_ENOMEM;
         }
+    }
+    size_t b64 = (m->env_len * 4 + 2) / 3;
+    if (json_array_size(a->arr) > 0 && a->bytes + b64 > SES_FETCH_MAX_BYTES) {
+        json_decref(rj);
+        a->cut = true; /* this one opens the next page */
+        return FETCH_STOP;
     }
     struct ses_msg_wire w = msg_wire(m);
     json_t *p = ses_msg_json(&w);
@@ -376,7 +393,11 @@ static int add_visible(void *ud, const struct ses_message *m)
         json_decref(p);
         return SES_ENOMEM;
     }
-    return json_array_append_new(a->arr, p) == 0 ? 0 : SES_ENOMEM;
+    if (json_array_append_new(a->arr, p) != 0)
+        return SES_ENOMEM;
+    a->bytes += b64;
+    a->through = m->seq;
+    return 0;
 }
 
 int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **reply)
@@ -392,10 +413,12 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         return rc;
     if ((rc = ses_session_authorize_thread(s, SES_ACT_THREAD_READ, thread)) != 0)
         return rc;
-    struct fetch_acc a = {.st = s->d->store, .device = s->device_id, .arr = json_array()};
+    struct fetch_acc a = {
+        .st = s->d->store, .device = s->device_id, .arr = json_array(), .through = after};
     if (a.arr == NULL)
         return SES_ENOMEM;
-    if ((rc = ses_store_msg_range(s->d->store, thread, after, (int)limit, add_visible, &a)) != 0) {
+    rc = ses_store_msg_range(s->d->store, thread, after, (int)limit, add_visible, &a);
+    if (rc != 0 && rc != FETCH_STOP) {
         json_decref(a.arr);
         return rc;
     }
@@ -404,10 +427,10 @@ int ses_handle_fetch(struct ses_session *s, const struct ses_frame *f, json_t **
         json_decref(a.arr);
         return rc;
     }
-    /* the page covers seqs after+1..after+limit; entries not wrapped (nor re-wrapped) to this
-     * device are left out */
-    *reply = json_pack("{s:s, s:o, s:I}", "t", "messages", "messages", a.arr, "last_seq",
-                       (json_int_t)t.last_seq);
+    /* the page covers seqs after+1..through (every one the query saw, up to limit, or fewer
+     * when the bytes ran out); entries not wrapped (nor re-wrapped) to this device are left out */
+    *reply = json_pack("{s:s, s:o, s:I, s:I}", "t", "messages", "messages", a.arr, "last_seq",
+                       (json_int_t)t.last_seq, "through", (json_int_t)a.through);
     if (*reply == NULL || ses_set_id(*reply, "thread", thread) != 0)
         return SES_ENOMEM;
     return 0;

@@ -187,31 +187,20 @@ static int share_thread(struct share *sh, const char *thread)
         free(r);
         return cli_error(CLI_ELOCAL, "out of memory");
     }
-    for (int64_t a = 0; status == 0 && a < r->last_seq; a += E2E_FETCH_PAGE) {
+    for (int64_t a = 0, through = 0; status == 0 && a < r->last_seq; a = through) {
         json_t *reply = NULL;
-        status = e2e_request(x,
-                             json_pack("{s:s, s:s, s:I, s:I}", "t", "fetch", "thread", r->text,
-                                       "after", (json_int_t)a, "limit", (json_int_t)E2E_FETCH_PAGE),
-                             "fetch", &reply);
-        if (status != 0)
+        if ((status = e2e_fetch_page(x, r, a, E2E_FETCH_PAGE, &reply, &through)) != 0)
             break;
         size_t i;
         json_t *mj;
-        int64_t prev = a;
         json_array_foreach(json_object_get(reply, "messages"), i, mj)
         {
-            const json_t *js = json_object_get(mj, "seq");
-            int64_t seq = json_is_integer(js) ? (int64_t)json_integer_value(js) : -1;
-            if (seq <= prev || seq > a + E2E_FETCH_PAGE) {
-                status = e2e_verify_failed("the server sent messages of thread %s out of order",
-                                           r->text);
-                break;
-            }
-            prev = seq;
             if ((status = share_one(sh, r, run, mj)) != 0)
                 break;
         }
         json_decref(reply);
+        if (through == a)
+            break; /* past the thread's end */
     }
     if (status == 0)
         status = flush(sh);

@@ -78,6 +78,8 @@ struct ses_conn {
 
     char *rx;
     size_t rx_len, rx_cap;
+    int rx_discarding; /* the message being received passed CONN_MAX_RX: its bytes are dropped */
+    int fail_code;     /* SES_E* the connection was closed for on our side (0: none) */
     struct rx_msg *rx_head, **rx_tail;
     uint64_t rx_seq;
 
@@ -236,10 +238,21 @@ static void wake(struct ses_conn *c);
 
 static int on_receive(struct ses_conn *c, struct lws *wsi, const void *in, size_t len)
 {
-    if (c->rx_len + len > CONN_MAX_RX) {
+    if (c->rx_discarding || c->rx_len + len > CONN_MAX_RX) {
+        /* Not return -1: with Debian's lws 4.1.6 on libuv that left the socket readable and lws
+         * serving it in a loop inside one uv_run (100 % CPU, no timeout). The rest of the message
+         * is dropped, then the connection closes through the normal handshake, and the waiting
+         * request ends with TOO_LARGE. */
+        c->rx_discarding = 1;
+        c->rx_len = 0;
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+            return 0;
+        c->rx_discarding = 0;
         set_err(c, "message from server larger than 1 MiB", NULL);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        return -1;
+        c->fail_code = SES_ETOO_LARGE;
+        c->want_close = 1;
+        lws_callback_on_writable(wsi);
+        return 0;
     }
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 4096;
@@ -749,7 +762,7 @@ static struct rx_msg **find_idless_error(struct ses_conn *c, const struct reply_
 
 static int done_reply(struct ses_conn *c, const void *arg)
 {
-    return find_reply(c, arg) != NULL || c->state == ST_CLOSED;
+    return find_reply(c, arg) != NULL || c->state == ST_CLOSED || c->fail_code != 0;
 }
 
 /* Hands a reply frame back: 0, or the error number of an error frame. */
@@ -797,6 +810,8 @@ static int send_and_wait(struct ses_conn *c, int64_t id, const char *text, size_
         pp = find_idless_error(c, &w);
     if (pp != NULL)
         return take_reply(c, pp, reply);
+    if (c->fail_code != 0)
+        return c->fail_code;
     return c->state == ST_CLOSED ? SES_ECLOSED : (rc != 0 ? rc : SES_ETIMEOUT);
 }
 

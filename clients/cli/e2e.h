@@ -195,6 +195,14 @@ void e2e_msg_free(struct e2e_msg *m);
  * sign_pk (what `device share-history` shows and `device fingerprint` prints on the device). */
 void e2e_fingerprint(char out[17], const uint8_t sign_pk[SES_SIGN_PK_BYTES]);
 
+/* One fetch page of thread r: the messages after seq a, at most limit seqs, which the server may
+ * end early to keep its reply small (PROTOCOL.md: `through`). Checks the reply (its thread, the
+ * seqs increasing within a < seq <= *through, a < *through <= a + limit, or *through == a for a
+ * page past the thread's end). *reply is the caller's (json_decref). Returns 0 or an exit status.
+ */
+int e2e_fetch_page(struct e2e *x, const struct e2e_roster *r, int64_t a, int64_t limit,
+                   json_t **reply, int64_t *through);
+
 /* Calls cb for each message of r with after < seq <= upto (fetch in windows of 500 seqs; the
  * server leaves out messages not wrapped to this device), in order. *max_seen (may be NULL) gets
  * the highest seq delivered to cb. cb returns 0 or an exit status that stops the walk; it owns

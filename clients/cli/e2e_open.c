@@ -4,6 +4,7 @@
  * as security events; paging through a thread and moving its delivery and read cursors.
  */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -474,38 +475,54 @@ void e2e_msg_free(struct e2e_msg *m)
 
 /* --- paging, cursors ------------------------------------------------------------------------ */
 
+int e2e_fetch_page(struct e2e *x, const struct e2e_roster *r, int64_t a, int64_t limit,
+                   json_t **reply, int64_t *through)
+{
+    *reply = NULL;
+    int status = e2e_request(x,
+                             json_pack("{s:s, s:s, s:I, s:I}", "t", "fetch", "thread", r->text,
+                                       "after", (json_int_t)a, "limit", (json_int_t)limit),
+                             "fetch", reply);
+    if (status != 0)
+        return status;
+    const json_t *msgs = json_object_get(*reply, "messages");
+    const json_t *th = json_object_get(*reply, "through");
+    *through = json_is_integer(th) ? (int64_t)json_integer_value(th) : -1;
+    bool ok = json_is_array(msgs) && strcmp(cli_str(*reply, "thread", ""), r->text) == 0 &&
+              *through >= a && *through <= a + limit;
+    size_t i;
+    json_t *mj;
+    int64_t prev = a;
+    json_array_foreach(msgs, i, mj)
+    {
+        const json_t *js = json_object_get(mj, "seq");
+        int64_t seq = json_is_integer(js) ? (int64_t)json_integer_value(js) : -1;
+        ok = ok && seq > prev && seq <= *through;
+        prev = seq;
+    }
+    if (ok)
+        return 0;
+    json_decref(*reply);
+    *reply = NULL;
+    return e2e_verify_failed("malformed or out-of-order fetch reply for thread %s", r->text);
+}
+
 int e2e_walk(struct e2e *x, const struct e2e_roster *r, int64_t after, int64_t upto, json_t *run,
              e2e_msg_cb cb, void *ud, int64_t *max_seen)
 {
     if (max_seen != NULL)
         *max_seen = 0;
-    for (int64_t a = after; a < upto;) {
+    for (int64_t a = after, through = after; a < upto; a = through) {
         int64_t limit = upto - a < E2E_FETCH_PAGE ? upto - a : E2E_FETCH_PAGE;
         json_t *reply = NULL;
-        int status = e2e_request(x,
-                                 json_pack("{s:s, s:s, s:I, s:I}", "t", "fetch", "thread", r->text,
-                                           "after", (json_int_t)a, "limit", (json_int_t)limit),
-                                 "fetch", &reply);
+        int status = e2e_fetch_page(x, r, a, limit, &reply, &through);
         if (status != 0)
             return status;
-        const json_t *msgs = json_object_get(reply, "messages");
-        if (!json_is_array(msgs) || strcmp(cli_str(reply, "thread", ""), r->text) != 0) {
-            json_decref(reply);
-            return e2e_verify_failed("malformed fetch reply for thread %s", r->text);
-        }
         size_t i;
         json_t *mj;
-        int64_t prev = a;
-        json_array_foreach(msgs, i, mj)
+        json_array_foreach(json_object_get(reply, "messages"), i, mj)
         {
-            const json_t *s = json_object_get(mj, "seq");
-            int64_t seq = json_is_integer(s) ? (int64_t)json_integer_value(s) : -1;
-            if (seq <= prev || seq > a + limit) {
-                json_decref(reply);
-                return e2e_verify_failed("the server sent messages of thread %s out of order",
-                                         r->text);
-            }
-            prev = seq;
+            int64_t seq = (int64_t)json_integer_value(json_object_get(mj, "seq"));
             struct e2e_msg m;
             int rc = e2e_open(x, r, run, mj, &m);
             if (rc != 0) {
@@ -521,7 +538,8 @@ int e2e_walk(struct e2e *x, const struct e2e_roster *r, int64_t after, int64_t u
             }
         }
         json_decref(reply);
-        a += limit;
+        if (through == a)
+            break; /* past the thread's end */
     }
     return 0;
 }

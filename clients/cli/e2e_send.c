@@ -24,13 +24,9 @@ static int scan_own(struct e2e *x, const struct e2e_roster *r, int64_t after, co
 {
     *max_sseq = 0;
     *found = 0;
-    for (int64_t a = after; a < r->last_seq; a += E2E_FETCH_PAGE) {
+    for (int64_t a = after, through = after; a < r->last_seq; a = through) {
         json_t *reply = NULL;
-        int status =
-            e2e_request(x,
-                        json_pack("{s:s, s:s, s:I, s:I}", "t", "fetch", "thread", r->text, "after",
-                                  (json_int_t)a, "limit", (json_int_t)E2E_FETCH_PAGE),
-                        "fetch", &reply);
+        int status = e2e_fetch_page(x, r, a, E2E_FETCH_PAGE, &reply, &through);
         if (status != 0)
             return status;
         size_t i;
@@ -56,6 +52,8 @@ static int scan_own(struct e2e *x, const struct e2e_roster *r, int64_t after, co
             free(env);
         }
         json_decref(reply);
+        if (through == a)
+            break; /* past the thread's end */
     }
     return 0;
 }

@@ -10,6 +10,9 @@
  *    dropped at the handshake timeout, after which the addresses connect again.
  *  - unauth_cap_spares_sessions: an address at its cap of connections not logged in still has its
  *    logged-in sessions (they never count against that cap), and a login frees a place.
+ *  - large_messages_thread: one member fills a caseload thread with 200 messages of 64 KB (the
+ *    largest body there is): every member still reads all of it with `thread show` and `sync`,
+ *    and every fetch reply stays below the clients' 1 MiB limit, paged by bytes (`through`).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +30,9 @@
 #define FLOOD_ADDRS 3
 #define HANDSHAKE_TIMEOUT_MS 5000 /* SES_HANDSHAKE_TIMEOUT_S in transport_ws.c */
 #define LEGIT_LOGIN_MS 1500       /* a CLI command's normal time on loopback, with margin */
+#define BIG_MSGS 200
+#define BIG_BODY 65535 /* SES_ENVELOPE_BODY_MAX */
+#define CLIENT_MAX_RX (1024 * 1024)
 
 /* A TCP connection from src (an IPv4 loopback address) to 127.0.0.1:port, or -1. */
 static int tcp_from(const char *src, int port)
@@ -158,11 +164,110 @@ static void test_unauth_cap_spares_sessions(void **state)
     w_dev_free(adm);
 }
 
+/* `sesame ARGS` as home (text output): exit 0; returns stdout (malloc'd). */
+static char *cli_text_ok(const char *home, const char *a1, const char *a2, const char *a3)
+{
+    struct h_cli r;
+    h_cli_run_text(&r, home, NULL, a1, a2, a3, NULL);
+    if (r.p.status != 0)
+        fail_msg("sesame %s %s: exit %d [%s]", a1, a2 ? a2 : "", r.p.status, r.p.err);
+    char *out = strdup(r.p.out);
+    h_cli_free(&r);
+    return out;
+}
+
+/* Every "<big N>" for N in 1..BIG_MSGS exactly once in text. */
+static void expect_all_big(const char *text, const char *who)
+{
+    for (int n = 1; n <= BIG_MSGS; n++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "<big %d>", n);
+        const char *p = strstr(text, tag);
+        if (p == NULL || strstr(p + 1, tag) != NULL)
+            fail_msg("%s: message %d shown %s", who, n, p == NULL ? "not at all" : "twice");
+    }
+}
+
+static void test_large_messages_thread(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    char psy_user[40], gp_user[40];
+    char *nurse = h_add_user_ok(e, "nurse", "nurse", "Nina Nurse", "site-a", NULL, NULL);
+    char *psy = h_add_user_ok(e, "psy", "psychiatrist", "Paul Psy", NULL, psy_user, NULL);
+    char *gp = h_add_user_ok(e, "gp", "gp", "Gina GP", NULL, gp_user, NULL);
+    struct h_cli r;
+    h_cli_run(&r, nurse, NULL, "thread", "create", "--patient", "P-BIG1", "--title", "big",
+              "--member", psy_user, "--member", gp_user, NULL);
+    h_cli_assert_ok(&r);
+    char *thread = strdup(h_jstr(r.json, "thread"));
+    h_cli_free(&r);
+    /* 200 bodies of 64 KB from the GP (any member could) */
+    char *body_path = h_path(e->tmp, "body");
+    char *body = malloc(BIG_BODY + 1);
+    assert_non_null(body);
+    for (int n = 1; n <= BIG_MSGS; n++) {
+        int k = snprintf(body, BIG_BODY + 1, "<big %d>", n);
+        memset(body + k, 'x', (size_t)(BIG_BODY - k));
+        assert_int_equal(h_write_file(body_path, body, BIG_BODY, false), 0);
+        const char *argv[] = {SESAME_BIN, "--home", gp, "send", thread, "-", NULL};
+        struct h_proc p;
+        assert_int_equal(h_run(argv, NULL, body_path, H_CLI_TIMEOUT_MS, &p), 0);
+        if (p.status != 0)
+            fail_msg("send %d: exit %d [%s]", n, p.status, p.err);
+        h_proc_free(&p);
+    }
+    free(body);
+    free(body_path);
+    /* every member reads it all */
+    const char *homes[] = {nurse, psy, gp};
+    const char *names[] = {"nurse", "psychiatrist", "gp"};
+    for (int i = 0; i < 3; i++) {
+        char *out = cli_text_ok(homes[i], "thread", "show", thread);
+        expect_all_big(out, names[i]);
+        free(out);
+    }
+    char *synced = cli_text_ok(psy, "sync", NULL, NULL); /* nothing new after the show */
+    assert_non_null(strstr(synced, "no new messages"));
+    free(synced);
+    /* the pages: each reply below 1 MiB, following `through`, covering the thread */
+    struct w_dev *d = w_dev_load(nurse);
+    struct ses_conn *c = w_login(e, d);
+    int64_t after = 0, seen = 0, pages = 0, last = BIG_MSGS + 1; /* the title is seq 1 */
+    while (after < last) {
+        json_t *req = json_pack("{s:s, s:s, s:I, s:i}", "t", "fetch", "thread", thread, "after",
+                                (json_int_t)after, "limit", 500);
+        json_t *reply = w_request_ok(c, req, "messages");
+        char *text = json_dumps(reply, JSON_COMPACT);
+        assert_true(strlen(text) < CLIENT_MAX_RX);
+        free(text);
+        int64_t through = h_jint(reply, "through");
+        size_t n = json_array_size(json_object_get(reply, "messages"));
+        assert_true(n >= 1 && through > after && through <= after + 500);
+        const json_t *msgs = json_object_get(reply, "messages");
+        assert_int_equal(h_jint(json_array_get(msgs, n - 1), "seq"), through);
+        assert_int_equal(h_jint(reply, "last_seq"), last);
+        seen += (int64_t)n;
+        after = through;
+        pages++;
+        json_decref(reply);
+    }
+    assert_int_equal(seen, last);
+    assert_true(pages >= BIG_MSGS / 8); /* 64 KB bodies: a handful per 512 KiB page */
+    ses_conn_free(c);
+    w_dev_free(d);
+    free(thread);
+    free(nurse);
+    free(psy);
+    free(gp);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_large_messages_thread, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

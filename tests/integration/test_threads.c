@@ -598,7 +598,8 @@ static void expect_message(const struct team *t, const json_t *m, bool push, con
     free(env);
 }
 
-/* fetch -> exactly {"t":"messages","id","thread","last_seq","messages":[...]}; returns the
+/* fetch -> exactly {"t":"messages","id","thread","last_seq","through","messages":[...]}, the
+ * page's messages within after < seq <= through <= after + limit (100 by default); returns the
  * array. */
 static json_t *fetch_ok(struct ses_conn *c, const struct roster *r, int64_t after, int64_t limit)
 {
@@ -607,11 +608,17 @@ static json_t *fetch_ok(struct ses_conn *c, const struct roster *r, int64_t afte
     if (limit > 0)
         json_object_set_new(req, "limit", json_integer(limit));
     json_t *reply = w_request_ok(c, req, "messages");
-    assert_int_equal(json_object_size(reply), 5);
+    assert_int_equal(json_object_size(reply), 6);
     assert_true(h_jint(reply, "last_seq") >= 0);
     assert_string_equal(h_jstr(reply, "thread"), r->thread_text);
+    int64_t through = h_jint(reply, "through");
+    assert_true(through >= after && through <= after + (limit > 0 ? limit : 100));
     json_t *msgs = json_incref(json_object_get(reply, "messages"));
     assert_true(json_is_array(msgs));
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m)
+        assert_true(h_jint(m, "seq") > after && h_jint(m, "seq") <= through);
     json_decref(reply);
     return msgs;
 }

@@ -109,15 +109,20 @@ class FakeServer {
       duplicate: false };
   }
 
+  /* as sesamed: the page covers after < seq <= through; with pageMax set it ends after that many
+   * messages, as the server's byte budget would */
   fetch(device, t, f) {
     const messages = [];
+    let through = f.after;
     for (const m of t.messages.filter((x) => x.seq > f.after && x.seq <= f.after + f.limit)) {
+      if (this.pageMax !== undefined && messages.length === this.pageMax) break;
       const out = { seq: m.seq, sender: m.sender, device: m.device, ts: m.ts, env: m.env };
       const rw = t.rewraps.get(`${m.seq} ${device}`);
       if (m.wraps.includes(device)) messages.push(out);
       else if (rw) messages.push({ ...out, rewrap: rw });
+      through = m.seq;
     }
-    return { t: 'messages', thread: f.thread, last_seq: t.messages.length, messages };
+    return { t: 'messages', thread: f.thread, last_seq: t.messages.length, through, messages };
   }
 
   rewrap(device, t, f) {
@@ -222,6 +227,14 @@ test('text, title and records: sealed to every device, read back, replay marks k
   assert.deepEqual(fetches.map((f) => [f.after, f.limit]), [[0, 1], [3, 1]]);
   /* reading again (a new walk) is fine; the sender reads its own messages back */
   assert.equal((await b.fetchMessages(rb)).filter((m) => m.status === 'ok').length, 3);
+  /* pages the server ends early (its byte budget): the walk goes on from `through` */
+  s.pageMax = 1;
+  const paged = s.log.length;
+  assert.deepEqual((await b.fetchMessages(await b.fetchRoster(thread))).map((m) => m.seq),
+    [1, 2, 3, 4]);
+  assert.deepEqual(s.log.slice(paged).filter((l) => l.frame.t === 'fetch')
+    .map((l) => l.frame.after), [0, 1, 2, 3]);
+  s.pageMax = undefined;
   const ra = await a.fetchRoster(thread);
   assert.equal((await a.fetchMessages(ra)).filter((m) => m.status === 'ok').length, 4);
   assert.equal(b.events.security.length, 0);

@@ -23,6 +23,9 @@
 #define SES_LINK_MAX_OPEN 3 /* usable codes a user may hold at once (device_link: RATE_LIMITED) */
 #define SES_CODE_MAX_ATTEMPTS 5               /* wrong secrets for one ticket before it locks */
 #define SES_REQUEST_ID_MAX 9007199254740991LL /* 2^53-1: ids must survive a JS number */
+/* A fetch reply carries at most this many bytes of envelopes (base64url), at least one message:
+ * with the JSON around them a reply stays below 1 MiB, the largest message clients accept. */
+#define SES_FETCH_MAX_BYTES (512 * 1024)
 
 #define SES_ID_BYTES 16    /* user, device ids */
 #define SES_ID_TEXT_LEN 26 /* base32 text of an id, without NUL */

@@ -540,21 +540,26 @@ export class E2eSession {
    * @throws {SesError} E2E_VERIFY_FAILED (a reply of another thread, out of order)
    */
   async walkFrames(r, after, upto, fn, fullPages = false) {
-    for (let a = after; a < upto; a += FETCH_PAGE) {
+    for (let a = after; a < upto;) {
       const limit = fullPages ? FETCH_PAGE : Math.min(FETCH_PAGE, upto - a);
       const reply = await this.request({ t: 'fetch', thread: r.thread, after: a, limit });
-      if (!Array.isArray(reply?.messages) || canonicalId(reply.thread) !== r.thread) {
+      /* the page covers a < seq <= through: the server may end it early to keep it small */
+      const through = reply?.through;
+      if (!Array.isArray(reply?.messages) || canonicalId(reply.thread) !== r.thread ||
+          !Number.isSafeInteger(through) || through < a || through > a + limit) {
         throw verifyFailed(`malformed fetch reply for thread ${r.thread}`);
       }
       let prev = a;
       for (const mj of reply.messages) {
         const seq = Number.isSafeInteger(mj?.seq) ? mj.seq : -1;
-        if (seq <= prev || seq > a + limit) {
+        if (seq <= prev || seq > through) {
           throw verifyFailed(`the server sent messages of thread ${r.thread} out of order`);
         }
         prev = seq;
         await fn(mj);
       }
+      if (through === a) break; /* past the thread's end */
+      a = through;
     }
   }
 
