@@ -25,6 +25,7 @@
 #include "enrol_code.h"
 #include "log.h"
 #include "reserve.h"
+#include "throttle.h"
 #include "roster_cache.h"
 #include "session.h"
 
@@ -287,6 +288,7 @@ static void finish_stop(struct ses_daemon *d)
     uv_timer_stop(&d->grace);
     uv_close((uv_handle_t *)&d->grace, NULL);
     ses_alerts_stop(d);
+    ses_auth_throttle_stop(d);  /* its last aggregated records go before the writer stops */
     ses_writer_stop(d->writer); /* commits what is queued; late replies find no session */
     ses_auditlog_stop(&d->audit);
     ses_transport_stop(d->tp);
@@ -368,6 +370,7 @@ static void audit_server_event(struct ses_daemon *d, struct ses_store *st, const
  * (the caller has asked for the others to be closed). */
 static void abandon_start(struct ses_daemon *d)
 {
+    ses_auth_throttle_stop(d);
     ses_writer_stop(d->writer);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     ses_writer_free(d->writer);
@@ -474,6 +477,11 @@ int ses_daemon_serve(const struct ses_config *cfg)
         uv_loop_close(&d->loop);
         goto out_free;
     }
+    if (ses_auth_throttle_start(d) != 0) {
+        SES_LOG(SES_LOG_ERR, "daemon", "out of memory");
+        abandon_start(d);
+        goto out_free;
+    }
     d->audit.store = d->store;
     d->audit.writer = d->writer;
     d->audit.clock = &d->clock;
@@ -556,6 +564,7 @@ int ses_daemon_serve(const struct ses_config *cfg)
         unlink(cfg->ready_file);
     SES_LOG(SES_LOG_NOTICE, "daemon", "stopped");
 out_free:
+    ses_throttle_free(d->throttle);
     ses_roster_cache_free(d->rosters);
     ses_store_close(d->store);
     ses_server_keys_free(d->keys);

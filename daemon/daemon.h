@@ -41,6 +41,10 @@ struct ses_daemon {
     int port;
     /* thread rosters for the send path (roster_cache.h) */
     struct ses_roster_cache *rosters;
+    /* failed pre-login attempts per address, device and ticket (throttle.h), and the timer that
+     * writes their aggregated audit records (handle_auth.c) */
+    struct ses_throttle *throttle;
+    uv_timer_t throttle_timer;
 };
 
 /* `sesamed init`: creates dir (0700) with the database, the server key, a commented config file,

@@ -7,6 +7,12 @@
  * The decision and its writes run as a job of the group-commit writer (its thread, its SQLite
  * connection), so a burst of logins never makes the loop wait for fsync; the reply goes out from
  * the job's completion, after the commit.
+ *
+ * Failed attempts are throttled on the loop (throttle.h): per peer address, one past its back-off
+ * is refused with RATE_LIMITED before any database work; per device id and per address, failures
+ * past SES_THROTTLE_FREE are no longer recorded one by one but counted into one auth.throttled
+ * record per key and minute; an enrolment ticket is locked for an address after
+ * SES_CODE_SOURCE_ATTEMPTS wrong secrets from it, before its global lock (SES_CODE_MAX_ATTEMPTS).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,9 @@
 #include "log.h"
 #include "roster_cache.h"
 #include "session.h"
+#include "throttle.h"
+
+#define SES_THROTTLE_AUDIT_MS 60000 /* the aggregated records are written this often */
 
 static bool skewed(int64_t now, uint64_t ts)
 {
@@ -45,9 +54,15 @@ struct pre_job {
     char peer[64];
     int64_t now;
     int result; /* the decision: 0 or an SES_E* code sent to the client */
+    /* throttle keys (throttle.h): the address, the device (login), the ticket at the address
+     * (enrolment with a parsed code); "" when none */
+    char akey[SES_THROTTLE_KEY_MAX], dkey[SES_THROTTLE_KEY_MAX], tkey[SES_THROTTLE_KEY_MAX];
+    bool quiet; /* a failure is counted into the aggregated record, not recorded alone */
     struct ses_user user;
     struct ses_device dev;
 };
+
+static void throttle_failed(struct pre_job *j);
 
 static void pre_job_free(struct pre_job *j)
 {
@@ -138,6 +153,8 @@ static int run_pre(struct ses_store *st, void *arg)
         j->result = j->is_enroll ? enroll_decide(st, j) : auth_decide(st, j);
     if (local_failure(j->result))
         return j->result; /* undo this job's changes; the client gets INTERNAL or STORAGE_FULL */
+    if (j->result != 0 && j->quiet)
+        return 0; /* past the back-off threshold: counted on the loop, recorded in aggregate */
     bool ok = j->result == 0;
     if (j->is_enroll && ok) {
         ses_id_to_text(object + 7, j->dev.id);
@@ -194,6 +211,8 @@ static void done_pre(void *arg, int rc)
                 result == 0 ? "ok" : ses_err_name(result));
     if (j->is_enroll && result == 0)
         ses_roster_cache_clear(j->d->rosters); /* the user's threads have one more device */
+    if (result != 0 && !local_failure(result))
+        throttle_failed(j);
     if (s == NULL) {
         pre_job_free(j);
         return;
@@ -217,6 +236,158 @@ static void done_pre(void *arg, int rc)
     pre_job_free(j);
 }
 
+/* --- throttling ---------------------------------------------------------------------------- */
+
+static int64_t mono_ms(const struct ses_daemon *d)
+{
+    return (int64_t)uv_now((uv_loop_t *)&d->loop);
+}
+
+/* The keys of an attempt. */
+static void throttle_keys(struct pre_job *j)
+{
+    char txt[SES_ID_TEXT_LEN + 1];
+    snprintf(j->akey, sizeof j->akey, "peer:%s", j->peer);
+    if (!j->is_enroll) {
+        ses_id_to_text(txt, j->auth.device_id);
+        snprintf(j->dkey, sizeof j->dkey, "device:%s", txt);
+    } else if (!j->bad_code) {
+        char t[16];
+        (void)ses_b32_encode(t, sizeof t, j->enroll.ticket, SES_CODE_TICKET_BYTES, 1);
+        snprintf(j->tkey, sizeof j->tkey, "ticket:%s@%s", t, j->peer);
+    }
+}
+
+/* Loop: a failed attempt counts against each of its keys; one that was not recorded alone is
+ * noted for the aggregated record. */
+static void throttle_failed(struct pre_job *j)
+{
+    struct ses_throttle *t = j->d->throttle;
+    int64_t now = mono_ms(j->d);
+    if (j->quiet)
+        ses_throttle_note(t, ses_throttle_over(t, j->akey, now) ? j->akey : j->dkey, now);
+    ses_throttle_failed(t, j->akey, now);
+    if (j->dkey[0])
+        ses_throttle_failed(t, j->dkey, now);
+    if (j->tkey[0])
+        ses_throttle_failed(t, j->tkey, now);
+}
+
+/* Loop, before any database work: an address in its back-off is refused with RATE_LIMITED, a
+ * ticket locked for this address with CODE_LOCKED; the connection then closes. Returns true if
+ * the attempt was refused (j is freed). */
+static bool throttle_refused(struct ses_session *s, const struct ses_frame *f, struct pre_job *j)
+{
+    struct ses_throttle *t = s->d->throttle;
+    int64_t now = mono_ms(s->d);
+    int64_t wait = ses_throttle_wait_ms(t, j->akey, now);
+    bool locked = j->tkey[0] && ses_throttle_failures(t, j->tkey, now) >= SES_CODE_SOURCE_ATTEMPTS;
+    j->quiet =
+        ses_throttle_over(t, j->akey, now) || (j->dkey[0] && ses_throttle_over(t, j->dkey, now));
+    if (wait == 0 && !locked)
+        return false;
+    char msg[160];
+    if (locked)
+        snprintf(msg, sizeof msg,
+                 "this code is locked for this address after %d wrong tries: ask its "
+                 "administrator for a new one",
+                 SES_CODE_SOURCE_ATTEMPTS);
+    else
+        snprintf(msg, sizeof msg, "too many failed attempts from this address: try again in %lld s",
+                 (long long)(wait + 999) / 1000);
+    ses_throttle_note(t, locked ? j->tkey : j->akey, now);
+    s->snonce_used = true;
+    ses_session_reply_error_msg(s, f->id, locked ? SES_ECODE_LOCKED : SES_ERATE_LIMITED, msg);
+    ses_session_close(s, 1008, "refused");
+    pre_job_free(j);
+    return true;
+}
+
+struct agg_job {
+    int64_t now;
+    size_t n;
+    struct agg_item {
+        char object[SES_THROTTLE_KEY_MAX + 32];
+        char peer[64];
+    } items[];
+};
+
+static void agg_count(void *ud, const char *key, uint64_t count)
+{
+    struct agg_job *j = ud;
+    struct agg_item *it = &j->items[j->n++];
+    snprintf(it->object, sizeof it->object, "%s count:%llu", key, (unsigned long long)count);
+    it->peer[0] = '\0';
+    if (strncmp(key, "peer:", 5) == 0)
+        snprintf(it->peer, sizeof it->peer, "%s", key + 5);
+}
+
+static int run_agg(struct ses_store *st, void *arg)
+{
+    struct agg_job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        struct ses_audit_rec rec = {.ts_ms = j->now,
+                                    .action = "auth.throttled",
+                                    .object = j->items[i].object,
+                                    .outcome = ses_err_name(SES_ERATE_LIMITED),
+                                    .peer = j->items[i].peer[0] ? j->items[i].peer : NULL};
+        int rc = ses_store_audit_append(st, &rec, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void done_agg(void *arg, int rc)
+{
+    struct agg_job *j = arg;
+    if (rc != 0)
+        SES_LOG(SES_LOG_ERR, "auth", "cannot write %zu auth.throttled audit records: %s", j->n,
+                ses_err_name(rc));
+    free(j);
+}
+
+/* One writer job with an auth.throttled record per key noted since the last flush. */
+static void flush_notes(struct ses_daemon *d)
+{
+    size_t cap = SES_THROTTLE_MAX_KEYS;
+    struct agg_job *j = calloc(1, sizeof *j + cap * sizeof j->items[0]);
+    if (j == NULL) {
+        SES_LOG(SES_LOG_ERR, "auth",
+                "cannot write the auth.throttled audit records: out of memory");
+        return;
+    }
+    j->now = ses_clock_now_ms(&d->clock);
+    if (ses_throttle_take_notes(d->throttle, agg_count, j) == 0 ||
+        ses_writer_submit_essential(d->writer, run_agg, done_agg, j) != 0)
+        free(j);
+}
+
+static void on_throttle_timer(uv_timer_t *t)
+{
+    flush_notes(t->data);
+}
+
+int ses_auth_throttle_start(struct ses_daemon *d)
+{
+    if ((d->throttle = ses_throttle_new()) == NULL)
+        return SES_ENOMEM;
+    (void)uv_timer_init(&d->loop, &d->throttle_timer); /* a timer's init cannot fail (libuv) */
+    d->throttle_timer.data = d;
+    uv_timer_start(&d->throttle_timer, on_throttle_timer, SES_THROTTLE_AUDIT_MS,
+                   SES_THROTTLE_AUDIT_MS);
+    return 0;
+}
+
+void ses_auth_throttle_stop(struct ses_daemon *d)
+{
+    if (d->throttle == NULL || uv_is_closing((uv_handle_t *)&d->throttle_timer))
+        return;
+    flush_notes(d);
+    uv_timer_stop(&d->throttle_timer);
+    uv_close((uv_handle_t *)&d->throttle_timer, NULL);
+}
+
 static int submit_pre(struct ses_session *s, const struct ses_frame *f, struct pre_job *j)
 {
     j->d = s->d;
@@ -225,7 +396,10 @@ static int submit_pre(struct ses_session *s, const struct ses_frame *f, struct p
     j->now = ses_clock_now_ms(&s->d->clock);
     memcpy(j->snonce, s->snonce, sizeof j->snonce);
     snprintf(j->peer, sizeof j->peer, "%s", s->peer);
-    s->snonce_used = true; /* one attempt per connection nonce */
+    throttle_keys(j);
+    if (throttle_refused(s, f, j))
+        return SES_PENDING; /* answered and closing */
+    s->snonce_used = true;  /* one attempt per connection nonce */
     int rc = ses_writer_submit_essential(s->d->writer, run_pre, done_pre, j);
     if (rc != 0) {
         pre_job_free(j);

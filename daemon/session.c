@@ -483,6 +483,14 @@ void ses_session_reply_error(struct ses_session *s, int64_t id, int err)
     send_error(s, id, err);
 }
 
+void ses_session_reply_error_msg(struct ses_session *s, int64_t id, int err, const char *msg)
+{
+    char *text = ses_encode_error(id, err, msg);
+    if (text != NULL && s->tc != NULL)
+        (void)ses_transport_send(s->tc, text, strlen(text));
+    free(text);
+}
+
 static void close_revoked(void *ud, struct ses_session *s)
 {
     (void)ud;

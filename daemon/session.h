@@ -108,6 +108,8 @@ int ses_session_reply(struct ses_session *s, const char *type, int64_t id, json_
 void ses_session_close(struct ses_session *s, int code, const char *reason);
 /* Sends the error frame for err (local codes become INTERNAL). */
 void ses_session_reply_error(struct ses_session *s, int64_t id, int err);
+/* The same with a message of our own instead of the table's (e.g. how long to wait). */
+void ses_session_reply_error_msg(struct ses_session *s, int64_t id, int err, const char *msg);
 
 /* Closes every session of device (or, when device is NULL, of user) with the push
  * {"t":"closing","reason":"revoked"} and close code 4001. Returns how many were closed. */
@@ -118,6 +120,12 @@ void ses_sessions_close_all(struct ses_daemon *d);
 
 int ses_handle_enroll(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_auth(struct ses_session *s, const struct ses_frame *f, json_t **reply);
+/* The back-off of failed logins and enrolments (throttle.h): creates d->throttle and starts the
+ * timer that writes, every SES_THROTTLE_AUDIT_MS, one auth.throttled audit record per key with
+ * the count of attempts refused or left unrecorded. Returns 0 or SES_ENOMEM. */
+int ses_auth_throttle_start(struct ses_daemon *d);
+/* Writes the last counts (through the writer, before it stops) and closes the timer. */
+void ses_auth_throttle_stop(struct ses_daemon *d);
 int ses_handle_ping(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_whoami(struct ses_session *s, const struct ses_frame *f, json_t **reply);
 int ses_handle_invite(struct ses_session *s, const struct ses_frame *f, json_t **reply);

@@ -565,6 +565,11 @@ int ses_conn_open_ex(const char *url, const char *ca_file, int timeout_ms, struc
     ci.protocol = SES_SUBPROTOCOL;
     ci.alpn = "http/1.1";
     ci.pwsi = &c->wsi;
+#ifdef SESAME_TEST_HOOKS
+    /* test hook (SESAME_TEST_HOOKS builds only): the abuse tests play several clients behind
+     * different addresses with one loopback */
+    ci.iface = getenv("SESAME_TEST_SOURCE_ADDR");
+#endif
     c->state = ST_CONNECTING;
     if (lws_client_connect_via_info(&ci) == NULL) {
         c->wsi = NULL;

@@ -10,6 +10,11 @@
  *    dropped at the handshake timeout, after which the addresses connect again.
  *  - unauth_cap_spares_sessions: an address at its cap of connections not logged in still has its
  *    logged-in sessions (they never count against that cap), and a login frees a place.
+ *  - login_and_enrol_guessing: 1,000 failed logins from one address and 1,000 enrolment guesses
+ *    from another: 5 of each are recorded one by one and refused normally, the rest meet the
+ *    back-off (RATE_LIMITED, "try again in N s") with no audit record each but one aggregated
+ *    auth.throttled record per address with their count; 1,000 failures naming a device from a
+ *    third address never stop that device's own login; a CLI login from 127.0.0.1 stays fast.
  *  - large_messages_thread: one member fills a caseload thread with 200 messages of 64 KB (the
  *    largest body there is): every member still reads all of it with `thread show` and `sync`,
  *    and every fetch reply stays below the clients' 1 MiB limit, paged by bytes (`through`).
@@ -23,7 +28,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "harness.h"
+#include "sesame/encode.h"
+#include "sesame/limits.h"
 #include "wire.h"
 
 #define FLOOD_PER_ADDR 32 /* the daemon's default max_unauth_per_ip */
@@ -164,6 +173,119 @@ static void test_unauth_cap_spares_sessions(void **state)
     w_dev_free(adm);
 }
 
+#define GUESSES 1000
+#define FREE_FAILS 5 /* SES_THROTTLE_FREE in throttle.h */
+
+struct guess_tally {
+    int refused;      /* the normal refusal (AUTH_FAILED, CODE_INVALID) */
+    int rate_limited; /* the back-off */
+};
+
+/* One attempt on a new connection from src: a login of device with a bad signature, or an
+ * enrolment with a random code. Counts the answer; anything else fails the test. */
+static void guess(const struct h_env *e, const char *src, const uint8_t device[16],
+                  const struct ses_keys *k, struct guess_tally *t)
+{
+    setenv("SESAME_TEST_SOURCE_ADDR", src, 1);
+    struct ses_conn *c = w_open(e);
+    unsetenv("SESAME_TEST_SOURCE_ADDR");
+    char *frame;
+    if (device != NULL) {
+        frame = w_auth_frame(c, 1, device, k, 0, true);
+    } else {
+        uint8_t ticket[SES_CODE_TICKET_BYTES], secret[SES_CODE_SECRET_BYTES];
+        char code[SES_CODE_TEXT_LEN + 1];
+        randombytes_buf(ticket, sizeof ticket);
+        randombytes_buf(secret, sizeof secret);
+        ses_code_format(code, ticket, secret);
+        frame = w_enroll_frame(c, 1, code, k);
+    }
+    w_send(c, frame);
+    free(frame);
+    json_t *f = w_recv(c, H_CONN_TIMEOUT_MS);
+    const char *code = json_string_value(json_object_get(f, "code"));
+    const char *msg = json_string_value(json_object_get(f, "msg"));
+    assert_non_null(code);
+    if (strcmp(code, "RATE_LIMITED") == 0) {
+        assert_non_null(strstr(msg, "too many failed attempts from this address: try again in"));
+        t->rate_limited++;
+    } else if (strcmp(code, device != NULL ? "AUTH_FAILED" : "CODE_INVALID") == 0) {
+        t->refused++;
+    } else {
+        fail_msg("unexpected answer %s to a guess from %s", code, src);
+    }
+    json_decref(f);
+    ses_conn_free(c);
+}
+
+/* The count of the aggregated auth.throttled record of key (-1 if none). */
+static int64_t throttled_count(const struct h_env *e, const char *key)
+{
+    int64_t n = h_db_int(e->db,
+                         "SELECT COUNT(*) FROM audit WHERE action = 'auth.throttled' AND "
+                         "object LIKE '%s count:%%'",
+                         key);
+    if (n == 0)
+        return -1;
+    return h_db_int(e->db,
+                    "SELECT SUM(CAST(substr(object, length('%s count:') + 1) AS INTEGER)) FROM "
+                    "audit WHERE action = 'auth.throttled' AND object LIKE '%s count:%%'",
+                    key, key);
+}
+
+static void test_login_and_enrol_guessing(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    struct w_dev *adm = w_dev_load(e->admin_home);
+    int64_t audit0 = h_audit_max_seq(e->db);
+    struct guess_tally login = {0}, enrol = {0}, device = {0};
+    uint64_t t0 = h_mono_ms();
+    for (int i = 0; i < GUESSES; i++)
+        guess(e, "127.0.0.2", adm->prof.device_id, &adm->prof.keys, &login);
+    uint64_t login_ms = h_mono_ms() - t0;
+    legit_ok(e->admin_home); /* another address: not concerned */
+    for (int i = 0; i < GUESSES; i++)
+        guess(e, "127.0.0.3", NULL, &adm->prof.keys, &enrol);
+    /* the back-off doubles from 1 s: over the run only a few more failures get through */
+    int extra = 0;
+    for (uint64_t wait = 1000, at = 0; at + wait <= login_ms + 1000; at += wait, wait *= 2)
+        extra++;
+    print_message("guessing: logins %d refused, %d rate-limited in %llu ms; enrolments %d refused, "
+                  "%d rate-limited\n",
+                  login.refused, login.rate_limited, (unsigned long long)login_ms, enrol.refused,
+                  enrol.rate_limited);
+    assert_true(login.refused >= FREE_FAILS && login.refused <= FREE_FAILS + extra + 1);
+    assert_int_equal(login.refused + login.rate_limited, GUESSES);
+    assert_true(enrol.refused >= FREE_FAILS && enrol.refused <= FREE_FAILS + 6);
+    assert_int_equal(enrol.refused + enrol.rate_limited, GUESSES);
+    /* recorded one by one: the first 5 of each address only */
+    assert_int_equal(h_db_int(e->db,
+                              "SELECT COUNT(*) FROM audit WHERE seq > %lld AND action = "
+                              "'auth.login' AND outcome = 'AUTH_FAILED' AND peer = '127.0.0.2'",
+                              (long long)audit0),
+                     FREE_FAILS);
+    assert_int_equal(h_db_int(e->db,
+                              "SELECT COUNT(*) FROM audit WHERE seq > %lld AND action = "
+                              "'device.enroll' AND peer = '127.0.0.3'",
+                              (long long)audit0),
+                     FREE_FAILS);
+    /* failures naming the admin's device from a third address never stop its own login */
+    for (int i = 0; i < 50; i++)
+        guess(e, "127.0.0.4", adm->prof.device_id, &adm->prof.keys, &device);
+    struct ses_conn *c = w_login(e, adm);
+    w_ping_ok(c, w_raw_id());
+    ses_conn_free(c);
+    /* the rest in one aggregated record per address, written at the latest at the stop */
+    assert_int_equal(h_daemon_stop(&e->d), 0);
+    assert_int_equal(throttled_count(e, "peer:127.0.0.2"),
+                     login.rate_limited + login.refused - FREE_FAILS);
+    assert_int_equal(throttled_count(e, "peer:127.0.0.3"),
+                     enrol.rate_limited + enrol.refused - FREE_FAILS);
+    assert_true(h_audit_max_seq(e->db) - audit0 < 40); /* not 2,050 records */
+    w_dev_free(adm);
+}
+
 /* `sesame ARGS` as home (text output): exit 0; returns stdout (malloc'd). */
 static char *cli_text_ok(const char *home, const char *a1, const char *a2, const char *a3)
 {
@@ -268,6 +390,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_large_messages_thread, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_login_and_enrol_guessing, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

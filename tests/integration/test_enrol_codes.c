@@ -66,43 +66,67 @@ static void test_code_used(void **state)
     json_decref(inv);
 }
 
-/* Wrong secrets: CODE_INVALID and one attempt fewer each; after 5 the right secret is locked out.
- */
+/* Wrong secrets: CODE_INVALID and one attempt fewer each. After SES_CODE_SOURCE_ATTEMPTS (5) from
+ * one address the code is locked there (CODE_LOCKED before any database work, nothing recorded
+ * but the aggregate), not elsewhere; after SES_CODE_MAX_ATTEMPTS (20) in all, everywhere, the
+ * right secret included. Each address is played with the test hook SESAME_TEST_SOURCE_ADDR. */
 static void test_wrong_secret_then_locked(void **state)
 {
     struct h_env *e = *state;
     h_env_start(e, 0);
     json_t *inv = h_invite_ok(e, "nurse", "Anne Martin", "Lyon-3", 0);
     const char *code = h_jstr(inv, "code");
-    assert_int_equal(attempts_left(e, code), 5);
+    assert_int_equal(attempts_left(e, code), SES_CODE_MAX_ATTEMPTS);
     char wrong[SES_CODE_TEXT_LEN + 1];
     snprintf(wrong, sizeof wrong, "%s", code);
     assert_int_equal(wrong[8], '-');
     wrong[9] = wrong[9] == 'A' ? 'B' : 'A'; /* first secret character: 5 whole bits */
 
     static const char *const skip[] = {"enrol_codes.attempts_left", NULL};
-    for (int i = 1; i <= 5; i++) {
+    int tries = 0;
+    for (int a = 0; tries < SES_CODE_MAX_ATTEMPTS; a++) {
+        char src[32], env0[64];
+        snprintf(src, sizeof src, "127.0.1.%d", a + 1);
+        snprintf(env0, sizeof env0, "SESAME_TEST_SOURCE_ADDR=%s", src);
+        const char *env[] = {env0, NULL};
+        for (int i = 1; i <= SES_CODE_SOURCE_ATTEMPTS && tries < SES_CODE_MAX_ATTEMPTS; i++) {
+            struct h_snap s;
+            h_snap_take(&s, e->db, skip);
+            char *homename = h_fmt("wrong-%d-%d", a, i);
+            enroll_fails(e, homename, wrong, env, "CODE_INVALID");
+            free(homename);
+            h_snap_expect_one_audit(&s, e->db, "device.enroll", "CODE_INVALID");
+            h_snap_free(&s);
+            assert_int_equal(attempts_left(e, code), SES_CODE_MAX_ATTEMPTS - ++tries);
+        }
+        if (tries == SES_CODE_MAX_ATTEMPTS)
+            break;
+        /* locked for this address only: even the right secret, with nothing recorded */
         struct h_snap s;
-        h_snap_take(&s, e->db, skip);
-        char *homename = h_fmt("wrong-%d", i);
-        enroll_fails(e, homename, wrong, NULL, "CODE_INVALID");
+        h_snap_take(&s, e->db, NULL);
+        char *homename = h_fmt("right-%d", a);
+        enroll_fails(e, homename, code, env, "CODE_LOCKED");
         free(homename);
-        h_snap_expect_one_audit(&s, e->db, "device.enroll", "CODE_INVALID");
+        h_snap_expect_same(&s, e->db);
         h_snap_free(&s);
-        assert_int_equal(attempts_left(e, code), 5 - i);
     }
-    /* locked for good: the right secret, then another wrong one */
+    /* locked for good, everywhere: the right secret from a fresh address */
+    const char *fresh[] = {"SESAME_TEST_SOURCE_ADDR=127.0.2.1", NULL};
     struct h_snap s;
     h_snap_take(&s, e->db, NULL);
-    enroll_fails(e, "right", code, NULL, "CODE_LOCKED");
-    h_snap_expect_one_audit(&s, e->db, "device.enroll", "CODE_LOCKED");
-    h_snap_free(&s);
-    h_snap_take(&s, e->db, NULL);
-    enroll_fails(e, "wrong-6", wrong, NULL, "CODE_LOCKED");
+    enroll_fails(e, "right", code, fresh, "CODE_LOCKED");
     h_snap_expect_one_audit(&s, e->db, "device.enroll", "CODE_LOCKED");
     h_snap_free(&s);
     assert_int_equal(attempts_left(e, code), 0);
     assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM devices"), 1);
+    /* its admin issues a new code for the same invitation: that one works */
+    struct h_cli r;
+    h_cli_run(&r, e->admin_home, NULL, "admin", "invite", "--user", h_jstr(inv, "user"), NULL);
+    h_cli_assert_ok(&r);
+    char *home = h_env_home(e, "nurse");
+    json_decref(h_enroll_ok(e, home, h_jstr(r.json, "code"), "pc", NULL, NULL));
+    free(home);
+    h_cli_free(&r);
     json_decref(inv);
 }
 

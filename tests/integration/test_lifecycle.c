@@ -18,6 +18,7 @@
 #include "wire.h"
 #include "sesame/encode.h"
 #include "sesame/err.h"
+#include "sesame/limits.h"
 
 /* Every entry of dir (sorted): name, type, mode, size and the bytes, as one comparable string. */
 static char *dir_snapshot(const char *dir)
@@ -107,9 +108,9 @@ static void test_init_creates_data_dir(void **state)
     assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM enrol_codes"), 1);
     assert_int_equal(h_db_int(e->db,
                               "SELECT COUNT(*) FROM enrol_codes WHERE user_id = X'%s' AND "
-                              "attempts_left = 5 AND used_ms IS NULL AND used_by_device IS NULL "
+                              "attempts_left = %d AND used_ms IS NULL AND used_by_device IS NULL "
                               "AND expires_ms = %lld",
-                              uhex, (long long)e->init.expires),
+                              uhex, SES_CODE_MAX_ATTEMPTS, (long long)e->init.expires),
                      1);
     /* one 'init' row; besides it at most the first admin's 'user.invite' row, nothing else */
     assert_int_equal(h_audit_count(e->db, "init", "ok"), 1);

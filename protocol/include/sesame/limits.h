@@ -21,7 +21,9 @@
 #define SES_LINK_TTL_MIN_S 60
 #define SES_LINK_TTL_MAX_S 3600
 #define SES_LINK_MAX_OPEN 3 /* usable codes a user may hold at once (device_link: RATE_LIMITED) */
-#define SES_CODE_MAX_ATTEMPTS 5               /* wrong secrets for one ticket before it locks */
+#define SES_CODE_MAX_ATTEMPTS 20   /* wrong secrets for one ticket, in all, before it locks */
+#define SES_CODE_SOURCE_ATTEMPTS 5 /* wrong secrets for one ticket from one address: locked there  \
+                                    */
 #define SES_REQUEST_ID_MAX 9007199254740991LL /* 2^53-1: ids must survive a JS number */
 /* A fetch reply carries at most this many bytes of envelopes (base64url), at least one message:
  * with the JSON around them a reply stays below 1 MiB, the largest message clients accept. */
