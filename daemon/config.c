@@ -2,6 +2,7 @@
  * config.c - table-driven options for sesamed (config.h).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ enum opt_kind {
     OPT_HOURS,   /* business hours "HH:MM-HH:MM" */
     OPT_DAYS,    /* working ISO weekdays "12345" */
     OPT_HOLIDAY, /* a public holiday "YYYY-MM-DD", repeatable */
+    OPT_ORIGIN,  /* a browser origin "https://host[:port]", repeatable */
 };
 
 struct opt {
@@ -80,6 +82,9 @@ static const struct opt opts[] = {
      "HH:MM-HH:MM: the site's opening hours (urgent recommendations are due in 1 business day)"},
     {"business_days", OPT_DAYS, 0, 0, 0, "working ISO weekdays, e.g. 12345 (Monday to Friday)"},
     {"holiday", OPT_HOLIDAY, 0, 0, 0, "YYYY-MM-DD: a public holiday (repeatable, at most 64)"},
+    {"allowed_origin", OPT_ORIGIN, 0, 0, 0,
+     "https://HOST[:PORT]: a web page origin allowed to open sessions besides the daemon's own "
+     "(repeatable, at most 8)"},
 };
 #undef OFF
 
@@ -254,6 +259,27 @@ static struct ses_alert_override *new_override(struct ses_config *cfg, const cha
     return o;
 }
 
+/* allowed_origin: "https://" and a host (letters, digits, '.', '-', '[', ']', ':' for a port or an
+ * IPv6 address), no path, as browsers send it in Origin. */
+static int parse_origin(struct ses_config *cfg, const char *name, const char *value, char *err,
+                        size_t err_len)
+{
+    size_t n = strlen(value);
+    bool ok = n > 8 && n < sizeof cfg->origins[0] && strncmp(value, "https://", 8) == 0;
+    for (size_t i = 8; ok && i < n; i++)
+        ok = isalnum((unsigned char)value[i]) || strchr(".-[]:", value[i]) != NULL;
+    if (!ok) {
+        snprintf(err, err_len, "%s: expected https://HOST[:PORT] (no path), got '%s'", name, value);
+        return -1;
+    }
+    if (cfg->n_origins >= SES_CONF_MAX_ORIGINS) {
+        snprintf(err, err_len, "%s: at most %d lines", name, SES_CONF_MAX_ORIGINS);
+        return -1;
+    }
+    memcpy(cfg->origins[cfg->n_origins++], value, n + 1);
+    return 0;
+}
+
 static int parse_alert_option(struct ses_config *cfg, const struct opt *o, const char *value,
                               char *err, size_t err_len)
 {
@@ -362,6 +388,8 @@ int ses_config_set(struct ses_config *cfg, const char *name, const char *value,
         }
         return 0;
     }
+    case OPT_ORIGIN:
+        return parse_origin(cfg, name, value, err, err_len);
     case OPT_TEXT:
         for (const unsigned char *c = (const unsigned char *)value; *c; c++)
             if (*c < 0x20 || *c == 0x7f) {
@@ -498,5 +526,9 @@ const char *ses_config_template(void)
            "# Business calendar (urgent recommendations are due within 1 business day):\n"
            "# business_hours = 08:00-18:00\n"
            "# business_days = 12345                   (ISO weekdays, 1 = Monday)\n"
-           "# holiday = 2026-12-25                    (one line per public holiday)\n";
+           "# holiday = 2026-12-25                    (one line per public holiday)\n"
+           "#\n"
+           "# Browsers may open sessions only from the web client this daemon serves (its own\n"
+           "# origin); another page that must, one line each:\n"
+           "# allowed_origin = https://sesame.example.org\n";
 }

@@ -15,6 +15,7 @@
 #define SES_CONF_FILE "sesamed.conf"
 #define SES_PATH_MAX 4096
 #define SES_CONF_MAX_BACKUPS 64   /* `backup` lines */
+#define SES_CONF_MAX_ORIGINS 8    /* `allowed_origin` lines */
 #define SES_CONF_MAX_OVERRIDES 64 /* `alert_window` and `alert_chain` lines */
 #define SES_CONF_CHAIN_MAX 4      /* steps of an overridden escalation chain */
 #define SES_CONF_TEXT_MAX 160     /* bytes of `emergency_routes` */
@@ -54,6 +55,8 @@ struct ses_config {
         unsigned char user[16], backup[16];
     } backups[SES_CONF_MAX_BACKUPS];
     int n_backups;
+    char origins[SES_CONF_MAX_ORIGINS][256]; /* allowed_origin: browser origins besides our own */
+    int n_origins;
     char emergency_routes[SES_CONF_TEXT_MAX + 1]; /* "" = none configured */
     struct ses_alert_override overrides[SES_CONF_MAX_OVERRIDES];
     int n_overrides;

@@ -508,11 +508,16 @@ int ses_daemon_serve(const struct ses_config *cfg)
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
 
+    const char *origin_list[SES_CONF_MAX_ORIGINS];
+    for (int i = 0; i < cfg->n_origins; i++)
+        origin_list[i] = d->cfg.origins[i]; /* d->cfg outlives the transport */
     struct ses_transport_opts topts = {.host = cfg->listen_host,
                                        .port = cfg->listen_port,
                                        .cert_file = cfg->cert,
                                        .key_file = cfg->key,
                                        .web_root = cfg->web_root,
+                                       .origins = origin_list,
+                                       .n_origins = (size_t)cfg->n_origins,
                                        .caps = {.max_total = cfg->max_conns,
                                                 .max_per_addr = cfg->max_conns_per_ip,
                                                 .max_unauth_per_addr = cfg->max_unauth_per_ip,

@@ -37,6 +37,10 @@ struct ses_transport_opts {
     const char *cert_file; /* PEM */
     const char *key_file;  /* PEM */
     const char *web_root;  /* NULL or "": no web client (HTTP requests get 404) */
+    /* browser origins allowed besides the daemon's own (https://HOST of the request); the
+     * strings stay borrowed for the transport's life */
+    const char *const *origins;
+    size_t n_origins;
     /* connections counted at accept (conn_limits.h); max_queued_per_addr is the transport's */
     struct ses_conn_caps caps;
 };

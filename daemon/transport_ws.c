@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -78,6 +79,8 @@ struct ses_transport {
     void *foreign_loops[1];
     /* connections per address, counted at accept (conn_limits.h); by_fd: an accepted socket's
      * address until lws adopts it (then its conn_rec holds it) */
+    const char *const *origins; /* allowed_origin values (borrowed from the options) */
+    size_t n_origins;
     struct ses_conn_caps caps;
     struct ses_conn_table *conns;
     struct ses_conn_addr **by_fd;
@@ -257,6 +260,28 @@ static int on_writeable(struct ses_tconn *tc)
     return 0;
 }
 
+/* A browser names the page that opens a WebSocket in Origin: only the web client's own origin
+ * (https:// and the Host it asked for, i.e. the page this daemon served) and the configured
+ * allowed_origin ones may open a session; a client with no Origin (the CLI) is not a browser. A
+ * page of any other site cannot use a logged-in browser's device against us. */
+static bool origin_allowed(const struct ses_transport *tp, struct lws *wsi)
+{
+    char origin[256], host[256], own[300];
+    int n = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+    if (n <= 0)
+        return lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) == 0; /* none, or too long: refused */
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0) {
+        snprintf(own, sizeof own, "https://%s", host);
+        if (strcasecmp(origin, own) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < tp->n_origins; i++)
+        if (strcasecmp(origin, tp->origins[i]) == 0)
+            return true;
+    SES_LOG(SES_LOG_WARN, "transport", "WebSocket refused: Origin %s is not allowed", origin);
+    return false;
+}
+
 static int callback_sesame(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                            size_t len)
 {
@@ -265,6 +290,8 @@ static int callback_sesame(struct lws *wsi, enum lws_callback_reasons reason, vo
     char peer[64];
 
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return origin_allowed(tp, wsi) ? 0 : -1;
     case LWS_CALLBACK_ESTABLISHED:
         memset(tc, 0, sizeof *tc);
         tc->wsi = wsi;
@@ -468,6 +495,8 @@ int ses_transport_start(uv_loop_t *loop, const struct ses_transport_opts *opts,
     tp->cbs = cbs;
     tp->ud = ud;
     tp->foreign_loops[0] = loop;
+    tp->origins = opts->origins;
+    tp->n_origins = opts->n_origins;
     if (caps_init(tp, &opts->caps) != 0) {
         transport_release(tp);
         return SES_ENOMEM;

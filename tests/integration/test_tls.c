@@ -1,18 +1,22 @@
 /*
  * test_tls.c - integration: the real sesamed's TLS and WebSocket front door, probed with the
- * openssl command-line client (a subprocess with a deadline): TLS 1.1 is refused even by a client
- * willing to use it, TLS 1.2 and 1.3 are accepted with a certificate that verifies against the dev
- * CA, and the WebSocket upgrade is granted only to clients that ask for the sesame.1 subprotocol.
- * With --web-root the same origin serves the web client's files with the security headers
- * (content security policy, HSTS, nosniff, no referrer, permissions policy), content-hashed
- * assets cached for a year and the rest revalidated, nothing outside the folder, and the
- * WebSocket still upgrades; a web root without index.html stops the daemon from starting.
- * `--listen 127.0.0.1:PORT` binds that address only: another loopback address (127.0.0.2) and
- * IPv6 (::1) are refused at TCP level.
+ * openssl command-line client (a subprocess with a deadline): TLS 1.0 and 1.1, and TLS 1.2 suites
+ * without AEAD or without forward secrecy, are refused even to a client willing to use them,
+ * TLS 1.2 and 1.3 are accepted with a certificate that verifies against the dev CA, and the
+ * WebSocket upgrade is granted only to clients that ask for the sesame.1 subprotocol. With
+ * --web-root the same origin serves the web client's files with the security headers (content
+ * security policy, HSTS, nosniff, no referrer, permissions policy), content-hashed assets cached
+ * for a year and the rest revalidated, nothing outside the folder, and the WebSocket still
+ * upgrades; a web root without index.html stops the daemon from starting. A browser's WebSocket is
+ * accepted only from the daemon's own origin (https:// and the Host it asked for) or a configured
+ * allowed_origin; another site's page is refused; no Origin (the CLI) is not a browser. `--listen
+ * 127.0.0.1:PORT` binds that address only: another loopback address (127.0.0.2) and IPv6 (::1) are
+ * refused at TCP level.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,16 +53,28 @@ static void test_tls_versions(void **state)
     h_env_start(e, H_ENV_NO_ADMIN);
     struct h_proc p;
 
-    /* TLS 1.1, from a client that allows it (security level 0): refused */
+    /* TLS 1.0 and 1.1 from a client that allows them (security level 0), and TLS 1.2 offering
+     * only suites without AEAD (CBC with HMAC) or without forward secrecy: refused */
+    const char *v10[] = {"-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", NULL};
     const char *v11[] = {"-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", NULL};
-    s_client(e, v11, NULL, 10000, &p);
-    if (p.status == 0 || p.timed_out || strstr(p.out, "Cipher is (NONE)") == NULL) {
-        print_error("TLS 1.1 handshake: status %d\nstdout: %s\nstderr: %s\n", p.status, p.out,
-                    p.err);
+    const char *cbc[] = {"-tls1_2", "-cipher",
+                         "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-"
+                         "SHA:ECDHE-ECDSA-AES256-SHA:@SECLEVEL=0",
+                         NULL};
+    const char *rsa_kx[] = {"-tls1_2", "-cipher",
+                            "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:@SECLEVEL=0", NULL};
+    const char *const *refused[] = {v10, v11, cbc, rsa_kx};
+    const char *what[] = {"TLS 1.0", "TLS 1.1", "TLS 1.2 CBC suites", "TLS 1.2 RSA key exchange"};
+    for (int i = 0; i < 4; i++) {
+        s_client(e, refused[i], NULL, 10000, &p);
+        if (p.status == 0 || p.timed_out || strstr(p.out, "Cipher is (NONE)") == NULL) {
+            print_error("%s handshake: status %d\nstdout: %s\nstderr: %s\n", what[i], p.status,
+                        p.out, p.err);
+            h_proc_free(&p);
+            fail();
+        }
         h_proc_free(&p);
-        fail();
     }
-    h_proc_free(&p);
 
     /* TLS 1.2 and 1.3: accepted, certificate verified */
     const char *v12[] = {"-tls1_2", NULL};
@@ -230,6 +246,51 @@ static void test_web_root(void **state)
     free(secret);
 }
 
+static void expect_upgrade(const struct h_env *e, const char *origin, bool accepted)
+{
+    char *hdr = h_fmt("Sec-WebSocket-Protocol: sesame.1\r\n%s%s%s", origin ? "Origin: " : "",
+                      origin ? origin : "", origin ? "\r\n" : "");
+    size_t len = 0;
+    char *out = upgrade(e, hdr, &len);
+    bool ok = strncmp(out, "HTTP/1.1 101", 12) == 0;
+    if (ok != accepted) {
+        print_error("upgrade with Origin [%s]: expected %s; got [%s]\n", origin ? origin : "-",
+                    accepted ? "101" : "a refusal", out);
+        fail();
+    }
+    free(out);
+    free(hdr);
+}
+
+static void test_origin(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_START);
+    const char *args[] = {"--preauth-timeout", "1", "--allowed-origin", "https://care.example",
+                          NULL};
+    h_daemon_start_ok(&e->d, e->data, e->log, NULL, args);
+    char *own = h_fmt("https://127.0.0.1:%d", e->d.port);
+    char *own_http = h_fmt("http://127.0.0.1:%d", e->d.port);
+    expect_upgrade(e, NULL, true);                   /* the CLI */
+    expect_upgrade(e, own, true);                    /* the web client this daemon serves */
+    expect_upgrade(e, "https://care.example", true); /* allowed_origin */
+    expect_upgrade(e, "https://evil.example", false);
+    expect_upgrade(e, own_http, false); /* not over TLS */
+    expect_upgrade(e, "https://care.example.evil.example", false);
+    expect_upgrade(e, "null", false); /* a sandboxed frame or a file: page */
+    free(own);
+    free(own_http);
+    /* a bad allowed_origin stops the start with the option named */
+    const char *argv[] = {
+        SESAMED_BIN, "serve", "--data", e->data, "--allowed-origin", "https://x.example/path",
+        NULL};
+    struct h_proc p;
+    assert_int_equal(h_run(argv, NULL, NULL, 10000, &p), 0);
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, "allowed_origin: expected https://HOST[:PORT]"));
+    h_proc_free(&p);
+}
+
 /* A plain TCP connect to addr:port (IPv4 or IPv6 text): 0 if it connected, else the errno. */
 static int tcp_connect(const char *addr, int port)
 {
@@ -274,6 +335,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_subprotocol_required, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_web_root, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_binds_exact_address, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_origin, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
