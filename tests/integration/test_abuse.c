@@ -15,9 +15,15 @@
  *    back-off (RATE_LIMITED, "try again in N s") with no audit record each but one aggregated
  *    auth.throttled record per address with their count; 1,000 failures naming a device from a
  *    third address never stop that device's own login; a CLI login from 127.0.0.1 stays fast.
+ *  - sql_metacharacters: quotes, semicolons, comment markers and LIKE wildcards in every
+ *    plaintext string field the server stores (a user's name and site, a device's name, a patient
+ *    reference, an alert's variant, a search) are stored and shown exactly as given or refused
+ *    with BAD_FIELD; no table loses or gains a row.
  *  - large_messages_thread: one member fills a caseload thread with 200 messages of 64 KB (the
  *    largest body there is): every member still reads all of it with `thread show` and `sync`,
- *    and every fetch reply stays below the clients' 1 MiB limit, paged by bytes (`through`).
+ *    and every fetch reply stays below the clients' 1 MiB limit, paged by bytes (`through`). A
+ *    member's device that stays logged in without reading is closed as a slow reader (its queue
+ *    freed) while every send is acknowledged.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +38,7 @@
 
 #include "harness.h"
 #include "sesame/encode.h"
+#include "sesame/err.h"
 #include "sesame/limits.h"
 #include "wire.h"
 
@@ -286,6 +293,73 @@ static void test_login_and_enrol_guessing(void **state)
     w_dev_free(adm);
 }
 
+static void test_sql_metacharacters(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    static const char name[] = "Ann O'Brien\"; DROP TABLE users; --";
+    static const char site[] = "Lyon-3' OR '1'='1";
+    static const char dev[] = "pc'); DELETE FROM devices; --%_";
+    json_t *inv = h_invite_ok(e, "nurse", name, site, 0);
+    char *home = h_env_home(e, "nurse");
+    char user[40];
+    json_decref(h_enroll_ok(e, home, h_jstr(inv, "code"), dev, user, NULL));
+    char uhex[33];
+    h_id_hex(uhex, user);
+    char *got = h_db_text(e->db, "SELECT name FROM users WHERE id = X'%s'", uhex);
+    assert_string_equal(got, name);
+    free(got);
+    got = h_db_text(e->db, "SELECT site FROM users WHERE id = X'%s'", uhex);
+    assert_string_equal(got, site);
+    free(got);
+    got = h_db_text(e->db, "SELECT name FROM devices WHERE user_id = X'%s'", uhex);
+    assert_string_equal(got, dev);
+    free(got);
+    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM users"), 2);
+    assert_int_equal(h_db_int(e->db, "SELECT COUNT(*) FROM devices"), 2);
+    /* shown back exactly */
+    struct h_cli r;
+    h_cli_run(&r, e->admin_home, NULL, "admin", "users", NULL);
+    h_cli_assert_ok(&r);
+    char *dump = json_dumps(r.json, JSON_COMPACT);
+    assert_non_null(strstr(dump, "O'Brien\\\"; DROP TABLE users; --"));
+    free(dump);
+    h_cli_free(&r);
+    /* identifiers with metacharacters are refused before any query */
+    struct h_snap snap;
+    h_snap_take(&snap, e->db, NULL);
+    static const char *const refs[] = {"P-1'--", "P%", "P_1;DROP", "P-1\" OR 1=1"};
+    for (size_t k = 0; k < sizeof refs / sizeof refs[0]; k++) {
+        h_cli_run(&r, home, NULL, "thread", "create", "--patient", refs[k], "--title", "t",
+                  "--member", e->admin_user, NULL);
+        if (r.p.status != 2 || strstr(r.p.err, "needs a pseudonymous reference") == NULL)
+            fail_msg("patient ref [%s]: exit %d [%s]", refs[k], r.p.status, r.p.err);
+        h_cli_free(&r);
+    }
+    /* a raw request with them in every id and name field */
+    struct w_dev *d = w_dev_load(home);
+    struct ses_conn *c = w_login_settled(e, d);
+    h_snap_free(&snap);
+    h_snap_take(&snap, e->db, NULL);
+    for (size_t k = 0; k < sizeof refs / sizeof refs[0]; k++) /* the server refuses them too */
+        w_request_error(c,
+                        json_pack("{s:s, s:s, s:[s]}", "t", "thread_create", "patient", refs[k],
+                                  "members", e->admin_user),
+                        SES_EBAD_FIELD);
+    w_request_error(c, json_pack("{s:s, s:s}", "t", "thread_info", "thread", "x' OR 1=1 --"),
+                    SES_EBAD_FIELD);
+    w_request_error(c, json_pack("{s:s, s:s, s:s}", "t", "fetch", "thread", "%%", "after", "0"),
+                    SES_EBAD_FIELD);
+    w_request_error(c, json_pack("{s:s, s:s}", "t", "keys", "user", "'; DROP TABLE keys; --"),
+                    SES_EBAD_FIELD);
+    h_snap_expect_rest_same(&snap, e->db);
+    h_snap_free(&snap);
+    ses_conn_free(c);
+    w_dev_free(d);
+    free(home);
+    json_decref(inv);
+}
+
 /* `sesame ARGS` as home (text output): exit 0; returns stdout (malloc'd). */
 static char *cli_text_ok(const char *home, const char *a1, const char *a2, const char *a3)
 {
@@ -324,6 +398,10 @@ static void test_large_messages_thread(void **state)
     h_cli_assert_ok(&r);
     char *thread = strdup(h_jstr(r.json, "thread"));
     h_cli_free(&r);
+    /* the psychiatrist's device logs in and then reads nothing: 200 pushes of ~88 KB are more
+     * than its 8 MiB queue and the socket buffers hold */
+    struct w_dev *psy_dev = w_dev_load(psy);
+    struct ses_conn *slow = w_login(e, psy_dev);
     /* 200 bodies of 64 KB from the GP (any member could) */
     char *body_path = h_path(e->tmp, "body");
     char *body = malloc(BIG_BODY + 1);
@@ -341,6 +419,14 @@ static void test_large_messages_thread(void **state)
     }
     free(body);
     free(body_path);
+    h_sleep_ms(300); /* the last pushes reach the queue */
+    size_t log_len = 0;
+    char *log = h_read_file(e->log, &log_len);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "peer does not read; closing"));
+    free(log);
+    ses_conn_free(slow);
+    w_dev_free(psy_dev);
     /* every member reads it all */
     const char *homes[] = {nurse, psy, gp};
     const char *names[] = {"nurse", "psychiatrist", "gp"};
@@ -389,6 +475,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_sql_metacharacters, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_large_messages_thread, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_login_and_enrol_guessing, h_setup, h_teardown),
     };
