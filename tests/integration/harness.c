@@ -762,6 +762,28 @@ void h_expect_check_refused(const char *data, const char *file, const char *faul
     h_proc_free(&p);
 }
 
+void h_s_client(const struct h_env *e, const char *const extra[], const char *stdin_path,
+                int timeout_ms, struct h_proc *p)
+{
+    char *connect = h_fmt("127.0.0.1:%d", e->d.port);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = "openssl";
+    argv[n++] = "s_client";
+    argv[n++] = "-connect";
+    argv[n++] = connect;
+    argv[n++] = "-servername";
+    argv[n++] = "localhost";
+    argv[n++] = "-CAfile";
+    argv[n++] = h_ca_file();
+    argv[n++] = "-verify_return_error";
+    for (int i = 0; extra[i] != NULL; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    assert_int_equal(h_run(argv, NULL, stdin_path, timeout_ms, p), 0);
+    free(connect);
+}
+
 char *h_log_key_ok(const char *data_dir)
 {
     const char *argv[] = {SESAMED_BIN, "log-key", "--data", data_dir, NULL};

@@ -153,6 +153,12 @@ void h_expect_start_refused(const char *tmp, const char *data, const char *file,
 struct h_proc h_run_check(const char *data);
 /* Asserts `sesamed check` exits 1 with "FILE: FAULT" on stderr. */
 void h_expect_check_refused(const char *data, const char *file, const char *fault);
+/* Runs `openssl s_client -connect 127.0.0.1:PORT -servername localhost -CAfile CA
+ * -verify_return_error EXTRA...` against e's daemon with stdin from stdin_path (NULL:
+ * /dev/null), within timeout_ms. Asserts it could be started. */
+struct h_env;
+void h_s_client(const struct h_env *e, const char *const extra[], const char *stdin_path,
+                int timeout_ms, struct h_proc *p);
 /* Runs `sesamed log-key --data DIR`, asserts exit 0 and exactly one line on stdout; returns that
  * line (the audit log's verifier key) without its newline. */
 char *h_log_key_ok(const char *data_dir);

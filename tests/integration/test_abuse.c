@@ -8,6 +8,8 @@
  *    in): the next one from those addresses is closed at accept, a CLI login from 127.0.0.1
  *    still takes well under a second, logged-in sessions keep answering, and the idle sockets are
  *    dropped at the handshake timeout, after which the addresses connect again.
+ *  - slowloris: TLS done, then an HTTP upgrade whose headers never end, on 8 connections: each
+ *    is dropped at the 5 s handshake timeout, and a CLI login meanwhile stays fast.
  *  - unauth_cap_spares_sessions: an address at its cap of connections not logged in still has its
  *    logged-in sessions (they never count against that cap), and a login frees a place.
  *  - login_and_enrol_guessing: 1,000 failed logins from one address and 1,000 enrolment guesses
@@ -137,6 +139,42 @@ static void test_idle_tcp_flood(void **state)
     w_ping_ok(session, w_raw_id());
     ses_conn_free(session);
     w_dev_free(adm);
+}
+
+static void test_slowloris(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    char *req = h_fmt("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nX-Slow: ",
+                      e->d.port); /* no end of headers */
+    char *path = h_path(e->tmp, "slow.txt");
+    assert_int_equal(h_write_file(path, req, strlen(req), false), 0);
+    free(req);
+    struct h_bg slow[8];
+    for (int i = 0; i < 8; i++) {
+        /* the unfinished request, then -ign_eof: the client keeps the connection open until the
+         * server closes it */
+        char *cmd = h_fmt("cat '%s' | openssl s_client -connect 127.0.0.1:%d -servername localhost "
+                          "-quiet -ign_eof",
+                          path, e->d.port);
+        char *out = h_fmt("%s/slow%d.out", e->tmp, i), *err = h_fmt("%s/slow%d.err", e->tmp, i);
+        const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+        h_bg_start_ok(&slow[i], argv, NULL, out, err);
+        free(cmd);
+        free(out);
+        free(err);
+    }
+    h_sleep_ms(500);
+    legit_ok(e->admin_home);
+    for (int i = 0; i < 8; i++) {
+        struct h_proc p;
+        h_bg_wait(&slow[i], 9000, &p);
+        if (p.timed_out)
+            fail_msg("a connection with unfinished headers was still open after 9 s");
+        h_proc_free(&p);
+    }
+    free(path);
 }
 
 static void test_unauth_cap_spares_sessions(void **state)
@@ -474,6 +512,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_slowloris, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_sql_metacharacters, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_large_messages_thread, h_setup, h_teardown),

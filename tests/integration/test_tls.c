@@ -25,28 +25,6 @@
 
 #include "harness.h"
 
-static void s_client(const struct h_env *e, const char *const extra[], const char *stdin_path,
-                     int timeout_ms, struct h_proc *p)
-{
-    char *connect = h_fmt("127.0.0.1:%d", e->d.port);
-    const char *argv[32];
-    int n = 0;
-    argv[n++] = "openssl";
-    argv[n++] = "s_client";
-    argv[n++] = "-connect";
-    argv[n++] = connect;
-    argv[n++] = "-servername";
-    argv[n++] = "localhost";
-    argv[n++] = "-CAfile";
-    argv[n++] = h_ca_file();
-    argv[n++] = "-verify_return_error";
-    for (int i = 0; extra[i] != NULL; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    assert_int_equal(h_run(argv, NULL, stdin_path, timeout_ms, p), 0);
-    free(connect);
-}
-
 static void test_tls_versions(void **state)
 {
     struct h_env *e = *state;
@@ -66,7 +44,7 @@ static void test_tls_versions(void **state)
     const char *const *refused[] = {v10, v11, cbc, rsa_kx};
     const char *what[] = {"TLS 1.0", "TLS 1.1", "TLS 1.2 CBC suites", "TLS 1.2 RSA key exchange"};
     for (int i = 0; i < 4; i++) {
-        s_client(e, refused[i], NULL, 10000, &p);
+        h_s_client(e, refused[i], NULL, 10000, &p);
         if (p.status == 0 || p.timed_out || strstr(p.out, "Cipher is (NONE)") == NULL) {
             print_error("%s handshake: status %d\nstdout: %s\nstderr: %s\n", what[i], p.status,
                         p.out, p.err);
@@ -82,7 +60,7 @@ static void test_tls_versions(void **state)
     const char *const *ok[] = {v12, v13};
     const char *proto[] = {"TLSv1.2", "TLSv1.3"};
     for (int i = 0; i < 2; i++) {
-        s_client(e, ok[i], NULL, 10000, &p);
+        h_s_client(e, ok[i], NULL, 10000, &p);
         char *want = h_fmt("Protocol  : %s", proto[i]);
         bool good = p.status == 0 && strstr(p.out, "Verify return code: 0 (ok)") != NULL &&
                     (strstr(p.out, want) != NULL || strstr(p.out, proto[i]) != NULL);
@@ -113,7 +91,7 @@ static char *upgrade(const struct h_env *e, const char *protocol_header, size_t 
      * here), so s_client ends by itself; the deadline is only a safety net. */
     const char *extra[] = {"-quiet", "-ign_eof", NULL};
     struct h_proc p;
-    s_client(e, extra, path, 8000, &p);
+    h_s_client(e, extra, path, 8000, &p);
     free(path);
     char *out = p.out; /* may hold binary WebSocket frames after the headers */
     *len = p.out_len;
@@ -161,7 +139,7 @@ static char *http_get(const struct h_env *e, const char *path, size_t *len)
     free(req);
     const char *extra[] = {"-quiet", "-ign_eof", NULL};
     struct h_proc p;
-    s_client(e, extra, file, 8000, &p);
+    h_s_client(e, extra, file, 8000, &p);
     free(file);
     char *out = p.out;
     *len = p.out_len;
