@@ -292,7 +292,9 @@ static int parse_alert_option(struct ses_config *cfg, const struct opt *o, const
         }
         if (sscanf(value, "%63s %63s", a, b) != 2 ||
             ses_id_from_text(cfg->backups[cfg->n_backups].user, a) != 0 ||
-            ses_id_from_text(cfg->backups[cfg->n_backups].backup, b) != 0 || strcmp(a, b) == 0) {
+            ses_id_from_text(cfg->backups[cfg->n_backups].backup, b) != 0 ||
+            memcmp(cfg->backups[cfg->n_backups].user, cfg->backups[cfg->n_backups].backup,
+                   sizeof cfg->backups[0].user) == 0) { /* ids are case-insensitive text */
             snprintf(err, err_len, "%s: expected 'USER_ID BACKUP_ID' (two different user ids)",
                      o->name);
             return -1;

@@ -4,6 +4,7 @@
  * the escalation state machine (steps, skipped parties, exhaustion); the time-based rules at each
  * boundary (one millisecond before and at the moment) and once per anchor; site overrides.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -508,6 +509,12 @@ static void overrides(void **state)
     assert_memory_equal(c.backups[0].backup, U2, 16);
     snprintf(line, sizeof line, "%s %s", a, a);
     assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), -1);
+    /* the same id in another case is the same user (found by fuzz_config) */
+    snprintf(line, sizeof line, "%s %s", a, a);
+    for (char *p = line + SES_ID_TEXT_LEN + 1; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), -1);
+    assert_int_equal(c.n_backups, 1);
     assert_int_equal(ses_config_set(&c, "backup", a, NULL, err, sizeof err), -1);
     assert_int_equal(ses_config_set(&c, "program_lead", b, NULL, err, sizeof err), 0);
     assert_memory_equal(c.program_lead, U2, 16);
