@@ -237,7 +237,8 @@ static int parse_duration(const char *name, const char *v, long long *ms, char *
     long long x = strtoll(v, &end, 10), unit = 0;
     if (end != NULL && end[0] != '\0' && end[1] == '\0')
         unit = end[0] == 'm' ? 60000LL : end[0] == 'h' ? 3600000LL : end[0] == 'd' ? 86400000LL : 0;
-    if (errno != 0 || end == v || unit == 0 || x < 1 || x * unit > 90LL * 86400000LL) {
+    /* divided, not multiplied: a huge count must not overflow (found by fuzz_config) */
+    if (errno != 0 || end == v || unit == 0 || x < 1 || x > 90LL * 86400000LL / unit) {
         snprintf(err, err_len, "%s: expected a duration like 30m, 4h or 7d (at most 90d), got '%s'",
                  name, v);
         return -1;

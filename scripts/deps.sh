@@ -6,10 +6,12 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libuv1-dev libsodium-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev libcap-dev sqlite3
       libxml2-dev libzip-dev libhpdf-dev libgmime-3.0-dev tzdata
-      chromium libnss3-tools fonts-dejavu-core fonts-liberation)
+      chromium libnss3-tools fonts-dejavu-core fonts-liberation
+      clang libclang-rt-14-dev python3)
 # chromium: Debian's browser for the browser tests (tests/web, driven by playwright-core; never a
 # downloaded browser); libnss3-tools: certutil, which makes it trust the test CA; the fonts: for
-# readable screenshots.
+# readable screenshots. clang and libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of the
+# fuzz targets (tests/fuzz/run.sh); python3: its seed corpora from protocol/vectors (seeds.py).
 # The machine's Node.js (with npm) is used when present; otherwise Debian's.
 command -v node >/dev/null || pkgs+=(nodejs npm)
 missing=()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: installs what is missing, builds twice (normal, and with
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every CTest test in both builds.
+# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every CTest test in both builds, then
+# builds the libFuzzer targets (clang, build-fuzz) and runs each for 20 seconds after replaying
+# its crash regressions (tests/fuzz/run.sh; run it with more seconds for a longer campaign).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -23,3 +25,6 @@ echo "== tests under sanitizers"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzzing (bounded)"
+bash tests/fuzz/run.sh 20 build-fuzz

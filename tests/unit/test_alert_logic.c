@@ -494,6 +494,11 @@ static void overrides(void **state)
     assert_int_equal(ses_config_set(&c, "alert_window", "A01 0m", NULL, err, sizeof err), -1);
     assert_int_equal(ses_config_set(&c, "alert_window", "A01 90d", NULL, err, sizeof err), 0);
     assert_int_equal(ses_config_set(&c, "alert_window", "A01 91d", NULL, err, sizeof err), -1);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 129600m", NULL, err, sizeof err), 0);
+    assert_int_equal(ses_config_set(&c, "alert_window", "A01 129601m", NULL, err, sizeof err), -1);
+    /* a count whose milliseconds would overflow (found by fuzz_config) */
+    assert_int_equal(
+        ses_config_set(&c, "alert_window", "A01 9999999999999999d", NULL, err, sizeof err), -1);
     assert_int_equal(ses_config_set(&c, "alert_chain", "A01 gp,boss", NULL, err, sizeof err), -1);
     assert_int_equal(ses_config_set(&c, "alert_chain", "A01 gp,gp,gp,gp", NULL, err, sizeof err),
                      0);
