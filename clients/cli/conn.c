@@ -47,7 +47,7 @@ struct tx_msg {
     struct tx_msg *next;
     uint64_t seq;
     size_t len;
-    bool binary; /* a binary message (tests of the server's refusal); the protocol is text */
+    int wflags; /* lws_write protocol: LWS_WRITE_TEXT, or for tests binary and fragments */
     unsigned char data[];
 };
 
@@ -305,8 +305,7 @@ static int on_writeable(struct ses_conn *c, struct lws *wsi)
         c->tx_tail = &c->tx_head;
     /* lws buffers whatever the socket does not take now and sends it before the next
      * WRITEABLE; lws_partial_buffered() tells when that is done */
-    int n =
-        lws_write(wsi, t->data + LWS_PRE, t->len, t->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int n = lws_write(wsi, t->data + LWS_PRE, t->len, (enum lws_write_protocol)t->wflags);
     int ok = n >= 0 && (size_t)n >= t->len;
     uint64_t seq = t->seq;
     sodium_memzero(t->data, LWS_PRE + t->len);
@@ -682,7 +681,7 @@ int ses_conn_is_open(const struct ses_conn *c)
 
 /* Queues text as one message and asks for a WRITEABLE callback. Returns 0, SES_ECLOSED or
  * SES_ENOMEM; *seq gets the message's number. */
-static int queue_tx(struct ses_conn *c, const char *text, size_t len, bool binary, uint64_t *seq)
+static int queue_tx(struct ses_conn *c, const char *text, size_t len, int wflags, uint64_t *seq)
 {
     if (c->state != ST_OPEN || c->wsi == NULL)
         return SES_ECLOSED;
@@ -693,7 +692,7 @@ static int queue_tx(struct ses_conn *c, const char *text, size_t len, bool binar
         return SES_ENOMEM;
     t->next = NULL;
     t->len = len;
-    t->binary = binary;
+    t->wflags = wflags;
     t->seq = ++c->tx_seq;
     if (len > 0)
         memcpy(t->data + LWS_PRE, text, len);
@@ -704,27 +703,46 @@ static int queue_tx(struct ses_conn *c, const char *text, size_t len, bool binar
     return 0;
 }
 
-/* Queues text and runs the loop until it was completely handed to the kernel. */
-static int send_flush(struct ses_conn *c, const char *text, size_t len, bool binary, int timeout_ms)
+/* Runs the loop until message number seq was completely handed to the kernel. */
+static int flush_to(struct ses_conn *c, uint64_t seq, int timeout_ms)
 {
-    uint64_t seq = 0;
-    int rc = queue_tx(c, text, len, binary, &seq);
-    if (rc != 0)
-        return rc;
-    rc = run_until(c, timeout_ms, done_flushed, &seq);
+    int rc = run_until(c, timeout_ms, done_flushed, &seq);
     if (is_flushed(c, seq))
         return 0;
     return rc == SES_ETIMEOUT ? SES_ETIMEOUT : SES_ECLOSED;
 }
 
+/* Queues text and runs the loop until it was completely handed to the kernel. */
+static int send_flush(struct ses_conn *c, const char *text, size_t len, int wflags, int timeout_ms)
+{
+    uint64_t seq = 0;
+    int rc = queue_tx(c, text, len, wflags, &seq);
+    return rc != 0 ? rc : flush_to(c, seq, timeout_ms);
+}
+
 int ses_conn_send_text(struct ses_conn *c, const char *text, size_t len)
 {
-    return send_flush(c, text, len, false, c->timeout_ms);
+    return send_flush(c, text, len, LWS_WRITE_TEXT, c->timeout_ms);
 }
 
 int ses_conn_send_binary(struct ses_conn *c, const void *data, size_t len)
 {
-    return send_flush(c, data, len, true, c->timeout_ms);
+    return send_flush(c, data, len, LWS_WRITE_BINARY, c->timeout_ms);
+}
+
+int ses_conn_send_fragments(struct ses_conn *c, const char *text, size_t len, size_t frag)
+{
+    uint64_t seq = 0;
+    if (frag == 0 || len == 0)
+        return SES_EINVALID_ARG;
+    for (size_t at = 0; at < len; at += frag) {
+        size_t n = len - at < frag ? len - at : frag;
+        int flags = lws_write_ws_flags(LWS_WRITE_TEXT, at == 0, at + n == len);
+        int rc = queue_tx(c, text + at, n, flags, &seq);
+        if (rc != 0)
+            return rc;
+    }
+    return flush_to(c, seq, c->timeout_ms);
 }
 
 int ses_conn_recv(struct ses_conn *c, int timeout_ms, json_t **frame)
@@ -797,7 +815,7 @@ static int send_and_wait(struct ses_conn *c, int64_t id, const char *text, size_
 {
     struct reply_wait w = {id, c->rx_seq};
     uint64_t t0 = uv_now(&c->loop);
-    int rc = send_flush(c, text, len, false, timeout_ms);
+    int rc = send_flush(c, text, len, LWS_WRITE_TEXT, timeout_ms);
 
     if (rc == SES_ETIMEOUT)
         return rc;

@@ -50,6 +50,8 @@ void ses_conn_set_timeout(struct ses_conn *c, int timeout_ms);
 int ses_conn_send_text(struct ses_conn *c, const char *text, size_t len);
 /* The same as one WebSocket binary message (the protocol has none: tests of the refusal). */
 int ses_conn_send_binary(struct ses_conn *c, const void *data, size_t len);
+/* The same as one text message in fragments of frag bytes (tests of reassembly). */
+int ses_conn_send_fragments(struct ses_conn *c, const char *text, size_t len, size_t frag);
 
 /* Takes the next received frame (queued ones first, else waits at most timeout_ms; 0 polls,
  * negative waits without limit). On success *frame is a new reference the caller json_decref()s.

@@ -27,6 +27,9 @@
 
 #include "sesame/note.h"
 
+#define FUZZ_NAME "fuzz_note"
+#include "fuzz_util.h"
+
 /* audit.json: inputs.log_seed, keys.origin (also the key name) */
 #define LOG_SEED "1114171a1d202326292c2f3235383b3e4144474a4d505356595c5f6265686b6e"
 #define LOG_NAME "sesame/audit/0dTX2t3g4-bp7O_y9fj7_g"
@@ -34,22 +37,6 @@
 #define LOG_VKEY LOG_NAME "+9b49b581+AU6k9zlUQqvu3VgQs0CrXkKiYIVpS1hhVDzbwSyvSuJU"
 /* another key and name, for the signature line the known key must ignore */
 #define OTHER_NAME "fuzz-other"
-
-static void differ(const char *what, const uint8_t *data, size_t size)
-{
-    fprintf(stderr, "fuzz_note: %s on %zu bytes: %.*s\n", what, size, (int)size,
-            (const char *)data);
-    abort();
-}
-
-static int all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != 0)
-            return 0;
-    return 1;
-}
 
 static void check_vkey(const uint8_t *data, size_t size, const char *text)
 {

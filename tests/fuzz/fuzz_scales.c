@@ -25,21 +25,8 @@
 #include "sesame/err.h"
 #include "sesame/scales.h"
 
-static void differ(const char *what, const uint8_t *data, size_t size)
-{
-    fprintf(stderr, "fuzz_scales: %s on %zu bytes: %.*s\n", what, size, (int)size,
-            (const char *)data);
-    abort();
-}
-
-static int all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != 0)
-            return 0;
-    return 1;
-}
+#define FUZZ_NAME "fuzz_scales"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

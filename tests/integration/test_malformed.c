@@ -221,6 +221,40 @@ static void test_size_limit_postlogin(void **state)
     w_dev_free(adm);
 }
 
+/* Fragments are reassembled up to the frame limit whatever their number: a ping in 1-byte
+ * fragments is a ping; a frame at the limit in 2,048 fragments of 128 bytes is answered; one byte
+ * more in 512-byte fragments is TOO_LARGE and the connection closes (1009), nothing kept. */
+static void test_fragment_flood(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, 0);
+    struct w_dev *adm = admin_dev(e);
+    struct ses_conn *c = w_login_settled(e, adm);
+    struct h_snap s;
+    h_snap_take(&s, e->db, NULL);
+    static const char ping[] = "{\"t\":\"ping\",\"id\":80}";
+    assert_int_equal(ses_conn_send_fragments(c, ping, sizeof ping - 1, 1), 0);
+    json_t *f = w_recv(c, H_CONN_TIMEOUT_MS);
+    w_expect_type(f, "pong", 80);
+    json_decref(f);
+    char *at_limit = w_pad_ws("{\"t\":\"ping\",\"id\":81}", SES_MAX_FRAME);
+    assert_int_equal(ses_conn_send_fragments(c, at_limit, SES_MAX_FRAME, 128), 0);
+    free(at_limit);
+    f = w_recv(c, H_CONN_TIMEOUT_MS);
+    w_expect_type(f, "pong", 81);
+    json_decref(f);
+    char *over = w_pad_ws("{\"t\":\"ping\",\"id\":82}", SES_MAX_FRAME + 1);
+    (void)ses_conn_send_fragments(c, over, SES_MAX_FRAME + 1, 512); /* may see the close */
+    free(over);
+    w_recv_error(c, -1, SES_ETOO_LARGE);
+    w_expect_closed(c, 1009, H_CONN_TIMEOUT_MS);
+    ses_conn_free(c);
+    h_snap_expect_same(&s, e->db);
+    h_snap_free(&s);
+    fresh_login_works(e, adm);
+    w_dev_free(adm);
+}
+
 /* Before login: 1024 bytes is a frame (a whitespace-padded auth logs in), 1025 is TOO_LARGE. */
 static void test_size_limit_prelogin(void **state)
 {
@@ -389,6 +423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_size_limit_prelogin, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_fields, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_binary_refused, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_fragment_flood, h_setup, h_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
