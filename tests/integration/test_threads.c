@@ -2344,6 +2344,80 @@ static void test_history_rewrap(void **state)
     team_free(&t);
 }
 
+/* Every request about one caseload's thread or alert (registry, review queue, alerts,
+ * recommendations list), by clinicians of another caseload (a nurse and a GP who are not members,
+ * whose roles may make such requests for their own patients): DENIED each time, one authz.denied
+ * record each, nothing else changed. */
+static void test_other_caseload_every_request(void **state)
+{
+    struct team t;
+    team_start(&t, *state);
+    const char *db = t.e->db;
+    struct ses_conn *cn = login(&t, NURSE);
+    struct roster r;
+    const int members[] = {PSY, GP1};
+    thread_create_ok(cn, &t, "P-OC01", members, 2, &r);
+    json_t *raised = w_request_ok(
+        cn,
+        json_pack("{s:s, s:s, s:s}", "t", "alert_raise", "thread", r.thread_text, "type", "A17"),
+        "alert");
+    char alert[40];
+    snprintf(alert, sizeof alert, "%s", h_jstr(json_object_get(raised, "alert"), "alert"));
+    json_decref(raised);
+    const char *th = r.thread_text;
+    /* a nurse and a GP of another caseload (GP2 is the member GP's second device) */
+    char *gpb_home = h_add_user_ok(t.e, "gp-b", "gp", "Other GP", "Bron", NULL, NULL);
+    struct w_dev *gpb = w_dev_load(gpb_home);
+    const struct w_dev *outsiders[] = {t.dev[NURSE2], gpb};
+    for (size_t o = 0; o < 2; o++) {
+        bool nurse = o == 0;
+        struct ses_conn *c = login_dev(&t, outsiders[o]);
+        struct h_snap snap;
+        h_snap_take(&snap, db, SKIP_LOGIN);
+        int64_t denied0 = h_audit_count(db, "authz.denied", "DENIED");
+        int64_t week = h_wall_ms() + 7 * 86400000LL;
+        json_t *reqs[] = {
+            json_pack("{s:s, s:s, s:s}", "t", "contact_record", "thread", th, "type",
+                      nurse ? "phone" : "assessment"),
+            json_pack("{s:s, s:s, s:s}", "t", "queue_add", "thread", th, "reason", "RISK"),
+            json_pack("{s:s, s:s, s:s}", "t", "episode_close", "thread", th, "reason", "remission"),
+            json_pack("{s:s, s:s, s:s, s:I}", "t", "review_outcome", "thread", th, "outcome",
+                      "CONTINUE", "next_review", (json_int_t)week),
+            json_pack("{s:s, s:s}", "t", "alerts", "thread", th),
+            json_pack("{s:s, s:s}", "t", "recs", "thread", th),
+            json_pack("{s:s, s:s, s:s}", "t", "alert_raise", "thread", th, "type",
+                      nurse ? "A17" : "A19"),
+            json_pack("{s:s, s:s}", "t", "alert_show", "alert", alert),
+            json_pack("{s:s, s:s}", "t", "alert_ack", "alert", alert),
+            json_pack("{s:s, s:s, s:s}", "t", "alert_resolve", "alert", alert, "code", "ADDRESSED"),
+            json_pack("{s:s, s:s, s:s}", "t", "alert_cancel", "alert", alert, "code",
+                      "RAISED_IN_ERROR"),
+            json_pack("{s:s, s:s}", "t", "thread_meta", "thread", th),
+        };
+        size_t n = sizeof reqs / sizeof reqs[0];
+        for (size_t k = 0; k < n; k++) {
+            char *text = json_dumps(reqs[k], JSON_COMPACT);
+            json_t *reply = NULL;
+            int rc = ses_conn_request(c, reqs[k], H_CONN_TIMEOUT_MS, &reply);
+            if (rc != SES_EDENIED) {
+                char *got = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+                fail_msg("%s as a non-member: %d (%s) %s, want DENIED", text, rc, ses_err_name(rc),
+                         got ? got : "");
+            }
+            json_decref(reply);
+            free(text);
+        }
+        h_audit_wait_count(db, "authz.denied", "DENIED", denied0 + (int64_t)n);
+        h_snap_expect_rest_same(&snap, db);
+        h_snap_free(&snap);
+        ses_conn_free(c);
+    }
+    w_dev_free(gpb);
+    free(gpb_home);
+    ses_conn_free(cn);
+    team_free(&t);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -2354,6 +2428,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_resend_dedup, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_resend_after_roster_change, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_non_member_and_auditor_denied, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_other_caseload_every_request, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_server_side_checks, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_membership_changes, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_revoked_device_gets_nothing, h_setup, h_teardown),
