@@ -286,12 +286,12 @@ static int parse_alert_option(struct ses_config *cfg, const struct opt *o, const
 {
     const char *rest = NULL;
     if (o->kind == OPT_BACKUP) {
-        char a[64], b[64];
+        char a[64], b[64], extra[2];
         if (cfg->n_backups >= SES_CONF_MAX_BACKUPS) {
             snprintf(err, err_len, "%s: at most %d lines", o->name, SES_CONF_MAX_BACKUPS);
             return -1;
         }
-        if (sscanf(value, "%63s %63s", a, b) != 2 ||
+        if (sscanf(value, "%63s %63s %1s", a, b, extra) != 2 || /* nothing after the two */
             ses_id_from_text(cfg->backups[cfg->n_backups].user, a) != 0 ||
             ses_id_from_text(cfg->backups[cfg->n_backups].backup, b) != 0 ||
             memcmp(cfg->backups[cfg->n_backups].user, cfg->backups[cfg->n_backups].backup,

@@ -521,6 +521,9 @@ static void overrides(void **state)
     assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), -1);
     assert_int_equal(c.n_backups, 1);
     assert_int_equal(ses_config_set(&c, "backup", a, NULL, err, sizeof err), -1);
+    snprintf(line, sizeof line, "%s %s x", a, b); /* a third word */
+    assert_int_equal(ses_config_set(&c, "backup", line, NULL, err, sizeof err), -1);
+    assert_int_equal(c.n_backups, 1);
     assert_int_equal(ses_config_set(&c, "program_lead", b, NULL, err, sizeof err), 0);
     assert_memory_equal(c.program_lead, U2, 16);
     assert_int_equal(ses_config_set(&c, "program_lead", "nobody", NULL, err, sizeof err), -1);
