@@ -398,6 +398,24 @@ static void test_sql_metacharacters(void **state)
     json_decref(inv);
 }
 
+/* Established TCP connections whose local port is port (the daemon's side), from
+ * /proc/net/tcp (IPv4: the daemon listens on 127.0.0.1). */
+static int established_to(int port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    assert_non_null(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned lport = 0, st = 0;
+        if (sscanf(line, " %*d: %*8x:%4x %*8x:%*4x %2x", &lport, &st) == 2 && (int)lport == port &&
+            st == 0x01)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 /* `sesame ARGS` as home (text output): exit 0; returns stdout (malloc'd). */
 static char *cli_text_ok(const char *home, const char *a1, const char *a2, const char *a3)
 {
@@ -463,6 +481,12 @@ static void test_large_messages_thread(void **state)
     assert_non_null(log);
     assert_non_null(strstr(log, "peer does not read; closing"));
     free(log);
+    /* and its connection is gone on the daemon's side (the close frame it never reads times
+     * out), while the client still holds its end: the queue and the socket are released */
+    uint64_t until = h_mono_ms() + 7000;
+    while (established_to(e->d.port) > 0 && h_mono_ms() < until)
+        h_sleep_ms(100);
+    assert_int_equal(established_to(e->d.port), 0);
     ses_conn_free(slow);
     w_dev_free(psy_dev);
     /* every member reads it all */

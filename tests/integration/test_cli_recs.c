@@ -248,6 +248,14 @@ static void test_loop(void **state)
     h_snap_take(&s, w.e->db, logins);
     RUN_ERR(&w, NURSE, 1, "DENIED", "rec", "ack", id); /* not a GP */
     RUN_ERR(&w, GP2, 1, "NOT_OWNER", "rec", "ack", id);
+    /* a psychiatrist of another caseload (the program lead is not in this thread): nothing of
+     * it, whatever the step */
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "show", id);
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "ack", id);
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "decide", id, "--decision", "accepted");
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "implemented", id);
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "verify", id);
+    RUN_ERR(&w, LEAD, 1, "DENIED", "rec", "amend", id, "--file", w.rec_file);
     h_snap_expect_rest_same(&s, w.e->db);
     h_snap_free(&s);
     RUN_OK(&w, GP, &j, "rec", "ack", id);
