@@ -8,6 +8,9 @@
  *    in): the next one from those addresses is closed at accept, a CLI login from 127.0.0.1
  *    still takes well under a second, logged-in sessions keep answering, and the idle sockets are
  *    dropped at the handshake timeout, after which the addresses connect again.
+ *  - global_caps: with max_unauth 6 and max_conns 10, idle sockets up to max_unauth (the next is
+ *    closed at accept, from any address), logins once one goes, connections up to max_conns (the
+ *    next closed at accept), room again when they go; the logged-in sessions answer throughout.
  *  - slowloris: TLS done, then an HTTP upgrade whose headers never end, on 8 connections: each
  *    is dropped at the 5 s handshake timeout, and a CLI login meanwhile stays fast.
  *  - unauth_cap_spares_sessions: an address at its cap of connections not logged in still has its
@@ -138,6 +141,55 @@ static void test_idle_tcp_flood(void **state)
     legit_ok(e->admin_home);
     w_ping_ok(session, w_raw_id());
     ses_conn_free(session);
+    w_dev_free(adm);
+}
+
+static void test_global_caps(void **state)
+{
+    struct h_env *e = *state;
+    h_env_start(e, H_ENV_NO_START | H_ENV_NO_ADMIN);
+    const char *caps[] = {"--max-unauth", "6", "--max-conns", "10", NULL};
+    h_daemon_start_ok(&e->d, e->data, e->log, NULL, caps);
+    e->admin_home = h_env_home(e, "admin");
+    json_decref(h_enroll_ok(e, e->admin_home, e->init.code, "admin-laptop", e->admin_user,
+                            e->admin_device));
+    struct w_dev *adm = w_dev_load(e->admin_home);
+    struct ses_conn *s[5];
+    for (int i = 0; i < 3; i++)
+        s[i] = w_login(e, adm); /* 3 connections, all logged in */
+    int idle[6];
+    for (int i = 0; i < 6; i++) { /* 6 not logged in, from two addresses: max_unauth */
+        idle[i] = tcp_from(i % 2 ? "127.0.0.2" : "127.0.0.3", e->d.port);
+        assert_true(idle[i] >= 0);
+    }
+    h_sleep_ms(200);
+    int extra = tcp_from("127.0.0.4", e->d.port); /* a third address: still over max_unauth */
+    assert_true(extra < 0 || closed_within(extra, 1000));
+    if (extra >= 0)
+        close(extra);
+    for (int i = 0; i < 3; i++)
+        w_ping_ok(s[i], w_raw_id());
+    /* one idle socket goes: two logins, one after the other, take its place (each leaves the
+     * unauthenticated count once logged in): 5 logged in + 5 idle = max_conns */
+    close(idle[0]);
+    h_sleep_ms(200);
+    s[3] = w_login(e, adm);
+    s[4] = w_login(e, adm);
+    extra = tcp_from("127.0.0.4", e->d.port); /* the 11th, with 5 < max_unauth not logged in */
+    assert_true(extra < 0 || closed_within(extra, 1000));
+    if (extra >= 0)
+        close(extra);
+    for (int i = 0; i < 5; i++)
+        w_ping_ok(s[i], w_raw_id());
+    for (int i = 1; i < 6; i++)
+        close(idle[i]);
+    h_sleep_ms(200);
+    extra = tcp_from("127.0.0.4", e->d.port); /* room again */
+    assert_true(extra >= 0);
+    assert_false(closed_within(extra, 300));
+    close(extra);
+    for (int i = 0; i < 5; i++)
+        ses_conn_free(s[i]);
     w_dev_free(adm);
 }
 
@@ -536,6 +588,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idle_tcp_flood, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_global_caps, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_slowloris, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unauth_cap_spares_sessions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_sql_metacharacters, h_setup, h_teardown),
