@@ -9,7 +9,9 @@
  * the job's completion, after the commit.
  *
  * Failed attempts are throttled on the loop (throttle.h): per peer address, one past its back-off
- * is refused with RATE_LIMITED before any database work; per device id and per address, failures
+ * is refused with RATE_LIMITED before any database work; so is one naming a device in its
+ * back-off, unless its signature verifies (a device's own login always goes through); per device
+ * id and per address, failures
  * past SES_THROTTLE_FREE are no longer recorded one by one but counted into one auth.throttled
  * record per key and minute; an enrolment ticket is locked for an address after
  * SES_CODE_SOURCE_ATTEMPTS wrong secrets from it, before its global lock (SES_CODE_MAX_ATTEMPTS).
@@ -110,11 +112,20 @@ static int enroll_decide(struct ses_store *st, struct pre_job *j)
     return ses_store_code_mark_used(st, req->ticket, j->now, dev->id);
 }
 
+/* Whether the login's signature verifies with sign_pk over this connection's transcript. */
+static bool login_sig_ok(const struct pre_job *j, const uint8_t sign_pk[SES_SIGN_PK_BYTES])
+{
+    const struct ses_auth_req *req = &j->auth;
+    uint8_t transcript[SES_LOGIN_TRANSCRIPT_LEN];
+    ses_transcript_login(transcript, j->d->keys->server_id, j->snonce, req->cnonce, req->device_id,
+                         req->ts_ms);
+    return ses_verify(req->sig, transcript, sizeof transcript, sign_pk) == 0;
+}
+
 /* The login decision and its writes, inside the writer's transaction. */
 static int auth_decide(struct ses_store *st, struct pre_job *j)
 {
     const struct ses_auth_req *req = &j->auth;
-    uint8_t transcript[SES_LOGIN_TRANSCRIPT_LEN];
     int rc;
 
     if (j->replay)
@@ -126,9 +137,7 @@ static int auth_decide(struct ses_store *st, struct pre_job *j)
         return SES_EAUTH_FAILED;
     if (rc != 0)
         return rc;
-    ses_transcript_login(transcript, j->d->keys->server_id, j->snonce, req->cnonce, req->device_id,
-                         req->ts_ms);
-    if (ses_verify(req->sig, transcript, sizeof transcript, j->dev.sign_pk) != 0)
+    if (!login_sig_ok(j, j->dev.sign_pk))
         return SES_EAUTH_FAILED;
     if ((rc = ses_store_user_get(st, j->dev.user_id, &j->user)) != 0)
         return rc == SES_ENOT_FOUND ? SES_EINTERNAL : rc;
@@ -273,14 +282,31 @@ static void throttle_failed(struct pre_job *j)
         ses_throttle_failed(t, j->tkey, now);
 }
 
-/* Loop, before any database work: an address in its back-off is refused with RATE_LIMITED, a
- * ticket locked for this address with CODE_LOCKED; the connection then closes. Returns true if
- * the attempt was refused (j is freed). */
+/* Loop: a device in its back-off is tried only by a login whose signature verifies (read on the
+ * loop's own connection): its own user is never locked out by others' failures. */
+static bool device_backoff(struct ses_session *s, const struct pre_job *j, int64_t now)
+{
+    struct ses_device dev;
+    if (!j->dkey[0] || ses_throttle_wait_ms(s->d->throttle, j->dkey, now) == 0)
+        return false;
+    bool ok = ses_store_device_get(s->d->store, j->auth.device_id, &dev) == 0 &&
+              login_sig_ok(j, dev.sign_pk);
+    sodium_memzero(&dev, sizeof dev);
+    return !ok;
+}
+
+/* Loop, before any database work: an address in its back-off, or a device in its back-off with a
+ * signature that does not verify, is refused with RATE_LIMITED, a ticket locked for this address
+ * with CODE_LOCKED; the connection then closes. Returns true if the attempt was refused (j is
+ * freed). */
 static bool throttle_refused(struct ses_session *s, const struct ses_frame *f, struct pre_job *j)
 {
     struct ses_throttle *t = s->d->throttle;
     int64_t now = mono_ms(s->d);
     int64_t wait = ses_throttle_wait_ms(t, j->akey, now);
+    bool dev_wait = wait == 0 && device_backoff(s, j, now);
+    if (dev_wait)
+        wait = ses_throttle_wait_ms(t, j->dkey, now);
     bool locked = j->tkey[0] && ses_throttle_failures(t, j->tkey, now) >= SES_CODE_SOURCE_ATTEMPTS;
     j->quiet =
         ses_throttle_over(t, j->akey, now) || (j->dkey[0] && ses_throttle_over(t, j->dkey, now));
@@ -293,9 +319,10 @@ static bool throttle_refused(struct ses_session *s, const struct ses_frame *f, s
                  "administrator for a new one",
                  SES_CODE_SOURCE_ATTEMPTS);
     else
-        snprintf(msg, sizeof msg, "too many failed attempts from this address: try again in %lld s",
+        snprintf(msg, sizeof msg, "too many failed attempts %s: try again in %lld s",
+                 dev_wait ? "for this device" : "from this address",
                  (long long)(wait + 999) / 1000);
-    ses_throttle_note(t, locked ? j->tkey : j->akey, now);
+    ses_throttle_note(t, locked ? j->tkey : dev_wait ? j->dkey : j->akey, now);
     s->snonce_used = true;
     ses_session_reply_error_msg(s, f->id, locked ? SES_ECODE_LOCKED : SES_ERATE_LIMITED, msg);
     ses_session_close(s, 1008, "refused");

@@ -18,8 +18,9 @@
  *  - login_and_enrol_guessing: 1,000 failed logins from one address and 1,000 enrolment guesses
  *    from another: 5 of each are recorded one by one and refused normally, the rest meet the
  *    back-off (RATE_LIMITED, "try again in N s") with no audit record each but one aggregated
- *    auth.throttled record per address with their count; 1,000 failures naming a device from a
- *    third address never stop that device's own login; a CLI login from 127.0.0.1 stays fast.
+ *    auth.throttled record per address with their count; failures naming a device from 50
+ *    addresses (one each) meet that device's back-off, which never stops its own login; a CLI
+ *    login from 127.0.0.1 stays fast.
  *  - sql_metacharacters: quotes, semicolons, comment markers and LIKE wildcards in every
  *    plaintext string field the server stores (a user's name and site, a device's name, a patient
  *    reference, an alert's variant, a search) are stored and shown exactly as given or refused
@@ -276,6 +277,7 @@ static void test_unauth_cap_spares_sessions(void **state)
 struct guess_tally {
     int refused;      /* the normal refusal (AUTH_FAILED, CODE_INVALID) */
     int rate_limited; /* the back-off */
+    int for_device;   /* of which the device's back-off */
 };
 
 /* One attempt on a new connection from src: a login of device with a bad signature, or an
@@ -304,8 +306,11 @@ static void guess(const struct h_env *e, const char *src, const uint8_t device[1
     const char *msg = json_string_value(json_object_get(f, "msg"));
     assert_non_null(code);
     if (strcmp(code, "RATE_LIMITED") == 0) {
-        assert_non_null(strstr(msg, "too many failed attempts from this address: try again in"));
+        if (strstr(msg, "too many failed attempts from this address: try again in") == NULL &&
+            strstr(msg, "too many failed attempts for this device: try again in") == NULL)
+            fail_msg("RATE_LIMITED with [%s]", msg);
         t->rate_limited++;
+        t->for_device += strstr(msg, "for this device") != NULL;
     } else if (strcmp(code, device != NULL ? "AUTH_FAILED" : "CODE_INVALID") == 0) {
         t->refused++;
     } else {
@@ -338,8 +343,10 @@ static void test_login_and_enrol_guessing(void **state)
     int64_t audit0 = h_audit_max_seq(e->db);
     struct guess_tally login = {0}, enrol = {0}, device = {0};
     uint64_t t0 = h_mono_ms();
+    uint8_t nobody[16]; /* a device id nobody has: the admin's device stays out of it */
+    randombytes_buf(nobody, sizeof nobody);
     for (int i = 0; i < GUESSES; i++)
-        guess(e, "127.0.0.2", adm->prof.device_id, &adm->prof.keys, &login);
+        guess(e, "127.0.0.2", nobody, &adm->prof.keys, &login);
     uint64_t login_ms = h_mono_ms() - t0;
     legit_ok(e->admin_home); /* another address: not concerned */
     for (int i = 0; i < GUESSES; i++)
@@ -367,19 +374,32 @@ static void test_login_and_enrol_guessing(void **state)
                               "'device.enroll' AND peer = '127.0.0.3'",
                               (long long)audit0),
                      FREE_FAILS);
-    /* failures naming the admin's device from a third address never stop its own login */
-    for (int i = 0; i < 50; i++)
-        guess(e, "127.0.0.4", adm->prof.device_id, &adm->prof.keys, &device);
+    /* failures naming the admin's device from 50 addresses, one each (no address back-off):
+     * the device's own back-off, but never against its own login */
+    for (int i = 0; i < 50; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "127.0.3.%d", i + 1);
+        guess(e, src, adm->prof.device_id, &adm->prof.keys, &device);
+    }
+    print_message("guessing a device from 50 addresses: %d refused, %d rate-limited\n",
+                  device.refused, device.rate_limited);
+    assert_true(device.refused >= FREE_FAILS && device.refused <= FREE_FAILS + 6);
+    assert_int_equal(device.for_device, device.rate_limited);
+    assert_true(device.rate_limited >= 40);
     struct ses_conn *c = w_login(e, adm);
     w_ping_ok(c, w_raw_id());
     ses_conn_free(c);
+    legit_ok(e->admin_home); /* the CLI too, from its usual address */
     /* the rest in one aggregated record per address, written at the latest at the stop */
     assert_int_equal(h_daemon_stop(&e->d), 0);
     assert_int_equal(throttled_count(e, "peer:127.0.0.2"),
                      login.rate_limited + login.refused - FREE_FAILS);
     assert_int_equal(throttled_count(e, "peer:127.0.0.3"),
                      enrol.rate_limited + enrol.refused - FREE_FAILS);
-    assert_true(h_audit_max_seq(e->db) - audit0 < 40); /* not 2,050 records */
+    char *dkey = h_fmt("device:%s", adm->device);
+    assert_int_equal(throttled_count(e, dkey), device.rate_limited + device.refused - FREE_FAILS);
+    free(dkey);
+    assert_true(h_audit_max_seq(e->db) - audit0 < 50); /* not 2,050 records */
     w_dev_free(adm);
 }
 
