@@ -332,7 +332,7 @@ static bool throttle_refused(struct ses_session *s, const struct ses_frame *f, s
 
 struct agg_job {
     int64_t now;
-    size_t n;
+    size_t n, cap;
     struct agg_item {
         char object[SES_THROTTLE_KEY_MAX + 32];
         char peer[64];
@@ -342,6 +342,8 @@ struct agg_job {
 static void agg_count(void *ud, const char *key, uint64_t count)
 {
     struct agg_job *j = ud;
+    if (j->n == j->cap)
+        return; /* not reached: counted and taken in the same turn of the loop */
     struct agg_item *it = &j->items[j->n++];
     snprintf(it->object, sizeof it->object, "%s count:%llu", key, (unsigned long long)count);
     it->peer[0] = '\0';
@@ -377,13 +379,16 @@ static void done_agg(void *arg, int rc)
 /* One writer job with an auth.throttled record per key noted since the last flush. */
 static void flush_notes(struct ses_daemon *d)
 {
-    size_t cap = SES_THROTTLE_MAX_KEYS;
+    size_t cap = ses_throttle_noted_keys(d->throttle);
+    if (cap == 0)
+        return; /* nothing to record: nothing allocated, no writer job */
     struct agg_job *j = calloc(1, sizeof *j + cap * sizeof j->items[0]);
     if (j == NULL) {
         SES_LOG(SES_LOG_ERR, "auth",
                 "cannot write the auth.throttled audit records: out of memory");
         return;
     }
+    j->cap = cap;
     j->now = ses_clock_now_ms(&d->clock);
     if (ses_throttle_take_notes(d->throttle, agg_count, j) == 0 ||
         ses_writer_submit_essential(d->writer, run_agg, done_agg, j) != 0)

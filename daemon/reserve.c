@@ -14,27 +14,31 @@
 #include "log.h"
 #include "reserve.h"
 
-int ses_reserve_path(const char *db_path, char *out, size_t cap)
+/* The directory of the database at db_path ("." for a bare name, "/" at the root). */
+static int dir_of(const char *db_path, char *out, size_t cap)
 {
     const char *slash = strrchr(db_path, '/');
-    int dir_len = slash == NULL ? 1 : (int)(slash - db_path);
-    const char *dir = slash == NULL ? "." : db_path;
-    if (slash == db_path)
-        dir_len = 0; /* a database in "/" */
-    int n = snprintf(out, cap, "%.*s/%s", dir_len, dir, SES_RESERVE_FILE);
+    int n = slash == NULL      ? snprintf(out, cap, ".")
+            : slash == db_path ? snprintf(out, cap, "/")
+                               : snprintf(out, cap, "%.*s", (int)(slash - db_path), db_path);
     return n < 0 || (size_t)n >= cap ? SES_EINVALID_ARG : 0;
 }
 
+int ses_reserve_path(const char *db_path, char *out, size_t cap)
+{
+    char dir[4096];
+    if (dir_of(db_path, dir, sizeof dir) != 0)
+        return SES_EINVALID_ARG;
+    int n = snprintf(out, cap, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", SES_RESERVE_FILE);
+    return n < 0 || (size_t)n >= cap ? SES_EINVALID_ARG : 0;
+}
+
+/* Whether the filesystem of the database has room for the reserve and SES_RESERVE_ROOM_BYTES. */
 static bool has_room(const char *db_path)
 {
-    char path[4096];
+    char dir[4096];
     struct statvfs vfs;
-    if (ses_reserve_path(db_path, path, sizeof path) != 0)
-        return false;
-    path[strlen(path) - strlen(SES_RESERVE_FILE) - 1] = '\0';
-    if (path[0] == '\0')
-        strcpy(path, "/");
-    if (statvfs(path, &vfs) != 0)
+    if (dir_of(db_path, dir, sizeof dir) != 0 || statvfs(dir, &vfs) != 0)
         return false;
     return (uint64_t)vfs.f_bavail * vfs.f_frsize >=
            (uint64_t)SES_RESERVE_BYTES + SES_RESERVE_ROOM_BYTES;

@@ -153,6 +153,15 @@ void ses_throttle_note(struct ses_throttle *t, const char *key, int64_t now)
         e->noted++;
 }
 
+size_t ses_throttle_noted_keys(const struct ses_throttle *t)
+{
+    size_t n = 0;
+    for (int i = 0; i < N_BUCKETS; i++)
+        for (const struct entry *e = t->buckets[i]; e != NULL; e = e->next)
+            n += e->noted > 0;
+    return n;
+}
+
 size_t ses_throttle_take_notes(struct ses_throttle *t,
                                void (*cb)(void *ud, const char *key, uint64_t count), void *ud)
 {

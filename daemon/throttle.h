@@ -38,6 +38,9 @@ void ses_throttle_note(struct ses_throttle *t, const char *key, int64_t now);
 /* Failures of key so far (0 if unknown). */
 int ses_throttle_failures(const struct ses_throttle *t, const char *key, int64_t now);
 
+/* How many keys have noted attempts not yet handed by ses_throttle_take_notes. */
+size_t ses_throttle_noted_keys(const struct ses_throttle *t);
+
 /* Hands every key's count of noted attempts since the last call to cb (keys with none are
  * skipped) and resets them. Returns how many keys were handed. */
 size_t ses_throttle_take_notes(struct ses_throttle *t,

@@ -85,6 +85,24 @@ static bool closed_within(int fd, int ms)
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+/* A connection from src is closed by the daemon at accept (or not even accepted). */
+static void expect_refused_at_accept(const char *src, int port)
+{
+    int fd = tcp_from(src, port);
+    assert_true(fd < 0 || closed_within(fd, 1000));
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A connection from src is accepted and kept open (the test closes it again). */
+static void expect_admitted(const char *src, int port)
+{
+    int fd = tcp_from(src, port);
+    assert_true(fd >= 0);
+    assert_false(closed_within(fd, 300));
+    close(fd);
+}
+
 /* `sesame whoami` as home: succeeds, within LEGIT_LOGIN_MS. */
 static void legit_ok(const char *home)
 {
@@ -112,13 +130,8 @@ static void test_idle_tcp_flood(void **state)
             assert_true(fds[a][i] >= 0);
         }
     /* each address at its cap: one more is closed at accept, at once */
-    for (int a = 0; a < FLOOD_ADDRS; a++) {
-        int extra = tcp_from(src[a], e->d.port);
-        if (extra >= 0) {
-            assert_true(closed_within(extra, 1000));
-            close(extra);
-        }
-    }
+    for (int a = 0; a < FLOOD_ADDRS; a++)
+        expect_refused_at_accept(src[a], e->d.port);
     /* the legitimate ones: a new login, a logged-in session */
     legit_ok(e->admin_home);
     w_ping_ok(session, w_raw_id());
@@ -135,10 +148,7 @@ static void test_idle_tcp_flood(void **state)
             close(fds[a][i]);
         }
     /* the addresses are welcome again */
-    int again = tcp_from(src[0], e->d.port);
-    assert_true(again >= 0);
-    assert_false(closed_within(again, 300));
-    close(again);
+    expect_admitted(src[0], e->d.port);
     legit_ok(e->admin_home);
     w_ping_ok(session, w_raw_id());
     ses_conn_free(session);
@@ -164,10 +174,7 @@ static void test_global_caps(void **state)
         assert_true(idle[i] >= 0);
     }
     h_sleep_ms(200);
-    int extra = tcp_from("127.0.0.4", e->d.port); /* a third address: still over max_unauth */
-    assert_true(extra < 0 || closed_within(extra, 1000));
-    if (extra >= 0)
-        close(extra);
+    expect_refused_at_accept("127.0.0.4", e->d.port); /* a third address: still over max_unauth */
     for (int i = 0; i < 3; i++)
         w_ping_ok(s[i], w_raw_id());
     /* one idle socket goes: two logins, one after the other, take its place (each leaves the
@@ -176,19 +183,13 @@ static void test_global_caps(void **state)
     h_sleep_ms(200);
     s[3] = w_login(e, adm);
     s[4] = w_login(e, adm);
-    extra = tcp_from("127.0.0.4", e->d.port); /* the 11th, with 5 < max_unauth not logged in */
-    assert_true(extra < 0 || closed_within(extra, 1000));
-    if (extra >= 0)
-        close(extra);
+    expect_refused_at_accept("127.0.0.4", e->d.port); /* the 11th, 5 < max_unauth unlogged */
     for (int i = 0; i < 5; i++)
         w_ping_ok(s[i], w_raw_id());
     for (int i = 1; i < 6; i++)
         close(idle[i]);
     h_sleep_ms(200);
-    extra = tcp_from("127.0.0.4", e->d.port); /* room again */
-    assert_true(extra >= 0);
-    assert_false(closed_within(extra, 300));
-    close(extra);
+    expect_admitted("127.0.0.4", e->d.port); /* room again */
     for (int i = 0; i < 5; i++)
         ses_conn_free(s[i]);
     w_dev_free(adm);
@@ -249,10 +250,7 @@ static void test_unauth_cap_spares_sessions(void **state)
         idle[i] = tcp_from("127.0.0.1", e->d.port);
         assert_true(idle[i] >= 0);
     }
-    int extra = tcp_from("127.0.0.1", e->d.port);
-    assert_true(extra < 0 || closed_within(extra, 1000));
-    if (extra >= 0)
-        close(extra);
+    expect_refused_at_accept("127.0.0.1", e->d.port);
     for (int i = 0; i < 3; i++) /* the logged-in ones never counted */
         w_ping_ok(s[i], w_raw_id());
     /* one idle socket goes: a login takes its place and, logged in, frees it again */

@@ -68,9 +68,12 @@ static void notes(void **state)
     struct ses_throttle *t = ses_throttle_new();
     char out[256] = "";
     assert_int_equal(ses_throttle_take_notes(t, count_cb, out), 0);
+    assert_int_equal(ses_throttle_noted_keys(t), 0);
     for (int i = 0; i < 3; i++)
         ses_throttle_note(t, "peer:x", 5);
+    assert_int_equal(ses_throttle_noted_keys(t), 1);
     assert_int_equal(ses_throttle_take_notes(t, count_cb, out), 1);
+    assert_int_equal(ses_throttle_noted_keys(t), 0);
     assert_string_equal(out, "peer:x=3;");
     out[0] = '\0';
     assert_int_equal(ses_throttle_take_notes(t, count_cb, out), 0); /* handed once */
