@@ -4,8 +4,13 @@
 
 import en from './i18n/en.js';
 import fr from './i18n/fr.js';
+import enReview from './i18n/en_review.js';
+import frReview from './i18n/fr_review.js';
+import enRecs from './i18n/en_recs.js';
+import frRecs from './i18n/fr_recs.js';
 
-export const LANGS = { en, fr };
+/** The labels of each language: the core file and one file per group of screens. */
+export const LANGS = { en: { ...en, ...enReview, ...enRecs }, fr: { ...fr, ...frReview, ...frRecs } };
 const STORE_KEY = 'sesame.lang';
 
 let current = 'en';

