@@ -26,30 +26,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# The npm fhir validator of ctest unit.export_fhir_valid (tests/fhir, pinned by its lock file).
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if [ ! -d "$root/tests/fhir/node_modules" ]; then
-  if command -v npm >/dev/null; then
-    (cd "$root/tests/fhir" && npm ci --no-audit --no-fund)
-  else
-    echo "npm not found: unit.export_fhir_valid needs node and npm (then npm ci in tests/fhir)" >&2
+# `npm ci` in DIR when its node_modules is missing or was installed from another package-lock.json
+# (a copy of the lock it was installed from is kept in node_modules/.sesame-lock).
+npm_ci() {
+  local dir="$root/$1" why="$2"
+  if [ -d "$dir/node_modules" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.sesame-lock"; then
+    return 0
   fi
-fi
+  if command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.sesame-lock)
+  else
+    echo "npm not found: $why needs node and npm (then npm ci in $1)" >&2
+  fi
+}
+# The npm fhir validator of ctest unit.export_fhir_valid (tests/fhir, pinned by its lock file).
+npm_ci tests/fhir unit.export_fhir_valid
 # playwright-core and axe-core of the browser tests (ctest -L browser; tests/web, pinned by its lock
 # file). playwright-core downloads no browser on install: the tests use Debian's chromium.
-if [ ! -d "$root/tests/web/node_modules" ]; then
-  if command -v npm >/dev/null; then
-    (cd "$root/tests/web" && npm ci --no-audit --no-fund)
-  else
-    echo "npm not found: the web.* browser tests need node and npm (then npm ci in tests/web)" >&2
-  fi
-fi
+npm_ci tests/web "the web.* browser tests"
 # The web client's libraries and its build tool (clients/web, pinned by its lock file): preact, htm,
-# libsodium-wrappers, qrcode-generator and esbuild, which builds clients/web/dist (scripts/web-build.sh).
-if [ ! -d "$root/clients/web/node_modules" ]; then
-  if command -v npm >/dev/null; then
-    (cd "$root/clients/web" && npm ci --no-audit --no-fund)
-  else
-    echo "npm not found: the web client needs node and npm (then npm ci in clients/web)" >&2
-  fi
-fi
+# libsodium-wrappers, qrcode-generator, pako and esbuild, which builds clients/web/dist
+# (scripts/web-build.sh).
+npm_ci clients/web "the web client"
