@@ -46,8 +46,8 @@ void exp_day_hl7(int32_t day, char *out, size_t cap);
 
 /* The next code point of UTF-8 text at *p (advanced), or 0xFFFD on a malformed sequence. */
 uint32_t exp_utf8_next(const char **p);
-/* s transliterated to printable ASCII (accented Latin letters lose their accents, anything else
- * becomes '?'), malloc'd; NULL on ENOMEM. */
+/* s transliterated to printable ASCII (accented Latin letters lose their accents; CR, LF and TAB
+ * stay; anything else becomes '?'), malloc'd; NULL on ENOMEM. */
 char *exp_ascii(const char *s);
 
 /* The CDA's id and setId UUIDs (export_cda.c): from "sesame-cda|" rec_id "|" version, and from

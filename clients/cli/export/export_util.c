@@ -302,7 +302,7 @@ char *exp_ascii(const char *s)
             out[o++] = lig[0], out[o++] = lig[1];
         } else if (b != 0) {
             out[o++] = b;
-        } else if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7F)) {
+        } else if (c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7F)) {
             out[o++] = (char)c;
         } else if (c == 0x2013 || c == 0x2014) {
             out[o++] = '-';
