@@ -335,8 +335,13 @@ const dateOf = (day) => (isDay(day) ? dayFormat(day) : null);
 const ofThread = (list, thread) => (Array.isArray(list) ? list : [])
   .filter((x) => x && x.thread === thread);
 
-/* The facts of a thread from its META, its records, its open alerts and today (load_patient). */
-function factsOf(input) {
+/**
+ * The facts of a thread as the CLI's load_patient fills them, from its META, its records, its
+ * open alerts (absent: none) and the time now.
+ * @param {{thread: string, meta: object, records: object[], today_ms: number, alerts?: object[]}} input
+ * @returns {object} the facts registryRow reads
+ */
+export function threadFacts(input) {
   const meta = input.meta || {};
   return {
     records: input.records,
@@ -399,7 +404,7 @@ function nurseOf(members) {
  */
 export function caseloadRow(input) {
   const meta = input.meta || {};
-  const row = registryRow(factsOf(input));
+  const row = registryRow(threadFacts(input));
   const nurse = nurseOf(input.members);
   const dir = (input.directory || []).find((u) => u && u.user === nurse.user);
   const site = dir && typeof dir.site === 'string' ? dir.site : '';

@@ -7,7 +7,7 @@
 import { html, useEffect, useState } from './html.js';
 import { formatTime, lang, t } from '../app/i18n.js';
 import { directory, nameOf } from '../app/people.js';
-import { ErrorLine, Title, When, useAction, useId, useLoad } from './common.js';
+import { ErrorLine, Table, Title, When, useAction, useId, useLoad } from './common.js';
 import { sendNote, threadTitle } from '../app/threads.js';
 
 export const SAFETY_TYPES = ['A01', 'A02', 'A03'];
@@ -161,20 +161,11 @@ function AlertList({ session }) {
     <${ErrorLine} error=${list.error} />
     ${list.data && alerts.length === 0 && html`<p role="status">${t('alerts.none')}</p>`}
     ${alerts.length > 0 &&
-    html`<table class="alerts" aria-live="polite">
-      <caption class="sr-only">${t('alerts.title')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">${t('alert.severity')}</th>
-          <th scope="col">${t('alert.type')}</th>
-          <th scope="col">${t('alert.patient')}</th>
-          <th scope="col">${t('alert.state')}</th>
-          <th scope="col">${t('alert.deadline')}</th>
-          <th scope="col">${t('alert.owners')}</th>
-          <th scope="col"><span class="sr-only">${t('actions')}</span></th>
-        </tr>
-      </thead>
-      <tbody>
+    html`<${Table} class="alerts" aria-live="polite" caption=${t('alerts.title')} hideCaption
+      cols=${[
+        t('alert.severity'), t('alert.type'), t('alert.patient'), t('alert.state'),
+        t('alert.deadline'), t('alert.owners'), html`<span class="sr-only">${t('actions')}</span>`,
+      ]}>
         ${alerts.map(
           (a) => html`<${AlertRow}
             session=${session}
@@ -184,8 +175,7 @@ function AlertList({ session }) {
             key=${a.alert}
           />`,
         )}
-      </tbody>
-    </table>`}`;
+    <//>`}`;
 }
 
 function ResolveForm({ session, a, onDone }) {

@@ -7,7 +7,7 @@ import { html, useState } from './html.js';
 import { t } from '../app/i18n.js';
 import { describeRecord, parseVkey, verifyLog } from '../protocol/audit.js';
 import { getLocal, putLocal } from '../app/keystore.js';
-import { ErrorLine, Title, When, useAction, useId, useLoad } from './common.js';
+import { ErrorLine, Table, Title, When, useAction, useId, useLoad } from './common.js';
 
 const TAIL_LIMIT = 200;
 const keyName = (session) => `audit-vkey:${session.profile.user}`;
@@ -58,19 +58,11 @@ function Log({ session }) {
     <h2 id="log-h">${t('audit.log')}</h2>
     <${Filters} onApply=${setQ} />
     <${ErrorLine} error=${log.error} />
-    <table class="audit">
-      <caption class="sr-only">${t('audit.log')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">${t('audit.time')}</th>
-          <th scope="col">${t('audit.actor')}</th>
-          <th scope="col">${t('audit.action')}</th>
-          <th scope="col">${t('audit.object')}</th>
-          <th scope="col">${t('audit.outcome')}</th>
-        </tr>
-      </thead>
-      <tbody>
+    <${Table} class="audit" caption=${t('audit.log')} hideCaption
+      cols=${[
+        '#', t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.object'),
+        t('audit.outcome'),
+      ]}>
         ${rows.map(
           (r) => html`<tr data-seq=${r.seq}>
             <td><a href=${`#/audit/${r.seq}`}>${r.seq}</a></td>
@@ -81,8 +73,7 @@ function Log({ session }) {
             <td>${r.outcome ?? '—'}</td>
           </tr>`,
         )}
-      </tbody>
-    </table>
+    <//>
     ${log.data && rows.length === TAIL_LIMIT && html`<p class="muted">${t('audit.limit', { n: TAIL_LIMIT })}</p>`}
   </section>`;
 }

@@ -7,7 +7,7 @@ import { t } from '../app/i18n.js';
 import { CONTENT } from '../protocol/envelope_core.js';
 import { parseRecDoc } from '../protocol/recommend.js';
 import { nameOf } from '../app/people.js';
-import { When } from './common.js';
+import { Table, When } from './common.js';
 import { Deadline, alertName } from './alerts.js';
 import { Day, dayOf, reasonWords, tierWords } from './review_util.js';
 
@@ -59,18 +59,11 @@ export function EpisodeFacts({ meta, entry }) {
 /** The thread's open alerts. */
 export function OpenAlerts({ alerts }) {
   if (alerts.length === 0) return html`<p role="status">${t('case.alerts.none')}</p>`;
-  return html`<table class="case-alerts">
-    <caption class="sr-only">${t('case.alerts')}</caption>
-    <thead>
-      <tr>
-        <th scope="col">${t('case.alerts.alert')}</th>
-        <th scope="col">${t('case.alerts.severity')}</th>
-        <th scope="col">${t('case.alerts.state')}</th>
-        <th scope="col">${t('case.alerts.raised')}</th>
-        <th scope="col">${t('case.alerts.deadline')}</th>
-      </tr>
-    </thead>
-    <tbody>
+  return html`<${Table} class="case-alerts" caption=${t('case.alerts')} hideCaption
+      cols=${[
+        t('case.alerts.alert'), t('case.alerts.severity'), t('case.alerts.state'),
+        t('case.alerts.raised'), t('case.alerts.deadline'),
+      ]}>
       ${alerts.map(
         (a) => html`<tr data-type=${a.type} key=${a.alert}>
           <th scope="row"><a href=${`#/alerts/${a.alert}`}>${a.type}${a.variant ? `/${a.variant}` : ''} · ${alertName(a)}</a></th>
@@ -80,8 +73,7 @@ export function OpenAlerts({ alerts }) {
           <td><${Deadline} alert=${a} /></td>
         </tr>`,
       )}
-    </tbody>
-  </table>`;
+    <//>`;
 }
 
 /** A recommendation's letter, decrypted in the thread, or null. */
@@ -104,18 +96,11 @@ function LetterLine({ doc }) {
 /** The thread's earlier recommendations, newest first, with their states. */
 export function EarlierRecs({ recs, messages, dir }) {
   if (recs.length === 0) return html`<p role="status">${t('case.recs.none')}</p>`;
-  return html`<table class="case-recs">
-    <caption class="sr-only">${t('case.recs')}</caption>
-    <thead>
-      <tr>
-        <th scope="col">${t('case.recs.sent')}</th>
-        <th scope="col">${t('case.recs.letter')}</th>
-        <th scope="col">${t('case.recs.gp')}</th>
-        <th scope="col">${t('case.recs.state')}</th>
-        <th scope="col">${t('case.recs.deadline')}</th>
-      </tr>
-    </thead>
-    <tbody>
+  return html`<${Table} class="case-recs" caption=${t('case.recs')} hideCaption
+      cols=${[
+        t('case.recs.sent'), t('case.recs.letter'), t('case.recs.gp'), t('case.recs.state'),
+        t('case.recs.deadline'),
+      ]}>
       ${recs.map(
         (r) => html`<tr data-rec=${r.rec} data-state=${r.state} key=${r.rec}>
           <th scope="row"><${When} ms=${r.sent} /><br /><span class="muted">v${r.version} · ${t(r.urgent ? 'case.recs.urgent' : 'case.recs.routine')}</span></th>
@@ -125,6 +110,5 @@ export function EarlierRecs({ recs, messages, dir }) {
           <td><${When} ms=${r.deadline} /></td>
         </tr>`,
       )}
-    </tbody>
-  </table>`;
+    <//>`;
 }

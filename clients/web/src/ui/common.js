@@ -80,3 +80,16 @@ export function useId(prefix = 'f') {
   if (ref.current === null) ref.current = `${prefix}${++fieldSeq}`;
   return ref.current;
 }
+
+/**
+ * A table with its caption (for screen readers only with hideCaption) and a header row of column
+ * titles; the children are its body rows. Other props (class, id, aria-*) go on the table.
+ * @param {{caption: any, cols: any[], hideCaption?: boolean, children?: any}} props
+ */
+export function Table({ caption, cols, hideCaption = false, children, ...rest }) {
+  return html`<table ...${rest}>
+    <caption class=${hideCaption ? 'sr-only' : undefined}>${caption}</caption>
+    <thead><tr>${cols.map((c, i) => html`<th scope="col" key=${i}>${c}</th>`)}</tr></thead>
+    <tbody>${children}</tbody>
+  </table>`;
+}

@@ -3,7 +3,7 @@
 // thread the user can read (its decrypted records and META), Q11 over the recommendations of
 // those threads, Q15 over the held case-review sessions of the window (`review_sessions`, the
 // window's last 366 days). A trend is the same indicator over the windows before it.
-import { DAY_MS, dayOfMs, registryIndicators, registryQ11 } from '../protocol/registry.js';
+import { DAY_MS, registryIndicators, registryQ11, threadFacts } from '../protocol/registry.js';
 import { listThreads, threadStore } from '../app/threads.js';
 
 /** The window picker: its length in days (from = to - days) and how many windows a trend shows. */
@@ -12,22 +12,6 @@ export const WINDOWS = Object.freeze({
   quarter: { days: 91, points: 4 },
   year: { days: 365, points: 3 }, // sesame caseload --indicators' default window
 });
-
-/* The facts of one thread as the CLI's load_patient fills them (today does not matter here). */
-function factsOf(meta, records, today) {
-  return {
-    records,
-    today,
-    enrolled_day: dayOfMs(meta.enrolled),
-    relapse_prevention: meta.phase === 'relapse_prevention',
-    closed: Number.isInteger(meta.closed),
-    last_contact_day: dayOfMs(meta.last_contact),
-    last_review_day: dayOfMs(meta.last_review),
-    first_review_day: dayOfMs(meta.first_review),
-    next_review_day: dayOfMs(meta.next_review),
-    open_safety: false,
-  };
-}
 
 /**
  * Every patient the user can read, with its facts and the server's contact count, and the
@@ -40,13 +24,14 @@ export async function loadPatients(session) {
     listThreads(session),
     session.request({ t: 'recs', limit: 500 }),
   ]);
-  const today = Math.trunc(Date.now() / DAY_MS);
+  const now = Date.now();
   const patients = [];
   for (const th of threads) {
     const e = await store.get(th.thread, { roster: true });
     const meta = e.roster.meta ?? {};
     const records = e.messages.filter((m) => m.record).map((m) => m.record);
-    patients.push({ thread: th.thread, facts: factsOf(meta, records, today),
+    const facts = threadFacts({ thread: th.thread, meta, records, today_ms: now });
+    patients.push({ thread: th.thread, facts,
       contacts: Number.isInteger(meta.contacts) ? meta.contacts : 0 });
   }
   return { patients, recs: recs.recs };

@@ -6,7 +6,8 @@ import { html, useEffect, useState } from './html.js';
 import { t } from '../app/i18n.js';
 import { listThreads, threadStore } from '../app/threads.js';
 import { directory, nameOf } from '../app/people.js';
-import { ErrorLine, Title, When, useAction, useId, useLoad } from './common.js';
+import { ErrorLine, Table, Title, When, useAction, useId, useLoad } from './common.js';
+import { promotionWords, reasonWords, tierMeaning } from './review_util.js';
 
 /** The request codes of `queue_add`. */
 export const REQUEST_CODES = Object.freeze(['DIAGNOSIS', 'MEDICATION', 'SIDE_EFFECTS', 'ADHERENCE',
@@ -27,9 +28,9 @@ async function loadQueue(session) {
 function Reasons({ entry }) {
   return html`<ul class="reasons">
     ${entry.reasons.map((r, i) => html`<li key=${i} data-code=${r.code}>
-      ${t(`rqueue.reason.${r.code}`)}${' '}<span class="muted">· ${t('rqueue.since')} <${When} ms=${r.since} dateOnly /> · ${t('rqueue.due')} <${When} ms=${r.due} dateOnly /></span>
+      ${reasonWords(r.code)}${' '}<span class="muted">· ${t('rqueue.since')} <${When} ms=${r.since} dateOnly /> · ${t('rqueue.due')} <${When} ms=${r.due} dateOnly /></span>
     </li>`)}
-    ${entry.promoted && html`<li class="muted">${t(`rqueue.promoted.${entry.promoted}`, { tier: entry.base_tier })}</li>`}
+    ${entry.promoted && html`<li class="muted">${promotionWords(entry)}</li>`}
   </ul>`;
 }
 
@@ -45,26 +46,22 @@ function Place({ entry, dir }) {
 
 function Entries({ data }) {
   if (data.entries.length === 0) return html`<p role="status">${t('rqueue.empty')}</p>`;
-  return html`<table class="queue">
-    <caption class="sr-only">${t('rqueue.list')}</caption>
-    <thead><tr>
-      <th scope="col">${t('rqueue.patient')}</th><th scope="col">${t('rqueue.tier')}</th>
-      <th scope="col">${t('rqueue.reasons')}</th><th scope="col">${t('rqueue.due')}</th>
-      <th scope="col">${t('rqueue.place')}</th><th scope="col">${t('rqueue.deferrals')}</th>
-    </tr></thead>
-    <tbody>
+  return html`<${Table} class="queue" caption=${t('rqueue.list')} hideCaption
+      cols=${[
+        t('rqueue.patient'), t('rqueue.tier'), t('rqueue.reasons'), t('rqueue.due'),
+        t('rqueue.place'), t('rqueue.deferrals'),
+      ]}>
       ${data.entries.map((e) => html`<tr key=${e.thread} data-thread=${e.thread} data-tier=${e.tier}>
         <th scope="row"><a href=${`#/thread/${e.thread}`}>${data.titles.get(e.thread) ?? e.patient}</a>
           <br /><span class="mono muted">${e.patient}</span></th>
-        <td><strong class="tier">${e.tier}</strong><br /><span class="muted">${t(`rqueue.tier.${e.tier}`)}</span></td>
+        <td><strong class="tier">${e.tier}</strong><br /><span class="muted">${tierMeaning(e.tier)}</span></td>
         <td><${Reasons} entry=${e} /></td>
         <td><${When} ms=${e.due} dateOnly />${e.due < Date.now()
           ? html`<br /><strong class="overdue">${t('recs.overdue')}</strong>` : ''}</td>
         <td><${Place} entry=${e} dir=${data.dir} /></td>
         <td>${e.deferrals ?? 0}</td>
       </tr>`)}
-    </tbody>
-  </table>`;
+    <//>`;
 }
 
 function AddForm({ session, data, onDone }) {

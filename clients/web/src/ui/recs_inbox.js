@@ -4,7 +4,7 @@
 // Each row opens #/recs/REC_ID.
 import { html, useEffect } from './html.js';
 import { t } from '../app/i18n.js';
-import { ErrorLine, Title, When, useLoad } from './common.js';
+import { ErrorLine, Table, Title, When, useLoad } from './common.js';
 import { nameOf } from '../app/people.js';
 import { GROUPS, groupRecs, loadInbox } from './recs_data.js';
 
@@ -42,22 +42,13 @@ function Group({ name, recs, titles, dir, role }) {
   if (recs.length === 0) return null;
   return html`<section class="rec-group" aria-labelledby=${`recs-g-${name}`} data-group=${name}>
     <h2 id=${`recs-g-${name}`}>${t(`recs.group.${name}`)} <span class="muted">(${recs.length})</span></h2>
-    <table class="recs">
-      <caption class="sr-only">${t(`recs.group.${name}`)}</caption>
-      <thead>
-        <tr>
-          <th scope="col">${t('recs.patient')}</th>
-          <th scope="col">${t('recs.state')}</th>
-          <th scope="col">${t('recs.urgency')}</th>
-          <th scope="col">${t('recs.sent')}</th>
-          <th scope="col">${role === 'gp' ? t('recs.author') : t('recs.gp')}</th>
-          <th scope="col">${t('recs.ack_due')}</th>
-        </tr>
-      </thead>
-      <tbody>
+    <${Table} class="recs" caption=${t(`recs.group.${name}`)} hideCaption
+      cols=${[
+        t('recs.patient'), t('recs.state'), t('recs.urgency'), t('recs.sent'),
+        role === 'gp' ? t('recs.author') : t('recs.gp'), t('recs.ack_due'),
+      ]}>
         ${recs.map((r) => html`<${Row} key=${r.rec} rec=${r} titles=${titles} dir=${dir} role=${role} />`)}
-      </tbody>
-    </table>
+    <//>
   </section>`;
 }
 

@@ -6,16 +6,13 @@
 // (the session tells the case which review it is on).
 import { html } from './html.js';
 import { t } from '../app/i18n.js';
-import { When } from './common.js';
-import { PatientName, outcomeWords, reasonWords, tierWords } from './review_util.js';
+import { Table, When } from './common.js';
+import { PatientName, outcomeWords, promotionWords, reasonWords, tierWords } from './review_util.js';
 
 function Tier({ row }) {
-  const promoted = row.promoted && row.base_tier !== row.tier;
   return html`<strong class=${`tier tier-${row.tier}`}>${tierWords(row.tier)}</strong>
     ${row.promoted &&
-    html`<br /><span class="promoted" data-promoted=${row.promoted}
-      >${promoted ? t('review.promoted_from', { tier: row.base_tier }) : ''}${t(`review.promoted.${row.promoted}`)}</span
-    >`}`;
+    html`<br /><span class="promoted" data-promoted=${row.promoted}>${promotionWords(row)}</span>`}`;
 }
 
 function Reasons({ reasons }) {
@@ -61,22 +58,11 @@ export function Capacity({ agenda: a }) {
 /** The agenda table of an `agenda` reply. */
 export function AgendaTable({ session, agenda: a }) {
   if (a.rows.length === 0) return html`<p role="status">${t('review.agenda_empty')}</p>`;
-  return html`<table class="agenda">
-    <caption>${t('review.agenda_caption', { n: a.rows.length })}</caption>
-    <thead>
-      <tr>
-        <th scope="col">${t('review.position')}</th>
-        <th scope="col">${t('review.patient')}</th>
-        <th scope="col">${t('review.tier')}</th>
-        <th scope="col">${t('review.due_date')}</th>
-        <th scope="col">${t('review.reasons')}</th>
-        <th scope="col">${t('review.units_h')}</th>
-        <th scope="col">${t('review.in_h')}</th>
-        <th scope="col">${t('review.outcome')}</th>
-      </tr>
-    </thead>
-    <tbody>
+  return html`<${Table} class="agenda" caption=${t('review.agenda_caption', { n: a.rows.length })}
+      cols=${[
+        t('review.position'), t('review.patient'), t('review.tier'), t('review.due_date'),
+        t('review.reasons'), t('review.units_h'), t('review.in_h'), t('review.outcome'),
+      ]}>
       ${a.rows.map((row) => html`<${Row} session=${session} row=${row} sessionId=${a.session.session} key=${row.thread} />`)}
-    </tbody>
-  </table>`;
+    <//>`;
 }

@@ -5,7 +5,7 @@
 // server's local time) or one ad hoc session (`review_session_add`).
 import { html, useEffect, useRef, useState } from './html.js';
 import { t } from '../app/i18n.js';
-import { When, useAction, useId } from './common.js';
+import { Table, When, useAction, useId } from './common.js';
 import { ErrorCode } from './review_util.js';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
@@ -55,19 +55,11 @@ export function SessionList({ session, sessions, selected, onSelect, onChanged }
   const soon = new Set(planned.slice(0, PLANNED_SHOWN).map((s) => s.session));
   const shown = all ? sessions : sessions.filter((s) => s.state !== 'planned' || soon.has(s.session) || s.session === selected);
   const more = sessions.length - shown.length;
-  return html`<table class="sessions" id="sessions-table">
-    <caption>${t('review.sessions_caption')}</caption>
-    <thead>
-      <tr>
-        <th scope="col">${t('review.start')}</th>
-        <th scope="col">${t('review.length')}</th>
-        <th scope="col">${t('review.slots')}</th>
-        <th scope="col">${t('review.kind')}</th>
-        <th scope="col">${t('review.state')}</th>
-        <th scope="col">${t('actions')}</th>
-      </tr>
-    </thead>
-    <tbody>
+  return html`<${Table} class="sessions" id="sessions-table" caption=${t('review.sessions_caption')}
+      cols=${[
+        t('review.start'), t('review.length'), t('review.slots'), t('review.kind'),
+        t('review.state'), t('actions'),
+      ]}>
       ${shown.map(
         (s) => html`<tr data-session=${s.session} data-state=${s.state} class=${s.session === selected ? 'selected' : ''} key=${s.session}>
           <th scope="row"><${When} ms=${s.start} /></th>
@@ -85,8 +77,7 @@ export function SessionList({ session, sessions, selected, onSelect, onChanged }
           </td>
         </tr>`,
       )}
-    </tbody>
-  </table>
+    <//>
   ${(more > 0 || all) &&
   html`<button type="button" class="link" aria-controls="sessions-table" aria-expanded=${all ? 'true' : 'false'}
     onClick=${() => setAll(!all)}>${all ? t('review.fewer') : t('review.all_sessions', { n: sessions.length })}</button>`}`;

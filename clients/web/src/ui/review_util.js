@@ -45,9 +45,22 @@ export function Day({ day }) {
   >`;
 }
 
+/** What a tier means ("new patient"). */
+export function tierMeaning(tier) {
+  return t(`review.tier.${tier}`);
+}
+
 /** "T2 · new patient": a tier with its words. */
 export function tierWords(tier) {
-  return `${tier} · ${t(`review.tier.${tier}`)}`;
+  return `${tier} · ${tierMeaning(tier)}`;
+}
+
+/** Why a queue entry or agenda row was moved up ("moved up from T2: deferred twice"; without the
+ * "moved up from" when the tier stayed), or "" when it was not. */
+export function promotionWords(entry) {
+  if (!entry.promoted) return '';
+  const from = entry.base_tier !== entry.tier ? t('review.promoted_from', { tier: entry.base_tier }) : '';
+  return from + t(`review.promoted.${entry.promoted}`);
 }
 
 /** A queue reason code in words (unknown codes as they are). */

@@ -18,9 +18,23 @@
 
 import { deflate } from 'pako';
 
-import { wellFormed } from '../json.js';
 import { ExportError } from './errors.js';
 import { WIDTHS_BOLD, WIDTHS_REGULAR } from './helvetica.js';
+import {
+  TITLE,
+  cSeconds,
+  checkInput,
+  dayIso,
+  insOid,
+  isMedItem,
+  itemTypeWords,
+  partsOfSeconds,
+  partyLabel,
+  questionWords,
+  stateName,
+  str,
+  timeText,
+} from './util.js';
 
 const f = Math.fround;
 
@@ -35,155 +49,12 @@ const STRING_MAX = 65535; /* HPDF_LIMIT_MAX_STRING_LEN */
 const KIDS_MAX = 32767; /* HPDF_LIMIT_MAX_ARRAY: pages of the one page tree */
 const FOOT_CAP = 400; /* exp_pdf's footer buffer */
 
-/* Byte limits of the C record fields (recommend.h). */
-const ITEMS_MAX = 20;
-const TEXT_MAX = 1000;
-const LONG_MAX = 2000;
-const SHORT_MAX = 120;
-const INS_LEN = 15;
-const BIRTH_PLACE_LEN = 5;
-const DAY_MIN = 0;
-const DAY_MAX = 2932896;
-
 const PRODUCER = 'Haru Free PDF Library 2.3.0';
-const TITLE = 'Psychiatric case-review recommendation';
 
 const REGULAR = { widths: WIDTHS_REGULAR, obj: 4 };
 const BOLD = { widths: WIDTHS_BOLD, obj: 5 };
 
-/* ---- names (recommend.c, export_util.c) ------------------------------------------------------ */
-
-const MED_ITEMS = ['MED_START', 'MED_DOSE_CHANGE', 'MED_SWITCH', 'MED_AUGMENT', 'MED_STOP'];
-const ITEM_WORDS = {
-  MED_START: 'Start medication',
-  MED_DOSE_CHANGE: 'Change dose',
-  MED_SWITCH: 'Switch medication',
-  MED_AUGMENT: 'Augment medication',
-  MED_STOP: 'Stop medication',
-  LAB: 'Laboratory test',
-  PSYCHOTHERAPY: 'Psychotherapy',
-  REFERRAL: 'Referral',
-  GP_VISIT: 'GP visit',
-  MONITORING: 'Monitoring',
-};
-const QUESTION_WORDS = {
-  new_patient: 'New patient',
-  not_improving: 'Not improving',
-  safety: 'Safety concern',
-  request: 'Requested by the care team',
-  decision_point: 'Treatment decision point',
-  other: 'Other',
-};
-const STATES = [
-  'sent',
-  'acknowledged',
-  'accepted',
-  'modified',
-  'declined',
-  'implemented',
-  'verified',
-  'superseded',
-];
-const INS_OIDS = {
-  nir: '1.2.250.1.213.1.4.8',
-  nia: '1.2.250.1.213.1.4.9',
-  nir_test: '1.2.250.1.213.1.4.10',
-  nia_test: '1.2.250.1.213.1.4.11',
-};
-
-const own = (o, k) => typeof k === 'string' && Object.prototype.hasOwnProperty.call(o, k);
-const itemWords = (t) => (own(ITEM_WORDS, t) ? ITEM_WORDS[t] : 'Item');
-const questionWords = (q) => (own(QUESTION_WORDS, q) ? QUESTION_WORDS[q] : 'Other');
-const stateName = (s) => (STATES.includes(s) ? s : 'unknown');
-const insOid = (k) => (own(INS_OIDS, k) ? INS_OIDS[k] : null);
-
-/* ---- the input check (exp_input_check without need_ins) -------------------------------------- */
-
-/* The UTF-8 length of a well-formed string. */
-function utf8Len(s) {
-  let n = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0);
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-  }
-  return n;
-}
-
-/* Whether s is absent or a string that C holds: well-formed, no U+0000, at most max bytes. */
-function strOk(s, max) {
-  if (s === undefined || s === null) return true;
-  if (typeof s !== 'string' || !wellFormed(s) || s.includes('\u0000')) return false;
-  return max === undefined || utf8Len(s) <= max;
-}
-
-const intOk = (v) =>
-  v === undefined || v === null || (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647);
-const msOk = (v) => v === undefined || v === null || Number.isSafeInteger(v);
-
-function checkInput(input) {
-  if (input === null || typeof input !== 'object') throw new ExportError('INVALID_ARG');
-  const bad = (what) => new ExportError('BAD_FIELD', what);
-  const d = input.doc;
-  if (d === null || typeof d !== 'object') throw bad('doc');
-  if (typeof input.recId !== 'string' || input.recId === '') throw bad('recId');
-  if (!Number.isInteger(input.version) || input.version < 1 || input.version > 2147483647)
-    throw bad('version');
-  if (typeof input.orgOid !== 'string' || input.orgOid === '') throw bad('orgOid');
-  const docFields = [
-    ['question', TEXT_MAX],
-    ['dataBasis', LONG_MAX],
-    ['safety', TEXT_MAX],
-    ['diagnosis', TEXT_MAX],
-    ['narrative', LONG_MAX],
-    ['contingency', TEXT_MAX],
-    ['disclaimer', LONG_MAX],
-    ['questionCode'],
-  ];
-  for (const [k, max] of docFields) if (!strOk(d[k], max)) throw bad(k);
-  for (const k of ['day', 'reviewDay', 'nextReviewDay']) if (!intOk(d[k])) throw bad(k);
-  const items = d.items ?? [];
-  if (!Array.isArray(items) || items.length > ITEMS_MAX) throw bad('items');
-  for (const it of items) {
-    if (it === null || typeof it !== 'object') throw bad('items');
-    const itemFields = [
-      ['drug', SHORT_MAX],
-      ['dose', SHORT_MAX],
-      ['titration', TEXT_MAX],
-      ['monitoring', TEXT_MAX],
-      ['text', TEXT_MAX],
-      ['type'],
-    ];
-    for (const [k, max] of itemFields) if (!strOk(it[k], max)) throw bad(k);
-  }
-  const c = input.card;
-  if (c !== undefined && c !== null) {
-    if (typeof c !== 'object') throw bad('card');
-    const cardFields = [
-      ['birthName', SHORT_MAX],
-      ['givenNames', SHORT_MAX],
-      ['firstGiven', SHORT_MAX],
-      ['usedName', SHORT_MAX],
-      ['ins', INS_LEN],
-      ['birthPlace', BIRTH_PLACE_LEN],
-      ['sex'],
-      ['insKind'],
-    ];
-    for (const [k, max] of cardFields) if (!strOk(c[k], max)) throw bad(k);
-    for (const k of ['day', 'birthDay']) if (!intOk(c[k])) throw bad(k);
-  }
-  for (const k of ['author', 'gp', 'nurse']) {
-    const p = input[k];
-    if (p === undefined || p === null) continue;
-    if (typeof p !== 'object' || !strOk(p.id) || !strOk(p.name)) throw bad(k);
-  }
-  for (const k of ['threadId', 'patientRef', 'state', 'decision', 'reason', 'site'])
-    if (!strOk(input[k])) throw bad(k);
-  if (!strOk(input.recId) || !strOk(input.orgOid)) throw bad('recId');
-  for (const k of ['sentMs', 'ackedMs', 'decidedMs', 'implementedMs', 'verifiedMs'])
-    if (!msOk(input[k])) throw bad(k);
-}
-
-/* ---- text: CP1252, dates --------------------------------------------------------------------- */
+/* ---- text: CP1252 ------------------------------------------------------------------------------ */
 
 /* CP1252 bytes 0x80..0x9F and their code points (0: unassigned). */
 const CP1252_HI = [
@@ -208,43 +79,6 @@ function toCp1252(s) {
   return out;
 }
 
-const p2 = (n) => String(n).padStart(2, '0');
-const fdiv = (a, b) => Math.floor(a / b);
-
-/* [year, month, day] of a day number (H. Hinnant's civil_from_days, any integer). */
-function civil(days) {
-  const z = days + 719468;
-  const era = fdiv(z, 146097);
-  const doe = z - era * 146097;
-  const yoe = fdiv(doe - fdiv(doe, 1460) + fdiv(doe, 36524) - fdiv(doe, 146096), 365);
-  const doy = doe - (365 * yoe + fdiv(yoe, 4) - fdiv(yoe, 100));
-  const mp = fdiv(5 * doy + 2, 153);
-  const d = doy - fdiv(153 * mp + 2, 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
-}
-
-/* ses_day_format: "YYYY-MM-DD", or "0000-00-00" outside SES_DAY_MIN..SES_DAY_MAX. */
-function dayText(day) {
-  if (!Number.isInteger(day) || day < DAY_MIN || day > DAY_MAX) return '0000-00-00';
-  const [y, m, d] = civil(day);
-  return `${String(y).padStart(4, '0')}-${p2(m)}-${p2(d)}`;
-}
-
-/* The UTC broken-down time of s seconds since 1970. */
-function tmOf(s) {
-  const days = fdiv(s, 86400);
-  const rem = s - days * 86400;
-  const [year, mon, mday] = civil(days);
-  return { year, mon, mday, hour: fdiv(rem, 3600), min: fdiv(rem % 3600, 60), sec: rem % 60 };
-}
-
-/* exp_time_text for ms > 0: "YYYY-MM-DD HH:MM UTC" (glibc's %Y: the year unpadded). */
-function timeText(ms) {
-  const t = tmOf((ms - (ms % 1000)) / 1000);
-  return `${t.year}-${p2(t.mon)}-${p2(t.mday)} ${p2(t.hour)}:${p2(t.min)} UTC`;
-}
-
 /* HPDF_IToA2: val (an unsigned 32-bit value, at most 2^31 - 1) in len - 1 digits, keeping the
  * lowest ones. */
 function itoa2(val, len) {
@@ -256,7 +90,7 @@ function itoa2(val, len) {
 /* The info dictionary's CreationDate of exp_pdf: gmtime of sent_ms / 1000 (C division, toward
  * zero) through HPDF_SetInfoDateAttr, offset +00'00'. */
 function creationDate(ms) {
-  const t = tmOf((ms - (ms % 1000)) / 1000 + 0);
+  const t = partsOfSeconds(cSeconds(ms));
   return (
     'D:' +
     itoa2(t.year, 5) +
@@ -403,14 +237,12 @@ class Writer {
   }
 }
 
-const str = (s) => s ?? '';
-const partyLabel = (p) => (p?.name ? p.name : str(p?.id));
 const sexWords = (sex) => (sex === 'F' ? 'female' : sex === 'M' ? 'male' : 'unknown');
 
 /* exp_pdf's letter(). */
 function letter(w, input) {
   const d = input.doc;
-  const day = (v) => dayText(v ?? 0);
+  const day = (v) => dayIso(v ?? 0);
   w.para(BOLD, 16, 0, `${TITLE}${d.urgent ? ' (urgent)' : ''}`);
   w.para(REGULAR, 9, 0, 'Indirect consultation through the Sesame collaborative-care team');
 
@@ -456,9 +288,9 @@ function letter(w, input) {
   if (items.length > 0) {
     w.heading('Recommendations');
     items.forEach((it, i) => {
-      if (MED_ITEMS.includes(it.type))
-        w.para(BOLD, BODY_SIZE, 0, `${i + 1}. ${itemWords(it.type)}: ${str(it.drug)}`);
-      else w.para(BOLD, BODY_SIZE, 0, `${i + 1}. ${itemWords(it.type)}`);
+      if (isMedItem(it.type))
+        w.para(BOLD, BODY_SIZE, 0, `${i + 1}. ${itemTypeWords(it.type)}: ${str(it.drug)}`);
+      else w.para(BOLD, BODY_SIZE, 0, `${i + 1}. ${itemTypeWords(it.type)}`);
       if (str(it.dose) !== '') w.para(REGULAR, BODY_SIZE, 14, `Dose: ${it.dose}`);
       if (str(it.titration) !== '') w.para(REGULAR, BODY_SIZE, 14, `Titration: ${it.titration}`);
       if (str(it.monitoring) !== '') w.para(REGULAR, BODY_SIZE, 14, `Monitoring: ${it.monitoring}`);
@@ -574,7 +406,7 @@ function serialise(w, date) {
  *   holds)
  */
 export function exportPdf(input) {
-  checkInput(input);
+  checkInput(input, false);
   const ref = str(input.patientRef);
   const foot = `Sesame - ${ref} - recommendation ${input.recId} v${input.version}`;
   const w = new Writer(toCp1252(foot));

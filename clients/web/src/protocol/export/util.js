@@ -6,68 +6,67 @@
 // the calls export_xml.c makes. Every function is pure: the same input gives the same bytes.
 
 import { wellFormed } from '../json.js';
+import {
+  INS_LEN,
+  ITEM_TYPES,
+  QUESTION_CODES,
+  REC_ITEMS_MAX,
+  REC_LONG_MAX,
+  REC_SHORT_MAX,
+  REC_STATES,
+  REC_TEXT_MAX,
+  insOid,
+  isMedItem,
+} from '../recommend.js';
+import { SES_DAY_MAX, SES_DAY_MIN, dayFormat } from '../scales.js';
 import sodium from '../sodium.js';
 import { ExportError } from './errors.js';
+
+export { insOid, isMedItem };
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8');
 
 /** Byte limits of the C record fields (recommend.h): a longer string does not fit. */
 export const LIMITS = Object.freeze({
-  ITEMS_MAX: 20,
-  TEXT_MAX: 1000,
-  LONG_MAX: 2000,
-  SHORT_MAX: 120,
-  INS_LEN: 15,
+  ITEMS_MAX: REC_ITEMS_MAX,
+  TEXT_MAX: REC_TEXT_MAX,
+  LONG_MAX: REC_LONG_MAX,
+  SHORT_MAX: REC_SHORT_MAX,
+  INS_LEN,
   BIRTH_PLACE: 5,
 });
 
 /** First and last day a record may carry (scales.h SES_DAY_MIN..SES_DAY_MAX). */
-export const DAY_MIN = 0;
-export const DAY_MAX = 2932896;
+export const DAY_MIN = SES_DAY_MIN;
+export const DAY_MAX = SES_DAY_MAX;
 
-/** The recommendation's standard title (CDA title, XDM names). */
+/** The recommendation's standard title (CDA title, XDM names, the PDF's Title and heading). */
 export const TITLE = 'Psychiatric case-review recommendation';
 
-const ITEM_WORDS = {
-  MED_START: 'Start medication',
-  MED_DOSE_CHANGE: 'Change dose',
-  MED_SWITCH: 'Switch medication',
-  MED_AUGMENT: 'Augment medication',
-  MED_STOP: 'Stop medication',
-  LAB: 'Laboratory test',
-  PSYCHOTHERAPY: 'Psychotherapy',
-  REFERRAL: 'Referral',
-  GP_VISIT: 'GP visit',
-  MONITORING: 'Monitoring',
-};
-
-const QUESTION_WORDS = {
-  new_patient: 'New patient',
-  not_improving: 'Not improving',
-  safety: 'Safety concern',
-  request: 'Requested by the care team',
-  decision_point: 'Treatment decision point',
-  other: 'Other',
-};
-
-const STATES = [
-  'sent',
-  'acknowledged',
-  'accepted',
-  'modified',
-  'declined',
-  'implemented',
-  'verified',
-  'superseded',
+/* The words of ITEM_TYPES, in their order (exp_item_type_words). */
+const ITEM_WORDS = [
+  'Start medication',
+  'Change dose',
+  'Switch medication',
+  'Augment medication',
+  'Stop medication',
+  'Laboratory test',
+  'Psychotherapy',
+  'Referral',
+  'GP visit',
+  'Monitoring',
 ];
 
-const INS_OIDS = {
-  nir: '1.2.250.1.213.1.4.8',
-  nia: '1.2.250.1.213.1.4.9',
-  nir_test: '1.2.250.1.213.1.4.10',
-  nia_test: '1.2.250.1.213.1.4.11',
-};
+/* The words of QUESTION_CODES, in their order (exp_question_words). */
+const QUESTION_WORDS = [
+  'New patient',
+  'Not improving',
+  'Safety concern',
+  'Requested by the care team',
+  'Treatment decision point',
+  'Other',
+];
 
 const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
@@ -77,22 +76,8 @@ const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
  * @returns {string}
  */
 export function itemTypeWords(type) {
-  return has(ITEM_WORDS, type) ? ITEM_WORDS[type] : 'Item';
-}
-
-/**
- * Whether an item type is a medication item (MED_*: ses_rec_item_is_med).
- * @param {string} type the wire name
- * @returns {boolean}
- */
-export function isMedItem(type) {
-  return (
-    type === 'MED_START' ||
-    type === 'MED_DOSE_CHANGE' ||
-    type === 'MED_SWITCH' ||
-    type === 'MED_AUGMENT' ||
-    type === 'MED_STOP'
-  );
+  const i = ITEM_TYPES.indexOf(type);
+  return i >= 0 ? ITEM_WORDS[i] : 'Item';
 }
 
 /**
@@ -101,7 +86,8 @@ export function isMedItem(type) {
  * @returns {string}
  */
 export function questionWords(code) {
-  return has(QUESTION_WORDS, code) ? QUESTION_WORDS[code] : 'Other';
+  const i = QUESTION_CODES.indexOf(code);
+  return i >= 0 ? QUESTION_WORDS[i] : 'Other';
 }
 
 /**
@@ -110,16 +96,7 @@ export function questionWords(code) {
  * @returns {string}
  */
 export function stateName(state) {
-  return STATES.includes(state) ? state : 'unknown';
-}
-
-/**
- * The OID of an INS kind ("1.2.250.1.213.1.4.10" for nir_test), or null ('none', unknown).
- * @param {string} kind
- * @returns {string|null}
- */
-export function insOid(kind) {
-  return has(INS_OIDS, kind) ? INS_OIDS[kind] : null;
+  return REC_STATES.includes(state) ? state : 'unknown';
 }
 
 /**
@@ -182,83 +159,89 @@ export function cTrunc(s, cap) {
   return { bytes, text: utf8Decoder.decode(bytes), ok };
 }
 
-/* A string field fits its C record field and is valid UTF-8 without U+0000. */
-function textOk(s, maxBytes) {
+/* Whether s is absent or a string that C holds: well-formed, no U+0000, at most max UTF-8 bytes. */
+function strOk(s, max) {
   if (s === undefined || s === null) return true;
-  if (typeof s !== 'string') return false;
-  if (s.includes('\u0000') || !wellFormed(s)) return false;
-  return maxBytes === undefined || utf8(s).length <= maxBytes;
+  if (typeof s !== 'string' || !wellFormed(s) || s.includes('\u0000')) return false;
+  return max === undefined || utf8(s).length <= max;
 }
 
-function dayOk(v) {
-  return v === undefined || v === null || (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647);
-}
+const intOk = (v) =>
+  v === undefined || v === null || (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647);
+const msOk = (v) => v === undefined || v === null || Number.isSafeInteger(v);
 
 /**
  * Checks that input can be exported, as exp_input_check does: a doc, a recId, a version of at
  * least 1, an orgOid, every string valid Unicode (no lone surrogate, no U+0000) that fits its C
- * field, at most 20 items; with needIns also a card with an INS.
+ * field, at most 20 items, the names of codes, types, kinds and states strings when given (what
+ * gen_export_json can hold); with needIns also a card with an INS.
  * @param {object} input an ExportInput
  * @param {boolean} needIns whether the format needs the card's INS (CDA, XDM)
- * @throws {ExportError} BAD_FIELD, or INVALID_ARG when input is not an object
+ * @throws {ExportError} BAD_FIELD (its detail the field at fault), or INVALID_ARG when input is
+ *   not an object
  */
 export function checkInput(input, needIns) {
   if (input === null || typeof input !== 'object') throw new ExportError('INVALID_ARG');
-  const bad = () => new ExportError('BAD_FIELD');
+  const bad = (what) => new ExportError('BAD_FIELD', what);
+  const { ITEMS_MAX, TEXT_MAX, LONG_MAX, SHORT_MAX } = LIMITS;
   const d = input.doc;
-  if (d === null || typeof d !== 'object') throw bad();
-  if (typeof input.recId !== 'string' || input.recId === '') throw bad();
-  if (!Number.isInteger(input.version) || input.version < 1 || input.version > 2147483647) throw bad();
-  if (typeof input.orgOid !== 'string' || input.orgOid === '') throw bad();
-  const { TEXT_MAX, LONG_MAX, SHORT_MAX } = LIMITS;
+  if (d === null || typeof d !== 'object') throw bad('doc');
+  if (typeof input.recId !== 'string' || input.recId === '') throw bad('recId');
+  if (!Number.isInteger(input.version) || input.version < 1 || input.version > 2147483647)
+    throw bad('version');
+  if (typeof input.orgOid !== 'string' || input.orgOid === '') throw bad('orgOid');
   const docFields = [
-    [d.question, TEXT_MAX],
-    [d.dataBasis, LONG_MAX],
-    [d.safety, TEXT_MAX],
-    [d.diagnosis, TEXT_MAX],
-    [d.narrative, LONG_MAX],
-    [d.contingency, TEXT_MAX],
-    [d.disclaimer, LONG_MAX],
+    ['question', TEXT_MAX],
+    ['dataBasis', LONG_MAX],
+    ['safety', TEXT_MAX],
+    ['diagnosis', TEXT_MAX],
+    ['narrative', LONG_MAX],
+    ['contingency', TEXT_MAX],
+    ['disclaimer', LONG_MAX],
+    ['questionCode'],
   ];
-  for (const [s, max] of docFields) if (!textOk(s, max)) throw bad();
-  if (!dayOk(d.day) || !dayOk(d.reviewDay) || !dayOk(d.nextReviewDay)) throw bad();
+  for (const [k, max] of docFields) if (!strOk(d[k], max)) throw bad(k);
+  for (const k of ['day', 'reviewDay', 'nextReviewDay']) if (!intOk(d[k])) throw bad(k);
   const items = d.items ?? [];
-  if (!Array.isArray(items) || items.length > LIMITS.ITEMS_MAX) throw bad();
+  if (!Array.isArray(items) || items.length > ITEMS_MAX) throw bad('items');
   for (const it of items) {
-    if (it === null || typeof it !== 'object') throw bad();
-    const f = [
-      [it.drug, SHORT_MAX],
-      [it.dose, SHORT_MAX],
-      [it.titration, TEXT_MAX],
-      [it.monitoring, TEXT_MAX],
-      [it.text, TEXT_MAX],
+    if (it === null || typeof it !== 'object') throw bad('items');
+    const itemFields = [
+      ['drug', SHORT_MAX],
+      ['dose', SHORT_MAX],
+      ['titration', TEXT_MAX],
+      ['monitoring', TEXT_MAX],
+      ['text', TEXT_MAX],
+      ['type'],
     ];
-    for (const [s, max] of f) if (!textOk(s, max)) throw bad();
+    for (const [k, max] of itemFields) if (!strOk(it[k], max)) throw bad(k);
   }
   const c = input.card;
-  if (c !== null && c !== undefined) {
-    if (typeof c !== 'object') throw bad();
-    const f = [
-      [c.birthName, SHORT_MAX],
-      [c.givenNames, SHORT_MAX],
-      [c.firstGiven, SHORT_MAX],
-      [c.usedName, SHORT_MAX],
-      [c.ins, LIMITS.INS_LEN],
-      [c.birthPlace, LIMITS.BIRTH_PLACE],
+  if (c !== undefined && c !== null) {
+    if (typeof c !== 'object') throw bad('card');
+    const cardFields = [
+      ['birthName', SHORT_MAX],
+      ['givenNames', SHORT_MAX],
+      ['firstGiven', SHORT_MAX],
+      ['usedName', SHORT_MAX],
+      ['ins', LIMITS.INS_LEN],
+      ['birthPlace', LIMITS.BIRTH_PLACE],
+      ['sex'],
+      ['insKind'],
     ];
-    for (const [s, max] of f) if (!textOk(s, max)) throw bad();
-    if (!dayOk(c.day) || !dayOk(c.birthDay)) throw bad();
+    for (const [k, max] of cardFields) if (!strOk(c[k], max)) throw bad(k);
+    for (const k of ['day', 'birthDay']) if (!intOk(c[k])) throw bad(k);
   }
-  const parties = [input.author, input.gp, input.nurse];
-  for (const p of parties) {
-    if (p === null || p === undefined) continue;
-    if (typeof p !== 'object' || !textOk(p.id) || !textOk(p.name)) throw bad();
+  for (const k of ['author', 'gp', 'nurse']) {
+    const p = input[k];
+    if (p === undefined || p === null) continue;
+    if (typeof p !== 'object' || !strOk(p.id) || !strOk(p.name)) throw bad(k);
   }
-  const strs = [input.recId, input.threadId, input.patientRef, input.decision, input.reason, input.site, input.orgOid];
-  for (const s of strs) if (!textOk(s)) throw bad();
-  const ms = [input.sentMs, input.ackedMs, input.decidedMs, input.implementedMs, input.verifiedMs];
-  for (const v of ms) if (v !== undefined && v !== null && !Number.isSafeInteger(v)) throw bad();
-  if (needIns && !hasIns(c)) throw bad();
+  for (const k of ['recId', 'threadId', 'patientRef', 'state', 'decision', 'reason', 'site', 'orgOid'])
+    if (!strOk(input[k])) throw bad(k);
+  for (const k of ['sentMs', 'ackedMs', 'decidedMs', 'implementedMs', 'verifiedMs'])
+    if (!msOk(input[k])) throw bad(k);
+  if (needIns && !hasIns(c)) throw bad('card');
 }
 
 /**
@@ -393,12 +376,24 @@ function civil(days) {
 const p2 = (n) => String(n).padStart(2, '0');
 
 /**
- * The broken-down UTC time of ms (milliseconds since 1970), seconds rounded down as C's utc_tm.
- * @param {number} ms
+ * C's ms / 1000 on an int64_t: the seconds of ms, rounded toward zero, in integer arithmetic
+ * (what export_pdf.c and export_xdm.c hand to gmtime_r).
+ * @param {number} ms a safe integer
+ * @returns {number}
+ */
+export function cSeconds(ms) {
+  return (ms - (ms % 1000)) / 1000;
+}
+
+/**
+ * The broken-down UTC time of ms (milliseconds since 1970), seconds rounded down as C's utc_tm
+ * (ms / 1000, one less for a negative ms with a remainder).
+ * @param {number} ms a safe integer
  * @returns {{year: number, mon: number, mday: number, hour: number, min: number, sec: number}}
  */
 export function utcParts(ms) {
-  return partsOfSeconds(Math.floor(ms / 1000));
+  const s = cSeconds(ms);
+  return partsOfSeconds(ms < 0 && ms % 1000 !== 0 ? s - 1 : s);
 }
 
 /**
@@ -451,11 +446,7 @@ export function timeText(ms) {
  * @param {number} day
  * @returns {string}
  */
-export function dayIso(day) {
-  if (!Number.isInteger(day) || day < DAY_MIN || day > DAY_MAX) return '0000-00-00';
-  const [y, m, d] = civil(day);
-  return `${String(y).padStart(4, '0')}-${p2(m)}-${p2(d)}`;
-}
+export const dayIso = dayFormat;
 
 /**
  * A day number as "YYYYMMDD" (exp_day_hl7).

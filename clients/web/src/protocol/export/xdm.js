@@ -15,6 +15,7 @@ import {
   TITLE,
   XmlWriter,
   ascii,
+  cSeconds,
   cTrunc,
   cdaIds,
   dayHl7,
@@ -248,7 +249,7 @@ function readme(input) {
 /* libzip's DOS time and date of the sent time: its UTC broken-down time (export_xdm.c makes
  * libzip's local time the UTC time), years before 1980 written as 1980. */
 function dosTime(ms) {
-  const t = partsOfSeconds(Math.trunc(ms / 1000));
+  const t = partsOfSeconds(cSeconds(ms));
   const year = Math.max(t.year, 1980);
   return {
     time: ((t.hour << 11) + (t.min << 5) + (t.sec >> 1)) & 0xffff,
