@@ -13,87 +13,37 @@
 // Run: SESAMED=build/daemon/sesamed SESAME_CLI=build/clients/cli/sesame node --test client.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-import { startDaemon } from './lib/daemon.mjs';
-import { launchBrowser, saveScreenshot, seriousViolations } from './lib/browser.mjs';
+import { LIVE_MS, audit, online, run, startTeam } from './lib/team.mjs';
 
-const run = promisify(execFile);
-const BUILD = fileURLToPath(new URL('../../clients/web/build.mjs', import.meta.url));
-const LIVE_MS = 10_000; // a push reaching the other browser
 const secret = (what) => `${what} ${Math.random().toString(36).slice(2, 12)}`;
 
-function cliPath() {
-  const bin = process.env.SESAME_CLI;
-  if (!bin) throw new Error('SESAME_CLI is not set: point it at build/clients/cli/sesame');
-  return bin;
-}
-
 describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { timeout: 200_000 }, () => {
+  let team;
   let daemon;
-  let chrome;
-  let webRoot;
-  let cliHome;
+  let pages;
   const sent = []; // every plaintext a browser or the CLI sent: none may reach the disk
-  const pages = {};
+  const w = {}; // the invitation links, the thread
 
   before(async () => {
-    webRoot = await mkdtemp(join(tmpdir(), 'sesame-webroot-'));
-    await run(process.execPath, [BUILD, '--out', webRoot], { timeout: 60_000 });
-    daemon = await startDaemon({ webRoot });
-    chrome = await launchBrowser({ caFile: daemon.caFile });
-    cliHome = await mkdtemp(join(tmpdir(), 'sesame-cli-'));
+    team = await startTeam();
+    ({ daemon, pages } = team);
   });
 
   after(async () => {
-    await chrome?.close();
-    const status = await daemon?.stop();
-    if (webRoot) await rm(webRoot, { recursive: true, force: true });
-    if (cliHome) await rm(cliHome, { recursive: true, force: true });
-    if (daemon) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
+    const status = await team?.stop();
+    if (team) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
   });
 
-  const cli = async (...args) => {
-    const r = await run(cliPath(), ['--home', cliHome, ...args], { timeout: 20_000 });
-    return r.stdout;
-  };
+  /** The GP's CLI; resolves with its standard output (text). */
+  const cli = (...args) => team.cli('gp', args, { json: false });
 
-  /** Every screen is checked by axe and screenshotted in both languages. */
-  const audit = async (page, screen) => {
-    for (const lang of ['fr', 'en']) {
-      await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption(lang);
-      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-      const bad = await seriousViolations(page);
-      assert.deepEqual(bad, [], `axe on ${screen} (${lang}): ${JSON.stringify(bad, null, 1)}`);
-      await saveScreenshot(page, screen, lang);
-    }
-    await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption('en');
-  };
+  /** Enrols a new browser context from an enrolment link (the admin's form audited); returns its page. */
+  const enrol = (link, who) => team.enrolBrowser(who, link, who === 'admin' ? { screen: 'enrol' } : {});
 
-  const online = (page) => page.locator('.conn[data-state="online"]').waitFor({ timeout: LIVE_MS });
-
-  /** Enrols a new browser context from an enrolment link; returns its page. */
-  const enrol = async (link, who) => {
-    const ctx = await chrome.newContext({ locale: 'en-GB' });
-    const page = await ctx.newPage();
-    page.on('dialog', (d) => d.accept());
-    page.on('pageerror', (e) => console.error(`[${who}] page error: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && console.error(`[${who}] ${m.text()}`));
-    await page.goto(link);
-    await page.getByRole('heading', { name: 'Enrol this browser' }).waitFor();
-    assert.equal(new URL(page.url()).hash, '#/', 'the code is taken out of the address bar');
-    if (who === 'admin') await audit(page, 'enrol');
-    await page.getByRole('button', { name: 'Enrol' }).click();
-    await online(page);
-    pages[who] = page;
-    return page;
-  };
-
+  /** The admin's browser invites a user from the admin screen; returns the enrolment link. */
   const invite = async (role, name) => {
     const page = pages.admin;
     await page.getByLabel('Role').selectOption(role);
@@ -110,7 +60,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
   test('the admin enrols from the first link and invites the team', async () => {
     const page = await enrol(`${daemon.origin}/#code=${daemon.adminCode}`, 'admin');
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
-    pages.links = {
+    w.links = {
       nurse: await invite('nurse', 'Anne Martin'),
       psy: await invite('psychiatrist', 'Paul Durand'),
       gp: await invite('gp', 'Gilles Petit'),
@@ -124,10 +74,10 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
   });
 
   test('nurse and psychiatrist enrol in their browsers, the GP with the CLI', async () => {
-    await enrol(pages.links.nurse, 'nurse');
-    await enrol(pages.links.psy, 'psy');
-    const code = /#code=(.*)$/.exec(pages.links.gp)[1];
-    await cli('enroll', '--server', daemon.url, '--ca', daemon.caFile, '--code', code);
+    await enrol(w.links.nurse, 'nurse');
+    await enrol(w.links.psy, 'psy');
+    const code = /#code=(.*)$/.exec(w.links.gp)[1];
+    await team.enrolCli('gp', code);
     assert.match(await cli('whoami'), /Gilles Petit/);
     await pages.nurse.getByRole('heading', { name: 'Caseload' }).waitFor();
     await audit(pages.nurse, 'caseload-empty');
@@ -157,7 +107,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     await page.getByRole('button', { name: 'Open the thread' }).click();
     await page.getByRole('heading', { name: new RegExp(title) }).waitFor();
     const thread = /#\/thread\/([a-z2-7]{26})/.exec(page.url())[1];
-    pages.thread = thread;
+    w.thread = thread;
 
     const hello = secret('Bonjour, point sur Mme D.');
     sent.push(hello);
@@ -234,7 +184,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
 
     // the caseload shows the patient with the score, its band and item 9
     await page.getByRole('link', { name: 'Caseload' }).click();
-    const line = page.locator(`tr[data-thread="${pages.thread}"]`);
+    const line = page.locator(`tr[data-thread="${w.thread}"]`);
     await line.waitFor({ timeout: LIVE_MS });
     assert.match(await line.textContent(), /14 \(moderate\)[\s\S]*item 9 = 2/);
     await audit(page, 'caseload');
@@ -243,7 +193,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
   test('an alert raised by hand: the types of each role, and imminent risk shows the numbers', async () => {
     const nurse = pages.nurse;
     const psy = pages.psy;
-    await nurse.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await nurse.goto(`${daemon.origin}/#/thread/${w.thread}`);
     await nurse.getByRole('tab', { name: 'Raise an alert' }).click();
     const offered = async (page) =>
       (await page.getByLabel('Alert', { exact: true }).locator('option').allTextContents())
@@ -252,7 +202,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     assert.equal(await nurse.getByRole('button', { name: 'Raise the alert' }).isDisabled(), true,
       'nothing is raised before a type is chosen');
 
-    await psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await psy.goto(`${daemon.origin}/#/thread/${w.thread}`);
     await psy.getByRole('tab', { name: 'Raise an alert' }).click();
     assert.deepEqual(await offered(psy), ['—', 'A02', 'A03', 'A18']);
     await psy.getByLabel('Alert', { exact: true }).selectOption('A03');
@@ -284,7 +234,7 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
 
   test('a draft survives a daemon restart and is sent once reconnected', async () => {
     const page = pages.nurse;
-    await page.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await page.goto(`${daemon.origin}/#/thread/${w.thread}`);
     await page.getByRole('tab', { name: 'Messages' }).click();
     const draft = secret('brouillon pendant la coupure');
     sent.push(draft);
@@ -296,13 +246,13 @@ describe('web client: enrol, threads, scales, alerts, CLI interop, restart', { t
     await online(page);
     assert.equal(await page.getByLabel(/Message \(end-to-end/).inputValue(), draft, 'draft kept');
     await page.getByRole('button', { name: 'Send' }).click();
-    await pages.psy.goto(`${daemon.origin}/#/thread/${pages.thread}`);
+    await pages.psy.goto(`${daemon.origin}/#/thread/${w.thread}`);
     await pages.psy.getByRole('tab', { name: 'Messages' }).click();
     await pages.psy.locator('ol.messages li', { hasText: draft }).waitFor({ timeout: LIVE_MS });
   });
 
   test('the auditor verifies the log in the browser; after tampering it fails', async () => {
-    const page = await enrol(pages.links.auditor, 'auditor');
+    const page = await enrol(w.links.auditor, 'auditor');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const { stdout } = await run(process.env.SESAMED, ['log-key', '--data', daemon.dataDir]);
     await page.getByLabel(/Log key/).fill(stdout.trim());

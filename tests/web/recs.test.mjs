@@ -1,6 +1,6 @@
 // recs.test.mjs - ctest web.recs: the recommendation loop, the review queue and the quality
 // indicators in the web client (clients/web/src/ui/recs*.js, queue.js, indicators*.js) against a
-// real sesamed started with --test-hooks, whose clock the test moves (lib/clock.mjs), with the
+// real sesamed started with --test-hooks, whose clock the test moves (lib/team.mjs), with the
 // real CLI for what is not these screens' (enrolment, the patient threads, the patient card with
 // a test INS, PHQ-9s, the psychiatrist's `sesame rec send`). The GP's browser is a second device
 // of the GP whose CLI is the first; the nurse and the psychiatrist likewise.
@@ -22,134 +22,58 @@
 // Run: SESAMED=build/daemon/sesamed SESAME_CLI=build/clients/cli/sesame node --test recs.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-import { startDaemon } from './lib/daemon.mjs';
-import { launchBrowser, saveScreenshot, seriousViolations } from './lib/browser.mjs';
-import { advanceClock } from './lib/clock.mjs';
+import { DAY_MS, LIVE_MS, audit, checkXdm, run, startTeam } from './lib/team.mjs';
 
-const run = promisify(execFile);
-const BUILD = fileURLToPath(new URL('../../clients/web/build.mjs', import.meta.url));
 const FHIR_VALIDATE = fileURLToPath(new URL('../fhir/validate.mjs', import.meta.url));
-const LIVE_MS = 10_000;
-const DAY_MS = 86_400_000;
 const INS = '280047512345658';
 const BIRTH_NAME = 'DUPRÉ-TESTNAME';
 const DRUG = 'Sertralinum-test';
 const DOSE = '100 mg once daily';
 const REASON = 'Patient prefers to stay on 50 mg until the spring';
 
-function cliPath() {
-  const bin = process.env.SESAME_CLI;
-  if (!bin) throw new Error('SESAME_CLI is not set: point it at build/clients/cli/sesame');
-  return bin;
-}
-
-const day = (offsetMs, off) => new Date(Date.now() + offsetMs + off * DAY_MS).toISOString().slice(0, 10);
-
 describe('web recommendations, queue and indicators', { timeout: 280_000 }, () => {
-  let daemon;
-  let chrome;
+  let team;
   let tmp;
-  let offset = 0; // how far the daemon's clock is ahead
-  const home = {};
-  const user = {};
-  const pages = {};
+  let user;
+  let pages;
   const w = {}; // threads and recommendations
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'sesame-recs-'));
-    await run(process.execPath, [BUILD, '--out', join(tmp, 'web')], { timeout: 60_000 });
-    daemon = await startDaemon({ webRoot: join(tmp, 'web'), args: ['--test-hooks'] });
-    chrome = await launchBrowser({ caFile: daemon.caFile });
+    team = await startTeam({ testHooks: true });
+    ({ tmp, user, pages } = team);
   });
 
   after(async () => {
-    await chrome?.close();
-    const status = await daemon?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-    if (daemon) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
+    const status = await team?.stop();
+    if (team) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
   });
 
-  /** The CLI as who, with the moved clock; resolves with stdout (JSON parsed with json). */
-  const cli = async (who, args, { json = true } = {}) => {
-    const r = await run(cliPath(), ['--home', home[who], ...(json ? ['--json'] : []), ...args], {
-      timeout: 20_000, env: { ...process.env, SESAME_TEST_CLOCK_OFFSET_MS: String(offset) },
-    });
-    return json ? JSON.parse(r.stdout) : r.stdout;
-  };
-  /** The CLI's failure: {status, stderr}; fails when it succeeds. */
-  const cliFails = async (who, args) => {
-    try {
-      await cli(who, args, { json: false });
-    } catch (e) {
-      return { status: e.code, stderr: e.stderr };
-    }
-    throw new Error(`sesame ${args.join(' ')} succeeded`);
-  };
-
-  const audit = async (page, screen) => {
-    for (const lang of ['fr', 'en']) {
-      await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption(lang);
-      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-      const bad = await seriousViolations(page);
-      assert.deepEqual(bad, [], `axe on ${screen} (${lang}): ${JSON.stringify(bad, null, 1)}`);
-      await saveScreenshot(page, screen, lang);
-    }
-    await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption('en');
-    await page.waitForFunction(() => document.documentElement.lang === 'en');
-  };
-  const online = (page) => page.locator('.conn[data-state="online"]').waitFor({ timeout: LIVE_MS });
-  const go = async (who, hash) => {
-    await pages[who].goto(`${daemon.origin}/${hash}`);
-    await online(pages[who]);
-  };
-
-  /** A browser device of who (a second device, from `sesame device link`). */
-  const enrolBrowser = async (who) => {
-    const { code } = await cli(who, ['device', 'link']);
-    const ctx = await chrome.newContext({ locale: 'en-GB' });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.error(`[${who}] page error: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && console.error(`[${who}] ${m.text()}`));
-    await page.goto(`${daemon.origin}/#code=${code}`);
-    await page.getByRole('button', { name: 'Enrol' }).click();
-    await online(page);
-    pages[who] = page;
-  };
+  const cli = (who, args, options) => team.cli(who, args, options);
+  const cliFails = (who, args) => team.cliFails(who, args);
+  const go = (who, hash) => team.go(who, hash);
+  const day = (off) => team.day(off);
 
   test('setup: the team with the CLI, a browser for the GP, the nurse and the psychiatrist', async () => {
-    home.admin = join(tmp, 'admin');
-    await run(cliPath(), ['--home', home.admin, 'enroll', '--server', daemon.url, '--ca', daemon.caFile,
-      '--code', daemon.adminCode], { timeout: 20_000 });
-    user.admin = (await cli('admin', ['whoami'])).user;
-    const team = [['nurse', 'nurse', 'Anne Martin', null], ['psy', 'psychiatrist', 'Hugo Roux', null],
-      ['gp', 'gp', 'Claire Petit', 'Cabinet Voltaire']];
-    for (const [who, role, name, site] of team) {
-      const inv = await cli('admin', ['admin', 'invite', '--role', role, '--name', name,
-        ...(site ? ['--site', site] : [])]);
-      home[who] = join(tmp, who);
-      await run(cliPath(), ['--home', home[who], 'enroll', '--server', daemon.url, '--ca',
-        daemon.caFile, '--code', inv.code], { timeout: 20_000 });
-      user[who] = inv.user;
-    }
-    for (const who of ['gp', 'nurse', 'psy']) await enrolBrowser(who);
+    await team.enrolAdmin();
+    await team.addCliUser('nurse', 'nurse', 'Anne Martin');
+    await team.addCliUser('psy', 'psychiatrist', 'Hugo Roux');
+    await team.addCliUser('gp', 'gp', 'Claire Petit', { site: 'Cabinet Voltaire' });
+    for (const who of ['gp', 'nurse', 'psy']) await team.linkBrowser(who);
 
     // two patients enrolled 80 days ago, PHQ-9s since; a card with a test INS on the first only
     for (const [k, ref, title] of [['t1', 'P-0042', 'Marie D.'], ['t2', 'P-0043', 'Jean B.']]) {
       const r = await cli('nurse', ['thread', 'create', '--patient', ref, '--title', title,
         '--member', user.gp, '--member', user.psy]);
       w[k] = r.thread;
-      await cli('nurse', ['thread', 'meta', w[k], '--enrolled', day(offset, -80)]);
-      await cli('nurse', ['scale', 'record', w[k], '--phq9', '2,2,2,2,2,2,2,2,0', '--date', day(offset, -80)]);
+      await cli('nurse', ['thread', 'meta', w[k], '--enrolled', day(-80)]);
+      await cli('nurse', ['scale', 'record', w[k], '--phq9', '2,2,2,2,2,2,2,2,0', '--date', day(-80)]);
     }
-    await cli('nurse', ['scale', 'record', w.t1, '--phq9', '2,2,2,2,2,1,1,1,0', '--date', day(offset, -60)]);
-    await cli('nurse', ['scale', 'record', w.t1, '--phq9', '1,1,1,1,1,1,1,1,0', '--date', day(offset, -5)]);
+    await cli('nurse', ['scale', 'record', w.t1, '--phq9', '2,2,2,2,2,1,1,1,0', '--date', day(-60)]);
+    await cli('nurse', ['scale', 'record', w.t1, '--phq9', '1,1,1,1,1,1,1,1,0', '--date', day(-5)]);
     await cli('nurse', ['thread', 'card', w.t1, '--birth-name', BIRTH_NAME, '--given-names',
       'Marie Louise', '--birth-date', '1980-01-05', '--sex', 'F', '--ins', INS, '--ins-kind', 'nir-test']);
 
@@ -161,7 +85,7 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
       items: [{ type: 'MED_DOSE_CHANGE', drug: DRUG, dose: DOSE, titration: '75 mg for one week, then 100 mg' },
         { type: 'LAB', text: 'Sodium level at week 2' }],
       contingency: 'If PHQ-9 has not fallen by 5 points at week 6, discuss a switch',
-      next_review: day(offset, 28),
+      next_review: day(28),
     }));
     const send = async (thread) => (await cli('psy', ['rec', 'send', thread, '--file', recFile,
       '--gp', user.gp])).rec.rec;
@@ -179,7 +103,9 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
     assert.deepEqual((await fresh.evaluateAll((rs) => rs.map((r) => r.dataset.rec))).sort(),
       [w.a, w.b, w.c].sort());
     assert.equal(await page.locator('section[data-group="overdue"]').count(), 0);
-    assert.match(await page.locator(`tr[data-rec="${w.b}"]`).textContent(), /Jean B\..*sent.*routine/s);
+    const named = page.locator(`tr[data-rec="${w.b}"]`, { hasText: 'Jean B.' }); // title decrypted
+    await named.waitFor({ timeout: LIVE_MS });
+    assert.match(await named.textContent(), /Jean B\..*sent.*routine/s);
     await audit(page, 'recs-inbox-gp');
 
     await page.locator(`tr[data-rec="${w.a}"] a`).click();
@@ -225,9 +151,6 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
     assert.equal(rec.decision, 'accepted');
   });
 
-  const xpathOf = (path) => `string(/*[local-name()='ClinicalDocument']/${path
-    .replace(/h:([A-Za-z]+)/g, "*[local-name()='$1']")})`;
-
   test('XDM, FHIR and PDF downloads are byte for byte the CLI\'s exports; the CDA checks pass', async () => {
     const page = pages.gp;
     const got = {};
@@ -249,35 +172,9 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
     await audit(page, 'rec-exports-gp');
     assert.equal(got.pdf.subarray(0, 5).toString(), '%PDF-');
 
-    const zip = join(tmp, 'web.IHE_XDM.ZIP');
-    await writeFile(zip, got.xdm);
-    const names = (await run('unzip', ['-Z1', zip])).stdout.trim().split('\n').sort();
-    assert.deepEqual(names, ['IHE_XDM/SUBSET01/DOC0001.XML', 'IHE_XDM/SUBSET01/METADATA.XML',
-      'INDEX.HTM', 'README.TXT']);
-    const cda = join(tmp, 'DOC0001.XML');
-    await writeFile(cda, (await run('unzip', ['-p', zip, 'IHE_XDM/SUBSET01/DOC0001.XML'],
-      { encoding: 'buffer', maxBuffer: 1 << 24 })).stdout);
-    await run('xmllint', ['--noout', '--nonet', cda]);
-    const x = async (path) => (await run('xmllint', ['--nonet', '--xpath', xpathOf(path), cda])).stdout.trim();
-    const want = [
-      ['h:typeId/@root', '2.16.840.1.113883.1.3'], ['h:typeId/@extension', 'POCD_HD000040'],
-      ['h:templateId[1]/@root', '1.2.250.1.213.1.1.1.1'], ['h:code/@code', '11488-4'],
-      ['h:code/@codeSystem', '2.16.840.1.113883.6.1'], ['h:confidentialityCode/@code', 'N'],
-      ['h:recordTarget/h:patientRole/h:id[1]/@root', '1.2.250.1.213.1.4.10'],
-      ['h:recordTarget/h:patientRole/h:id[1]/@extension', INS],
-      ["h:recordTarget/h:patientRole/h:patient/h:name/h:family[@qualifier='BR']", BIRTH_NAME],
-      ['h:recordTarget/h:patientRole/h:patient/h:administrativeGenderCode/@code', 'F'],
-      ['h:recordTarget/h:patientRole/h:patient/h:birthTime/@value', '19800105'],
-      ['h:author/h:assignedAuthor/h:id/@extension', user.psy],
-      ['h:author/h:assignedAuthor/h:assignedPerson/h:name', 'Hugo Roux'],
-      ['h:custodian/h:assignedCustodian/h:representedCustodianOrganization/h:id/@root', '1.2.250.1.999.1'],
-      ['h:component/h:nonXMLBody/h:text/@mediaType', 'application/pdf'],
-      ['h:component/h:nonXMLBody/h:text/@representation', 'B64'],
-    ];
-    for (const [path, value] of want) assert.equal(await x(path), value, path);
-    for (const path of ['h:id/@root', 'h:effectiveTime/@value']) assert.notEqual(await x(path), '', path);
-    const body = Buffer.from((await x('h:component/h:nonXMLBody/h:text')).replace(/\s+/g, ''), 'base64');
-    assert.equal(body.subarray(0, 5).toString(), '%PDF-');
+    // sent by `sesame rec send` outside a case review: a consultation note (LOINC 11488-4)
+    await checkXdm(got.xdm, tmp, { code: '11488-4', ins: INS, birthName: BIRTH_NAME, sex: 'F',
+      birthTime: '19800105', authorId: user.psy, authorName: 'Hugo Roux' });
 
     const bundle = JSON.parse(got.fhir.toString('utf8'));
     assert.equal(bundle.resourceType, 'Bundle');
@@ -312,10 +209,7 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
   });
 
   test('8 days later the nurse sees the unacknowledged one overdue and verifies the implemented one', async () => {
-    const code = (await cli('admin', ['admin', 'invite', '--user', user.admin])).code;
-    await advanceClock(daemon, code, offset, 8 * DAY_MS);
-    offset += 8 * DAY_MS;
-    for (const who of ['nurse', 'gp', 'psy']) await pages[who].clock.install({ time: Date.now() + offset });
+    await team.advanceClock(8 * DAY_MS);
     const page = pages.nurse;
     await go('nurse', '#/recs');
     await page.getByRole('heading', { name: 'Recommendations for my patients' }).waitFor();
@@ -338,7 +232,7 @@ describe('web recommendations, queue and indicators', { timeout: 280_000 }, () =
   });
 
   test('the nurse puts a patient on the queue and sees its tier and reasons', async () => {
-    await cli('psy', ['session', 'add', '--date', day(offset, 2), '--time', '10:00', '--minutes', '60']);
+    await cli('psy', ['session', 'add', '--date', day(2), '--time', '10:00', '--minutes', '60']);
     const page = pages.nurse;
     await go('nurse', '#/queue');
     await page.getByRole('heading', { name: 'Case-review queue' }).waitFor();

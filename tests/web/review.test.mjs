@@ -5,113 +5,80 @@
 // The psychiatrist, in Chromium, adds a weekly session and sees the new patient on its agenda
 // as T2 "new patient"; opens the case (summary newest first, chart with the plan change, the open
 // A04); is refused an incomplete recommendation in the form (focus on the field at fault, nothing
-// sent); adds and cancels an ad hoc session. Then the clock moves past the session (the daemon
-// restarted with test_clock_offset in its sesamed.conf, the pages' clocks moved the same): the
+// sent); adds and cancels an ad hoc session. Then the clock moves past the session, live
+// (lib/clock.mjs through lib/team.mjs: the daemon's, the CLI's and the pages' clocks): the
 // agenda is frozen, the psychiatrist records the outcome (on that session) and a complete
-// recommendation, which `sesame rec show` reads field for field, then the minutes. axe-core
-// finds no serious violation on any of these screens, each screenshotted in French and English.
+// recommendation, which `sesame rec show` reads field for field, then the minutes. The GP, on
+// another device (a browser linked with `sesame device link` from the GP's CLI), finds the
+// letter listed as new, opens it (the question as the psychiatrist typed it), acknowledges and
+// accepts it and downloads the XDM package: byte for byte `sesame rec export --format xdm` by
+// the GP's CLI, its CDA passing the CLI tests' checks (the thread has a patient card with a test
+// INS); the psychiatrist's CLI (a second device) reads the state `accepted`. axe-core finds no
+// serious violation on any of these screens, each screenshotted in French and English.
 // Run: SESAMED=build/daemon/sesamed SESAME_CLI=build/clients/cli/sesame node --test review.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-import { startDaemon } from './lib/daemon.mjs';
-import { launchBrowser, saveScreenshot, seriousViolations } from './lib/browser.mjs';
+import { DAY_MS, LIVE_MS, audit, checkXdm, isoOfDay as iso, online, startTeam } from './lib/team.mjs';
 
-const run = promisify(execFile);
-const BUILD = fileURLToPath(new URL('../../clients/web/build.mjs', import.meta.url));
-const LIVE_MS = 10_000;
-const DAY_MS = 86_400_000;
-const iso = (day) => new Date(day * DAY_MS).toISOString().slice(0, 10);
-
-function cliPath() {
-  const bin = process.env.SESAME_CLI;
-  if (!bin) throw new Error('SESAME_CLI is not set: point it at build/clients/cli/sesame');
-  return bin;
-}
+const INS = '280047512345658'; // a test INS (nir-test) on the patient card: the XDM needs one
+const BIRTH_NAME = 'LEFORT';
 
 describe('web client: the weekly case review', { timeout: 220_000 }, () => {
-  let daemon;
-  let chrome;
-  let webRoot;
-  let homes;
-  let offsetMs = 0; // how far the daemon's clock (and the pages') was moved
+  let team;
+  let user;
   const w = {}; // what the steps share
   let psy;
-  let ctx;
 
   before(async () => {
-    webRoot = await mkdtemp(join(tmpdir(), 'sesame-webroot-'));
-    await run(process.execPath, [BUILD, '--out', webRoot], { timeout: 60_000 });
-    daemon = await startDaemon({ webRoot, args: ['--test-hooks'] });
-    chrome = await launchBrowser({ caFile: daemon.caFile });
-    const base = await mkdtemp(join(tmpdir(), 'sesame-cli-'));
-    homes = { base, admin: join(base, 'admin'), nurse: join(base, 'nurse'), gp: join(base, 'gp') };
+    team = await startTeam({ testHooks: true });
+    ({ user } = team);
   });
 
   after(async () => {
-    await chrome?.close();
-    const status = await daemon?.stop();
-    if (webRoot) await rm(webRoot, { recursive: true, force: true });
-    if (homes) await rm(homes.base, { recursive: true, force: true });
-    if (daemon) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
+    const status = await team?.stop();
+    if (team) assert.deepEqual(status, { code: 0, signal: null }, 'sesamed exits 0 on SIGTERM');
   });
 
   /** The CLI as one user (its clock moved like the daemon's); --json output parsed. */
-  const cli = async (who, ...args) => {
-    const env = { ...process.env, SESAME_TEST_CLOCK_OFFSET_MS: String(offsetMs) };
-    const r = await run(cliPath(), ['--home', homes[who], '--json', ...args], { timeout: 20_000, env });
-    return r.stdout.trim() ? JSON.parse(r.stdout) : null;
-  };
-  const today = () => Math.floor((Date.now() + offsetMs) / DAY_MS);
+  const cli = (who, ...args) => team.cli(who, args);
+  const today = () => team.today();
 
-  const audit = async (page, screen) => {
-    for (const lang of ['fr', 'en']) {
-      await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption(lang);
-      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-      const bad = await seriousViolations(page);
-      assert.deepEqual(bad, [], `axe on ${screen} (${lang}): ${JSON.stringify(bad, null, 1)}`);
-      await saveScreenshot(page, screen, lang);
-    }
-    await page.getByRole('combobox', { name: /Langue|Language/ }).first().selectOption('en');
+  /** Adds the letter's two actions in the case's form: a dose change, then psychotherapy. */
+  const addActions = async () => {
+    await psy.getByRole('button', { name: 'Add an action' }).click();
+    await psy.getByLabel('Type', { exact: true }).selectOption('MED_DOSE_CHANGE');
+    await psy.getByLabel('Drug').fill('sertraline');
+    await psy.getByLabel('Dose').fill('100 mg daily');
+    await psy.getByLabel(/^Titration/).fill('50 mg to 100 mg after 7 days');
+    await psy.getByLabel(/^Monitoring/).fill('nausea and sleep; PHQ-9 in 4 weeks');
+    await psy.getByRole('button', { name: 'Add an action' }).click();
+    await psy.getByLabel('Type', { exact: true }).nth(1).selectOption('PSYCHOTHERAPY');
+    await psy.getByLabel('What to do').fill('Behavioural activation with the nurse, weekly');
   };
-  const online = (page) => page.locator('.conn[data-state="online"]').waitFor({ timeout: LIVE_MS });
 
   test('the team is set up with the CLI; the psychiatrist enrols in the browser', async () => {
-    await run(cliPath(), ['--home', homes.admin, 'enroll', '--server', daemon.url, '--ca', daemon.caFile,
-      '--code', daemon.adminCode], { timeout: 20_000 });
-    const users = {};
-    for (const [who, role, name] of [['nurse', 'nurse', 'Anne Martin'], ['gp', 'gp', 'Gilles Petit'],
-      ['psy', 'psychiatrist', 'Paul Durand']]) {
-      const inv = await cli('admin', 'admin', 'invite', '--role', role, '--name', name);
-      users[who] = inv.user;
-      if (who === 'psy') w.psyCode = inv.code;
-      else {
-        await run(cliPath(), ['--home', homes[who], 'enroll', '--server', daemon.url, '--ca',
-          daemon.caFile, '--code', inv.code], { timeout: 20_000 });
-      }
-    }
-    w.users = users;
-    ctx = await chrome.newContext({ locale: 'en-GB' });
-    await ctx.clock.install({ time: Date.now() });
-    psy = await ctx.newPage();
-    psy.on('pageerror', (e) => console.error(`[psy] page error: ${e.message}`));
-    await psy.goto(`${daemon.origin}/#code=${w.psyCode}`);
-    await psy.getByRole('button', { name: 'Enrol' }).click();
-    await online(psy);
+    await team.enrolAdmin();
+    await team.addCliUser('nurse', 'nurse', 'Anne Martin');
+    await team.addCliUser('gp', 'gp', 'Gilles Petit');
+    const inv = await team.invite('psy', 'psychiatrist', 'Paul Durand');
+    psy = await team.enrolBrowser('psy', `${team.daemon.origin}/#code=${inv.code}`);
     await psy.getByRole('heading', { name: 'Weekly case review' }).waitFor();
     await psy.getByText('No session is planned').waitFor();
+    // the psychiatrist's CLI, a second device (to read the letter's state at the end), and the
+    // GP's browser, a second device of the GP's CLI: both before the letter is sent to them
+    await team.enrolCli('psy', (await cli('admin', 'admin', 'invite', '--user', user.psy)).code);
+    await team.linkBrowser('gp');
 
     // the nurse opens the patient's thread with the GP and the psychiatrist, 10 days ago
     const th = await cli('nurse', 'thread', 'create', '--patient', 'P-REV1', '--title', 'Marie Lefort',
-      '--member', users.gp, '--member', users.psy);
+      '--member', user.gp, '--member', user.psy);
     w.thread = th.thread;
     await cli('nurse', 'thread', 'meta', w.thread, '--enrolled', iso(today() - 10));
+    await cli('nurse', 'thread', 'card', w.thread, '--birth-name', BIRTH_NAME, '--given-names', 'Marie',
+      '--birth-date', '1980-01-05', '--sex', 'F', '--ins', INS, '--ins-kind', 'nir-test');
     await cli('nurse', 'scale', 'record', w.thread, '--phq9', '3,3,2,2,2,2,2,2,0', '--gad7',
       '2,2,2,2,2,1,1', '--date', iso(today() - 10));
     await cli('nurse', 'plan', 'record', w.thread, '--date', iso(today() - 9), '--antidepressant');
@@ -124,7 +91,7 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
 
   test('a weekly session: the new patient is on its agenda as T2', async () => {
     // tomorrow's weekday in the server's local time (same machine, same zone)
-    const tomorrow = new Date(Date.now() + offsetMs + DAY_MS);
+    const tomorrow = new Date(Date.now() + team.offsetMs + DAY_MS);
     const weekday = tomorrow.getDay() === 0 ? 7 : tomorrow.getDay();
     w.start = new Date(tomorrow.getFullYear(), tomorrow.getMonth(), tomorrow.getDate(), 10, 0).getTime();
     await psy.getByLabel('Day of the week').selectOption(String(weekday));
@@ -132,7 +99,8 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     await psy.getByLabel(/Length \(minutes/).fill('60');
     await psy.getByRole('button', { name: 'Add', exact: true }).click();
     await psy.getByRole('status').filter({ hasText: 'Weekly series added' }).waitFor();
-    const row = psy.locator(`table.agenda tr[data-thread="${w.thread}"]`);
+    // the row, once the patient's name is decrypted from the thread's title
+    const row = psy.locator(`table.agenda tr[data-thread="${w.thread}"]`, { hasText: 'Marie Lefort' });
     await row.waitFor({ timeout: LIVE_MS });
     assert.equal(await row.getAttribute('data-tier'), 'T2');
     const text = await row.textContent();
@@ -145,7 +113,7 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     assert.equal(await psy.getByTestId('capacity').locator('[data-frozen]').getAttribute('data-frozen'), 'false');
     const planned = psy.locator('table.sessions tr[data-state="planned"]');
     assert.equal(await planned.count(), 4, 'the next four planned sessions are listed');
-    const listed = await cli('nurse', 'session', 'list', '--psychiatrist', w.users.psy, '--to', iso(today() + 91));
+    const listed = await cli('nurse', 'session', 'list', '--psychiatrist', user.psy, '--to', iso(today() + 91));
     assert.equal(listed.sessions.length, 12, 'a weekly series is planned 12 weeks ahead');
     await psy.getByRole('button', { name: 'Show all 12 sessions' }).click();
     assert.equal(await planned.count(), 12);
@@ -178,7 +146,7 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     await audit(psy, 'review-cancel');
     await yes.click();
     await psy.locator(`table.sessions tr[data-session="${id}"][data-state="cancelled"]`).waitFor({ timeout: LIVE_MS });
-    const list = await cli('nurse', 'session', 'list', '--psychiatrist', w.users.psy);
+    const list = await cli('nurse', 'session', 'list', '--psychiatrist', user.psy);
     assert.equal(list.sessions.find((s) => s.session === id)?.state, 'cancelled');
   });
 
@@ -206,15 +174,7 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     // everything but the safety statement: refused in the form, focus on it, nothing sent
     await psy.getByLabel('Question addressed').fill('Next step after no response to sertraline 50 mg?');
     await psy.getByLabel(/^Data basis/).fill('PHQ-9 18 then 20; GAD-7 12 then 14; sertraline 50 mg for 9 days, taken daily.');
-    await psy.getByRole('button', { name: 'Add an action' }).click();
-    await psy.getByLabel('Type', { exact: true }).selectOption('MED_DOSE_CHANGE');
-    await psy.getByLabel('Drug').fill('sertraline');
-    await psy.getByLabel('Dose').fill('100 mg daily');
-    await psy.getByLabel(/^Titration/).fill('50 mg to 100 mg after 7 days');
-    await psy.getByLabel(/^Monitoring/).fill('nausea and sleep; PHQ-9 in 4 weeks');
-    await psy.getByRole('button', { name: 'Add an action' }).click();
-    await psy.getByLabel('Type', { exact: true }).nth(1).selectOption('PSYCHOTHERAPY');
-    await psy.getByLabel('What to do').fill('Behavioural activation with the nurse, weekly');
+    await addActions();
     await psy.getByLabel(/^If it does not work/).fill('Switch to another SSRI and present again.');
     await psy.getByLabel('Next review', { exact: true }).last().fill(iso(today() + 28));
     await psy.getByRole('button', { name: 'Send the recommendation' }).click();
@@ -231,18 +191,11 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
   });
 
   test('after the session starts: frozen agenda, outcome, recommendation read by the CLI, minutes', async () => {
-    // the daemon restarts with its clock an hour past the session's start; the page's clock too
-    offsetMs = Math.ceil((w.start + 3600e3 - Date.now()) / 1000) * 1000;
-    const conf = join(daemon.dataDir, 'sesamed.conf');
-    await daemon.restart(async () => {
-      const old = await readFile(conf, 'utf8').catch(() => '');
-      const kept = old.split('\n').filter((l) => !/^\s*test_clock_offset\s*=/.test(l)).join('\n');
-      await writeFile(conf, `${kept}\ntest_clock_offset = ${offsetMs / 1000}\n`);
-      await ctx.clock.setSystemTime(Date.now() + offsetMs);
-    });
+    // the daemon's clock moves (live) to an hour past the session's start; the CLI's and the page's too
+    await team.advanceClock(Math.ceil((w.start + 3600e3 - Date.now() - team.offsetMs) / 1000) * 1000);
     await online(psy);
     assert.ok(await psy.evaluate((t) => Date.now() >= t, w.start), 'the page\'s clock moved too');
-    await psy.goto(`${daemon.origin}/#/review`);
+    await psy.goto(`${team.daemon.origin}/#/review`);
     const held = psy.locator(`table.sessions tr[data-session="${w.session}"][data-state="held"]`);
     await held.waitFor({ timeout: LIVE_MS });
     await held.getByRole('button', { name: /Show its agenda/ }).click();
@@ -278,15 +231,7 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     await psy.getByLabel(/^Data basis/).fill(f.data_basis);
     await psy.getByLabel('Safety statement').fill(f.safety);
     await psy.getByLabel(/^Diagnosis/).fill(f.diagnosis);
-    await psy.getByRole('button', { name: 'Add an action' }).click();
-    await psy.getByLabel('Type', { exact: true }).selectOption('MED_DOSE_CHANGE');
-    await psy.getByLabel('Drug').fill('sertraline');
-    await psy.getByLabel('Dose').fill('100 mg daily');
-    await psy.getByLabel(/^Titration/).fill('50 mg to 100 mg after 7 days');
-    await psy.getByLabel(/^Monitoring/).fill('nausea and sleep; PHQ-9 in 4 weeks');
-    await psy.getByRole('button', { name: 'Add an action' }).click();
-    await psy.getByLabel('Type', { exact: true }).nth(1).selectOption('PSYCHOTHERAPY');
-    await psy.getByLabel('What to do').fill('Behavioural activation with the nurse, weekly');
+    await addActions();
     await psy.getByLabel(/^Narrative/).fill(f.narrative);
     await psy.getByLabel(/^If it does not work/).fill(f.contingency);
     await psy.locator('#rec-nextReviewDay').fill(iso(today() + 28));
@@ -296,12 +241,14 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     await result.waitFor({ timeout: LIVE_MS });
     assert.match(await result.textContent(), /Recommendation sent \(version 1\)[\s\S]*sent · urgent[\s\S]*acknowledgement is due/);
     const recId = await result.getAttribute('data-rec');
+    w.rec = recId;
+    w.question = f.question;
     await psy.locator(`table.case-recs tr[data-rec="${recId}"][data-state="sent"]`).waitFor({ timeout: LIVE_MS });
 
     const shown = await cli('gp', 'rec', 'show', recId);
     assert.equal(shown.rec.urgent, true);
-    assert.equal(shown.rec.gp, w.users.gp);
-    assert.equal(shown.rec.author, w.users.psy);
+    assert.equal(shown.rec.gp, user.gp);
+    assert.equal(shown.rec.author, user.psy);
     assert.equal(shown.rec.thread, w.thread);
     const d = shown.doc;
     for (const k of Object.keys(f)) assert.equal(d[k], f[k], k);
@@ -333,5 +280,49 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     assert.match(await disc.textContent(), /Marie Lefort[\s\S]*recommendation to the GP/);
     assert.equal(await minutes.locator('tbody tr').count(), 1);
     await audit(psy, 'review-minutes');
+  });
+
+  test('the GP\'s other device: the letter in the inbox, acknowledged, accepted; its XDM is the CLI\'s', async () => {
+    const gp = team.pages.gp; // a second device of the GP, in its own browser context
+    await team.go('gp', '#/recs');
+    await gp.getByRole('heading', { name: 'Recommendations from psychiatry' }).waitFor();
+    const row = gp.locator(`section[data-group="new"] tr[data-rec="${w.rec}"]`, { hasText: 'Marie Lefort' });
+    await row.waitFor({ timeout: LIVE_MS });
+    assert.match(await row.textContent(), /Marie Lefort[\s\S]*sent[\s\S]*urgent[\s\S]*Paul Durand/);
+
+    await row.getByRole('link').click();
+    const question = gp.getByTestId('rec-question');
+    await question.waitFor({ timeout: LIVE_MS });
+    const badge = await question.locator('.badge').textContent();
+    assert.equal((await question.textContent()).trim(), `${badge} ${w.question}`,
+      'the letter shows the question the psychiatrist typed');
+    assert.equal((await cli('gp', 'rec', 'show', w.rec)).rec.state, 'sent', 'reading is not acknowledging');
+    await audit(gp, 'rec-urgent-gp');
+    await gp.getByRole('button', { name: 'Acknowledge' }).click();
+    await gp.locator('[data-testid="rec-state"] [data-state="acknowledged"]').waitFor({ timeout: LIVE_MS });
+    await gp.getByLabel('accepted', { exact: true }).check();
+    await gp.getByRole('button', { name: 'Record the decision' }).click();
+    await gp.locator('[data-testid="rec-state"] [data-state="accepted"]').waitFor({ timeout: LIVE_MS });
+
+    // the XDM package built in the browser, byte for byte the GP's CLI's, its CDA checked
+    await gp.locator('li.rec-export[data-format="xdm"]').getByRole('button').click();
+    const link = gp.getByTestId('download-xdm');
+    await link.waitFor({ timeout: LIVE_MS });
+    await audit(gp, 'rec-accepted-gp');
+    const [dl] = await Promise.all([gp.waitForEvent('download'), link.click()]);
+    assert.equal(dl.suggestedFilename(), 'IHE_XDM.ZIP');
+    const got = await readFile(await dl.path());
+    const out = join(team.tmp, 'cli.IHE_XDM.ZIP');
+    await cli('gp', 'rec', 'export', w.rec, '--format', 'xdm', '--out', out);
+    const want = await readFile(out);
+    assert.ok(got.length > 100, `xdm: ${got.length} bytes`);
+    assert.ok(Buffer.compare(got, want) === 0, `the browser's ${got.length} bytes equal the CLI's ${want.length}`);
+    // written at a case review: LOINC 34794-8 (recs.test.mjs checks an ad hoc one's 11488-4)
+    await checkXdm(got, team.tmp, { code: '34794-8', ins: INS, birthName: BIRTH_NAME, sex: 'F',
+      birthTime: '19800105', authorId: user.psy, authorName: 'Paul Durand' });
+
+    const seen = await cli('psy', 'rec', 'show', w.rec);
+    assert.equal(seen.rec.state, 'accepted', 'the psychiatrist\'s CLI reads the GP\'s decision');
+    assert.equal(seen.rec.decision, 'accepted');
   });
 });
