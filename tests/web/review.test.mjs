@@ -280,6 +280,17 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     assert.match(await disc.textContent(), /Marie Lefort[\s\S]*recommendation to the GP/);
     assert.equal(await minutes.locator('tbody tr').count(), 1);
     await audit(psy, 'review-minutes');
+
+    // the recorded minutes come back with the held session's agenda after a reload
+    await psy.reload();
+    const again = psy.locator(`table.sessions tr[data-session="${w.session}"]`);
+    await again.getByRole('button', { name: /Show its agenda/ }).click();
+    const stored = psy.getByTestId('minutes-result');
+    await stored.waitFor({ timeout: LIVE_MS });
+    assert.match(await stored.textContent(), /Attended: (Paul Durand, Anne Martin|Anne Martin, Paul Durand)/);
+    assert.match(await stored.locator(`tr[data-thread="${w.thread}"]`).textContent(),
+      /recommendation to the GP/);
+    assert.equal(await psy.getByLabel(/Anne Martin/).isChecked(), true);
   });
 
   test('the GP\'s other device: the letter in the inbox, acknowledged, accepted; its XDM is the CLI\'s', async () => {

@@ -55,7 +55,12 @@ function AgendaSection({ session, agenda }) {
     </p>
     <${Capacity} agenda=${agenda} />
     <${AgendaTable} session=${session} agenda=${agenda} />
-    ${s.state === 'held' && html`<${MinutesForm} session=${session} sessionId=${s.session} key=${s.session} />`}`;
+    ${s.state === 'held' && html`<${MinutesForm}
+      session=${session}
+      sessionId=${s.session}
+      stored=${agenda.minutes_record}
+      key=${s.session}
+    />`}`;
 }
 
 /** The case-review screen. */

@@ -1,6 +1,7 @@
 // review_minutes.js - the minutes of a held session (PROTOCOL.md §15 `review_minutes`): the
-// attendees chosen from the team directory (1 to 16; the psychiatrist ticked to begin with), then
-// what the server recorded: when, who attended, and the cases discussed with their outcomes.
+// attendees chosen from the team directory (1 to 16; the psychiatrist ticked to begin with, or
+// those of the minutes recorded before), then what the server recorded: when, who attended, and
+// the cases discussed with their outcomes (from the frozen agenda once recorded).
 import { html, useState } from './html.js';
 import { t } from '../app/i18n.js';
 import { directory, nameOf } from '../app/people.js';
@@ -31,12 +32,17 @@ function Recorded({ session, m, dir }) {
   </div>`;
 }
 
-/** The minutes form of a held session (sessionId). */
-export function MinutesForm({ session, sessionId }) {
+/**
+ * The minutes form of a held session (sessionId). stored: the frozen agenda's `minutes_record`
+ * (shown, and its attendees ticked, when the minutes were recorded before; recording again
+ * replaces them).
+ */
+export function MinutesForm({ session, sessionId, stored = null }) {
   const dir = useLoad(() => directory(session), [session]);
   const me = session.profile.user;
-  const [chosen, setChosen] = useState([me]);
-  const [done, setDone] = useState(null);
+  const before = stored?.recorded ? stored : null;
+  const [chosen, setChosen] = useState(before ? before.attended : [me]);
+  const [done, setDone] = useState(before);
   const act = useAction();
   const team = [...(dir.data?.values() ?? [])].filter((u) => CLINICIANS.includes(u.role));
   const toggle = (u) => setChosen(chosen.includes(u) ? chosen.filter((x) => x !== u) : [...chosen, u]);
