@@ -531,7 +531,7 @@ static const struct err_entry err_table[] = {
 static void test_err_table(void **state)
 {
     (void)state;
-    assert_int_equal(ERR_COUNT, 47);
+    assert_int_equal(ERR_COUNT, 48);
     for (size_t i = 0; i < ERR_COUNT; i++) {
         const struct err_entry *e = &err_table[i];
         assert_true(e->num < 0);
@@ -562,13 +562,15 @@ static void test_err_table(void **state)
     assert_int_equal(SES_EBAD_SCALE, -43);
     assert_int_equal(SES_ENOTE_REQUIRED, -44);
     assert_int_equal(SES_EOUTCOME_CONFLICT, -45);
+    assert_int_equal(SES_ESTORAGE_FULL, -47);
+    assert_int_equal(SES_EROSTER_BROKEN, -48);
     assert_string_equal(ses_err_name(SES_ETOO_LARGE), "TOO_LARGE");
 }
 
 static void test_err_unknown(void **state)
 {
     (void)state;
-    static const int unknown[] = {1, 2, 100, -48, -49, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -49, -50, -1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_string_equal(ses_err_name(unknown[i]), "UNKNOWN");
         assert_string_equal(ses_err_msg(unknown[i]), "unknown error");
@@ -599,7 +601,7 @@ static void test_err_table_matches_protocol_md(void **state)
         }
     }
     fclose(f);
-    assert_int_equal(rows, 41); /* -1..-23, -30..-47; -24..-29 are one row of local-only errors */
+    assert_int_equal(rows, 42); /* -1..-23, -30..-48; -24..-29 are one row of local-only errors */
 }
 
 /* --- roles ----------------------------------------------------------------------------------- */

@@ -58,7 +58,8 @@
     XX(NOTE_REQUIRED, -44, "a safety alert is closed only with a note of the assessment")          \
     XX(OUTCOME_CONFLICT, -45, "this resolution code cannot close a risk above low")                \
     XX(REASON_REQUIRED, -46, "a modified or declined recommendation needs the GP's reason")        \
-    XX(STORAGE_FULL, -47, "the server's storage is full: nothing was stored; try again later")
+    XX(STORAGE_FULL, -47, "the server's storage is full: nothing was stored; try again later")     \
+    XX(ROSTER_BROKEN, -48, "the signed roster does not follow from the thread's previous roster")
 
 enum ses_err {
     SES_OK = 0,

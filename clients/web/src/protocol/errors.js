@@ -54,6 +54,7 @@ const TABLE = [
   [-45, 'OUTCOME_CONFLICT', 'this resolution code cannot close a risk above low'],
   [-46, 'REASON_REQUIRED', 'a modified or declined recommendation needs the GP\'s reason'],
   [-47, 'STORAGE_FULL', 'the server\'s storage is full: nothing was stored; try again later'],
+  [-48, 'ROSTER_BROKEN', 'the signed roster does not follow from the thread\'s previous roster'],
 ];
 
 /** Client-local code (no number, never on the wire): a server's statement does not verify. */

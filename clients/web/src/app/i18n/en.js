@@ -50,6 +50,7 @@ export default {
   "err.OUTCOME_REQUIRED": "A safety alert is resolved only with a risk outcome.",
   "err.NOTE_REQUIRED": "A safety alert is resolved only with a note of the assessment.",
   "err.STORAGE_FULL": "The server's storage is full: nothing was saved. Your draft is kept; try again later.",
+  "err.ROSTER_BROKEN": "The thread's membership history does not verify: nothing was sent or shown. Tell your security officer.",
   "err.OUTCOME_CONFLICT": "This code cannot close a risk above low.",
   "err.NOT_OWNER": "Only the alert’s owners may do this.",
   "err.BAD_STATE": "The alert’s state does not allow this.",

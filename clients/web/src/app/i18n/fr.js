@@ -50,6 +50,7 @@ export default {
   "err.OUTCOME_REQUIRED": "Une alerte de sécurité ne se clôt qu’avec une évaluation du risque.",
   "err.NOTE_REQUIRED": "Une alerte de sécurité ne se clôt qu’avec une note d’évaluation.",
   "err.STORAGE_FULL": "Le stockage du serveur est plein : rien n’a été enregistré. Votre brouillon est conservé ; réessayez plus tard.",
+  "err.ROSTER_BROKEN": "L’historique des membres du fil ne se vérifie pas : rien n’a été envoyé ni affiché. Prévenez votre responsable de la sécurité.",
   "err.OUTCOME_CONFLICT": "Ce code ne peut pas clore un risque supérieur à faible.",
   "err.NOT_OWNER": "Seuls les responsables de l’alerte peuvent faire cela.",
   "err.BAD_STATE": "L’état de l’alerte ne le permet pas.",
