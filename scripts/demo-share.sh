@@ -12,15 +12,15 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo=$1 daemon=$2
-cli=$top/build/clients/cli/sesame
+cli=${SESAME_CLI:-$top/build/clients/cli/sesame} # the CLI; tests pass their build's
 roles=(nurse psy gp gp2)
-declare -A done_dev done_user
-POLL_S=10
-MAX_S=3600
+declare -A done_dev=() done_user=()
+POLL_S=${DEMO_SHARE_POLL_S:-10}
+MAX_S=${DEMO_SHARE_MAX_S:-3600}
 start=$SECONDS
 
 profile_field() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(o[process.argv[2]]??"")' "$1" "$2"; }
-declare -A home_of cli_dev
+declare -A home_of=() cli_dev=()
 for r in "${roles[@]}"; do
   [ -f "$demo/$r/profile.json" ] || continue
   u=$(profile_field "$demo/$r/profile.json" user)

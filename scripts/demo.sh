@@ -11,7 +11,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 server=$1 ca=$2 admin_code=$3 demo=$4
-cli=$top/build/clients/cli/sesame
+cli=${SESAME_CLI:-$top/build/clients/cli/sesame} # the CLI; tests pass their build's
 mkdir -p "$demo"
 
 # the value of key in the JSON object on stdin
