@@ -9,6 +9,7 @@ import { parseRecDoc } from '../protocol/recommend.js';
 import { nameOf } from '../app/people.js';
 import { Table, When } from './common.js';
 import { Deadline, alertName } from './alerts.js';
+import { AckDue } from './recs_inbox.js';
 import { Day, dayOf, reasonWords, tierWords } from './review_util.js';
 
 const SUMMARY_SHOWN = 3;
@@ -107,7 +108,7 @@ export function EarlierRecs({ recs, messages, dir }) {
           <td><${LetterLine} doc=${letterOf(messages, r.msg_seq)} /></td>
           <td>${nameOf(dir, r.gp)}</td>
           <td><strong>${t(`rec.state.${r.state}`)}</strong>${r.overdue ? html`<br /><span class="overdue">${t('case.recs.overdue')}</span>` : ''}</td>
-          <td><${When} ms=${r.deadline} /></td>
+          <td><${AckDue} rec=${r} /></td>
         </tr>`,
       )}
     <//>`;

@@ -93,6 +93,7 @@ function Row({ r, showNurse }) {
     <td>
       ${r.phq9 ? html`${r.phq9.latest}<${Band} band=${r.phq9.band} />` : '—'}
       ${r.item9 && r.item9.value > 0 && html`<br /><strong class="overdue">${t('caseload.item9', { value: r.item9.value })}</strong>`}
+      ${r.item9 && r.item9.value === null && html`<br /><strong class="overdue" data-testid="item9-unanswered">${t('caseload.item9_unanswered')}</strong>`}
     </td>
     <td><${Trend} points=${r.phq9?.trend} /></td>
     <td>${r.gad7 ? r.gad7.latest : '—'}</td>

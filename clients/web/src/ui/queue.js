@@ -22,13 +22,18 @@ async function loadQueue(session) {
   ]);
   const titles = new Map();
   for (const th of threads) titles.set(th.thread, await store.get(th.thread).then((e) => e.title, () => null));
-  return { threads, entries: queue.entries, titles, dir };
+  // in agenda order (the next session's position), those without a place last
+  const at = (e) => (Number.isInteger(e.position) && e.position > 0 ? e.position : Infinity);
+  const entries = [...queue.entries].sort((a, b) => at(a) - at(b));
+  const name = (th) => titles.get(th.thread) ?? th.patient ?? '';
+  const sorted = [...threads].sort((a, b) => name(a).localeCompare(name(b)));
+  return { threads: sorted, entries, titles, dir };
 }
 
 function Reasons({ entry }) {
   return html`<ul class="reasons">
     ${entry.reasons.map((r, i) => html`<li key=${i} data-code=${r.code}>
-      ${reasonWords(r.code)}${' '}<span class="muted">· ${t('rqueue.since')} <${When} ms=${r.since} dateOnly /> · ${t('rqueue.due')} <${When} ms=${r.due} dateOnly /></span>
+      ${reasonWords(r.code)}${' '}<span class="muted">· ${t('rqueue.since')} <${When} ms=${r.since} dateOnly /> · ${t('review.due')} <${When} ms=${r.due} dateOnly /></span>
     </li>`)}
     ${entry.promoted && html`<li class="muted">${promotionWords(entry)}</li>`}
   </ul>`;

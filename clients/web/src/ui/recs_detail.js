@@ -30,8 +30,8 @@ function Item({ it, n }) {
   return html`<li data-type=${it.type}>
     <strong>${n}. ${t(`recs.item.${it.type}`)}</strong>
     ${med && html` — <span class="drug">${it.drug}</span>${it.dose ? html` <span class="dose">${it.dose}</span>` : ''}`}
-    ${it.titration && html`<br /><span class="muted">${t('recs.titration')}:</span> ${it.titration}`}
-    ${it.monitoring && html`<br /><span class="muted">${t('recs.monitoring')}:</span> ${it.monitoring}`}
+    ${it.titration && html`<br /><span class="muted">${t('recs.titration')}${t('review.colon')}</span> ${it.titration}`}
+    ${it.monitoring && html`<br /><span class="muted">${t('recs.monitoring')}${t('review.colon')}</span> ${it.monitoring}`}
     ${it.text && html`<br />${it.text}`}
   </li>`;
 }

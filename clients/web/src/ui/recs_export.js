@@ -47,7 +47,6 @@ export function RecExports({ d }) {
   return html`<section class="rec-exports" aria-labelledby="rec-exports-h">
     <h2 id="rec-exports-h">${t('recs.exports')}</h2>
     <p class="muted">${t('recs.exports_hint')}</p>
-    ${!d.card && html`<p class="warning" data-testid="export-no-card">${t('recs.export.no_card')}</p>`}
     <ul class="rec-export-list">
       ${FORMATS.map((f) => html`<${ExportOne} key=${f} d=${d} format=${f} />`)}
     </ul>

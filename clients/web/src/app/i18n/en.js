@@ -228,6 +228,7 @@ export default {
   "caseload.review_overdue": "review overdue",
   "caseload.not_improving": "not improving",
   "caseload.item9": "item 9 = {value}",
+  "caseload.item9_unanswered": "item 9 unanswered",
   "attention.safety": "safety",
   "attention.not_improving": "not improving",
   "attention.overdue": "overdue",

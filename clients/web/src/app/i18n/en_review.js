@@ -51,7 +51,7 @@ export default {
   'review.outcome.RENEW_SEQUENCE': "renew the sequence",
   'review.capacity': "Capacity",
   'review.used': "{used} of {slots} slots used",
-  'review.overflow': "Cases that did not fit",
+  'review.overflow': "Urgent cases left out (due by the next session)",
   'review.missed_due': "Past their due date",
   'review.agenda_state': "Agenda",
   'review.frozen': "frozen: the session has been held",

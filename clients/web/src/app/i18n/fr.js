@@ -228,6 +228,7 @@ export default {
   "caseload.review_overdue": "revue en retard",
   "caseload.not_improving": "pas d’amélioration",
   "caseload.item9": "item 9 = {value}",
+  "caseload.item9_unanswered": "item 9 sans réponse",
   "attention.safety": "sécurité",
   "attention.not_improving": "pas d’amélioration",
   "attention.overdue": "en retard",

@@ -51,7 +51,7 @@ export default {
   'review.outcome.RENEW_SEQUENCE': "renouvellement de la séquence",
   'review.capacity': "Capacité",
   'review.used': "{used} créneaux utilisés sur {slots}",
-  'review.overflow': "Cas qui n’ont pas tenu",
+  'review.overflow': "Cas urgents hors capacité (dus avant la prochaine séance)",
   'review.missed_due': "Échéance dépassée",
   'review.agenda_state': "Ordre du jour",
   'review.frozen': "figé : la séance a eu lieu",
