@@ -113,12 +113,14 @@ static void overdue(const struct ses_registry_facts *f, struct ses_registry_row 
     int32_t limit = f->last_contact_day < 0 ? SES_REGISTRY_NEW_REVIEW_DAYS
                     : f->relapse_prevention ? SES_REGISTRY_RP_CONTACT_DAYS
                                             : SES_REGISTRY_CONTACT_DAYS;
-    out->contact_overdue = f->today - anchor > limit;
+    out->contact_overdue = !f->closed && f->today - anchor > limit; /* an ended episode: none */
     out->next_contact_day = f->closed
                                 ? -1
                                 : anchor + (f->relapse_prevention ? SES_REGISTRY_RP_CADENCE_DAYS
                                                                   : SES_REGISTRY_CADENCE_DAYS);
-    if (f->next_review_day >= 0)
+    if (f->closed)
+        out->review_overdue = false;
+    else if (f->next_review_day >= 0)
         out->review_overdue = f->today > f->next_review_day;
     else if (f->last_review_day < 0)
         out->review_overdue = f->today - f->enrolled_day > SES_REGISTRY_NEW_REVIEW_DAYS;
@@ -307,7 +309,7 @@ static void indicators_one(const struct ses_indicator_patient *p, const struct h
           f->first_review_day >= 0 && f->first_review_day - e <= 28);
     count(&out[11], active, (f->last_contact_day >= 0 ? to - f->last_contact_day : to - e) > 60);
     /* Q13: those who left active care (relapse prevention, or the episode ended) with a plan */
-    count(&out[12], f->relapse_prevention || f->closed, h->rp_plan);
+    count(&out[12], (f->relapse_prevention || f->closed) && e <= to, h->rp_plan);
     out[13].num += active;
 }
 

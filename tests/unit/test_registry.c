@@ -146,6 +146,11 @@ static void overdue_by_phase(void **state)
     f.last_contact_day = D0 + 60 - 45;
     assert_int_equal(ses_registry_row(&f, &r), 0);
     assert_true(r.contact_overdue);
+    f.closed = true; /* an ended episode is never overdue */
+    assert_int_equal(ses_registry_row(&f, &r), 0);
+    assert_false(r.contact_overdue);
+    assert_false(r.review_overdue);
+    f.closed = false;
     /* reviews: the next review date passed; a new patient after 28 days; 12 weeks after one */
     f = facts(&rec, 1, D0 + 60);
     f.next_review_day = D0 + 59;
@@ -275,6 +280,13 @@ static void indicators(void **state)
         if (q[k].num != want[k][0] || q[k].den != want[k][1])
             fail_msg("%s: %d/%d, want %d/%d", code, q[k].num, q[k].den, want[k][0], want[k][1]);
     }
+    /* Q13 counts only those enrolled by the window's end: the day before the closed patient's
+     * enrolment, nobody; that day, the closed patient */
+    int32_t e3 = ps[3].facts.enrolled_day;
+    assert_int_equal(ses_registry_indicators(ps, 4, NULL, 0, e3 - 30, e3 - 1, q), 0);
+    assert_int_equal(q[12].den, 0);
+    assert_int_equal(ses_registry_indicators(ps, 4, NULL, 0, e3 - 30, e3, q), 0);
+    assert_int_equal(q[12].den, 1);
     assert_int_equal(ses_registry_indicators(ps, 4, NULL, 0, to, D0, q), SES_EINVALID_ARG);
     assert_int_equal(ses_registry_indicators(NULL, 1, NULL, 0, D0, to, q), SES_EINVALID_ARG);
     assert_int_equal(ses_registry_indicators(ps, 1, NULL, 2, D0, to, q), SES_EINVALID_ARG);

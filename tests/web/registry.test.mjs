@@ -94,6 +94,10 @@ test('overdue by phase (test_registry.c overdue_by_phase)', () => {
   f.closed = false;
   f.last_contact_day = D0 + 60 - 45;
   assert.equal(registryRow(f).contact_overdue, true);
+  f.closed = true; // an ended episode is never overdue
+  assert.equal(registryRow(f).contact_overdue, false);
+  assert.equal(registryRow(f).review_overdue, false);
+  f.closed = false;
   /* reviews: the next review date passed; a new patient after 28 days; 12 weeks after one */
   f = facts(rec, D0 + 60);
   f.next_review_day = D0 + 59;
@@ -169,6 +173,9 @@ test('indicators Q1..Q15 (test_registry.c indicators)', () => {
     assert.equal(qi.available, true);
     assert.deepEqual([qi.num, qi.den], want[k], qi.code);
   });
+  // Q13 counts only those enrolled by the window's end (the closed patient: D0 - 100)
+  assert.equal(registryIndicators(ps, [], D0 - 130, D0 - 101)[12].den, 0);
+  assert.equal(registryIndicators(ps, [], D0 - 130, D0 - 100)[12].den, 1);
   assert.equal(codeOf(() => registryIndicators(ps, [], to, D0)), 'INVALID_ARG');
   assert.equal(codeOf(() => registryIndicators(null, [], D0, to)), 'INVALID_ARG');
   assert.equal(registryIndicators([], [], D0, to)[1].den, 0);

@@ -75,10 +75,11 @@ function overdue(f, row) {
   const anchor = lc !== null ? lc : f.enrolled_day;
   const limit = lc === null ? SES_REGISTRY_NEW_REVIEW_DAYS
     : rp ? SES_REGISTRY_RP_CONTACT_DAYS : SES_REGISTRY_CONTACT_DAYS;
-  row.contact_overdue = f.today - anchor > limit;
+  row.contact_overdue = f.closed !== true && f.today - anchor > limit; // an ended episode: none
   row.next_contact_day = f.closed === true ? null
     : anchor + (rp ? SES_REGISTRY_RP_CADENCE_DAYS : SES_REGISTRY_CADENCE_DAYS);
-  if (isDay(f.next_review_day)) row.review_overdue = f.today > f.next_review_day;
+  if (f.closed === true) row.review_overdue = false;
+  else if (isDay(f.next_review_day)) row.review_overdue = f.today > f.next_review_day;
   else if (!isDay(f.last_review_day)) {
     row.review_overdue = f.today - f.enrolled_day > SES_REGISTRY_NEW_REVIEW_DAYS;
   } else row.review_overdue = f.today - f.last_review_day > 7 * SES_REGISTRY_REVIEW_WEEKS;
@@ -257,7 +258,7 @@ function indicatorsOne(p, h, from, to, out) {
   count(out[9], enrolled && (to - e >= 28 || fr !== null), fr !== null && fr - e <= 28);
   count(out[11], active, (lc !== null ? to - lc : to - e) > 60);
   /* Q13: those who left active care (relapse prevention, or the episode ended) with a plan */
-  count(out[12], f.relapse_prevention === true || f.closed === true, h.rpPlan);
+  count(out[12], (f.relapse_prevention === true || f.closed === true) && e <= to, h.rpPlan);
   if (active) out[13].num++;
 }
 
