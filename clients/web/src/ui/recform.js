@@ -93,6 +93,13 @@ function docOf(f, items, reviewDay) {
 }
 
 /** The recommendation form of a thread: gps the thread's GP members, reviewDay or -1. */
+/* The first required text left empty at the top of the form (recDocCheck reports the problems in
+ * its own order, which starts at the bottom: the focus goes to the first field instead). */
+function firstEmpty(doc) {
+  const name = ['question', 'dataBasis', 'safety'].find((k) => doc[k].trim() === '');
+  return name ? { code: 'BAD_FIELD', field: name } : null;
+}
+
 export function RecForm({ session, thread, gps, reviewDay, questionCode, onSent }) {
   const [f, setF] = useState({ ...EMPTY, questionCode: questionCode ?? 'other' });
   const [items, setItems] = useState([]);
@@ -107,7 +114,7 @@ export function RecForm({ session, thread, gps, reviewDay, questionCode, onSent 
   const submit = (e) => {
     e.preventDefault();
     const doc = docOf(f, items, reviewDay);
-    const p = recDocCheck(doc);
+    const p = firstEmpty(doc) ?? recDocCheck(doc);
     setSent(null);
     setFieldError(p ? { field: p.field, message: problemText(p), n: Date.now() } : null);
     if (p || !gp) return;
