@@ -276,7 +276,8 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     const minutes = psy.getByTestId('minutes-result');
     await minutes.waitFor({ timeout: LIVE_MS });
     assert.match(await minutes.textContent(), /Attended: (Paul Durand, Anne Martin|Anne Martin, Paul Durand)/);
-    const disc = minutes.locator(`tr[data-thread="${w.thread}"]`);
+    const disc = minutes.locator(`tr[data-thread="${w.thread}"]`, { hasText: 'Marie Lefort' });
+    await disc.waitFor({ timeout: LIVE_MS }); // once the title is decrypted
     assert.match(await disc.textContent(), /Marie Lefort[\s\S]*recommendation to the GP/);
     assert.equal(await minutes.locator('tbody tr').count(), 1);
     await audit(psy, 'review-minutes');
@@ -285,11 +286,14 @@ describe('web client: the weekly case review', { timeout: 220_000 }, () => {
     await psy.reload();
     const again = psy.locator(`table.sessions tr[data-session="${w.session}"]`);
     await again.getByRole('button', { name: /Show its agenda/ }).click();
-    const stored = psy.getByTestId('minutes-result');
+    const attended = /Attended: (Paul Durand, Anne Martin|Anne Martin, Paul Durand)/;
+    // shown once the directory's names and the patient's title have arrived
+    const stored = psy.getByTestId('minutes-result').filter({ hasText: attended });
     await stored.waitFor({ timeout: LIVE_MS });
-    assert.match(await stored.textContent(), /Attended: (Paul Durand, Anne Martin|Anne Martin, Paul Durand)/);
+    await stored.locator(`tr[data-thread="${w.thread}"]`, { hasText: 'Marie Lefort' })
+      .waitFor({ timeout: LIVE_MS });
     assert.match(await stored.locator(`tr[data-thread="${w.thread}"]`).textContent(),
-      /recommendation to the GP/);
+      /Marie Lefort[\s\S]*recommendation to the GP/);
     assert.equal(await psy.getByLabel(/Anne Martin/).isChecked(), true);
   });
 
