@@ -20,7 +20,7 @@ if ! [[ $secs =~ ^[1-9][0-9]*$ ]] || [ $# -gt 2 ]; then
   exit 2
 fi
 case $build in /*) ;; *) build="$top/$build" ;; esac
-targets=(fuzz_frame fuzz_envelope fuzz_note fuzz_scales fuzz_config)
+targets=(fuzz_frame fuzz_envelope fuzz_note fuzz_scales fuzz_config fuzz_statement fuzz_recommend)
 jobs=$(nproc)
 
 # --- build ------------------------------------------------------------------------------------
@@ -55,6 +55,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 extra_opts() {
   case $1 in
     fuzz_config) echo "-max_len=8192" ;; # config lines are up to 4351 bytes: longer ones too
+    fuzz_recommend) echo "-max_len=16400" ;; # bodies are up to 16384 bytes: just over too
     *) echo "" ;;
   esac
 }

@@ -10,6 +10,10 @@ OUT_DIR/<target>/ gets one file per seed (its previous contents are replaced):
   fuzz_note      audit.json's signed checkpoints (signed by the key fuzz_note knows), their
                  bodies, the checkpoints and vkeys that must be refused, the two vkeys
   fuzz_scales    scales.json's record bodies: canonical, non-canonical and refused
+  fuzz_statement statements.json's valid and refused statements, each chain's statements
+                 concatenated (fuzz_statement cuts its input into rosters by their count byte)
+  fuzz_recommend recommend.json's recommendation and card bodies: canonical, non-canonical and
+                 refused (the checks' entries have no body)
   fuzz_config    the commented sesamed.conf `sesamed init` writes (ses_config_template, read
                  from daemon/config.c), each of its option lines uncommented on its own, and all
                  of them in one file
@@ -93,6 +97,24 @@ def scales_seeds(c):
             c.add(f"{section}-{v.get('name', i)}", body)
 
 
+def statement_seeds(c):
+    s = load("statements.json")
+    for section in ("valid", "refused"):
+        for v in s[section]:
+            c.add(f"{section}-{v['name']}", bytes.fromhex(v["bytes"]))
+    for ch in s["chains"]:
+        c.add(f"chain-{ch['name']}", b"".join(bytes.fromhex(x) for x in ch["statements"]))
+
+
+def recommend_seeds(c):
+    r = load("recommend.json")
+    for section in ("docs", "doc_parse", "doc_reject", "cards", "card_parse", "card_reject"):
+        for i, v in enumerate(r[section]):
+            body = bytes.fromhex(v["body_hex"]) if "body_hex" in v else v.get("body")
+            if body is not None:
+                c.add(f"{section}-{v.get('name', i)}", body)
+
+
 def config_template():
     """The text of ses_config_template() in daemon/config.c (its C string literals joined)."""
     with open(os.path.join(TOP, "daemon", "config.c"), encoding="utf-8") as f:
@@ -133,6 +155,7 @@ def main():
     out = sys.argv[1]
     for target, make in (("fuzz_frame", frame_seeds), ("fuzz_envelope", envelope_seeds),
                          ("fuzz_note", note_seeds), ("fuzz_scales", scales_seeds),
+                         ("fuzz_statement", statement_seeds), ("fuzz_recommend", recommend_seeds),
                          ("fuzz_config", config_seeds)):
         c = Corpus(out, target)
         make(c)
