@@ -43,7 +43,10 @@ function Row({ session, row, sessionId }) {
 
 /** The capacity line and the frozen/live state of an agenda reply. */
 export function Capacity({ agenda: a }) {
-  return html`<dl class="facts capacity" data-testid="capacity">
+  return html`${!a.frozen && a.overflow > 0 && html`<p class="warning" role="note" data-testid="overflow-advice">
+      ${t('review.overflow_advice', { n: a.overflow })}
+    </p>`}
+    <dl class="facts capacity" data-testid="capacity">
     <dt>${t('review.capacity')}</dt>
     <dd>${t('review.used', { used: a.used, slots: a.slots })}</dd>
     <dt>${t('review.overflow')}</dt>

@@ -52,6 +52,7 @@ export default {
   'review.capacity': "Capacity",
   'review.used': "{used} of {slots} slots used",
   'review.overflow': "Urgent cases left out (due by the next session)",
+  'review.overflow_advice': "{n} urgent case(s) due by the next session do not fit in this one: add a session below, or lengthen this one (cancel it and add a longer one).",
   'review.missed_due': "Past their due date",
   'review.agenda_state': "Agenda",
   'review.frozen': "frozen: the session has been held",

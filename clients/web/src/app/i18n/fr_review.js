@@ -52,6 +52,7 @@ export default {
   'review.capacity': "Capacité",
   'review.used': "{used} créneaux utilisés sur {slots}",
   'review.overflow': "Cas urgents hors capacité (dus avant la prochaine séance)",
+  'review.overflow_advice': "{n} cas urgent(s) dus avant la prochaine séance ne tiennent pas dans celle-ci : ajoutez une séance ci-dessous, ou allongez celle-ci (annulez-la et ajoutez-en une plus longue).",
   'review.missed_due': "Échéance dépassée",
   'review.agenda_state': "Ordre du jour",
   'review.frozen': "figé : la séance a eu lieu",
