@@ -21,12 +21,18 @@ async function loadQueue(session) {
     directory(session),
   ]);
   const titles = new Map();
-  for (const th of threads) titles.set(th.thread, await store.get(th.thread).then((e) => e.title, () => null));
+  const ended = new Set(); // closed episodes: off the queue, a request would be BAD_STATE
+  for (const th of threads) {
+    const e = await store.get(th.thread, { roster: true }).catch(() => null);
+    titles.set(th.thread, e?.title ?? null);
+    if (Number.isInteger(e?.roster?.meta?.closed)) ended.add(th.thread);
+  }
   // in agenda order (the next session's position), those without a place last
   const at = (e) => (Number.isInteger(e.position) && e.position > 0 ? e.position : Infinity);
   const entries = [...queue.entries].sort((a, b) => at(a) - at(b));
   const name = (th) => titles.get(th.thread) ?? th.patient ?? '';
-  const sorted = [...threads].sort((a, b) => name(a).localeCompare(name(b)));
+  const sorted = threads.filter((th) => !ended.has(th.thread))
+    .sort((a, b) => name(a).localeCompare(name(b)));
   return { threads: sorted, entries, titles, dir };
 }
 
